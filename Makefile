@@ -1,0 +1,54 @@
+# spot — make targets. `make test` is what CI runs (through .ci/run).
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS  := -s -w -X github.com/spot-hunt/spot/internal/cli.version=$(VERSION) -X github.com/spot-hunt/spot/internal/cli.commit=$(COMMIT)
+BIN      := bin/spot
+FUZZTIME ?= 30s
+export SPOT_CORPUS ?= $(abspath ../shared/corpus)
+
+.PHONY: all build test unit bench demo docs check-docs fmt vet fuzz eval clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/spot
+
+# The whole suite: formatting, vet, docs up to date, then every test
+# (unit, oracle, end-to-end testscript, interop, fuzz seed corpora).
+test: fmt-check vet check-docs
+	$(GO) test -count=1 -timeout 60m ./...
+
+unit:
+	$(GO) test -short ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+docs:
+	$(GO) run ./scripts/gendocs
+
+check-docs: docs
+	@git diff --exit-code -- man completions || { echo "man/ or completions/ are stale: run 'make docs' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- man completions)" || { echo "untracked files in man/ or completions/: run 'make docs' and commit"; git status --porcelain -- man completions; exit 1; }
+
+# Process-level benchmarks against peers, run side by side; prints a table.
+bench: build
+	$(GO) run ./scripts/bench $(BENCHFLAGS)
+
+# The hunt on the embedded sample: the longest pipeline that exists so far.
+demo: build
+	@bash scripts/demo.sh $(BIN)
+
+# Run each fuzz target for FUZZTIME.
+fuzz:
+	@bash scripts/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// OutputFlags are -o, -f and --force, spelled the same by every stage.
+type OutputFlags struct {
+	Path   string
+	Format string
+	Force  bool
+}
+
+// AddFlags registers the flags; formats lists the -f values the command takes.
+func (o *OutputFlags) AddFlags(fs *pflag.FlagSet, formats string) {
+	fs.StringVarP(&o.Path, "output", "o", "-", "write to `PATH` (- is stdout); the format follows its extension (.parquet, .ndjson, .jsonl, .csv)")
+	fs.StringVarP(&o.Format, "format", "f", "", "output `FORMAT`: "+formats+" (default: from -o's extension, else ndjson)")
+	fs.BoolVar(&o.Force, "force", false, "write Parquet even when stdout is a terminal")
+}
+
+// Dest resolves the flags into an ioformat.Dest.
+func (o *OutputFlags) Dest(io *IO) (ioformat.Dest, error) {
+	d := ioformat.Dest{Path: o.Path, Stdout: io.Out, StdoutTTY: io.StdoutTTY, Force: o.Force}
+	if o.Format != "" {
+		f, err := ioformat.ParseFormat(o.Format)
+		if err != nil {
+			return d, usagef("-f: %v", err)
+		}
+		d.Format = f
+	}
+	return d, nil
+}
+
+// openInputs opens every named record stream ("-" or none: stdin) and checks
+// that they hold the same kind and stream shape. Empty inputs are dropped;
+// the returned meta is empty when every input was empty.
+func openInputs(names []string, stdin io.Reader) ([]*ioformat.Input, record.Meta, error) {
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	var ins []*ioformat.Input
+	var meta record.Meta
+	closeAll := func() {
+		for _, in := range ins {
+			in.Close()
+		}
+	}
+	stdinUsed := false
+	for _, name := range names {
+		if name == "-" {
+			if stdinUsed {
+				closeAll()
+				return nil, meta, usagef("stdin (-) named more than once")
+			}
+			stdinUsed = true
+		}
+		in, err := ioformat.Open(name, stdin)
+		if err != nil {
+			closeAll()
+			return nil, meta, err
+		}
+		if in.Meta == (record.Meta{}) {
+			in.Close()
+			continue
+		}
+		if meta != (record.Meta{}) && in.Meta != meta {
+			in.Close()
+			closeAll()
+			return nil, meta, fmt.Errorf("%s holds %s records, but %s holds %s: inputs must be of one kind",
+				ioformat.DisplayName(name), in.Meta, ioformat.DisplayName(ins[0].Name), meta)
+		}
+		meta = in.Meta
+		ins = append(ins, in)
+	}
+	return ins, meta, nil
+}
+
+// concat reads the inputs one after the other.
+type concat[T any] struct {
+	readers []ioformat.Reader[T]
+	next    int
+}
+
+func newConcat[T any](ins []*ioformat.Input) (*concat[T], error) {
+	c := &concat[T]{}
+	for _, in := range ins {
+		r, err := ioformat.NewReader[T](in)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.readers = append(c.readers, r)
+	}
+	return c, nil
+}
+
+func (c *concat[T]) Read(buf []T) (int, error) {
+	for c.next < len(c.readers) {
+		n, err := c.readers[c.next].Read(buf)
+		if err == io.EOF {
+			c.next++
+			if n == 0 {
+				continue
+			}
+			err = nil
+		}
+		return n, err
+	}
+	return 0, io.EOF
+}
+
+// Skipped sums the malformed records every input skipped.
+func (c *concat[T]) Skipped() int64 {
+	var n int64
+	for _, r := range c.readers {
+		if s, ok := r.(ioformat.Skipper); ok {
+			n += s.Skipped()
+		}
+	}
+	return n
+}
+
+func (c *concat[T]) Close() error {
+	var errs []error
+	for _, r := range c.readers {
+		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+const formatsHelp = `Record streams are NDJSON or Parquet.
+
+Input
+  Files are named as arguments; none, or -, is stdin. The format is sniffed:
+  "PAR1" is Parquet, "{" is NDJSON. gzip- and zstd-compressed input is read
+  transparently. Parquet read from a pipe is first spooled to a temporary file
+  in $TMPDIR (its footer comes last). Several inputs are read one after the
+  other and must hold records of one kind.
+
+Output
+  -o PATH writes to PATH (default -, stdout). The format follows -o's
+  extension (.parquet, .ndjson/.jsonl, .csv) or -f; otherwise NDJSON. Files
+  are written to a temporary name and renamed when complete, so a failed or
+  interrupted run leaves no partial file. Parquet is never written to a
+  terminal (use --force). Parquet is Snappy-compressed, in row groups of
+  131072 rows.
+
+Kinds and shapes
+  Every stream says what it holds: its kind (flow, dns, proxy) and its shape
+  (events, featurized, counts, scored). Parquet carries them in key-value
+  metadata (spot.kind, spot.stream); NDJSON in each object ("kind", and
+  "stream" for anything but events). Parquet without that metadata, such as
+  Apache Spot's own Hive tables, is recognised by its column names.
+
+Converting
+  spot filter with no predicate copies records, so it converts:
+    spot filter flows.ndjson -o flows.parquet
+    spot filter flows.parquet -f csv > flows.csv`
+
+const environmentHelp = `SPOT_MODEL      default for score's -m/--model
+SPOT_LOG_LEVEL  default for --log-level (debug, info, warn, error)
+SPOT_CORPUS     where tests, benchmarks and the evaluation find the test corpus
+                (default ../shared/corpus)
+TMPDIR          where Parquet read from a pipe is spooled
+NO_COLOR        when set and not empty, report draws no colour`
+
+func addHelpTopics(root *cobra.Command, g *globals) {
+	topic := func(name, short, long string) *cobra.Command {
+		return &cobra.Command{Use: name, Short: short, Long: long}
+	}
+	root.AddCommand(
+		topic("formats", "record stream formats: NDJSON, Parquet, CSV", formatsHelp),
+		topic("exit-codes", "what spot's exit status means", strings.TrimSpace(exitStatusHelp)),
+		topic("environment", "environment variables spot reads", environmentHelp),
+		topic("schema", "the columns of each record kind: spot help schema flow|dns|proxy [SHAPE]",
+			"spot help schema KIND [SHAPE] prints each column of KIND (flow, dns or proxy)\nrecords, its type and meaning. SHAPE is events (default), featurized,\ncounts or scored."),
+	)
+	def := root.HelpFunc()
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command|topic]",
+		Short: "help about any command or topic",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && args[0] == "schema" && len(args) > 1 {
+				return printSchema(g.io.Out, args[1:])
+			}
+			c, _, err := root.Find(args)
+			if err != nil || c == nil {
+				return usagef("unknown help topic %q", strings.Join(args, " "))
+			}
+			def(c, args)
+			return nil
+		},
+	})
+}
+
+func printSchema(w io.Writer, args []string) error {
+	kind, err := record.ParseKind(args[0])
+	if err != nil {
+		return usageError{err}
+	}
+	m := record.Meta{Kind: kind, Stream: record.StreamEvents}
+	if len(args) > 1 {
+		m.Stream = record.Stream(args[1])
+	}
+	ex := record.Example(m)
+	if ex == nil {
+		return usagef("unknown shape %q (want events, featurized, counts or scored)", args[1])
+	}
+	fmt.Fprintf(w, "%s %s records\n\n", m.Kind, m.Stream)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COLUMN\tTYPE\tMEANING")
+	for _, c := range record.Columns(ex) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Type, c.Doc)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// globals are the options and streams every command shares.
+type globals struct {
+	io       *IO
+	ctx      context.Context
+	logLevel string
+	logJSON  bool
+	verbose  bool
+	quiet    bool
+}
+
+// Main runs spot with the process's arguments and streams and returns its
+// exit status.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); stop() }() // a second Ctrl-C ends the process at once
+	return Run(ctx, os.Args[1:], System())
+}
+
+// Run runs spot with args and streams and returns its exit status.
+func Run(ctx context.Context, args []string, io *IO) int {
+	g := &globals{io: io, ctx: ctx}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		return ExitOK
+	}
+	if isBrokenPipe(err) {
+		return ExitOK // the reader went away, as with "| head"; say nothing
+	}
+	code := exitCode(err)
+	if code == ExitInterrupted {
+		fmt.Fprintln(io.Err, "spot: interrupted")
+		return code
+	}
+	stage := strings.TrimPrefix(cmd.CommandPath(), "spot")
+	stage = strings.TrimSpace(stage)
+	if stage != "" {
+		stage += ": "
+	}
+	fmt.Fprintf(io.Err, "spot: %s%v\n", stage, err)
+	if code == ExitUsage {
+		fmt.Fprintf(io.Err, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return code
+}
+
+// Command returns spot's command tree, for generating its documentation.
+func Command() *cobra.Command {
+	return newRootCmd(&globals{io: System(), ctx: context.Background()})
+}
+
+// newRootCmd builds the command tree.
+func newRootCmd(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "spot",
+		Short: "hunt threats in flows, DNS and proxy logs with unsupervised machine learning",
+		Long: `spot finds the rare events in network flows, DNS traffic and web-proxy logs.
+
+Each event becomes a word, each address a document; an LDA topic model learns
+what every host normally says, and the events least likely under their host's
+topics are the suspicious ones. The stages read and write record streams
+(NDJSON or Parquet), so they join with pipes or run shard by shard on a
+cluster scheduler:
+
+  spot decode dns capture.pcap | spot featurize | spot train -o dns.model
+  spot decode dns capture.pcap | spot score -m dns.model | spot filter --top 20 | spot report
+
+See "spot help formats", "spot help schema KIND", "spot help exit-codes" and
+"spot help environment".`,
+		Version:           versionString(),
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		DisableAutoGenTag: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return g.setupLogging()
+		},
+	}
+	root.SetIn(g.io.In)
+	root.SetOut(g.io.Out)
+	root.SetErr(g.io.Err)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.logLevel, "log-level", envOr("SPOT_LOG_LEVEL", "warn"), "log level: debug|info|warn|error (default: $SPOT_LOG_LEVEL, else warn)")
+	pf.BoolVar(&g.logJSON, "log-json", false, "write logs as JSON lines")
+	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log at info level and show progress")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "log errors only and show no progress")
+
+	root.AddGroup(&cobra.Group{ID: "stages", Title: "Stages:"})
+	for _, c := range []*cobra.Command{
+		newDecodeCmd(g),
+		newFeaturizeCmd(g),
+		newTrainCmd(g),
+		newScoreCmd(g),
+		newFilterCmd(g),
+		newReportCmd(g),
+	} {
+		c.GroupID = "stages"
+		root.AddCommand(c)
+	}
+	addHelpTopics(root, g)
+	return root
+}
+
+func (g *globals) setupLogging() error {
+	level := g.logLevel
+	switch {
+	case g.quiet:
+		level = "error"
+	case g.verbose:
+		level = "info"
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return usagef("--log-level: %v", err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	var h slog.Handler = slog.NewTextHandler(g.io.Err, opts)
+	if g.logJSON {
+		h = slog.NewJSONHandler(g.io.Err, opts)
+	}
+	slog.SetDefault(slog.New(h))
+	return nil
+}
+
+// showProgress reports whether progress bars should be drawn.
+func (g *globals) showProgress() bool { return g.io.StderrTTY && !g.quiet }
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// withExitStatus appends the EXIT STATUS section to a command's long help.
+func withExitStatus(long string) string { return strings.TrimRight(long, "\n") + "\n" + exitStatusHelp }

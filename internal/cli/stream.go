@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// copyRecords copies every record of the inputs to d, keeping those for
+// which keep (if not nil) is true. It stops with ctx's error when ctx is
+// cancelled, leaving no partial output file.
+func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, keep func(*T) bool) error {
+	r, err := newConcat[T](ins)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w, err := ioformat.Create[T](d, meta)
+	if err != nil {
+		return err
+	}
+	buf := make([]T, ioformat.BatchSize)
+	for {
+		if err := ctx.Err(); err != nil {
+			w.Abort()
+			return err
+		}
+		n, err := r.Read(buf)
+		if n > 0 {
+			batch := buf[:n]
+			if keep != nil {
+				kept := batch[:0]
+				for i := range batch {
+					if keep(&batch[i]) {
+						kept = append(kept, batch[i])
+					}
+				}
+				batch = kept
+			}
+			if werr := w.Write(batch); werr != nil {
+				w.Abort()
+				return werr
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if n := r.Skipped(); n > 0 {
+		return &SkippedError{Count: n, Unit: "records"}
+	}
+	return nil
+}
+
+// copyAny copies a stream of any kind and shape unchanged (the format
+// converter behind "spot filter" with no predicate).
+func copyAny(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest) error {
+	switch record.Example(meta).(type) {
+	case record.Flow:
+		return copyRecords[record.Flow](ctx, ins, meta, d, nil)
+	case record.DNS:
+		return copyRecords[record.DNS](ctx, ins, meta, d, nil)
+	case record.Proxy:
+		return copyRecords[record.Proxy](ctx, ins, meta, d, nil)
+	case record.FeaturizedFlow:
+		return copyRecords[record.FeaturizedFlow](ctx, ins, meta, d, nil)
+	case record.FeaturizedDNS:
+		return copyRecords[record.FeaturizedDNS](ctx, ins, meta, d, nil)
+	case record.FeaturizedProxy:
+		return copyRecords[record.FeaturizedProxy](ctx, ins, meta, d, nil)
+	case record.Count:
+		return copyRecords[record.Count](ctx, ins, meta, d, nil)
+	case record.ScoredFlow:
+		return copyRecords[record.ScoredFlow](ctx, ins, meta, d, nil)
+	case record.ScoredDNS:
+		return copyRecords[record.ScoredDNS](ctx, ins, meta, d, nil)
+	case record.ScoredProxy:
+		return copyRecords[record.ScoredProxy](ctx, ins, meta, d, nil)
+	}
+	return fmt.Errorf("no record type for %s streams", meta)
+}

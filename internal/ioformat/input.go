@@ -1,0 +1,309 @@
+package ioformat
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/goccy/go-json"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// Input is one opened record stream: its name, sniffed format and meta.
+type Input struct {
+	Name   string
+	Format Format
+	Meta   record.Meta
+
+	br      *bufio.Reader // NDJSON: the decompressed bytes
+	pf      *parquet.File // Parquet
+	closers []io.Closer
+	spool   string // temporary copy of a Parquet stream, removed by Close
+}
+
+const readBufferSize = 1 << 20
+
+// Open opens a record stream, name "" or "-" being stdin, and sniffs its
+// format and meta. Empty input gives an Input of format NDJSON with an empty
+// Meta, from which readers read nothing.
+func Open(name string, stdin io.Reader) (*Input, error) {
+	raw, seekable, closers, err := openRaw(name, stdin)
+	if err != nil {
+		return nil, err
+	}
+	in := &Input{Name: name, closers: closers}
+	fail := func(err error) (*Input, error) {
+		in.Close()
+		return nil, fmt.Errorf("%s: %w", DisplayName(name), err)
+	}
+	in.br = raw
+	head, err := raw.Peek(4)
+	if err != nil && err != io.EOF {
+		return fail(err)
+	}
+	switch {
+	case bytes.Equal(head, []byte("PAR1")):
+		in.Format = Parquet
+		var ra io.ReaderAt
+		var size int64
+		if seekable != nil {
+			ra, size = seekable, fileSize(seekable)
+		} else {
+			f, n, err := spoolToFile(raw)
+			if err != nil {
+				return fail(fmt.Errorf("spooling Parquet to a temporary file: %w", err))
+			}
+			in.spool = f.Name()
+			in.closers = append(in.closers, f)
+			ra, size = f, n
+		}
+		pf, err := parquet.OpenFile(ra, size)
+		if err != nil {
+			return fail(fmt.Errorf("not a readable Parquet file: %w", err))
+		}
+		in.pf = pf
+		in.Meta = parquetMeta(pf)
+		if err := checkMeta(in.Meta); err != nil {
+			return fail(err)
+		}
+	default:
+		first, err := firstLine(raw)
+		if err != nil {
+			return fail(err)
+		}
+		if len(first) == 0 {
+			in.Format = NDJSON
+			return in, nil
+		}
+		if first[0] != '{' {
+			return fail(errors.New("not a record stream: neither Parquet (no PAR1 magic) nor NDJSON (does not start with '{')"))
+		}
+		in.Format = NDJSON
+		m, err := ndjsonMeta(first)
+		if err != nil {
+			return fail(&RecordError{Name: name, Unit: "line", Number: 1, Err: err})
+		}
+		in.Meta = m
+	}
+	return in, nil
+}
+
+// Close releases the input and removes any temporary spool file.
+func (in *Input) Close() error {
+	var errs []error
+	for i := len(in.closers) - 1; i >= 0; i-- {
+		errs = append(errs, in.closers[i].Close())
+	}
+	in.closers = nil
+	if in.spool != "" {
+		errs = append(errs, os.Remove(in.spool))
+		in.spool = ""
+	}
+	return errors.Join(errs...)
+}
+
+// Columns returns the input's column names: the Parquet schema's, or the
+// keys of the first NDJSON object.
+func (in *Input) Columns() []string {
+	if in.pf != nil {
+		var cols []string
+		for _, f := range in.pf.Schema().Fields() {
+			cols = append(cols, f.Name())
+		}
+		return cols
+	}
+	first, _ := firstLine(in.br)
+	keys, _ := objectKeys(first)
+	return keys
+}
+
+// OpenRaw opens a file of any kind, name "" or "-" being stdin, and unwraps
+// gzip or zstd compression. Decoders read captures and logs through it.
+func OpenRaw(name string, stdin io.Reader) (io.ReadCloser, error) {
+	br, _, closers, err := openRaw(name, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return readCloser{br, closers}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	closers []io.Closer
+}
+
+func (rc readCloser) Close() error {
+	var errs []error
+	for i := len(rc.closers) - 1; i >= 0; i-- {
+		errs = append(errs, rc.closers[i].Close())
+	}
+	return errors.Join(errs...)
+}
+
+// openRaw opens name and unwraps compression. seekable is the file itself
+// when it is a regular uncompressed file (Parquet then needs no spooling).
+func openRaw(name string, stdin io.Reader) (br *bufio.Reader, seekable *os.File, closers []io.Closer, err error) {
+	var src io.Reader
+	if name == "" || name == "-" {
+		src = stdin
+		if f, ok := stdin.(*os.File); ok && isRegular(f) {
+			seekable = f
+		}
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		closers = append(closers, f)
+		src = f
+		if isRegular(f) {
+			seekable = f
+		}
+	}
+	br = bufio.NewReaderSize(src, readBufferSize)
+	head, _ := br.Peek(4)
+	switch {
+	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			closeAll(closers)
+			return nil, nil, nil, fmt.Errorf("%s: gzip: %w", DisplayName(name), err)
+		}
+		closers = append(closers, zr)
+		br, seekable = bufio.NewReaderSize(zr, readBufferSize), nil
+	case bytes.Equal(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			closeAll(closers)
+			return nil, nil, nil, fmt.Errorf("%s: zstd: %w", DisplayName(name), err)
+		}
+		closers = append(closers, zstdCloser{zr})
+		br, seekable = bufio.NewReaderSize(zr, readBufferSize), nil
+	}
+	return br, seekable, closers, nil
+}
+
+type zstdCloser struct{ *zstd.Decoder }
+
+func (z zstdCloser) Close() error { z.Decoder.Close(); return nil }
+
+func closeAll(cs []io.Closer) {
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+func isRegular(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode().IsRegular()
+}
+
+func fileSize(f *os.File) int64 {
+	st, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+func spoolToFile(r io.Reader) (*os.File, int64, error) {
+	f, err := os.CreateTemp("", "spot-spool-*.parquet")
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := io.Copy(f, r)
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, err
+	}
+	return f, n, nil
+}
+
+// firstLine returns the first non-blank line without consuming it.
+func firstLine(br *bufio.Reader) ([]byte, error) {
+	for n := 4096; ; n *= 2 {
+		if n > br.Size() {
+			n = br.Size()
+		}
+		buf, err := br.Peek(n)
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			line := bytes.TrimSpace(buf[:i])
+			if len(line) == 0 { // skip leading blank lines
+				br.Discard(i + 1)
+				n = 2048
+				continue
+			}
+			return line, nil
+		}
+		if err == io.EOF || (err == nil && len(buf) < n) {
+			return bytes.TrimSpace(buf), nil
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return nil, err
+		}
+		if n == br.Size() {
+			return bytes.TrimSpace(buf), nil // a line longer than the buffer: judged by its start
+		}
+	}
+}
+
+func objectKeys(line []byte) ([]string, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(line, &obj); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func ndjsonMeta(line []byte) (record.Meta, error) {
+	var head struct {
+		Kind   string `json:"kind"`
+		Stream string `json:"stream"`
+	}
+	if err := json.Unmarshal(line, &head); err != nil {
+		return record.Meta{}, fmt.Errorf("invalid JSON: %w", err)
+	}
+	keys, _ := objectKeys(line)
+	m, _ := record.Infer(keys)
+	if head.Kind != "" {
+		k, err := record.ParseKind(head.Kind)
+		if err != nil {
+			return m, err
+		}
+		m.Kind = k
+	}
+	switch {
+	case head.Stream != "":
+		m.Stream = record.Stream(head.Stream)
+	case m.Stream == "":
+		m.Stream = record.StreamEvents
+	}
+	return m, checkMeta(m)
+}
+
+func parquetMeta(pf *parquet.File) record.Meta {
+	var cols []string
+	for _, f := range pf.Schema().Fields() {
+		cols = append(cols, f.Name())
+	}
+	m, _ := record.Infer(cols)
+	if k, ok := pf.Lookup(metaKind); ok {
+		m.Kind = record.Kind(k)
+	}
+	if s, ok := pf.Lookup(metaStream); ok {
+		m.Stream = record.Stream(s)
+	}
+	return m
+}

@@ -1,0 +1,133 @@
+package ioformat
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// Format is the encoding of a record stream.
+type Format string
+
+// The formats.
+const (
+	NDJSON  Format = "ndjson"
+	Parquet Format = "parquet"
+	CSV     Format = "csv"
+)
+
+// ParseFormat returns the format named s.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case NDJSON, Parquet, CSV:
+		return f, nil
+	case "json", "jsonl":
+		return NDJSON, nil
+	}
+	return "", fmt.Errorf("unknown format %q (want ndjson, parquet or csv)", s)
+}
+
+// FormatFromPath returns the format a file name's extension implies, or ""
+// when it implies none. A trailing .gz or .zst is looked through.
+func FormatFromPath(path string) Format {
+	p := strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(path), ".gz"), ".zst")
+	switch filepath.Ext(p) {
+	case ".parquet", ".parq", ".pq":
+		return Parquet
+	case ".ndjson", ".jsonl", ".json":
+		return NDJSON
+	case ".csv":
+		return CSV
+	}
+	return ""
+}
+
+// Reader reads a stream of records in batches.
+//
+// Read fills buf with up to len(buf) records and returns how many it filled.
+// At the end of the stream it returns 0 and io.EOF. Records handed out are
+// the caller's: a later Read does not overwrite them. Errors name the input
+// and the line or record (see RecordError).
+type Reader[T any] interface {
+	Read(buf []T) (int, error)
+	Close() error
+}
+
+// Writer writes a stream of records.
+//
+// Write may keep no reference to recs after it returns. Close flushes the
+// stream and, for a file, renames the temporary file into place; Abort
+// discards everything written (a file's temporary is removed). After either,
+// the Writer is done.
+type Writer[T any] interface {
+	Write(recs []T) error
+	Close() error
+	Abort()
+}
+
+// RecordError is an error at one record of one input.
+type RecordError struct {
+	Name   string // input name; "-" is stdin
+	Unit   string // "line", "record", "packet", "row"
+	Number int64  // 1-based
+	Err    error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("%s: %s %d: %v", DisplayName(e.Name), e.Unit, e.Number, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// DisplayName is how an input is named in messages.
+func DisplayName(name string) string {
+	if name == "" || name == "-" {
+		return "<stdin>"
+	}
+	return name
+}
+
+// ErrTerminal is returned when binary output would go to a terminal.
+var ErrTerminal = errors.New("refusing to write Parquet to a terminal (use -o FILE, a pipe, or --force)")
+
+// Copy reads every record from r and writes it to w, in batches.
+func Copy[T any](w Writer[T], r Reader[T]) (int64, error) {
+	buf := make([]T, BatchSize)
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			if werr := w.Write(buf[:k]); werr != nil {
+				return n, werr
+			}
+			n += int64(k)
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// BatchSize is the number of records stages move at a time.
+const BatchSize = 1024
+
+// Meta keys in Parquet key-value metadata.
+const (
+	metaKind   = "spot.kind"
+	metaStream = "spot.stream"
+)
+
+// checkMeta reports whether a stream's meta is complete.
+func checkMeta(m record.Meta) error {
+	if m.Kind == "" || m.Stream == "" {
+		return fmt.Errorf("record stream of unknown kind (no spot metadata and no known columns)")
+	}
+	return nil
+}

@@ -1,0 +1,28 @@
+package record
+
+// DNS is one DNS message, with the columns of Apache Spot's Hive table "dns"
+// in its order, then spot's additions.
+type DNS struct {
+	FrameTime  string   `parquet:"frame_time" json:"frame_time" doc:"capture time as tshark's frame.time, e.g. 'Jan  4, 2017 04:41:06.337519000 UTC'"`
+	UnixTstamp int64    `parquet:"unix_tstamp" json:"unix_tstamp" doc:"capture time, seconds since the Unix epoch"`
+	FrameLen   int32    `parquet:"frame_len" json:"frame_len" doc:"length of the packet on the wire, bytes (tshark's frame.len)"`
+	IPDst      string   `parquet:"ip_dst" json:"ip_dst" doc:"packet destination address; for a response, the client"`
+	IPSrc      string   `parquet:"ip_src" json:"ip_src" doc:"packet source address; for a response, the server"`
+	QryName    string   `parquet:"dns_qry_name" json:"dns_qry_name" doc:"question name, without the trailing dot"`
+	QryClass   string   `parquet:"dns_qry_class" json:"dns_qry_class" doc:"question class as hex text, e.g. 0x00000001"`
+	QryType    int32    `parquet:"dns_qry_type" json:"dns_qry_type" doc:"question type, e.g. 1 for A, 28 for AAAA"`
+	QryRcode   int32    `parquet:"dns_qry_rcode" json:"dns_qry_rcode" doc:"response code, e.g. 0 NOERROR, 3 NXDOMAIN"`
+	A          string   `parquet:"dns_a" json:"dns_a" doc:"first A answer, else first AAAA answer, else empty"`
+	TsNs       int64    `parquet:"ts_ns" json:"ts_ns" doc:"capture time, nanoseconds since the Unix epoch"`
+	ID         int32    `parquet:"dns_id" json:"dns_id" doc:"DNS transaction id"`
+	Response   bool     `parquet:"response" json:"response" doc:"true for a response, false for a query"`
+	Transport  string   `parquet:"transport" json:"transport" doc:"udp or tcp"`
+	Answers    []string `parquet:"answers,list" json:"answers" doc:"data of every answer record, as text"`
+	ANCount    int32    `parquet:"ancount" json:"ancount" doc:"number of answer records in the header"`
+	TTL        int64    `parquet:"ttl" json:"ttl" doc:"TTL of the first answer record, seconds; 0 when there is none"`
+	Frame      int64    `parquet:"frame" json:"frame" doc:"the packet's number in its capture, 1-based, as Wireshark numbers it"`
+	EID        int64    `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards"`
+}
+
+// Meta implements Record.
+func (DNS) Meta() Meta { return Meta{KindDNS, StreamEvents} }
