@@ -1,0 +1,164 @@
+// Command bench times whole processes: spot and, where one exists, a peer
+// tool doing the same job on the same input, run alternately in the same
+// run, and prints a table of medians, rates, peak RSS and ratios.
+//
+//	go run ./scripts/bench [-run REGEXP] [-n RUNS] [-dir WORKDIR] [-small]
+//
+// Each area of spot adds its cases in a file of its own (cases_<area>.go)
+// and lists its function in areas below.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// Case is one benchmark: spot's command and, optionally, a peer's.
+type Case struct {
+	Name     string       // e.g. "flow NDJSON -> Parquet (10M)"
+	Items    float64      // records or packets one run handles, for rates
+	Unit     string       // "records", "packets", ...
+	Bytes    int64        // input bytes one run reads, for MB/s (0: not shown)
+	Setup    func() error // builds the inputs once (skip work already done)
+	Ours     string       // shell command for spot ($SPOT is the binary)
+	Peer     string       // shell command for the peer ("" = none)
+	PeerName string       // e.g. "tshark", "duckdb"
+}
+
+// Env is what case builders get.
+type Env struct {
+	Dir    string // work directory for generated inputs (kept between runs)
+	Spot   string // path of the spot binary
+	Corpus string // $SPOT_CORPUS
+	Small  bool   // -small: 1/10 sizes, for a quick look
+}
+
+// areas lists the case builders, one per area of spot.
+var areas = []func(*Env) []Case{
+	ioCases,
+}
+
+type result struct {
+	wall   []time.Duration
+	maxRSS int64 // KiB
+	err    error
+}
+
+func main() {
+	runRe := flag.String("run", "", "only cases whose name matches `REGEXP`")
+	runs := flag.Int("n", 3, "runs of each command (the median is shown)")
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "spot-bench"), "work `DIR` for generated inputs")
+	small := flag.Bool("small", false, "1/10 of the input sizes")
+	flag.Parse()
+
+	spot, err := filepath.Abs("bin/spot")
+	check(err)
+	corpus := os.Getenv("SPOT_CORPUS")
+	if corpus == "" {
+		corpus, _ = filepath.Abs("../shared/corpus")
+	}
+	check(os.MkdirAll(*dir, 0o755))
+	env := &Env{Dir: *dir, Spot: spot, Corpus: corpus, Small: *small}
+	re := regexp.MustCompile(*runRe)
+
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "case\ttool\tmedian s\trate/s\tMB/s\tpeak RSS MB\tspot speed-up\t")
+	for _, area := range areas {
+		for _, c := range area(env) {
+			if !re.MatchString(c.Name) {
+				continue
+			}
+			if c.Setup != nil {
+				if err := c.Setup(); err != nil {
+					fmt.Fprintf(tw, "%s\t(setup failed: %v)\t\t\t\t\t\t\n", c.Name, err)
+					continue
+				}
+			}
+			ours, peer := &result{}, &result{}
+			for range *runs { // alternate, so both see the same machine load
+				run(env, c.Ours, ours)
+				if c.Peer != "" {
+					run(env, c.Peer, peer)
+				}
+			}
+			row(tw, c, "spot", ours, nil)
+			if c.Peer != "" {
+				row(tw, c, c.PeerName, peer, ours)
+			}
+			tw.Flush()
+		}
+	}
+	tw.Flush()
+}
+
+func run(env *Env, command string, r *result) {
+	if r.err != nil {
+		return
+	}
+	cmd := exec.Command("bash", "-o", "pipefail", "-c", command)
+	cmd.Env = append(os.Environ(), "SPOT="+env.Spot, "BENCH_DIR="+env.Dir)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		r.err = fmt.Errorf("%s: %v", command, err)
+		return
+	}
+	r.wall = append(r.wall, time.Since(start))
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = max(r.maxRSS, ru.Maxrss)
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func row(tw *tabwriter.Writer, c Case, tool string, r, ours *result) {
+	if r.err != nil {
+		fmt.Fprintf(tw, "%s\t%s\tfailed: %v\t\t\t\t\t\n", c.Name, tool, r.err)
+		return
+	}
+	m := median(r.wall).Seconds()
+	mbs := ""
+	if c.Bytes > 0 {
+		mbs = fmt.Sprintf("%.0f", float64(c.Bytes)/1e6/m)
+	}
+	ratio := ""
+	if ours != nil && ours.err == nil {
+		ratio = fmt.Sprintf("%.1fx", m/median(ours.wall).Seconds())
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s %s\t%s\t%.0f\t%s\t\n", c.Name, tool, m, si(c.Items/m), c.Unit, mbs, float64(r.maxRSS)/1024, ratio)
+}
+
+func si(x float64) string {
+	switch {
+	case x >= 1e6:
+		return fmt.Sprintf("%.2fM", x/1e6)
+	case x >= 1e3:
+		return fmt.Sprintf("%.1fk", x/1e3)
+	}
+	return fmt.Sprintf("%.0f", x)
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// exists reports whether path exists (setups skip work already done).
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
