@@ -1,0 +1,101 @@
+package record
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Every column of every record type has a name, a type and a meaning, and
+// names are unique within a type.
+func TestColumnsDocumented(t *testing.T) {
+	for _, k := range Kinds {
+		for _, s := range Streams {
+			m := Meta{k, s}
+			ex := Example(m)
+			if ex == nil {
+				t.Fatalf("no record type for %s", m)
+			}
+			if r, ok := ex.(Record); ok && r.Meta() != m {
+				t.Errorf("Example(%s).Meta() = %s", m, r.Meta())
+			}
+			seen := map[string]bool{}
+			for _, c := range Columns(ex) {
+				if c.Doc == "" {
+					t.Errorf("%s: column %s has no doc tag", m, c.Name)
+				}
+				if seen[c.Name] {
+					t.Errorf("%s: column %s appears twice", m, c.Name)
+				}
+				seen[c.Name] = true
+			}
+		}
+	}
+}
+
+// Spot's Hive columns come first, in Spot's order, so Spot's tables read as is.
+func TestSpotColumnOrder(t *testing.T) {
+	names := func(v any) []string {
+		var n []string
+		for _, c := range Columns(v) {
+			n = append(n, c.Name)
+		}
+		return n
+	}
+	flow := strings.Fields("treceived unix_tstamp tryear trmonth trday trhour trminute trsec tdur sip dip sport dport proto flag fwd stos ipkt ibyt opkt obyt input output sas das dtos dir rip")
+	dns := strings.Fields("frame_time unix_tstamp frame_len ip_dst ip_src dns_qry_name dns_qry_class dns_qry_type dns_qry_rcode dns_a")
+	proxy := strings.Fields("p_date p_time clientip host reqmethod useragent resconttype duration username authgroup exceptionid filterresult webcat referer respcode action urischeme uriport uripath uriquery uriextension serverip scbytes csbytes virusid bcappname bcappoper fulluri")
+	for _, tc := range []struct {
+		v    any
+		want []string
+	}{{Flow{}, flow}, {DNS{}, dns}, {Proxy{}, proxy}} {
+		got := names(tc.v)
+		if !slices.Equal(got[:len(tc.want)], tc.want) {
+			t.Errorf("%T columns start %v, want Spot's %v", tc.v, got[:len(tc.want)], tc.want)
+		}
+	}
+}
+
+func TestInfer(t *testing.T) {
+	cols := func(v any) []string {
+		var n []string
+		for _, c := range Columns(v) {
+			n = append(n, c.Name)
+		}
+		return n
+	}
+	for _, k := range Kinds {
+		for _, s := range []Stream{StreamEvents, StreamFeaturized, StreamScored} {
+			m := Meta{k, s}
+			got, ok := Infer(cols(Example(m)))
+			if !ok || got != m {
+				t.Errorf("Infer(columns of %s) = %s, %v", m, got, ok)
+			}
+		}
+	}
+	if m, ok := Infer([]string{"doc", "word", "count"}); ok {
+		t.Errorf("a count table names no kind, yet Infer gave %s", m)
+	}
+	if _, ok := Infer([]string{"a", "b"}); ok {
+		t.Error("Infer recognised unknown columns")
+	}
+}
+
+func TestEID(t *testing.T) {
+	a := EID("day1.pcap", 7, []byte("content"))
+	if a != EID("day1.pcap", 7, []byte("content")) {
+		t.Fatal("EID is not deterministic")
+	}
+	if a < 0 {
+		t.Errorf("EID %d is negative", a)
+	}
+	for _, other := range []int64{
+		EID("day2.pcap", 7, []byte("content")),
+		EID("day1.pcap", 8, []byte("content")),
+		EID("day1.pcap", 7, []byte("contenT")),
+	} {
+		if other == a {
+			t.Errorf("EID collides when source, position or content differ")
+		}
+	}
+}
