@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -28,7 +29,24 @@ func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); stop() }() // a second Ctrl-C ends the process at once
+	if path := os.Getenv("SPOT_CPUPROFILE"); path != "" {
+		defer startCPUProfile(path)()
+	}
 	return Run(ctx, os.Args[1:], System())
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function
+// is called: SPOT_CPUPROFILE is for developers measuring a stage.
+func startCPUProfile(path string) func() {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "spot: SPOT_CPUPROFILE:", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // Run runs spot with args and streams and returns its exit status.

@@ -13,9 +13,13 @@ import (
 // which keep (if not nil) is true. It stops with ctx's error when ctx is
 // cancelled, leaving no partial output file.
 func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, keep func(*T) bool) error {
-	r, err := newConcat[T](ins)
+	c, err := newConcat[T](ins)
 	if err != nil {
 		return err
+	}
+	var r ioformat.Reader[T] = c
+	if allParquet(ins) {
+		r = ioformat.Prefetch(r) // files: reading ahead never blocks
 	}
 	defer r.Close()
 	w, err := ioformat.Create[T](d, meta)
@@ -56,10 +60,19 @@ func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.
 	if err := w.Close(); err != nil {
 		return err
 	}
-	if n := r.Skipped(); n > 0 {
+	if n := c.Skipped(); n > 0 {
 		return &SkippedError{Count: n, Unit: "records"}
 	}
 	return nil
+}
+
+func allParquet(ins []*ioformat.Input) bool {
+	for _, in := range ins {
+		if in.Format != ioformat.Parquet {
+			return false
+		}
+	}
+	return true
 }
 
 // copyAny copies a stream of any kind and shape unchanged (the format

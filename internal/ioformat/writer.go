@@ -10,9 +10,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/goccy/go-json"
+	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/snappy"
 
 	"github.com/spot-hunt/spot/internal/record"
 )
@@ -59,11 +62,12 @@ func Create[T any](d Dest, m record.Meta) (Writer[T], error) {
 		return &ndjsonWriter[T]{out: out, prefix: ndjsonPrefix(m)}, nil
 	case Parquet:
 		w := parquet.NewGenericWriter[T](out.w,
-			parquet.Compression(&parquet.Snappy),
+			parquet.Compression(&snappyCodec{}),
 			parquet.MaxRowsPerRowGroup(RowGroupRows),
 			parquet.KeyValueMetadata(metaKind, string(m.Kind)),
 			parquet.KeyValueMetadata(metaStream, string(m.Stream)),
 			parquet.CreatedBy("spot", "", ""),
+			parquet.DictionaryMaxBytes(dictMaxBytes),
 		)
 		return &parquetWriter[T]{out: out, w: w}, nil
 	case CSV:
@@ -76,14 +80,20 @@ func Create[T any](d Dest, m record.Meta) (Writer[T], error) {
 // output is a buffered destination: standard output, or a temporary file
 // renamed into place on commit.
 type output struct {
-	w    *bufio.Writer
-	file *os.File // nil for stdout
-	path string
+	w     *bufio.Writer
+	async *asyncWriter
+	file  *os.File // nil for stdout
+	path  string
+}
+
+func newOutput(w io.Writer) *output {
+	a := newAsyncWriter(w)
+	return &output{w: bufio.NewWriterSize(a, 256<<10), async: a}
 }
 
 func openOutput(d Dest) (*output, error) {
 	if d.toStdout() {
-		return &output{w: bufio.NewWriterSize(d.Stdout, 256<<10)}, nil
+		return newOutput(d.Stdout), nil
 	}
 	dir, base := filepath.Split(d.Path)
 	if dir == "" {
@@ -93,11 +103,21 @@ func openOutput(d Dest) (*output, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &output{w: bufio.NewWriterSize(f, 256<<10), file: f, path: d.Path}, nil
+	o := newOutput(f)
+	o.file, o.path = f, d.Path
+	return o, nil
+}
+
+// flush hands everything written so far to the system.
+func (o *output) flush() error {
+	if err := o.w.Flush(); err != nil {
+		return err
+	}
+	return o.async.sync()
 }
 
 func (o *output) commit() error {
-	if err := o.w.Flush(); err != nil {
+	if err := o.flush(); err != nil {
 		o.abort()
 		return err
 	}
@@ -122,9 +142,10 @@ func (o *output) commit() error {
 
 func (o *output) abort() {
 	if o.file == nil {
-		o.w.Flush() // what reached stdout is the reader's already
+		o.flush() // what reached stdout is the reader's already
 		return
 	}
+	o.async.sync()
 	o.file.Close()
 	os.Remove(o.file.Name())
 }
@@ -265,3 +286,78 @@ func (w *csvWriter[T]) Close() error {
 }
 
 func (w *csvWriter[T]) Abort() { w.out.abort() }
+
+// snappyCodec is Parquet's SNAPPY codec with the fast snappy encoder (the
+// stock one uses the slower "better" encoder): same format, every reader
+// reads it.
+type snappyCodec struct{ snappy.Codec }
+
+func (snappyCodec) Encode(dst, src []byte) ([]byte, error) {
+	return s2.EncodeSnappy(dst[:cap(dst)], src), nil
+}
+
+// dictMaxBytes bounds a column's dictionary in a row group: columns of few
+// distinct values (protocols, flags, exporters, hosts) are dictionary
+// encoded, and a column that turns out to have many falls back to plain.
+const dictMaxBytes = 1 << 20
+
+// asyncWriter writes to w in a goroutine, so that encoding the next records
+// and the system's copying of the last ones run side by side. Errors come
+// back from a later Write or from sync.
+type asyncWriter struct {
+	w    io.Writer
+	todo chan []byte
+	free chan []byte
+	done chan error // after each sync request: the first error so far
+	err  error
+	fail atomic.Pointer[error] // the first error, as soon as it happens
+}
+
+func newAsyncWriter(w io.Writer) *asyncWriter {
+	const depth = 4
+	a := &asyncWriter{w: w, todo: make(chan []byte, depth), free: make(chan []byte, depth+1), done: make(chan error)}
+	for range depth + 1 {
+		a.free <- nil
+	}
+	go a.run()
+	return a
+}
+
+func (a *asyncWriter) run() {
+	var err error
+	for b := range a.todo {
+		if b == nil { // a sync request
+			a.done <- err
+			continue
+		}
+		if err == nil {
+			if _, err = a.w.Write(b); err != nil {
+				a.fail.Store(&err)
+			}
+		}
+		a.free <- b[:0]
+	}
+}
+
+func (a *asyncWriter) Write(p []byte) (int, error) {
+	if a.err != nil {
+		return 0, a.err
+	}
+	if e := a.fail.Load(); e != nil {
+		a.err = *e
+		return 0, a.err
+	}
+	b := append(<-a.free, p...)
+	a.todo <- b
+	return len(p), nil
+}
+
+// sync waits until everything written has reached w and returns the first
+// error, if any.
+func (a *asyncWriter) sync() error {
+	if a.err == nil {
+		a.todo <- nil
+		a.err = <-a.done
+	}
+	return a.err
+}

@@ -16,8 +16,8 @@ type Flow struct {
 	DIP        string  `parquet:"dip" json:"dip" doc:"destination address"`
 	SPort      int32   `parquet:"sport" json:"sport" doc:"source port (ICMP: 0)"`
 	DPort      int32   `parquet:"dport" json:"dport" doc:"destination port (ICMP: type*256+code, as nfdump)"`
-	Proto      string  `parquet:"proto" json:"proto" doc:"protocol name as nfdump prints it: TCP, UDP, ICMP, ..."`
-	Flag       string  `parquet:"flag" json:"flag" doc:"TCP flags OR'ed over the flow, nfdump style (.AP.SF)"`
+	Proto      string  `parquet:"proto,dict" json:"proto" doc:"protocol name as nfdump prints it: TCP, UDP, ICMP, ..."`
+	Flag       string  `parquet:"flag,dict" json:"flag" doc:"TCP flags OR'ed over the flow, nfdump style (.AP.SF)"`
 	Fwd        int32   `parquet:"fwd" json:"fwd" doc:"forwarding status"`
 	STos       int32   `parquet:"stos" json:"stos" doc:"source type of service"`
 	IPkt       int64   `parquet:"ipkt" json:"ipkt" doc:"packets from source to destination"`
@@ -30,10 +30,10 @@ type Flow struct {
 	DAS        int32   `parquet:"das" json:"das" doc:"destination autonomous system"`
 	DTos       int32   `parquet:"dtos" json:"dtos" doc:"destination type of service"`
 	Dir        int32   `parquet:"dir" json:"dir" doc:"flow direction: 0 ingress, 1 egress"`
-	RIP        string  `parquet:"rip" json:"rip" doc:"exporter (router) address; empty for flows assembled from packets"`
+	RIP        string  `parquet:"rip,dict" json:"rip" doc:"exporter (router) address; empty for flows assembled from packets"`
 	TStartNs   int64   `parquet:"tstart_ns" json:"tstart_ns" doc:"first-seen time, nanoseconds since the Unix epoch"`
 	TEndNs     int64   `parquet:"tend_ns" json:"tend_ns" doc:"last-seen time, nanoseconds since the Unix epoch"`
-	Source     string  `parquet:"source" json:"source" doc:"what decoded it: netflow5, netflow9, ipfix, packets, nfdump-csv, spot-csv"`
+	Source     string  `parquet:"source,dict" json:"source" doc:"what decoded it: netflow5, netflow9, ipfix, packets, nfdump-csv, spot-csv"`
 	EID        int64   `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards"`
 }
 

@@ -5,7 +5,8 @@ import (
 	"path/filepath"
 )
 
-// ioCases: the record-stream layer, NDJSON <-> Parquet of flow records.
+// ioCases: the record-stream layer, NDJSON <-> Parquet of flow records, with
+// DuckDB (scripts/duckdb) doing the same conversions as the peer.
 func ioCases(env *Env) []Case {
 	n := 10_000_000
 	if env.Small {
@@ -13,13 +14,31 @@ func ioCases(env *Env) []Case {
 	}
 	nd := filepath.Join(env.Dir, fmt.Sprintf("flows-%d.ndjson", n))
 	pq := filepath.Join(env.Dir, fmt.Sprintf("flows-%d.parquet", n))
+	out := filepath.Join(env.Dir, "out")
 	setup := func() error {
-		return fmt.Errorf("TODO: generate %d flow records into %s", n, nd)
+		if err := genFlows(nd, n); err != nil {
+			return err
+		}
+		return genFlows(pq, n)
 	}
-	return []Case{
-		{Name: fmt.Sprintf("flow NDJSON->Parquet %s", si(float64(n))), Items: float64(n), Unit: "records", Setup: setup,
-			Ours: fmt.Sprintf("$SPOT filter %s -o %s", nd, pq)},
-		{Name: fmt.Sprintf("flow Parquet->NDJSON %s", si(float64(n))), Items: float64(n), Unit: "records", Setup: setup,
-			Ours: fmt.Sprintf("$SPOT filter %s > /dev/null", pq)},
+	duck := "node scripts/duckdb/sql.mjs \"SET threads=2\" "
+	items := float64(n)
+	cases := []Case{
+		{Name: "flow NDJSON->Parquet " + si(items), Items: items, Unit: "records", Setup: setup, Input: nd,
+			Ours:     fmt.Sprintf("$SPOT filter %s -o %s.parquet", nd, out),
+			PeerName: "duckdb",
+			Peer:     duck + fmt.Sprintf(`"COPY (SELECT * FROM read_ndjson('%s')) TO '%s-duck.parquet' (COMPRESSION snappy)"`, nd, out)},
+		{Name: "flow Parquet->NDJSON " + si(items), Items: items, Unit: "records", Setup: setup, Input: pq,
+			Ours:     fmt.Sprintf("$SPOT filter %s -o %s.ndjson", pq, out),
+			PeerName: "duckdb",
+			Peer:     duck + fmt.Sprintf(`"COPY (SELECT * FROM '%s') TO '%s-duck.ndjson' (FORMAT json)"`, pq, out)},
+		{Name: "flow Parquet 8 of 28 columns " + si(items), Items: items, Unit: "rows", Setup: setup, Input: pq,
+			Ours:     fmt.Sprintf("$SPOT filter --columns %s %s -f ndjson --count", engineColumns, pq),
+			PeerName: "duckdb",
+			Peer:     duck + fmt.Sprintf(`"SELECT count(*), sum(hash(%s)) FROM '%s'"`, engineColumns, pq)},
 	}
+	return cases
 }
+
+// engineColumns are the flow columns featurize reads.
+const engineColumns = "trhour,trminute,trsec,sip,dip,sport,dport,proto,ipkt,ibyt"

@@ -1,0 +1,159 @@
+package ioformat
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/goccy/go-json"
+)
+
+// maxWarnings is how many malformed records a reader names one by one
+// before it only counts them.
+const maxWarnings = 10
+
+// chunkSize is about how many bytes of NDJSON one decoding job holds.
+const chunkSize = 512 << 10
+
+// ndjsonReader decodes NDJSON on every core: a splitter cuts the input into
+// chunks of whole lines, workers decode chunks side by side, and Read hands
+// out their records in input order. A chunk is whatever input is at hand
+// (up to chunkSize), so records from a slow stream (a live capture) come
+// out as soon as their line is complete.
+type ndjsonReader[T any] struct {
+	in      *Input
+	order   chan *ndjsonChunk[T] // chunks in input order
+	quit    chan struct{}
+	once    sync.Once
+	cur     *ndjsonChunk[T]
+	pos     int
+	skipped atomic.Int64
+	err     error
+}
+
+type ndjsonChunk[T any] struct {
+	data  []byte
+	line  int64 // number of the chunk's first line
+	recs  []T
+	err   error // a read error after the chunk's data (ends the stream)
+	ready chan struct{}
+}
+
+func newNDJSONReader[T any](in *Input) *ndjsonReader[T] {
+	workers := runtime.GOMAXPROCS(0)
+	r := &ndjsonReader[T]{in: in, order: make(chan *ndjsonChunk[T], 2*workers), quit: make(chan struct{})}
+	work := make(chan *ndjsonChunk[T], 2*workers)
+	go r.split(work)
+	for range workers {
+		go func() {
+			for c := range work {
+				r.decode(c)
+				close(c.ready)
+			}
+		}()
+	}
+	return r
+}
+
+// split reads the input and sends chunks of whole lines to the workers and,
+// in the same order, to Read.
+func (r *ndjsonReader[T]) split(work chan<- *ndjsonChunk[T]) {
+	defer close(work)
+	defer close(r.order)
+	line := int64(1)
+	var carry []byte // a partial last line
+	for {
+		buf := make([]byte, len(carry), max(chunkSize, 2*len(carry)))
+		copy(buf, carry)
+		n, err := io.ReadAtLeast(r.in.br, buf[len(buf):cap(buf)], 1)
+		buf = buf[:len(buf)+n]
+		end := len(buf)
+		if err == nil {
+			end = bytes.LastIndexByte(buf, '\n') + 1
+		}
+		carry = buf[end:]
+		c := &ndjsonChunk[T]{data: buf[:end], line: line, ready: make(chan struct{})}
+		line += int64(bytes.Count(c.data, []byte{'\n'}))
+		if err != nil && err != io.EOF {
+			c.err = fmt.Errorf("%s: %w", DisplayName(r.in.Name), err)
+		}
+		if len(c.data) > 0 || c.err != nil {
+			select {
+			case work <- c:
+			case <-r.quit:
+				return
+			}
+			select {
+			case r.order <- c:
+			case <-r.quit:
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (r *ndjsonReader[T]) decode(c *ndjsonChunk[T]) {
+	data, line := c.data, c.line
+	for len(data) > 0 {
+		l := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			l, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(bytes.TrimSpace(l)) > 0 {
+			var rec T
+			if err := json.Unmarshal(l, &rec); err != nil {
+				r.skip(line, err)
+			} else {
+				c.recs = append(c.recs, rec)
+			}
+		}
+		line++
+	}
+}
+
+func (r *ndjsonReader[T]) skip(line int64, err error) {
+	if r.skipped.Add(1) <= maxWarnings {
+		slog.Warn("skipped malformed record", "err", &RecordError{Name: r.in.Name, Unit: "line", Number: line, Err: err})
+	}
+}
+
+func (r *ndjsonReader[T]) Read(buf []T) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	for r.cur == nil || r.pos == len(r.cur.recs) {
+		if r.cur != nil && r.cur.err != nil {
+			r.err = r.cur.err
+			return 0, r.err
+		}
+		c, ok := <-r.order
+		if !ok {
+			r.err = io.EOF
+			return 0, io.EOF
+		}
+		<-c.ready
+		r.cur, r.pos = c, 0
+	}
+	n := copy(buf, r.cur.recs[r.pos:])
+	r.pos += n
+	return n, nil
+}
+
+// Skipped says how many malformed lines were skipped so far.
+func (r *ndjsonReader[T]) Skipped() int64 { return r.skipped.Load() }
+
+func (r *ndjsonReader[T]) Close() error {
+	r.once.Do(func() { close(r.quit) })
+	// A splitter blocked reading an endless stdin is not waited for: it
+	// ends with the process.
+	return r.in.Close()
+}
