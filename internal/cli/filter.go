@@ -47,7 +47,7 @@ format converter between NDJSON, Parquet and CSV.`),
 			if len(ins) == 0 { // every input was empty: write an empty stream
 				return emptyOutput(d)
 			}
-			return copyAny(g.ctx, ins, meta, d)
+			return copyAny(g.ctx, ins, meta, d, g.newProgress("filter", "records", -1))
 		},
 	}
 	f := cmd.Flags()

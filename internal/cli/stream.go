@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
@@ -12,7 +13,8 @@ import (
 // copyRecords copies every record of the inputs to d, keeping those for
 // which keep (if not nil) is true. It stops with ctx's error when ctx is
 // cancelled, leaving no partial output file.
-func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, keep func(*T) bool) error {
+func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, keep func(*T) bool, prog *progress) error {
+	defer prog.Done()
 	c, err := newConcat[T](ins)
 	if err != nil {
 		return err
@@ -21,7 +23,12 @@ func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.
 	if allParquet(ins) {
 		r = ioformat.Prefetch(r) // files: reading ahead never blocks
 	}
-	defer r.Close()
+	var once sync.Once
+	closeInput := func() { once.Do(func() { r.Close() }) }
+	defer closeInput()
+	// Ctrl-C while a read waits on a live stream: closing the input ends
+	// the read.
+	defer context.AfterFunc(ctx, closeInput)()
 	w, err := ioformat.Create[T](d, meta)
 	if err != nil {
 		return err
@@ -33,6 +40,7 @@ func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.
 			return err
 		}
 		n, err := r.Read(buf)
+		prog.Add(n)
 		if n > 0 {
 			batch := buf[:n]
 			if keep != nil {
@@ -54,8 +62,15 @@ func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.
 		}
 		if err != nil {
 			w.Abort()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			return err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		w.Abort()
+		return err
 	}
 	if err := w.Close(); err != nil {
 		return err
@@ -77,28 +92,28 @@ func allParquet(ins []*ioformat.Input) bool {
 
 // copyAny copies a stream of any kind and shape unchanged (the format
 // converter behind "spot filter" with no predicate).
-func copyAny(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest) error {
+func copyAny(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, prog *progress) error {
 	switch record.Example(meta).(type) {
 	case record.Flow:
-		return copyRecords[record.Flow](ctx, ins, meta, d, nil)
+		return copyRecords[record.Flow](ctx, ins, meta, d, nil, prog)
 	case record.DNS:
-		return copyRecords[record.DNS](ctx, ins, meta, d, nil)
+		return copyRecords[record.DNS](ctx, ins, meta, d, nil, prog)
 	case record.Proxy:
-		return copyRecords[record.Proxy](ctx, ins, meta, d, nil)
+		return copyRecords[record.Proxy](ctx, ins, meta, d, nil, prog)
 	case record.FeaturizedFlow:
-		return copyRecords[record.FeaturizedFlow](ctx, ins, meta, d, nil)
+		return copyRecords[record.FeaturizedFlow](ctx, ins, meta, d, nil, prog)
 	case record.FeaturizedDNS:
-		return copyRecords[record.FeaturizedDNS](ctx, ins, meta, d, nil)
+		return copyRecords[record.FeaturizedDNS](ctx, ins, meta, d, nil, prog)
 	case record.FeaturizedProxy:
-		return copyRecords[record.FeaturizedProxy](ctx, ins, meta, d, nil)
+		return copyRecords[record.FeaturizedProxy](ctx, ins, meta, d, nil, prog)
 	case record.Count:
-		return copyRecords[record.Count](ctx, ins, meta, d, nil)
+		return copyRecords[record.Count](ctx, ins, meta, d, nil, prog)
 	case record.ScoredFlow:
-		return copyRecords[record.ScoredFlow](ctx, ins, meta, d, nil)
+		return copyRecords[record.ScoredFlow](ctx, ins, meta, d, nil, prog)
 	case record.ScoredDNS:
-		return copyRecords[record.ScoredDNS](ctx, ins, meta, d, nil)
+		return copyRecords[record.ScoredDNS](ctx, ins, meta, d, nil, prog)
 	case record.ScoredProxy:
-		return copyRecords[record.ScoredProxy](ctx, ins, meta, d, nil)
+		return copyRecords[record.ScoredProxy](ctx, ins, meta, d, nil, prog)
 	}
 	return fmt.Errorf("no record type for %s streams", meta)
 }

@@ -2,6 +2,7 @@ package ioformat
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -135,7 +136,14 @@ func (r *ndjsonReader[T]) Read(buf []T) (int, error) {
 			r.err = r.cur.err
 			return 0, r.err
 		}
-		c, ok := <-r.order
+		var c *ndjsonChunk[T]
+		ok := false
+		select {
+		case c, ok = <-r.order:
+		case <-r.quit:
+			r.err = errClosed
+			return 0, r.err
+		}
 		if !ok {
 			r.err = io.EOF
 			return 0, io.EOF
@@ -151,6 +159,9 @@ func (r *ndjsonReader[T]) Read(buf []T) (int, error) {
 // Skipped says how many malformed lines were skipped so far.
 func (r *ndjsonReader[T]) Skipped() int64 { return r.skipped.Load() }
 
+var errClosed = errors.New("reader closed")
+
+// Close may be called while a Read waits for input: the Read then returns.
 func (r *ndjsonReader[T]) Close() error {
 	r.once.Do(func() { close(r.quit) })
 	// A splitter blocked reading an endless stdin is not waited for: it

@@ -162,3 +162,10 @@ func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// goBuild builds a helper command of the bench into out.
+func goBuild(pkg, out string) error {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Stderr = os.Stderr
+	return cmd.Run()
+}
