@@ -26,6 +26,7 @@ type Case struct {
 	Name     string       // e.g. "flow NDJSON -> Parquet (10M)"
 	Items    float64      // records or packets one run handles, for rates
 	Unit     string       // "records", "packets", ...
+	Bytes    int64        // input bytes one run reads, for MB/s (0: Input's size)
 	Input    string       // input file one run reads, for MB/s ("": not shown)
 	Setup    func() error // builds the inputs once (skip work already done)
 	Ours     string       // shell command for spot ($SPOT is the binary)
@@ -130,8 +131,11 @@ func row(tw *tabwriter.Writer, c Case, tool string, r, ours *result) {
 	}
 	m := median(r.wall).Seconds()
 	mbs := ""
-	if st, err := os.Stat(c.Input); err == nil && c.Input != "" {
-		mbs = fmt.Sprintf("%.0f", float64(st.Size())/1e6/m)
+	if st, err := os.Stat(c.Input); err == nil && c.Input != "" && c.Bytes == 0 {
+		c.Bytes = st.Size()
+	}
+	if c.Bytes > 0 {
+		mbs = fmt.Sprintf("%.0f", float64(c.Bytes)/1e6/m)
 	}
 	ratio := ""
 	if ours != nil && ours.err == nil {
