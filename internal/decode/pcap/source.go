@@ -292,3 +292,8 @@ func (s *Source) Next() (*Packet, error) {
 	s.decode(p)
 	return p, nil
 }
+
+// Drained reports whether every byte read from the input so far has been
+// consumed, so the next call to Next may block on a slow stream: a
+// streaming caller flushes its output then.
+func (s *Source) Drained() bool { return s.br.Buffered() <= s.pending }
