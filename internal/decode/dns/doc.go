@@ -22,6 +22,16 @@
 // dns_a is the first class-IN A record of the message in any section (as
 // tshark's dns.a), else the first AAAA.
 //
+// Names longer than 255 characters print as "<Name too long>" and names whose
+// compression pointers loop as "<Name contains a pointer that loops>", as
+// tshark prints them; parsing goes on after them.
+//
+// Where tshark marks a message malformed (4 messages of the corpus) spot
+// differs on purpose: a message whose header or question is cut short
+// makes no record (tshark prints its id and empty fields), and an RR whose
+// data overruns is skipped by its length, so an A record after it is still
+// found (tshark stops at the exception).
+//
 // Malformed messages: when the header or the question cannot be parsed no
 // record is made; when a later section is malformed the record keeps the
 // fields parsed before it. Both are reported as Problems (the command warns

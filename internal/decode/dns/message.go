@@ -67,7 +67,7 @@ const (
 
 const (
 	maxPointers = 64  // compression pointers followed in one name
-	maxNameLen  = 255 // wire length of a name
+	maxNameLen  = 255 // longer names print as "<Name too long>", as in tshark
 )
 
 // Parse parses msg into m (reusing its buffers). With answers set it also
@@ -220,7 +220,6 @@ func (m *Message) rdataText(msg []byte, off int, typ uint16, rdata []byte) strin
 func readName(msg []byte, off int, dst []byte, section string) ([]byte, int, *ParseError) {
 	end := -1
 	start := len(dst)
-	wire := 0
 	jumps := 0
 	for {
 		if off >= len(msg) {
@@ -233,17 +232,16 @@ func readName(msg []byte, off int, dst []byte, section string) ([]byte, int, *Pa
 				if end < 0 {
 					end = off + 1
 				}
-				if len(dst) == start {
+				switch {
+				case len(dst) == start:
 					dst = append(dst, "<Root>"...)
+				case len(dst)-start > maxNameLen:
+					dst = append(dst[:start], "<Name too long>"...)
 				}
 				return dst, end, nil
 			}
 			if off+1+c > len(msg) {
 				return dst, 0, &ParseError{section, "label runs past the message"}
-			}
-			wire += 1 + c
-			if wire > maxNameLen {
-				return dst, 0, &ParseError{section, "name longer than 255 bytes"}
 			}
 			if len(dst) > start {
 				dst = append(dst, '.')
@@ -258,8 +256,8 @@ func readName(msg []byte, off int, dst []byte, section string) ([]byte, int, *Pa
 				end = off + 2
 			}
 			jumps++
-			if jumps > maxPointers {
-				return dst, 0, &ParseError{section, "compression pointer loop"}
+			if jumps > maxPointers { // tshark prints the name so and goes on
+				return append(dst[:start], "<Name contains a pointer that loops>"...), end, nil
 			}
 			off = int(be.Uint16(msg[off:]) & 0x3fff)
 		default:
@@ -283,7 +281,6 @@ func appendLabel(dst, label []byte) []byte {
 
 // skipName returns the offset after the name at off without decoding it.
 func skipName(msg []byte, off int, section string) (int, *ParseError) {
-	wire := 0
 	for {
 		if off >= len(msg) {
 			return 0, &ParseError{section, "name runs past the message"}
@@ -294,12 +291,8 @@ func skipName(msg []byte, off int, section string) (int, *ParseError) {
 			if c == 0 {
 				return off + 1, nil
 			}
-			wire += 1 + c
 			if off+1+c > len(msg) {
 				return 0, &ParseError{section, "label runs past the message"}
-			}
-			if wire > maxNameLen {
-				return 0, &ParseError{section, "name longer than 255 bytes"}
 			}
 			off += 1 + c
 		case 0xc0:
