@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"runtime/debug"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -72,7 +75,10 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	flusher, _ := w.(ioformat.Flusher)
+	if os.Getenv("GOGC") == "" { // little live heap: trade memory for less GC work
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	out := newBatchWriter(w)
 	var skipped, warned int64
 	warn := func(name string, frame int64, msg string, err error) {
 		skipped++
@@ -82,33 +88,13 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 		}
 	}
 	opts := dns.Options{Ports: o.ports, Queries: o.queries, Answers: true}
-	batch := make([]record.DNS, 0, ioformat.BatchSize)
-	var problems []dns.Problem
-	flush := func(force bool) error {
-		if len(batch) > 0 {
-			if err := w.Write(batch); err != nil {
-				return err
-			}
-			clear(batch)
-			batch = batch[:0]
-		}
-		if force && flusher != nil {
-			return flusher.Flush()
-		}
-		return nil
-	}
 	for _, name := range args {
-		err := decodeDNSFile(g, name, opts, &batch, &problems, warn, flush)
-		if err != nil {
-			w.Abort()
+		if err := decodeDNSFile(g, name, opts, out, warn); err != nil {
+			out.abort()
 			return err
 		}
 	}
-	if err := flush(false); err != nil {
-		w.Abort()
-		return err
-	}
-	if err := w.Close(); err != nil {
+	if err := out.close(); err != nil {
 		return err
 	}
 	if skipped > warned {
@@ -120,8 +106,92 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 	return nil
 }
 
-func decodeDNSFile(g *globals, name string, opts dns.Options, batch *[]record.DNS, problems *[]dns.Problem,
-	warn func(string, int64, string, error), flush func(bool) error) error {
+// batchWriter writes batches of records on its own goroutine, so decoding
+// and encoding run side by side.
+type batchWriter[T any] struct {
+	w       ioformat.Writer[T]
+	flusher ioformat.Flusher
+	batch   []T
+	queue   chan writeBatch[T]
+	free    chan []T
+	done    chan error
+	failed  atomic.Bool
+	closed  bool
+	err     error
+}
+
+type writeBatch[T any] struct {
+	recs  []T
+	flush bool
+}
+
+func newBatchWriter[T any](w ioformat.Writer[T]) *batchWriter[T] {
+	const inFlight = 4
+	b := &batchWriter[T]{w: w, queue: make(chan writeBatch[T], inFlight), free: make(chan []T, inFlight+2), done: make(chan error, 1)}
+	b.flusher, _ = w.(ioformat.Flusher)
+	for range inFlight + 1 {
+		b.free <- make([]T, 0, ioformat.BatchSize)
+	}
+	b.batch = make([]T, 0, ioformat.BatchSize)
+	go func() {
+		var err error
+		for wb := range b.queue {
+			if err == nil && len(wb.recs) > 0 {
+				err = b.w.Write(wb.recs)
+			}
+			if err == nil && wb.flush && b.flusher != nil {
+				err = b.flusher.Flush()
+			}
+			if err != nil {
+				b.failed.Store(true)
+			}
+			clear(wb.recs)
+			b.free <- wb.recs[:0]
+		}
+		b.done <- err
+	}()
+	return b
+}
+
+// full reports whether the current batch should be sent.
+func (b *batchWriter[T]) full() bool { return len(b.batch) >= ioformat.BatchSize }
+
+// send hands the current batch to the writer; flush asks it to flush its
+// output after writing it. It returns false when writing has failed.
+func (b *batchWriter[T]) send(flush bool) bool {
+	if len(b.batch) == 0 && !flush {
+		return !b.failed.Load()
+	}
+	b.queue <- writeBatch[T]{b.batch, flush}
+	b.batch = <-b.free
+	return !b.failed.Load()
+}
+
+// finish sends the last batch and waits for the writer goroutine.
+func (b *batchWriter[T]) finish() error {
+	if !b.closed {
+		b.closed = true
+		b.send(false)
+		close(b.queue)
+		b.err = <-b.done
+	}
+	return b.err
+}
+
+func (b *batchWriter[T]) close() error {
+	if err := b.finish(); err != nil {
+		b.w.Abort()
+		return err
+	}
+	return b.w.Close()
+}
+
+func (b *batchWriter[T]) abort() {
+	b.finish()
+	b.w.Abort()
+}
+
+func decodeDNSFile(g *globals, name string, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
 	src, err := pcap.Open(name, g.io.In)
 	if err != nil {
 		return err
@@ -132,6 +202,7 @@ func decodeDNSFile(g *globals, name string, opts dns.Options, batch *[]record.DN
 		source = filepath.Base(name)
 	}
 	dec := dns.NewDecoder(opts, source)
+	var problems []dns.Problem
 	for {
 		if err := g.ctx.Err(); err != nil {
 			return err
@@ -150,8 +221,8 @@ func decodeDNSFile(g *globals, name string, opts dns.Options, batch *[]record.DN
 		}
 		switch p.Status {
 		case pcap.OK:
-			*batch, *problems = dec.Packet(p, *batch, (*problems)[:0])
-			for _, pr := range *problems {
+			out.batch, problems = dec.Packet(p, out.batch, problems[:0])
+			for _, pr := range problems {
 				if pr.Kept {
 					warn(name, pr.Frame, "malformed DNS message; record kept with the fields before the error", pr.Err)
 				} else {
@@ -161,16 +232,20 @@ func decodeDNSFile(g *globals, name string, opts dns.Options, batch *[]record.DN
 		case pcap.Malformed:
 			warn(name, p.Frame, "malformed packet skipped", p.Err)
 		}
-		if len(*batch) >= ioformat.BatchSize {
-			if err := flush(false); err != nil {
-				return err
-			}
-		}
-		if src.Drained() {
-			if err := flush(true); err != nil {
-				return err
+		if drained := src.Drained(); drained || out.full() {
+			if !out.send(drained) {
+				return out.finishErr()
 			}
 		}
 	}
 	return nil
+}
+
+// finishErr stops the writer and returns its error.
+func (b *batchWriter[T]) finishErr() error {
+	err := b.finish()
+	if err == nil {
+		err = errors.New("output failed")
+	}
+	return err
 }

@@ -58,6 +58,8 @@ type Decoder struct {
 	timeSec int64
 	timePfx []byte
 
+	addrs map[netip.Addr]string // text of recently seen addresses
+
 	Evicted int // half-connections dropped to keep the state bounded
 }
 
@@ -68,7 +70,7 @@ type connRef struct {
 
 // NewDecoder returns a decoder; source names the input in event ids.
 func NewDecoder(opts Options, source string) *Decoder {
-	d := &Decoder{opts: opts, source: source, conns: make(map[connKey]*conn)}
+	d := &Decoder{opts: opts, source: source, conns: make(map[connKey]*conn), addrs: make(map[netip.Addr]string)}
 	ports := opts.Ports
 	if len(ports) == 0 {
 		ports = []int{53}
@@ -122,8 +124,8 @@ func (d *Decoder) message(p *pcap.Packet, msg []byte, transport string, out []re
 	r.FrameTime = d.frameTime(p.TsNs)
 	r.UnixTstamp = floorDiv(p.TsNs, 1e9)
 	r.FrameLen = int32(p.WireLen)
-	r.IPDst = p.Dst.String()
-	r.IPSrc = p.Src.String()
+	r.IPDst = d.addrText(p.Dst)
+	r.IPSrc = d.addrText(p.Src)
 	if m.HasQuestion {
 		r.QryName = string(m.QName)
 		r.QryClass = hexClass(m.QClass)
@@ -147,6 +149,23 @@ func (d *Decoder) message(p *pcap.Packet, msg []byte, transport string, out []re
 	return out, problems
 }
 
+// maxAddrCache bounds the address text cache.
+const maxAddrCache = 8192
+
+// addrText returns a's text, from a bounded cache (the same clients and
+// servers recur).
+func (d *Decoder) addrText(a netip.Addr) string {
+	if s, ok := d.addrs[a]; ok {
+		return s
+	}
+	if len(d.addrs) >= maxAddrCache {
+		clear(d.addrs)
+	}
+	s := a.String()
+	d.addrs[a] = s
+	return s
+}
+
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && a < 0 {
@@ -158,6 +177,9 @@ func floorDiv(a, b int64) int64 {
 var hexDigits = "0123456789abcdef"
 
 func hexClass(c uint16) string {
+	if c == 1 {
+		return "0x00000001"
+	}
 	var b [10]byte
 	b[0], b[1] = '0', 'x'
 	v := uint32(c)
