@@ -42,6 +42,10 @@ type conn struct {
 	nextSeq uint32
 	synced  bool
 	last    int64
+	// after a missing segment: bytes up to skipTo belong to a message
+	// that can't be completed
+	skipping bool
+	skipTo   uint32
 }
 
 // Decoder turns packets into DNS records.
@@ -258,10 +262,33 @@ func (d *Decoder) tcp(p *pcap.Packet, out []record.DNS, problems []Problem) ([]r
 			} else {
 				data = data[-diff:]
 			}
-		case diff > 0: // missing segment: what was held can't be completed
+		case diff > 0:
+			// A missing segment: the message it cut can't be completed.
+			// When its length was seen, its end is known: resume there,
+			// as Wireshark does; else try the next segment as is.
+			if len(c.buf) >= 2 {
+				end := c.nextSeq - uint32(len(c.buf)) + 2 + uint32(be.Uint16(c.buf))
+				if int32(end-seq) > 0 {
+					c.skipping, c.skipTo = true, end
+				}
+			}
 			c.buf = c.buf[:0]
+			c.nextSeq = seq
 		}
-		c.nextSeq = seq + uint32(len(data))
+		if c.skipping && len(data) > 0 {
+			k := int(int32(c.skipTo - c.nextSeq))
+			if k >= len(data) {
+				c.nextSeq += uint32(len(data))
+				data = nil
+			} else {
+				if k > 0 {
+					data = data[k:]
+					c.nextSeq += uint32(k)
+				}
+				c.skipping = false
+			}
+		}
+		c.nextSeq += uint32(len(data)) // data now starts at the old nextSeq
 		if len(data) > 0 {
 			out, problems = d.frames(p, c, data, out, problems)
 		}
