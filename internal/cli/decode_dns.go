@@ -32,7 +32,18 @@ func newDecodeDNSCmd(g *globals) *cobra.Command {
 		Long: withExitStatus(`Decode dns reads pcap and pcapng captures (files or an endless stream on
 stdin; gzip and zstd unwrapped) and writes one dns record per DNS message,
 UDP or TCP. By default only responses are kept, as Apache Spot did: ip_dst is
-then the client. Streams.`),
+then the client. Streams: records are flushed whenever the input is idle.
+
+Fields are those tshark prints (frame.time, dns.qry.name, dns.a, ...); frame
+is the packet's number in its capture, as Wireshark numbers it. IP fragments
+and TCP streams (the 2-byte length framing) are reassembled, with bounded
+state. Link layers: Ethernet (VLAN, QinQ, MPLS, PPPoE), Linux cooked (SLL,
+SLL2), raw IP, BSD loopback, NFLOG, PPP, FDDI.
+
+A malformed packet or DNS message is skipped and named on stderr (file and
+packet number); a message whose answer sections are malformed keeps a record
+with the fields before the error. A truncated capture keeps what came before
+it. Either way the run ends with exit status 3.`),
 		Example: `  spot decode dns capture.pcap -o dns.parquet
   tcpdump -i eth0 -w - port 53 | spot decode dns --queries`,
 		RunE: func(cmd *cobra.Command, args []string) error {
