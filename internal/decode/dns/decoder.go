@@ -20,6 +20,7 @@ type Options struct {
 const (
 	MaxConns      = 16384        // TCP half-connections followed at once
 	MaxConnBuffer = 2 + 65535    // bytes held for one half-connection: one whole message
+	MaxHeldBytes  = 32 << 20     // bytes of incomplete TCP messages held at once, all half-connections
 	ConnIdle      = int64(300e9) // ns of capture time after which an idle half-connection is dropped
 )
 
@@ -65,6 +66,7 @@ type Decoder struct {
 	addrs map[netip.Addr]string // text of recently seen addresses
 
 	Evicted int // half-connections dropped to keep the state bounded
+	held    int // bytes held in conn buffers
 }
 
 type connRef struct {
@@ -223,7 +225,7 @@ func (d *Decoder) tcp(p *pcap.Packet, out []record.DNS, problems []Problem) ([]r
 	c := d.conns[k]
 	if p.TCPFlags&(pcap.TCPSyn|pcap.TCPRst) != 0 {
 		if c != nil {
-			delete(d.conns, k)
+			d.drop(k, c)
 			c = nil
 		}
 		if p.TCPFlags&pcap.TCPRst != 0 {
@@ -294,7 +296,7 @@ func (d *Decoder) tcp(p *pcap.Packet, out []record.DNS, problems []Problem) ([]r
 		}
 	}
 	if p.TCPFlags&pcap.TCPFin != 0 {
-		delete(d.conns, k)
+		d.drop(k, c)
 	}
 	return out, problems
 }
@@ -302,6 +304,13 @@ func (d *Decoder) tcp(p *pcap.Packet, out []record.DNS, problems []Problem) ([]r
 // frames appends data to the half-connection's stream and decodes every
 // complete length-prefixed message.
 func (d *Decoder) frames(p *pcap.Packet, c *conn, data []byte, out []record.DNS, problems []Problem) ([]record.DNS, []Problem) {
+	before := len(c.buf)
+	defer func() {
+		d.held += len(c.buf) - before
+		if d.held > MaxHeldBytes {
+			d.expire(p.TsNs)
+		}
+	}()
 	buf := data
 	if len(c.buf) > 0 {
 		c.buf = append(c.buf, data...)
@@ -334,8 +343,8 @@ func (d *Decoder) expire(now int64) {
 			d.head++
 			continue
 		}
-		if now-ref.c.last > ConnIdle || len(d.conns) >= MaxConns {
-			delete(d.conns, ref.key)
+		if now-ref.c.last > ConnIdle || len(d.conns) >= MaxConns || d.held > MaxHeldBytes {
+			d.drop(ref.key, ref.c)
 			d.Evicted++
 			d.head++
 			continue
@@ -346,6 +355,11 @@ func (d *Decoder) expire(now int64) {
 		d.order = append(d.order[:0], d.order[d.head:]...)
 		d.head = 0
 	}
+}
+
+func (d *Decoder) drop(k connKey, c *conn) {
+	d.held -= len(c.buf)
+	delete(d.conns, k)
 }
 
 // Conns is the number of TCP half-connections held.

@@ -247,3 +247,19 @@ func TestTCPStateBounded(t *testing.T) {
 		t.Fatalf("%d connections after idle time", d.Conns())
 	}
 }
+
+func TestTCPHeldBytesBounded(t *testing.T) {
+	d := NewDecoder(Options{}, "x")
+	// each half-connection holds most of a 60 kB message
+	head := binary.BigEndian.AppendUint16(nil, 60000)
+	part := append(head, make([]byte, 50000)...)
+	for i := 0; i < 2*MaxHeldBytes/50000; i++ {
+		c := newTCP(d)
+		c.dport = uint16(i)
+		c.frame = int64(i)
+		c.seg(pcap.TCPAck, part)
+	}
+	if d.held > MaxHeldBytes || d.Evicted == 0 {
+		t.Fatalf("%d bytes held, %d evicted", d.held, d.Evicted)
+	}
+}

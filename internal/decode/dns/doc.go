@@ -8,7 +8,7 @@
 // seen without their SYN picked up at their first segment, a missing
 // segment dropping the incomplete message it cut). TCP state is bounded
 // (MaxConns half-connections, ConnIdle of capture time, one message per
-// half-connection) so memory stays flat on endless input.
+// half-connection, MaxHeldBytes in all) so memory stays flat on endless input.
 //
 // A message's record carries the packet's frame number, time and length:
 // for a message completed by a later TCP segment, or an IP datagram
