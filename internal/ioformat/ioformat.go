@@ -69,6 +69,20 @@ type Writer[T any] interface {
 	Abort()
 }
 
+// JSONAppender is implemented by record types with a hand-written NDJSON
+// encoding (the hottest streams): AppendJSONFields appends the object's
+// members without braces, exactly as go-json would encode them.
+type JSONAppender interface {
+	AppendJSONFields(dst []byte) []byte
+}
+
+// Flusher is implemented by writers of line formats (NDJSON): Flush sends
+// the records written so far to the destination, so a streaming stage's
+// output reaches the next stage while its input is idle.
+type Flusher interface {
+	Flush() error
+}
+
 // RecordError is an error at one record of one input.
 type RecordError struct {
 	Name   string // input name; "-" is stdin

@@ -161,9 +161,23 @@ func ndjsonPrefix(m record.Meta) []byte {
 type ndjsonWriter[T any] struct {
 	out    *output
 	prefix []byte
+	buf    []byte
 }
 
 func (w *ndjsonWriter[T]) Write(recs []T) error {
+	if len(recs) > 0 {
+		if _, ok := any(&recs[0]).(JSONAppender); ok {
+			b := w.buf[:0]
+			for i := range recs {
+				b = append(b, w.prefix...)
+				b = any(&recs[i]).(JSONAppender).AppendJSONFields(b)
+				b = append(b, '}', '\n')
+			}
+			w.buf = b
+			_, err := w.out.w.Write(b)
+			return err
+		}
+	}
 	for i := range recs {
 		b, err := json.MarshalNoEscape(&recs[i])
 		if err != nil {
@@ -179,6 +193,7 @@ func (w *ndjsonWriter[T]) Write(recs []T) error {
 }
 
 func (w *ndjsonWriter[T]) Close() error { return w.out.commit() }
+func (w *ndjsonWriter[T]) Flush() error { return w.out.w.Flush() }
 func (w *ndjsonWriter[T]) Abort()       { w.out.abort() }
 
 type parquetWriter[T any] struct {
