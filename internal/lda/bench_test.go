@@ -4,8 +4,8 @@ import (
 	"context"
 	"os"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/spot-hunt/spot/internal/lda"
 	"github.com/spot-hunt/spot/internal/lda/ldatest"

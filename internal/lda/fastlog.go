@@ -19,7 +19,7 @@ func fastLog(x float64) float64 {
 	}
 	f := (m - 1) / (m + 1)
 	f2 := f * f
-	p := 1.0/13
+	p := 1.0 / 13
 	p = p*f2 + 1.0/11
 	p = p*f2 + 1.0/9
 	p = p*f2 + 1.0/7
