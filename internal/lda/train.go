@@ -52,9 +52,13 @@ type Progress struct {
 	Snapshot func() *Model
 }
 
-// fixScale is the fixed-point scale of the word-topic accumulators: 2^24
-// units per token. int64 holds 2^39 tokens of one word in one topic.
-const fixScale = 1 << 24
+// fixScale is the fixed-point scale of the word-topic accumulators: 2^20
+// units per token, so int64 holds 2^43 tokens; Train refuses corpora of
+// more than maxTokens.
+const (
+	fixScale  = 1 << 20
+	maxTokens = 1 << 42
+)
 
 // Tuning, chosen on synthetic corpora (held-out perplexity after 5, 10 and
 // 20 iterations, averaged over seeds).
@@ -94,6 +98,9 @@ func Train(ctx context.Context, c *Corpus, s Settings, progress func(Progress)) 
 	}
 	if len(c.Docs) == 0 || len(c.Word) == 0 {
 		return nil, errors.New("lda: the corpus is empty")
+	}
+	if n := c.Tokens(); n > maxTokens {
+		return nil, fmt.Errorf("lda: the corpus holds %.3g tokens, more than training's fixed-point sums allow (%.3g): scale the counts down", n, float64(maxTokens))
 	}
 	start := time.Now()
 	t := newTrainer(c, s)
@@ -281,7 +288,6 @@ func (t *trainer) loglik() float64 {
 func (t *trainer) sweep(lo, hi, inner int, update bool) {
 	k := t.k
 	a := t.a
-	ka := float64(k) * a
 	t.parallel(lo, hi, func(wk, lo, hi int) {
 		acc := t.acc[wk]
 		theta := make([]float64, k)
@@ -344,7 +350,6 @@ func (t *trainer) sweep(lo, hi, inner int, update bool) {
 			}
 		}
 	})
-	_ = ka
 }
 
 // addScaled adds g·f to row.
