@@ -46,6 +46,7 @@ type Env struct {
 var areas = []func(*Env) []Case{
 	ioCases,
 	dnsCases,
+	ldaCases,
 }
 
 type result struct {
