@@ -1,0 +1,235 @@
+// Package score scores events under a topic model: Apache Spot's
+// Σ_k P(topic k | document) · P(word | topic k), and population-aware
+// variants, with an explanation (the topic that explains the event best).
+//
+// Policies for what the model never saw:
+//   - a word the model never saw scores 0, the most suspicious possible
+//     (as Apache Spot did: its word vector was all zeros); top_topic is -1;
+//   - a document (host) the model never saw gets, by default, the mean
+//     topic mixture of the training documents ("a typical host"); with
+//     UnseenDoc = UnseenZero it scores 0, as Apache Spot did (its topic mix
+//     was all zeros).
+package score
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Method is a scoring method.
+type Method string
+
+// The methods.
+const (
+	// Spot is Apache Spot's score: Σ_k θ_dk φ_kw, how likely the event's
+	// own host is to say its word. A host that mostly does something rare
+	// (a tunnel) finds it normal.
+	Spot Method = "spot"
+	// Population is Σ_k θ̄_k φ_kw with θ̄ the mean topic mixture over all
+	// training hosts: how likely a typical host is to say the word. It
+	// knows nothing of the event's own host.
+	Population Method = "population"
+	// Hybrid is min(spot, population): an event is suspicious when it is
+	// rare for its own host or rare for the population, so a host whose
+	// whole mixture is unlike its peers' is caught by the population side.
+	Hybrid Method = "hybrid"
+)
+
+// Methods lists the methods, as help shows them.
+var Methods = []Method{Spot, Population, Hybrid}
+
+// MethodHelp is the --method help text.
+const MethodHelp = "scoring `METHOD`: spot (Apache Spot: sum over topics of P(topic|host)*P(word|topic)), " +
+	"population (the same under the mean topic mixture of all hosts: how rare the word is for a typical host), " +
+	"hybrid (the minimum of spot and population: rare for its host or for the population)"
+
+// ParseMethod returns the method named s.
+func ParseMethod(s string) (Method, error) {
+	for _, m := range Methods {
+		if string(m) == strings.ToLower(s) {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("unknown scoring method %q (want spot, population or hybrid)", s)
+}
+
+// UnseenDoc is the policy for documents the model never saw.
+type UnseenDoc string
+
+// The unseen-document policies.
+const (
+	UnseenMean UnseenDoc = "mean" // the mean topic mixture of the training documents
+	UnseenZero UnseenDoc = "zero" // score 0, as Apache Spot did
+)
+
+// ParseUnseenDoc returns the policy named s.
+func ParseUnseenDoc(s string) (UnseenDoc, error) {
+	switch u := UnseenDoc(strings.ToLower(s)); u {
+	case UnseenMean, UnseenZero:
+		return u, nil
+	}
+	return "", fmt.Errorf("unknown unseen-document policy %q (want mean or zero)", s)
+}
+
+// Model is what scoring needs of a topic model.
+type Model struct {
+	Docs, Words []string
+	DocTopic    [][]float32 // θ: documents × K, rows sum to 1
+	TopicWord   [][]float32 // φ: K × words, rows sum to 1
+}
+
+// Scorer scores (document, word) pairs. It is safe for concurrent use.
+type Scorer struct {
+	K         int
+	method    Method
+	unseen    UnseenDoc
+	docIdx    map[string]int32
+	wordIdx   map[string]int32
+	theta     []float32 // docs × K
+	phi       []float32 // words × K (word-major: one word's column is contiguous)
+	meanTheta []float32
+}
+
+// New builds a scorer from m. Rows of φ are renormalized to sum to 1 (P(w|t)).
+func New(m Model, method Method, unseen UnseenDoc) (*Scorer, error) {
+	k := len(m.TopicWord)
+	if k == 0 {
+		return nil, fmt.Errorf("model has no topics")
+	}
+	if len(m.DocTopic) != len(m.Docs) {
+		return nil, fmt.Errorf("model has %d documents but %d topic mixtures", len(m.Docs), len(m.DocTopic))
+	}
+	s := &Scorer{K: k, method: method, unseen: unseen,
+		docIdx: make(map[string]int32, len(m.Docs)), wordIdx: make(map[string]int32, len(m.Words)),
+		theta: make([]float32, len(m.Docs)*k), phi: make([]float32, len(m.Words)*k), meanTheta: make([]float32, k)}
+	for i, d := range m.Docs {
+		s.docIdx[d] = int32(i)
+		row := m.DocTopic[i]
+		if len(row) != k {
+			return nil, fmt.Errorf("document %q has %d topics, want %d", d, len(row), k)
+		}
+		copy(s.theta[i*k:], row)
+	}
+	for w, name := range m.Words {
+		s.wordIdx[name] = int32(w)
+	}
+	for t, row := range m.TopicWord {
+		if len(row) != len(m.Words) {
+			return nil, fmt.Errorf("topic %d has %d words, want %d", t, len(row), len(m.Words))
+		}
+		var sum float64
+		for _, v := range row {
+			sum += float64(v)
+		}
+		if sum <= 0 {
+			sum = 1
+		}
+		for w, v := range row {
+			s.phi[w*k+t] = float32(float64(v) / sum)
+		}
+	}
+	if n := len(m.Docs); n > 0 {
+		acc := make([]float64, k)
+		for i := 0; i < n; i++ {
+			for t := 0; t < k; t++ {
+				acc[t] += float64(s.theta[i*k+t])
+			}
+		}
+		for t := range acc {
+			s.meanTheta[t] = float32(acc[t] / float64(n))
+		}
+	}
+	return s, nil
+}
+
+// Method returns the scorer's method.
+func (s *Scorer) Method() Method { return s.method }
+
+// Doc returns a document's index, or -1 when the model never saw it.
+func (s *Scorer) Doc(name string) int32 {
+	if i, ok := s.docIdx[name]; ok {
+		return i
+	}
+	return -1
+}
+
+// Word returns a word's index, or -1 when the model never saw it.
+func (s *Scorer) Word(name string) int32 {
+	if i, ok := s.wordIdx[name]; ok {
+		return i
+	}
+	return -1
+}
+
+// Result is one scored (document, word) pair.
+type Result struct {
+	Score          float64
+	TopTopic       int32   // -1 when the score is 0
+	TopTopicWeight float64 // the top topic's share of the score
+}
+
+// mix returns the topic mixture for document index d (nil: score 0).
+func (s *Scorer) mix(d int32) []float32 {
+	if d >= 0 {
+		return s.theta[int(d)*s.K : int(d+1)*s.K]
+	}
+	if s.unseen == UnseenZero {
+		return nil
+	}
+	return s.meanTheta
+}
+
+func (s *Scorer) dot(theta []float32, w int32) Result {
+	if theta == nil || w < 0 {
+		return Result{TopTopic: -1}
+	}
+	phi := s.phi[int(w)*s.K : int(w+1)*s.K]
+	theta = theta[:len(phi)]
+	var sum float64
+	best, bestV := int32(-1), 0.0
+	for t, p := range phi {
+		v := float64(theta[t]) * float64(p)
+		sum += v
+		if v > bestV {
+			best, bestV = int32(t), v
+		}
+	}
+	r := Result{Score: sum, TopTopic: best}
+	if sum > 0 {
+		r.TopTopicWeight = bestV / sum
+	}
+	return r
+}
+
+// ScoreIdx scores document index d (-1: unseen) saying word index w (-1: unseen).
+func (s *Scorer) ScoreIdx(d, w int32) Result {
+	switch s.method {
+	case Population:
+		return s.dot(s.meanTheta, w)
+	case Hybrid:
+		a := s.dot(s.mix(d), w)
+		b := s.dot(s.meanTheta, w)
+		if b.Score < a.Score {
+			return b
+		}
+		return a
+	}
+	return s.dot(s.mix(d), w)
+}
+
+// Score scores document doc saying word.
+func (s *Scorer) Score(doc, word string) Result {
+	return s.ScoreIdx(s.Doc(doc), s.Word(word))
+}
+
+// Flow scores a flow: each side under its own document, the flow's score
+// being the lower one; the explanation is the lower side's.
+func (s *Scorer) Flow(sip, srcWord, dip, dstWord string) (src, dst, low Result) {
+	src = s.Score(sip, srcWord)
+	dst = s.Score(dip, dstWord)
+	low = src
+	if dst.Score < src.Score {
+		low = dst
+	}
+	return
+}
