@@ -1,0 +1,30 @@
+// Package lda fits Latent Dirichlet Allocation topic models to
+// document×word count matrices, the way Apache Spot modelled hosts
+// (documents) and their bucketed events (words).
+//
+// # Algorithm
+//
+// Training is batch EM for the MAP estimate of LDA, the algorithm of Spark
+// MLlib's EMLDAOptimizer that Apache Spot ran (Asuncion, Welling, Smyth, Teh,
+// "On smoothing and inference for topic models", UAI 2009). It works on the
+// distinct (document, word) pairs and their counts, never on individual
+// events, so one iteration costs O(pairs·K) however many times a pair
+// repeats. For a pair (d, w) with count c, each iteration computes
+//
+//	γ_k ∝ (n_dk + α−1) · (n_wk + β−1) / (n_k + V(β−1))
+//
+// from the previous iteration's counts, and adds c·γ_k to the next
+// iteration's n_dk and n_wk. Alpha and Beta are the Dirichlet concentrations
+// of Spark's EM optimizer and must be > 1 (Spot's defaults: α = 1.02,
+// β = 1.001, that is pseudo-counts 0.02 and 0.001).
+//
+// # Determinism
+//
+// Documents are split across goroutines (one per GOMAXPROCS). Each document's
+// counts are computed by one goroutine in a fixed order; the word-topic
+// counts are summed per goroutine in 64-bit fixed point (2^-24 of a token)
+// so that their reduction is exact integer addition, whose result does not
+// depend on how documents were split. The same corpus, seed and settings
+// therefore give bit-identical models for any GOMAXPROCS, and Builder makes
+// the corpus independent of the order and sharding of its input.
+package lda

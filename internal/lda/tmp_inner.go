@@ -1,0 +1,3 @@
+package lda
+
+func SetInner(n int, mix float64) { innerIters = n; initMix = mix }
