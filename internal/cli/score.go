@@ -75,8 +75,8 @@ func loadScorer(path string, kind record.Kind, method score.Method, unseen score
 	if err != nil {
 		return nil, err
 	}
-	if m.Kind != string(kind) {
-		return nil, fmt.Errorf("model %s is a %s model, but the input holds %s records", path, m.Kind, kind)
+	if err := m.CheckKind(string(kind)); err != nil {
+		return nil, fmt.Errorf("model %s: %w", path, err)
 	}
 	fz, err := feature.FromSettings(kind, m.Features)
 	if err != nil {
