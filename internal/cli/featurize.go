@@ -218,5 +218,8 @@ func writeCounts(d ioformat.Dest, kind record.Kind, c *feature.Counter) error {
 // featurizeFast is the columnar Parquet-to-Parquet path for flows; it
 // reports whether it handled the request.
 func featurizeFast(g *globals, o *featurizeOptions, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, fo feature.Options) (bool, error) {
-	return false, nil
+	if meta.Kind != record.KindFlow || o.counts || o.rejects != "" {
+		return false, nil
+	}
+	return runColumnar[record.FeaturizedFlow](g, ins, d, record.Meta{Kind: meta.Kind, Stream: record.StreamFeaturized}, nil, "")
 }

@@ -308,5 +308,8 @@ func scoreProxyEvents(ctx context.Context, job *scoreJob, ins []*ioformat.Input,
 // scoreFast is the columnar Parquet-to-Parquet path for flows; it reports
 // whether it handled the request.
 func scoreFast(g *globals, job *scoreJob, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest) (bool, error) {
-	return false, nil
+	if meta.Kind != record.KindFlow || meta.Stream != record.StreamEvents {
+		return false, nil
+	}
+	return runColumnar[record.ScoredFlow](g, ins, d, record.Meta{Kind: meta.Kind, Stream: record.StreamScored}, job.scorer, job.method)
 }
