@@ -111,10 +111,10 @@ type Runner struct {
 }
 
 type job struct {
-	rg  parquet.RowGroup
-	cw  *parquet.ConcurrentRowGroupWriter
-	st  Stats
-	err error
+	rg   parquet.RowGroup
+	cw   *parquet.ConcurrentRowGroupWriter
+	st   Stats
+	err  error
 	done chan struct{}
 }
 

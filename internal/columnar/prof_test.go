@@ -2,7 +2,7 @@ package columnar
 
 import (
 	"context"
-		"os"
+	"os"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
