@@ -35,17 +35,18 @@ func runColumnar[T any](g *globals, ins []*ioformat.Input, d ioformat.Dest, out 
 	if !ok {
 		return false, nil
 	}
-	plan, ok := columnar.Flows(files, parquet.SchemaOf(new(T)))
+	full := parquet.SchemaOf(new(T))
+	plan, ok := columnar.Flows(files, full)
 	if !ok {
 		return false, nil
 	}
 	defer closeInputs(ins)
-	w, err := ioformat.CreateParquet[T](d, out)
+	w, err := ioformat.CreateRaw(d)
 	if err != nil {
 		return true, err
 	}
-	r := &columnar.Runner{Scorer: scorer, Method: method}
-	st, err := r.Run(g.ctx, files, plan, w)
+	r := &columnar.Runner{Scorer: scorer, Method: method, Options: ioformat.ParquetOptions(out)}
+	st, err := r.Run(g.ctx, files, plan, full, columnar.ExtraSchema(full), w)
 	if err != nil {
 		w.Abort()
 		return true, err

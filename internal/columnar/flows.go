@@ -8,7 +8,9 @@
 package columnar
 
 import (
+	"bytes"
 	"context"
+	"math"
 	"fmt"
 	"io"
 	"runtime"
@@ -16,6 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/score"
@@ -28,11 +31,6 @@ type Stats struct {
 	Reasons  map[string]int64
 }
 
-// rowGroupWriter is the part of parquet.GenericWriter used here.
-type rowGroupWriter interface {
-	BeginRowGroup() *parquet.ConcurrentRowGroupWriter
-	Schema() *parquet.Schema
-}
 
 // The flow columns the words need.
 var keyColumns = []string{"sip", "dip", "sport", "dport", "proto", "trhour", "trminute", "trsec", "treceived", "ibyt", "ipkt"}
@@ -107,29 +105,45 @@ func planFor(in, out *parquet.Schema) (*plan, bool) {
 type Runner struct {
 	Scorer  *score.Scorer // nil: featurize only
 	Method  string
-	Workers int // 0: GOMAXPROCS
+	Workers int                     // 0: GOMAXPROCS
+	Options []parquet.WriterOption // codec, metadata, ... of the output
 }
 
 type job struct {
-	rg   parquet.RowGroup
-	cw   *parquet.ConcurrentRowGroupWriter
-	st   Stats
-	err  error
-	done chan struct{}
+	file  int // index of the input file
+	rg    int // index of the row group in it
+	group parquet.RowGroup
+	side  []byte // a Parquet file of the computed columns (or of every column when full)
+	full  bool   // rows were left out: every column was re-encoded into side
+	st    Stats
+	err   error
+	done  chan struct{}
 }
 
 // Run reads every row group of files and writes the featurized (or scored)
-// flows to w, whose schema is record.FeaturizedFlow's or record.ScoredFlow's.
-func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, w rowGroupWriter) (Stats, error) {
+// flows to out as one Parquet file of schema full (record.FeaturizedFlow's
+// or record.ScoredFlow's); extra is the schema of the columns the stage
+// adds. Columns passed through are copied byte for byte from the input
+// (re-encoded only in row groups where rows were rejected).
+func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, extra *parquet.Schema, out io.Writer) (Stats, error) {
 	workers := r.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	words := newWordTable(r.Scorer)
-	var rgs []parquet.RowGroup
-	for _, f := range files {
-		rgs = append(rgs, f.RowGroups()...)
+	sideOpts := append(append([]parquet.WriterOption{}, r.Options...), parquet.MaxRowsPerRowGroup(math.MaxInt64))
+	tmpl, err := templateMeta(full, r.Options)
+	if err != nil {
+		return Stats{}, err
 	}
+	asm, err := newAssembler(out, tmpl)
+	if err != nil {
+		return Stats{}, err
+	}
+	extraIdx := map[string]int{}
+	for k, path := range extra.Columns() {
+		extraIdx[path[0]] = k
+	}
+	words := newWordTable(r.Scorer)
 	jobs := make(chan *job)
 	queue := make(chan *job, workers)
 	var wg sync.WaitGroup
@@ -137,10 +151,10 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, w rowG
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pr := &proc{r: r, p: p, words: words}
+			pr := &proc{r: r, p: p, words: words, full: full, extra: extra, extraIdx: extraIdx, opts: sideOpts}
 			for j := range jobs {
 				if ctx.Err() == nil {
-					j.st, j.err = pr.rowGroup(j.rg, j.cw)
+					j.side, j.full, j.st, j.err = pr.rowGroup(j.group)
 				} else {
 					j.err = ctx.Err()
 				}
@@ -151,14 +165,16 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, w rowG
 	go func() {
 		defer close(jobs)
 		defer close(queue)
-		for _, rg := range rgs {
-			j := &job{rg: rg, cw: w.BeginRowGroup(), done: make(chan struct{})}
-			select {
-			case queue <- j: // bounded: at most workers row groups in flight
-			case <-ctx.Done():
-				return
+		for fi, f := range files {
+			for gi, g := range f.RowGroups() {
+				j := &job{file: fi, rg: gi, group: g, done: make(chan struct{})}
+				select {
+				case queue <- j: // bounded: at most workers row groups in flight
+				case <-ctx.Done():
+					return
+				}
+				jobs <- j
 			}
-			jobs <- j
 		}
 	}()
 	var total Stats
@@ -171,7 +187,7 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, w rowG
 		if firstErr != nil {
 			continue
 		}
-		if _, err := j.cw.Commit(); err != nil {
+		if err := r.emit(asm, files[j.file], j, p, extraIdx); err != nil {
 			firstErr = err
 			continue
 		}
@@ -188,7 +204,45 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, w rowG
 	if firstErr == nil {
 		firstErr = ctx.Err()
 	}
+	if firstErr == nil {
+		firstErr = asm.finish()
+	}
 	return total, firstErr
+}
+
+// emit copies one finished row group into the output.
+func (r *Runner) emit(asm *assembler, in *parquet.File, j *job, p *plan, extraIdx map[string]int) error {
+	if j.st.Rows == 0 {
+		return nil
+	}
+	side, err := openSide(j.side)
+	if err != nil {
+		return err
+	}
+	srg := side.pf.Metadata().RowGroups
+	if len(srg) != 1 || srg[0].NumRows != j.st.Rows {
+		return fmt.Errorf("columnar: side file of row group %d has %d row groups", j.rg, len(srg))
+	}
+	start := asm.off
+	cols := make([]format.ColumnChunk, len(p.src))
+	irg := &in.Metadata().RowGroups[j.rg]
+	for c, src := range p.src {
+		switch {
+		case j.full:
+			cols[c], err = asm.copyChunk(side, &srg[0].Columns[c])
+		case src >= 0:
+			cols[c], err = asm.copyChunk(in, &irg.Columns[src])
+		default:
+			cols[c], err = asm.copyChunk(side, &srg[0].Columns[extraIdx[p.compute[c]]])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	asm.addRowGroup(cols, j.st.Rows, start)
+	sidePool.Put(j.side[:0])
+	j.side = nil
+	return nil
 }
 
 // wordTable interns flow words by their parts, shared by the workers.
@@ -227,6 +281,10 @@ type proc struct {
 	dstDoc   []int32
 	docCache map[string]int32
 	res      []score.Result // src, dst, low per row
+	full     *parquet.Schema
+	extra    *parquet.Schema
+	extraIdx map[string]int
+	opts     []parquet.WriterOption
 }
 
 type byteCol struct {
@@ -236,25 +294,38 @@ type byteCol struct {
 
 func (b *byteCol) at(i int) []byte { return b.data[b.off[i]:b.off[i+1]] }
 
-func (pr *proc) rowGroup(rg parquet.RowGroup, cw *parquet.ConcurrentRowGroupWriter) (Stats, error) {
-	var st Stats
+func (pr *proc) rowGroup(rg parquet.RowGroup) (side []byte, full bool, st Stats, err error) {
 	n := int(rg.NumRows())
 	chunks := rg.ColumnChunks()
 	k := pr.p.key
-	var err error
+	// Columns read only for Spot's row filters are skipped when the column
+	// chunk's statistics already prove every row passes.
 	for i, name := range []string{"sport", "dport", "trhour", "trminute", "trsec"} {
-		if pr.i32[i], err = pr.readInt32(chunks[k[name]], pr.i32[i][:0]); err != nil {
-			return st, err
+		c := chunks[k[name]]
+		if (name == "trminute" || name == "trsec") && inRange(c, 0, 59) {
+			pr.i32[i] = zeros(pr.i32[i], n)
+			continue
+		}
+		if pr.i32[i], err = pr.readInt32(c, pr.i32[i][:0]); err != nil {
+			return nil, false, st, err
 		}
 	}
 	for i, name := range []string{"ibyt", "ipkt"} {
 		if pr.i64[i], err = pr.readInt64(chunks[k[name]], pr.i64[i][:0]); err != nil {
-			return st, err
+			return nil, false, st, err
 		}
 	}
+	var present [4]bool // the column is known to have no empty value
 	for i, name := range []string{"sip", "dip", "proto", "treceived"} {
-		if err = pr.readBytes(chunks[k[name]], &pr.bytes[i]); err != nil {
-			return st, err
+		c := chunks[k[name]]
+		if (name == "treceived" || (pr.r.Scorer == nil && name != "proto")) && nonEmpty(c) {
+			present[i] = true
+			pr.bytes[i].data = pr.bytes[i].data[:0]
+			pr.bytes[i].off = append(pr.bytes[i].off[:0], make([]uint32, n+1)...)
+			continue
+		}
+		if err = pr.readBytes(c, &pr.bytes[i]); err != nil {
+			return nil, false, st, err
 		}
 	}
 	sport, dport, hour, minute, sec := pr.i32[0], pr.i32[1], pr.i32[2], pr.i32[3], pr.i32[4]
@@ -262,11 +333,11 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, cw *parquet.ConcurrentRowGroupWrit
 	sip, dip, proto, trec := &pr.bytes[0], &pr.bytes[1], &pr.bytes[2], &pr.bytes[3]
 	for _, c := range [][]int32{sport, dport, hour, minute, sec} {
 		if len(c) != n {
-			return st, fmt.Errorf("column has %d values for %d rows", len(c), n)
+			return nil, false, st, fmt.Errorf("column has %d values for %d rows", len(c), n)
 		}
 	}
 	if len(ibyt) != n || len(ipkt) != n || len(sip.off) != n+1 || len(dip.off) != n+1 || len(proto.off) != n+1 || len(trec.off) != n+1 {
-		return st, fmt.Errorf("columns of unequal length in a row group")
+		return nil, false, st, fmt.Errorf("columns of unequal length in a row group")
 	}
 	pr.pairs = grow(pr.pairs, n)
 	pr.keep = growBool(pr.keep, n)
@@ -280,11 +351,11 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, cw *parquet.ConcurrentRowGroupWrit
 			why = "trminute out of 0-59"
 		case sec[i] < 0 || sec[i] > 59:
 			why = "trsec out of 0-59"
-		case trec.off[i] == trec.off[i+1]:
+		case !present[3] && trec.off[i] == trec.off[i+1]:
 			why = "no treceived"
-		case sip.off[i] == sip.off[i+1]:
+		case !present[0] && sip.off[i] == sip.off[i+1]:
 			why = "no sip"
-		case dip.off[i] == dip.off[i+1]:
+		case !present[1] && dip.off[i] == dip.off[i+1]:
 			why = "no dip"
 		case sport[i] < 0 || dport[i] < 0:
 			why = "negative port"
@@ -319,28 +390,41 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, cw *parquet.ConcurrentRowGroupWrit
 				continue
 			}
 			wp := &pairs[pr.pairs[i]]
-			src := s.ScoreIdx(pr.srcDoc[i], wp.srcIdx)
-			dst := s.ScoreIdx(pr.dstDoc[i], wp.dstIdx)
-			low := src
-			if dst.Score < src.Score {
-				low = dst
-			}
-			pr.res[3*i], pr.res[3*i+1], pr.res[3*i+2] = src, dst, low
+			src, dst, low := s.FlowIdx(pr.srcDoc[i], wp.srcIdx, pr.dstDoc[i], wp.dstIdx)
+			pr.res[3*i].Score, pr.res[3*i+1].Score, pr.res[3*i+2] = src, dst, low
 		}
 	}
+	buf := bytes.NewBuffer(sidePool.Get().([]byte)[:0])
+	schema := pr.extra
+	if filter {
+		schema = pr.full
+	}
+	w := parquet.NewGenericWriter[any](buf, append([]parquet.WriterOption{schema}, pr.opts...)...)
+	cw := w.BeginRowGroup()
 	cols := cw.ColumnWriters()
 	for j, src := range pr.p.src {
-		if src >= 0 {
-			if err := pr.copyColumn(cols[j], chunks[src], filter); err != nil {
-				return st, err
-			}
-			continue
+		name := pr.p.compute[j]
+		switch {
+		case filter && src >= 0:
+			err = pr.copyColumn(cols[j], chunks[src], true)
+		case filter:
+			err = pr.computeColumn(cols[j], name, n)
+		case src < 0:
+			err = pr.computeColumn(cols[pr.extraIdx[name]], name, n)
 		}
-		if err := pr.computeColumn(cols[j], pr.p.compute[j], n); err != nil {
-			return st, err
+		if err != nil {
+			return nil, false, st, err
 		}
 	}
-	return st, nil
+	if kept > 0 {
+		if _, err := cw.Commit(); err != nil {
+			return nil, false, st, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, false, st, err
+	}
+	return buf.Bytes(), filter, st, nil
 }
 
 func (pr *proc) docs(col *byteCol, out []int32, n int) []int32 {
@@ -595,37 +679,32 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 	}
 	method := []byte(pr.r.Method)
 	pairs := pr.words.snapshot()
+	var val func(i int) parquet.Value
+	switch name {
+	case "src_word":
+		val = func(i int) parquet.Value { return parquet.ByteArrayValue(bytesOf(pairs[pr.pairs[i]].src)) }
+	case "dst_word":
+		val = func(i int) parquet.Value { return parquet.ByteArrayValue(bytesOf(pairs[pr.pairs[i]].dst)) }
+	case "method":
+		val = func(i int) parquet.Value { return parquet.ByteArrayValue(method) }
+	case "src_score":
+		val = func(i int) parquet.Value { return parquet.DoubleValue(pr.res[3*i].Score) }
+	case "dst_score":
+		val = func(i int) parquet.Value { return parquet.DoubleValue(pr.res[3*i+1].Score) }
+	case "score":
+		val = func(i int) parquet.Value { return parquet.DoubleValue(pr.res[3*i+2].Score) }
+	case "top_topic":
+		val = func(i int) parquet.Value { return parquet.Int32Value(pr.res[3*i+2].TopTopic) }
+	case "top_topic_weight":
+		val = func(i int) parquet.Value { return parquet.DoubleValue(pr.res[3*i+2].TopTopicWeight) }
+	default:
+		return fmt.Errorf("columnar: no rule for column %q", name)
+	}
 	for i := 0; i < n; i++ {
 		if !pr.keep[i] {
 			continue
 		}
-		wp := &pairs[pr.pairs[i]]
-		var v parquet.Value
-		switch name {
-		case "src_word":
-			v = parquet.ByteArrayValue(bytesOf(wp.src))
-		case "dst_word":
-			v = parquet.ByteArrayValue(bytesOf(wp.dst))
-		case "method":
-			v = parquet.ByteArrayValue(method)
-		default:
-			src, dst, low := &pr.res[3*i], &pr.res[3*i+1], &pr.res[3*i+2]
-			switch name {
-			case "src_score":
-				v = parquet.DoubleValue(src.Score)
-			case "dst_score":
-				v = parquet.DoubleValue(dst.Score)
-			case "score":
-				v = parquet.DoubleValue(low.Score)
-			case "top_topic":
-				v = parquet.Int32Value(low.TopTopic)
-			case "top_topic_weight":
-				v = parquet.DoubleValue(low.TopTopicWeight)
-			default:
-				return fmt.Errorf("columnar: no rule for column %q", name)
-			}
-		}
-		buf[k] = v
+		buf[k] = val(i)
 		k++
 		if k == len(buf) {
 			if err := flush(); err != nil {
@@ -634,4 +713,60 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 		}
 	}
 	return flush()
+}
+
+// inRange reports whether a column chunk's statistics prove every value
+// lies in [lo, hi].
+func inRange(c parquet.ColumnChunk, lo, hi int64) bool {
+	b, ok := c.(interface {
+		Bounds() (min, max parquet.Value, ok bool)
+	})
+	if !ok {
+		return false
+	}
+	min, max, ok := b.Bounds()
+	if !ok || min.IsNull() || max.IsNull() {
+		return false
+	}
+	return min.Int64() >= lo && max.Int64() <= hi
+}
+
+// nonEmpty reports whether a byte-array column chunk's statistics prove no
+// value is empty (the smallest value is not "").
+func nonEmpty(c parquet.ColumnChunk) bool {
+	b, ok := c.(interface {
+		Bounds() (min, max parquet.Value, ok bool)
+	})
+	if !ok {
+		return false
+	}
+	min, _, ok := b.Bounds()
+	return ok && !min.IsNull() && len(min.ByteArray()) > 0
+}
+
+func zeros(s []int32, n int) []int32 {
+	s = grow(s, n)
+	clear(s)
+	return s
+}
+
+// sidePool recycles the side files' buffers.
+var sidePool = sync.Pool{New: func() any { return make([]byte, 0, 8<<20) }}
+
+// ExtraSchema is the schema of the columns a stage adds to flows (the
+// computed columns of full), in any order.
+func ExtraSchema(full *parquet.Schema) *parquet.Schema {
+	g := parquet.Group{}
+	for _, f := range full.Fields() {
+		if !computed[f.Name()] {
+			continue
+		}
+		var n parquet.Node = f
+		if f.Type().Kind() == parquet.ByteArray {
+			// words and the method repeat: dictionary pages keep them small
+			n = parquet.Encoded(f, &parquet.RLEDictionary)
+		}
+		g[f.Name()] = n
+	}
+	return parquet.NewSchema("extra", g)
 }

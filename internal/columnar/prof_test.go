@@ -29,16 +29,17 @@ func TestProfileFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := score.New(score.Model{Docs: m.Docs, Words: m.Words, DocTopic: m.DocTopic, TopicWord: m.TopicWord}, score.Spot, score.UnseenMean)
-	w, err := ioformat.CreateParquet[record.ScoredFlow](ioformat.Dest{Path: t.TempDir() + "/out.parquet"}, record.ScoredFlow{}.Meta())
+	w, err := ioformat.CreateRaw(ioformat.Dest{Path: t.TempDir() + "/out.parquet"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok := Flows([]*parquet.File{pf}, w.Schema())
+	full := parquet.SchemaOf(new(record.ScoredFlow))
+	p, ok := Flows([]*parquet.File{pf}, full)
 	if !ok {
 		t.Fatal("no plan")
 	}
-	r := &Runner{Scorer: s, Method: "spot", Workers: 1}
-	if _, err := r.Run(context.Background(), []*parquet.File{pf}, p, w); err != nil {
+	r := &Runner{Scorer: s, Method: "spot", Workers: 1, Options: ioformat.ParquetOptions(record.ScoredFlow{}.Meta())}
+	if _, err := r.Run(context.Background(), []*parquet.File{pf}, p, full, ExtraSchema(full), w); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()

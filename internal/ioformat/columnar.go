@@ -35,16 +35,49 @@ func CreateParquet[T any](d Dest, m record.Meta) (*ParquetWriter[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	w := parquet.NewGenericWriter[T](out.w,
+	w := parquet.NewGenericWriter[T](out.w, ParquetOptions(m)...)
+	return &ParquetWriter[T]{GenericWriter: w, out: out}, nil
+}
+
+// ParquetOptions are the writer options of the column-oriented outputs:
+// Snappy (its faster encoder), no page-header statistics (the column index
+// keeps the bounds), row groups of RowGroupRows, spot's metadata.
+func ParquetOptions(m record.Meta) []parquet.WriterOption {
+	return []parquet.WriterOption{
 		parquet.Compression(&fastSnappy{}),
-		parquet.DataPageStatistics(false), // page-header min/max: the column index keeps the bounds
+		parquet.DataPageStatistics(false),
 		parquet.MaxRowsPerRowGroup(RowGroupRows),
 		parquet.KeyValueMetadata(metaKind, string(m.Kind)),
 		parquet.KeyValueMetadata(metaStream, string(m.Stream)),
 		parquet.CreatedBy("spot", "", ""),
-	)
-	return &ParquetWriter[T]{GenericWriter: w, out: out}, nil
+	}
 }
+
+// RawOutput is an output a stage writes bytes to itself (a Parquet file
+// assembled from copied column chunks), with Create's temporary-file
+// handling.
+type RawOutput struct{ out *output }
+
+// CreateRaw opens d for a Parquet file written byte by byte.
+func CreateRaw(d Dest) (*RawOutput, error) {
+	if d.ResolvedFormat() == Parquet && d.toStdout() && d.StdoutTTY && !d.Force {
+		return nil, ErrTerminal
+	}
+	out, err := openOutput(d)
+	if err != nil {
+		return nil, err
+	}
+	return &RawOutput{out: out}, nil
+}
+
+// Write implements io.Writer.
+func (r *RawOutput) Write(p []byte) (int, error) { return r.out.w.Write(p) }
+
+// Close commits the output.
+func (r *RawOutput) Close() error { return r.out.commit() }
+
+// Abort discards the output.
+func (r *RawOutput) Abort() { r.out.abort() }
 
 // Close writes the footer and commits the file.
 func (w *ParquetWriter[T]) Close() error {

@@ -180,25 +180,70 @@ func (s *Scorer) mix(d int32) []float32 {
 }
 
 func (s *Scorer) dot(theta []float32, w int32) Result {
-	if theta == nil || w < 0 {
+	v := s.sum(theta, w)
+	if v == 0 {
 		return Result{TopTopic: -1}
+	}
+	return s.explain(theta, w, v)
+}
+
+// sum is Σ_k θ_k φ_kw (0 for an unseen word or a nil mixture).
+func (s *Scorer) sum(theta []float32, w int32) float64 {
+	if theta == nil || w < 0 {
+		return 0
 	}
 	phi := s.phi[int(w)*s.K : int(w+1)*s.K]
 	theta = theta[:len(phi)]
-	var sum float64
+	var a, b float64
+	t := 0
+	for ; t+1 < len(phi); t += 2 {
+		a += float64(theta[t]) * float64(phi[t])
+		b += float64(theta[t+1]) * float64(phi[t+1])
+	}
+	if t < len(phi) {
+		a += float64(theta[t]) * float64(phi[t])
+	}
+	return a + b
+}
+
+// explain returns the result for a score v = sum(theta, w) > 0, with the
+// topic contributing most.
+func (s *Scorer) explain(theta []float32, w int32, v float64) Result {
+	phi := s.phi[int(w)*s.K : int(w+1)*s.K]
 	best, bestV := int32(-1), 0.0
 	for t, p := range phi {
-		v := float64(theta[t]) * float64(p)
-		sum += v
-		if v > bestV {
-			best, bestV = int32(t), v
+		if c := float64(theta[t]) * float64(p); c > bestV {
+			best, bestV = int32(t), c
 		}
 	}
-	r := Result{Score: sum, TopTopic: best}
-	if sum > 0 {
-		r.TopTopicWeight = bestV / sum
+	return Result{Score: v, TopTopic: best, TopTopicWeight: bestV / v}
+}
+
+// FlowIdx scores both sides of a flow by index and returns each side's
+// score and the explained result of the lower side (the flow's score).
+func (s *Scorer) FlowIdx(srcDoc, srcWord, dstDoc, dstWord int32) (src, dst float64, low Result) {
+	var srcTheta, dstTheta []float32
+	switch s.method {
+	case Population:
+		srcTheta, dstTheta = s.meanTheta, s.meanTheta
+	case Hybrid:
+		a, b := s.ScoreIdx(srcDoc, srcWord), s.ScoreIdx(dstDoc, dstWord)
+		if b.Score < a.Score {
+			return a.Score, b.Score, b
+		}
+		return a.Score, b.Score, a
+	default:
+		srcTheta, dstTheta = s.mix(srcDoc), s.mix(dstDoc)
 	}
-	return r
+	src, dst = s.sum(srcTheta, srcWord), s.sum(dstTheta, dstWord)
+	theta, w, v := srcTheta, srcWord, src
+	if dst < src {
+		theta, w, v = dstTheta, dstWord, dst
+	}
+	if v == 0 {
+		return src, dst, Result{TopTopic: -1}
+	}
+	return src, dst, s.explain(theta, w, v)
 }
 
 // ScoreIdx scores document index d (-1: unseen) saying word index w (-1: unseen).
