@@ -10,9 +10,9 @@ package columnar
 import (
 	"bytes"
 	"context"
-	"math"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -30,7 +30,6 @@ type Stats struct {
 	Rejected int64
 	Reasons  map[string]int64
 }
-
 
 // The flow columns the words need.
 var keyColumns = []string{"sip", "dip", "sport", "dport", "proto", "trhour", "trminute", "trsec", "treceived", "ibyt", "ipkt"}
@@ -105,7 +104,7 @@ func planFor(in, out *parquet.Schema) (*plan, bool) {
 type Runner struct {
 	Scorer  *score.Scorer // nil: featurize only
 	Method  string
-	Workers int                     // 0: GOMAXPROCS
+	Workers int                    // 0: GOMAXPROCS
 	Options []parquet.WriterOption // codec, metadata, ... of the output
 }
 
