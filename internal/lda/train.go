@@ -266,35 +266,30 @@ func (t *trainer) pass(update bool) float64 {
 				}
 			}
 			clear(row)
-			ll := 0.0
+			// ll = Σ c·log s: the pairs of count 1 multiply into prod,
+			// renormalised by its binary exponent, to save their logs.
+			ll, prod, exp := 0.0, 1.0, 0
 			tokens := 0.0
 			for j, w := range ws {
 				c := cs[j]
 				off := int(w) * k
-				p := t.phi[off : off+k]
-				p = p[:len(g)]
-				th := theta[:len(g)]
-				s := 0.0
-				for i := range g {
-					x := th[i] * p[i]
-					g[i] = x
-					s += x
+				s := responsibilities(g, theta, t.phi[off:off+k])
+				if c == 1 {
+					prod *= s
+					if prod < 0x1p-500 || prod > 0x1p500 {
+						var e int
+						prod, e = math.Frexp(prod)
+						exp += e
+					}
+				} else {
+					ll += c * fastLog(s)
 				}
-				ll += c * math.Log(s)
 				tokens += c
-				if !update {
-					continue
-				}
-				f := c / s
-				ac := acc[off : off+k]
-				ac = ac[:len(g)]
-				r := row[:len(g)]
-				for i, x := range g {
-					x *= f
-					r[i] += x
-					ac[i] += int64(x * fixScale)
+				if update {
+					accumulate(row, acc[off:off+k], g, c/s)
 				}
 			}
+			ll += fastLog(prod) + float64(exp)*math.Ln2
 			t.docLL[d] = ll - tokens*math.Log(n+ka)
 			if update {
 				for i := range row {
@@ -311,4 +306,43 @@ func (t *trainer) pass(update bool) float64 {
 		ll += x
 	}
 	return ll
+}
+
+// responsibilities sets g[i] = theta[i]·phi[i] and returns their sum
+// (in four interleaved partial sums, a fixed order).
+func responsibilities(g, theta, phi []float64) float64 {
+	n := len(g)
+	theta, phi = theta[:n], phi[:n]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		t4, p4, g4 := theta[i:i+4:i+4], phi[i:i+4:i+4], g[i:i+4:i+4]
+		x0 := t4[0] * p4[0]
+		x1 := t4[1] * p4[1]
+		x2 := t4[2] * p4[2]
+		x3 := t4[3] * p4[3]
+		g4[0], g4[1], g4[2], g4[3] = x0, x1, x2, x3
+		s0 += x0
+		s1 += x1
+		s2 += x2
+		s3 += x3
+	}
+	for ; i < n; i++ {
+		x := theta[i] * phi[i]
+		g[i] = x
+		s0 += x
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// accumulate adds g·f to the document's row and, in fixed point, to the
+// word's accumulator.
+func accumulate(row []float64, acc []int64, g []float64, f float64) {
+	n := len(g)
+	row, acc = row[:n], acc[:n]
+	for i, x := range g {
+		x *= f
+		row[i] += x
+		acc[i] += int64(x * fixScale)
+	}
 }
