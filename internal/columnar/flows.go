@@ -26,6 +26,7 @@ import (
 
 // Stats are what a run did.
 type Stats struct {
+	Copied   int // row groups whose passed-through columns were copied byte for byte
 	Rows     int64
 	Rejected int64
 	Reasons  map[string]int64
@@ -112,6 +113,7 @@ type job struct {
 	file  int // index of the input file
 	rg    int // index of the row group in it
 	group parquet.RowGroup
+	copy  bool   // the passed-through chunks can be copied (same codec as the output)
 	side  []byte // a Parquet file of the computed columns (or of every column when full)
 	full  bool   // rows were left out: every column was re-encoded into side
 	st    Stats
@@ -153,7 +155,7 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 			pr := &proc{r: r, p: p, words: words, full: full, extra: extra, extraIdx: extraIdx, opts: sideOpts}
 			for j := range jobs {
 				if ctx.Err() == nil {
-					j.side, j.full, j.st, j.err = pr.rowGroup(j.group)
+					j.side, j.full, j.st, j.err = pr.rowGroup(j.group, j.copy)
 				} else {
 					j.err = ctx.Err()
 				}
@@ -166,7 +168,7 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 		defer close(queue)
 		for fi, f := range files {
 			for gi, g := range f.RowGroups() {
-				j := &job{file: fi, rg: gi, group: g, done: make(chan struct{})}
+				j := &job{file: fi, rg: gi, group: g, copy: copyable(f, gi, p), done: make(chan struct{})}
 				select {
 				case queue <- j: // bounded: at most workers row groups in flight
 				case <-ctx.Done():
@@ -189,6 +191,9 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 		if err := r.emit(asm, files[j.file], j, p, extraIdx); err != nil {
 			firstErr = err
 			continue
+		}
+		if !j.full && j.st.Rows > 0 {
+			total.Copied++
 		}
 		total.Rows += j.st.Rows
 		total.Rejected += j.st.Rejected
@@ -293,7 +298,7 @@ type byteCol struct {
 
 func (b *byteCol) at(i int) []byte { return b.data[b.off[i]:b.off[i+1]] }
 
-func (pr *proc) rowGroup(rg parquet.RowGroup) (side []byte, full bool, st Stats, err error) {
+func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bool, st Stats, err error) {
 	n := int(rg.NumRows())
 	chunks := rg.ColumnChunks()
 	k := pr.p.key
@@ -376,6 +381,7 @@ func (pr *proc) rowGroup(rg parquet.RowGroup) (side []byte, full bool, st Stats,
 	}
 	st.Rows = int64(kept)
 	filter := kept != n
+	reencode := filter || !copyOK
 	if s := pr.r.Scorer; s != nil {
 		pr.srcDoc = pr.docs(sip, pr.srcDoc, n)
 		pr.dstDoc = pr.docs(dip, pr.dstDoc, n)
@@ -395,7 +401,7 @@ func (pr *proc) rowGroup(rg parquet.RowGroup) (side []byte, full bool, st Stats,
 	}
 	buf := bytes.NewBuffer(sidePool.Get().([]byte)[:0])
 	schema := pr.extra
-	if filter {
+	if reencode {
 		schema = pr.full
 	}
 	w := parquet.NewGenericWriter[any](buf, append([]parquet.WriterOption{schema}, pr.opts...)...)
@@ -404,9 +410,9 @@ func (pr *proc) rowGroup(rg parquet.RowGroup) (side []byte, full bool, st Stats,
 	for j, src := range pr.p.src {
 		name := pr.p.compute[j]
 		switch {
-		case filter && src >= 0:
-			err = pr.copyColumn(cols[j], chunks[src], true)
-		case filter:
+		case reencode && src >= 0:
+			err = pr.copyColumn(cols[j], chunks[src], filter)
+		case reencode:
 			err = pr.computeColumn(cols[j], name, n)
 		case src < 0:
 			err = pr.computeColumn(cols[pr.extraIdx[name]], name, n)
@@ -423,7 +429,7 @@ func (pr *proc) rowGroup(rg parquet.RowGroup) (side []byte, full bool, st Stats,
 	if err := w.Close(); err != nil {
 		return nil, false, st, err
 	}
-	return buf.Bytes(), filter, st, nil
+	return buf.Bytes(), reencode, st, nil
 }
 
 func (pr *proc) docs(col *byteCol, out []int32, n int) []int32 {
@@ -605,6 +611,20 @@ func (pr *proc) readBytes(chunk parquet.ColumnChunk, out *byteCol) error {
 			}
 			return nil
 		}
+		if dict := pg.Dictionary(); dict != nil && dict.Type().Kind() == parquet.ByteArray {
+			// dictionary page: look the indexes up in the dictionary's values
+			dd := dict.Page().Data()
+			ddata, doff := dd.ByteArray()
+			idx := pg.Data()
+			for _, i := range idx.Int32() {
+				if int(i)+1 >= len(doff) || i < 0 {
+					return fmt.Errorf("dictionary index %d out of range", i)
+				}
+				out.data = append(out.data, ddata[doff[i]:doff[i+1]]...)
+				out.off = append(out.off, uint32(len(out.data)))
+			}
+			return nil
+		}
 		return readValues(pg, pr.buf(), func(v parquet.Value) {
 			out.data = append(out.data, v.ByteArray()...)
 			out.off = append(out.off, uint32(len(out.data)))
@@ -712,6 +732,19 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 		}
 	}
 	return flush()
+}
+
+// copyable reports whether the passed-through chunks of row group gi of f
+// can be copied as they are: compressed with Snappy, as the columns the
+// stage writes are (some readers expect one codec per column).
+func copyable(f *parquet.File, gi int, p *plan) bool {
+	cols := f.Metadata().RowGroups[gi].Columns
+	for _, src := range p.src {
+		if src >= 0 && (src >= len(cols) || cols[src].MetaData.Codec != format.Snappy || len(cols[src].EncryptedColumnMetadata) > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // inRange reports whether a column chunk's statistics prove every value
