@@ -698,38 +698,58 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 	}
 	method := []byte(pr.r.Method)
 	pairs := pr.words.snapshot()
-	var val func(i int) parquet.Value
+	emit := func(v parquet.Value) error {
+		buf[k] = v
+		k++
+		if k == len(buf) {
+			return flush()
+		}
+		return nil
+	}
+	var err error
 	switch name {
-	case "src_word":
-		val = func(i int) parquet.Value { return parquet.ByteArrayValue(bytesOf(pairs[pr.pairs[i]].src)) }
-	case "dst_word":
-		val = func(i int) parquet.Value { return parquet.ByteArrayValue(bytesOf(pairs[pr.pairs[i]].dst)) }
+	case "src_word", "dst_word":
+		src := name == "src_word"
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				wp := &pairs[pr.pairs[i]]
+				w := wp.dst
+				if src {
+					w = wp.src
+				}
+				err = emit(parquet.ByteArrayValue(bytesOf(w)))
+			}
+		}
 	case "method":
-		val = func(i int) parquet.Value { return parquet.ByteArrayValue(method) }
-	case "src_score":
-		val = func(i int) parquet.Value { return parquet.DoubleValue(pr.res[3*i].Score) }
-	case "dst_score":
-		val = func(i int) parquet.Value { return parquet.DoubleValue(pr.res[3*i+1].Score) }
-	case "score":
-		val = func(i int) parquet.Value { return parquet.DoubleValue(pr.res[3*i+2].Score) }
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				err = emit(parquet.ByteArrayValue(method))
+			}
+		}
 	case "top_topic":
-		val = func(i int) parquet.Value { return parquet.Int32Value(pr.res[3*i+2].TopTopic) }
-	case "top_topic_weight":
-		val = func(i int) parquet.Value { return parquet.DoubleValue(pr.res[3*i+2].TopTopicWeight) }
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				err = emit(parquet.Int32Value(pr.res[3*i+2].TopTopic))
+			}
+		}
+	case "src_score", "dst_score", "score", "top_topic_weight":
+		off := map[string]int{"src_score": 0, "dst_score": 1, "score": 2, "top_topic_weight": 2}[name]
+		weight := name == "top_topic_weight"
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				r := &pr.res[3*i+off]
+				v := r.Score
+				if weight {
+					v = r.TopTopicWeight
+				}
+				err = emit(parquet.DoubleValue(v))
+			}
+		}
 	default:
 		return fmt.Errorf("columnar: no rule for column %q", name)
 	}
-	for i := 0; i < n; i++ {
-		if !pr.keep[i] {
-			continue
-		}
-		buf[k] = val(i)
-		k++
-		if k == len(buf) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
+	if err != nil {
+		return err
 	}
 	return flush()
 }
