@@ -1,7 +1,21 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync/atomic"
+
 	"github.com/spf13/cobra"
+
+	"github.com/spot-hunt/spot/internal/decode/dns"
+	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/record"
 )
 
 type decodeDNSOptions struct {
@@ -22,7 +36,7 @@ then the client. Streams.`),
 		Example: `  spot decode dns capture.pcap -o dns.parquet
   tcpdump -i eth0 -w - port 53 | spot decode dns --queries`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errNotYet("decode dns", 3)
+			return runDecodeDNS(g, o, args)
 		},
 	}
 	f := cmd.Flags()
@@ -30,4 +44,208 @@ then the client. Streams.`),
 	f.IntSliceVar(&o.ports, "ports", []int{53}, "DNS `PORTS` (replaces the list), e.g. 53,5353,5355")
 	f.BoolVar(&o.queries, "queries", false, "also write queries, not only responses")
 	return cmd
+}
+
+// maxWarnings is how many malformed packets are named on stderr per run.
+const maxWarnings = 10
+
+func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
+	for _, p := range o.ports {
+		if p < 1 || p > 65535 {
+			return usagef("--ports: %d is not a port", p)
+		}
+	}
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	stdin := 0
+	for _, a := range args {
+		if a == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return usagef("stdin (-) named more than once")
+	}
+	dest, err := o.out.Dest(g.io)
+	if err != nil {
+		return err
+	}
+	w, err := ioformat.Create[record.DNS](dest, record.Meta{Kind: record.KindDNS, Stream: record.StreamEvents})
+	if err != nil {
+		return err
+	}
+	if os.Getenv("GOGC") == "" { // little live heap: trade memory for less GC work
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	out := newBatchWriter(w)
+	var skipped, warned int64
+	warn := func(name string, frame int64, msg string, err error) {
+		skipped++
+		if warned < maxWarnings {
+			warned++
+			slog.Warn(msg, "file", ioformat.DisplayName(name), "packet", frame, "err", err)
+		}
+	}
+	opts := dns.Options{Ports: o.ports, Queries: o.queries, Answers: true}
+	for _, name := range args {
+		if err := decodeDNSFile(g, name, opts, out, warn); err != nil {
+			out.abort()
+			return err
+		}
+	}
+	if err := out.close(); err != nil {
+		return err
+	}
+	if skipped > warned {
+		slog.Warn(fmt.Sprintf("%d more malformed packets not named", skipped-warned))
+	}
+	if skipped > 0 {
+		return &SkippedError{Count: skipped, Unit: "packets"}
+	}
+	return nil
+}
+
+// batchWriter writes batches of records on its own goroutine, so decoding
+// and encoding run side by side.
+type batchWriter[T any] struct {
+	w       ioformat.Writer[T]
+	flusher ioformat.Flusher
+	batch   []T
+	queue   chan writeBatch[T]
+	free    chan []T
+	done    chan error
+	failed  atomic.Bool
+	closed  bool
+	err     error
+}
+
+type writeBatch[T any] struct {
+	recs  []T
+	flush bool
+}
+
+func newBatchWriter[T any](w ioformat.Writer[T]) *batchWriter[T] {
+	const inFlight = 4
+	b := &batchWriter[T]{w: w, queue: make(chan writeBatch[T], inFlight), free: make(chan []T, inFlight+2), done: make(chan error, 1)}
+	b.flusher, _ = w.(ioformat.Flusher)
+	for range inFlight + 1 {
+		b.free <- make([]T, 0, ioformat.BatchSize)
+	}
+	b.batch = make([]T, 0, ioformat.BatchSize)
+	go func() {
+		var err error
+		for wb := range b.queue {
+			if err == nil && len(wb.recs) > 0 {
+				err = b.w.Write(wb.recs)
+			}
+			if err == nil && wb.flush && b.flusher != nil {
+				err = b.flusher.Flush()
+			}
+			if err != nil {
+				b.failed.Store(true)
+			}
+			clear(wb.recs)
+			b.free <- wb.recs[:0]
+		}
+		b.done <- err
+	}()
+	return b
+}
+
+// full reports whether the current batch should be sent.
+func (b *batchWriter[T]) full() bool { return len(b.batch) >= ioformat.BatchSize }
+
+// send hands the current batch to the writer; flush asks it to flush its
+// output after writing it. It returns false when writing has failed.
+func (b *batchWriter[T]) send(flush bool) bool {
+	if len(b.batch) == 0 && !flush {
+		return !b.failed.Load()
+	}
+	b.queue <- writeBatch[T]{b.batch, flush}
+	b.batch = <-b.free
+	return !b.failed.Load()
+}
+
+// finish sends the last batch and waits for the writer goroutine.
+func (b *batchWriter[T]) finish() error {
+	if !b.closed {
+		b.closed = true
+		b.send(false)
+		close(b.queue)
+		b.err = <-b.done
+	}
+	return b.err
+}
+
+func (b *batchWriter[T]) close() error {
+	if err := b.finish(); err != nil {
+		b.w.Abort()
+		return err
+	}
+	return b.w.Close()
+}
+
+func (b *batchWriter[T]) abort() {
+	b.finish()
+	b.w.Abort()
+}
+
+func decodeDNSFile(g *globals, name string, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
+	src, err := pcap.Open(name, g.io.In)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	source := "stdin"
+	if name != "-" && name != "" {
+		source = filepath.Base(name)
+	}
+	dec := dns.NewDecoder(opts, source)
+	var problems []dns.Problem
+	for {
+		if err := g.ctx.Err(); err != nil {
+			return err
+		}
+		p, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var ce *pcap.CaptureError
+			if errors.As(err, &ce) {
+				warn(name, ce.Frame, "capture truncated or corrupt; rest of file skipped", ce.Err)
+				break
+			}
+			return fmt.Errorf("%s: %w", ioformat.DisplayName(name), err)
+		}
+		switch p.Status {
+		case pcap.OK:
+			out.batch, problems = dec.Packet(p, out.batch, problems[:0])
+			for _, pr := range problems {
+				if pr.Kept {
+					warn(name, pr.Frame, "malformed DNS message; record kept with the fields before the error", pr.Err)
+				} else {
+					warn(name, pr.Frame, "malformed DNS message skipped", pr.Err)
+				}
+			}
+		case pcap.Malformed:
+			warn(name, p.Frame, "malformed packet skipped", p.Err)
+		}
+		if drained := src.Drained(); drained || out.full() {
+			if !out.send(drained) {
+				return out.finishErr()
+			}
+		}
+	}
+	return nil
+}
+
+// finishErr stops the writer and returns its error.
+func (b *batchWriter[T]) finishErr() error {
+	err := b.finish()
+	if err == nil {
+		err = errors.New("output failed")
+	}
+	return err
 }

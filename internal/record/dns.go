@@ -12,7 +12,7 @@ type DNS struct {
 	QryClass   string   `parquet:"dns_qry_class" json:"dns_qry_class" doc:"question class as hex text, e.g. 0x00000001"`
 	QryType    int32    `parquet:"dns_qry_type" json:"dns_qry_type" doc:"question type, e.g. 1 for A, 28 for AAAA"`
 	QryRcode   int32    `parquet:"dns_qry_rcode" json:"dns_qry_rcode" doc:"response code, e.g. 0 NOERROR, 3 NXDOMAIN"`
-	A          string   `parquet:"dns_a" json:"dns_a" doc:"first A answer, else first AAAA answer, else empty"`
+	A          string   `parquet:"dns_a" json:"dns_a" doc:"first A record of the message (any section, as tshark's dns.a), else first AAAA, else empty"`
 	TsNs       int64    `parquet:"ts_ns" json:"ts_ns" doc:"capture time, nanoseconds since the Unix epoch"`
 	ID         int32    `parquet:"dns_id" json:"dns_id" doc:"DNS transaction id"`
 	Response   bool     `parquet:"response" json:"response" doc:"true for a response, false for a query"`

@@ -45,6 +45,7 @@ type Env struct {
 var areas = []func(*Env) []Case{
 	ioCases,
 	engineCases,
+	dnsCases,
 }
 
 type result struct {

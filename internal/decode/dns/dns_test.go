@@ -1,0 +1,249 @@
+package dns
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// buildMsg makes a DNS message: header, one question, and answer RRs given
+// as (type, rdata) with the question name compressed.
+func buildMsg(id uint16, response bool, rcode int, qname string, qtype uint16, answers ...[]byte) []byte {
+	b := binary.BigEndian.AppendUint16(nil, id)
+	flags := uint16(rcode)
+	if response {
+		flags |= 0x8000
+	}
+	b = binary.BigEndian.AppendUint16(b, flags)
+	b = binary.BigEndian.AppendUint16(b, 1)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(answers)))
+	b = append(b, 0, 0, 0, 0)
+	for _, l := range strings.Split(qname, ".") {
+		b = append(b, byte(len(l)))
+		b = append(b, l...)
+	}
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint16(b, qtype)
+	b = binary.BigEndian.AppendUint16(b, 1)
+	for _, a := range answers {
+		b = append(b, a...)
+	}
+	return b
+}
+
+func rr(typ uint16, ttl uint32, rdata []byte) []byte {
+	b := []byte{0xc0, 12} // pointer to the question name
+	b = binary.BigEndian.AppendUint16(b, typ)
+	b = binary.BigEndian.AppendUint16(b, 1)
+	b = binary.BigEndian.AppendUint32(b, ttl)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(rdata)))
+	return append(b, rdata...)
+}
+
+func udpPacket(frame int64, msg []byte, toServer bool) *pcap.Packet {
+	p := &pcap.Packet{Frame: frame, TsNs: 1483504866337519000 + frame, WireLen: 42 + len(msg), Status: pcap.OK, IPVer: 4,
+		Proto: pcap.ProtoUDP, Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.53"), SrcPort: 40000, DstPort: 53, Payload: msg}
+	if !toServer {
+		p.Src, p.Dst, p.SrcPort, p.DstPort = p.Dst, p.Src, p.DstPort, p.SrcPort
+	}
+	return p
+}
+
+func TestUDPResponse(t *testing.T) {
+	cname := append([]byte{3, 'w', 'w', 'w'}, 0xc0, 12)
+	msg := buildMsg(0x1234, true, 3, "example.com", 1,
+		rr(typeCNAME, 300, cname),
+		rr(typeAAAA, 60, netip.MustParseAddr("2001:db8::1").AsSlice()),
+		rr(typeA, 60, []byte{192, 0, 2, 7}))
+	d := NewDecoder(Options{Answers: true}, "test.pcap")
+	recs, probs := d.Packet(udpPacket(5, msg, false), nil, nil)
+	if len(probs) != 0 || len(recs) != 1 {
+		t.Fatalf("recs %d probs %v", len(recs), probs)
+	}
+	r := recs[0]
+	want := record.DNS{FrameTime: "Jan  4, 2017 04:41:06.337519005 UTC", UnixTstamp: 1483504866, FrameLen: int32(42 + len(msg)),
+		IPDst: "10.0.0.1", IPSrc: "10.0.0.53", QryName: "example.com", QryClass: "0x00000001", QryType: 1, QryRcode: 3,
+		A: "192.0.2.7", TsNs: 1483504866337519005, ID: 0x1234, Response: true, Transport: "udp",
+		Answers: []string{"www.example.com", "2001:db8::1", "192.0.2.7"}, ANCount: 3, TTL: 300, Frame: 5, EID: r.EID}
+	if r.EID <= 0 || !equalDNS(r, want) {
+		t.Fatalf("got  %+v\nwant %+v", r, want)
+	}
+	// queries are dropped by default, kept with Queries
+	q := buildMsg(0x1234, false, 0, "example.com", 1)
+	if recs, _ := d.Packet(udpPacket(4, q, true), nil, nil); len(recs) != 0 {
+		t.Fatal("query kept without Queries")
+	}
+	dq := NewDecoder(Options{Queries: true}, "test.pcap")
+	if recs, _ := dq.Packet(udpPacket(4, q, true), nil, nil); len(recs) != 1 || recs[0].Response || recs[0].IPSrc != "10.0.0.1" {
+		t.Fatalf("query: %+v", recs)
+	}
+	// only A/AAAA: AAAA when there is no A
+	msg6 := buildMsg(1, true, 0, "v6.example", 28, rr(typeAAAA, 1, netip.MustParseAddr("2001:db8::2").AsSlice()))
+	if recs, _ := d.Packet(udpPacket(6, msg6, false), nil, nil); recs[0].A != "2001:db8::2" {
+		t.Fatalf("AAAA: %q", recs[0].A)
+	}
+	// other ports ignored unless listed
+	p := udpPacket(7, msg, false)
+	p.SrcPort = 5353
+	if recs, _ := d.Packet(p, nil, nil); len(recs) != 0 {
+		t.Fatal("port 5353 decoded by default")
+	}
+	d2 := NewDecoder(Options{Ports: []int{5353}}, "x")
+	if recs, _ := d2.Packet(p, nil, nil); len(recs) != 1 {
+		t.Fatal("--ports 5353 not decoded")
+	}
+}
+
+func equalDNS(a, b record.DNS) bool { return reflect.DeepEqual(a, b) }
+
+func TestMalformedMessages(t *testing.T) {
+	good := buildMsg(7, true, 0, "example.com", 1, rr(typeA, 1, []byte{1, 2, 3, 4}))
+	loop := buildMsg(7, true, 0, "a", 1)
+	loop = append(loop[:12], 0xc0, 12, 0, 1, 0, 1) // question name points at itself
+	long := []byte{0, 7, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0}
+	for i := 0; i < 5; i++ {
+		long = append(long, 63)
+		long = append(long, bytes.Repeat([]byte{'a'}, 63)...)
+	}
+	long = append(long, 0, 0, 1, 0, 1)
+	cases := []struct {
+		name  string
+		msg   []byte
+		recs  int
+		probs int
+		qname string
+	}{
+		{"short header", good[:11], 0, 1, ""},
+		{"cut question", good[:20], 0, 1, ""},
+		{"rdata beyond message", good[:len(good)-2], 1, 1, "example.com"},
+		{"count beyond message", append(append([]byte{}, good[:7]...), append([]byte{9}, good[8:]...)...), 1, 1, "example.com"},
+		{"pointer loop", loop, 1, 0, "<Name contains a pointer that loops>"},
+		{"label over 63 bytes", append(append([]byte{}, good[:12]...), 0x40, 'a'), 0, 1, ""},
+		{"name too long", long, 1, 0, "<Name too long>"},
+		{"junk", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 1, ""},
+	}
+	for _, c := range cases {
+		d := NewDecoder(Options{Queries: true}, "x")
+		recs, probs := d.Packet(udpPacket(1, c.msg, false), nil, nil)
+		if len(recs) != c.recs || len(probs) != c.probs {
+			t.Errorf("%s: %d records, problems %v", c.name, len(recs), probs)
+			continue
+		}
+		if c.recs > 0 && recs[0].QryName != c.qname {
+			t.Errorf("%s: name %q", c.name, recs[0].QryName)
+		}
+		for _, p := range probs {
+			if p.Frame != 1 || p.Kept != (c.recs > 0) {
+				t.Errorf("%s: problem %+v", c.name, p)
+			}
+		}
+	}
+}
+
+type tcpConn struct {
+	d         *Decoder
+	seq       uint32
+	frame     int64
+	recs      []record.DNS
+	probs     []Problem
+	src, dst  netip.Addr
+	sp, dport uint16
+}
+
+func (c *tcpConn) seg(flags uint8, payload []byte) {
+	c.frame++
+	p := &pcap.Packet{Frame: c.frame, TsNs: c.frame * 1e9, WireLen: 54 + len(payload), Status: pcap.OK, IPVer: 4, Proto: pcap.ProtoTCP,
+		Src: c.src, Dst: c.dst, SrcPort: c.sp, DstPort: c.dport, TCPFlags: flags, Seq: c.seq, Payload: payload}
+	c.recs, c.probs = c.d.Packet(p, c.recs, c.probs)
+	c.seq += uint32(len(payload))
+	if flags&(pcap.TCPSyn|pcap.TCPFin) != 0 {
+		c.seq++
+	}
+}
+
+func framed(msgs ...[]byte) []byte {
+	var b []byte
+	for _, m := range msgs {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(m)))
+		b = append(b, m...)
+	}
+	return b
+}
+
+func newTCP(d *Decoder) *tcpConn {
+	return &tcpConn{d: d, seq: 1000, src: netip.MustParseAddr("10.0.0.53"), dst: netip.MustParseAddr("10.0.0.1"), sp: 53, dport: 40000}
+}
+
+func TestTCPReassembly(t *testing.T) {
+	m := func(id uint16) []byte {
+		return buildMsg(id, true, 0, "example.com", 1, rr(typeA, 1, []byte{1, 2, 3, byte(id)}))
+	}
+	d := NewDecoder(Options{}, "x")
+	c := newTCP(d)
+	c.seg(pcap.TCPSyn, nil)
+	// two messages and half a third in one segment, the rest in two more
+	stream := framed(m(1), m(2), m(3))
+	cut := len(framed(m(1), m(2))) + 10
+	c.seg(pcap.TCPAck, stream[:cut])
+	if len(c.recs) != 2 || c.recs[0].ID != 1 || c.recs[1].ID != 2 || c.recs[1].Frame != 2 || c.recs[0].Transport != "tcp" {
+		t.Fatalf("after segment 1: %+v", c.recs)
+	}
+	c.seg(pcap.TCPAck, stream[cut:cut+5])
+	// a retransmission of what came before adds nothing
+	saved := c.seq
+	c.seq -= 5
+	c.seg(pcap.TCPAck, stream[cut:cut+5])
+	c.seq = saved
+	c.seg(pcap.TCPAck, stream[cut+5:])
+	if len(c.recs) != 3 || c.recs[2].ID != 3 || c.recs[2].Frame != 5 || c.recs[2].A != "1.2.3.3" {
+		t.Fatalf("after reassembly: %+v", c.recs)
+	}
+	// a missing segment drops the message it cut; the next one decodes
+	s2 := framed(m(4))
+	c.seg(pcap.TCPAck, s2[:8])
+	c.seq += 8 // lost
+	c.seg(pcap.TCPAck, s2[16:])
+	c.seg(pcap.TCPAck, framed(m(5)))
+	if len(c.recs) != 4 || c.recs[3].ID != 5 {
+		t.Fatalf("after gap: %d records, last %+v", len(c.recs), c.recs[len(c.recs)-1])
+	}
+	c.seg(pcap.TCPFin|pcap.TCPAck, nil)
+	if d.Conns() != 0 {
+		t.Fatalf("%d connections after FIN", d.Conns())
+	}
+	// a connection seen without its SYN
+	c2 := newTCP(d)
+	c2.seq = 77777
+	c2.seg(pcap.TCPAck, framed(m(9)))
+	if len(c2.recs) != 1 || c2.recs[0].ID != 9 {
+		t.Fatalf("no SYN: %+v", c2.recs)
+	}
+}
+
+func TestTCPStateBounded(t *testing.T) {
+	d := NewDecoder(Options{}, "x")
+	msg := framed(buildMsg(1, true, 0, "example.com", 1))
+	for i := 0; i < 3*MaxConns; i++ {
+		c := newTCP(d)
+		c.dport = uint16(i)
+		c.dst = netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})
+		c.frame = int64(i)
+		c.seg(pcap.TCPAck, msg[:5]) // an incomplete message held
+	}
+	if d.Conns() > MaxConns || d.Evicted < 2*MaxConns-1 {
+		t.Fatalf("%d connections held, %d evicted", d.Conns(), d.Evicted)
+	}
+	// idle connections go after ConnIdle of capture time
+	c := newTCP(d)
+	c.frame = 1e6
+	c.seg(pcap.TCPAck, msg[:5])
+	if d.Conns() != 1 {
+		t.Fatalf("%d connections after idle time", d.Conns())
+	}
+}

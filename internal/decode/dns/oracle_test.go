@@ -1,0 +1,414 @@
+package dns
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/testenv"
+)
+
+// The oracle test: every DNS message tshark decodes in a capture must have a
+// spot record with the same fields, and spot must make no record tshark
+// has no message for. tshark's JSON output (one object per message, in
+// order, --no-duplicate-keys) is read in document order.
+
+type kv struct {
+	k string
+	v any
+}
+
+// readJSON reads one value keeping object key order ([]kv).
+func readJSON(dec *json.Decoder) (any, error) {
+	t, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	d, ok := t.(json.Delim)
+	if !ok {
+		return t, nil
+	}
+	switch d {
+	case '{':
+		var obj []kv
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			v, err := readJSON(dec)
+			if err != nil {
+				return nil, err
+			}
+			obj = append(obj, kv{k.(string), v})
+		}
+		_, err = dec.Token()
+		return obj, err
+	case '[':
+		var arr []any
+		for dec.More() {
+			v, err := readJSON(dec)
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, v)
+		}
+		_, err = dec.Token()
+		return arr, err
+	}
+	return nil, fmt.Errorf("unexpected %v", d)
+}
+
+// get returns the first value of key in obj (the first element when the
+// value is an array of duplicates).
+func get(v any, key string) any {
+	obj, _ := v.([]kv)
+	for _, e := range obj {
+		if e.k == key {
+			return e.v
+		}
+	}
+	return nil
+}
+
+func all(v any) []any {
+	if a, ok := v.([]any); ok {
+		return a
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}
+
+func str(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []any:
+		if len(v) > 0 {
+			return str(v[0])
+		}
+	}
+	return ""
+}
+
+// find returns the first string value of key anywhere under v, in
+// document order.
+func find(v any, key string) (string, bool) {
+	switch v := v.(type) {
+	case []kv:
+		for _, e := range v {
+			if e.k == key {
+				return str(e.v), true
+			}
+			if s, ok := find(e.v, key); ok {
+				return s, true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if s, ok := find(e, key); ok {
+				return s, true
+			}
+		}
+	}
+	return "", false
+}
+
+type oracleMsg struct {
+	frame     int64
+	malformed bool
+	want      map[string]string
+}
+
+func tsharkMessages(t *testing.T, tshark, file string) []oracleMsg {
+	cmd := exec.Command(tshark, "-n", "-r", file, "-Y", "dns || mdns || llmnr", "-T", "json", "--no-duplicate-keys",
+		"-J", "frame ip ipv6 dns mdns llmnr _ws.malformed")
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	dec := json.NewDecoder(bufio.NewReaderSize(out, 1<<20))
+	if tok, err := dec.Token(); err != nil {
+		if err == io.EOF {
+			return nil
+		}
+		t.Fatalf("tshark %s: %v", file, err)
+	} else if tok != json.Delim('[') {
+		t.Fatalf("tshark %s: unexpected %v", file, tok)
+	}
+	var msgs []oracleMsg
+	for dec.More() {
+		pkt, err := readJSON(dec)
+		if err != nil {
+			t.Fatalf("tshark %s: %v", file, err)
+		}
+		layers := get(get(pkt, "_source"), "layers")
+		fr := get(layers, "frame")
+		frame, _ := strconv.ParseInt(str(get(fr, "frame.number")), 10, 64)
+		malformed := get(layers, "_ws.malformed") != nil
+		src, dst := "", ""
+		if ip := all(get(layers, "ip")); len(ip) > 0 {
+			src, dst = str(get(ip[0], "ip.src")), str(get(ip[0], "ip.dst"))
+		} else if ip6 := all(get(layers, "ipv6")); len(ip6) > 0 {
+			src, dst = str(get(ip6[0], "ipv6.src")), str(get(ip6[0], "ipv6.dst"))
+		}
+		var dnsLayers []any
+		for _, l := range []string{"dns", "mdns", "llmnr"} {
+			dnsLayers = append(dnsLayers, all(get(layers, l))...)
+		}
+		for _, m := range dnsLayers {
+			w := map[string]string{
+				"frame_time": str(get(fr, "frame.time")),
+				"frame_len":  str(get(fr, "frame.len")),
+				"ip_src":     src,
+				"ip_dst":     dst,
+			}
+			id, _ := strconv.ParseInt(strings.TrimPrefix(str(get(m, "dns.id")), "0x"), 16, 64)
+			w["dns_id"] = strconv.FormatInt(id, 10)
+			flags := get(m, "dns.flags_tree")
+			w["response"] = str(get(flags, "dns.flags.response"))
+			rcode := str(get(flags, "dns.flags.rcode"))
+			if rcode == "" {
+				rcode = "0"
+			}
+			w["rcode"] = rcode
+			// the first question (the zone of an UPDATE), in document order
+			if name, ok := find(m, "dns.qry.name"); ok {
+				typ, _ := find(m, "dns.qry.type")
+				class, _ := find(m, "dns.qry.class")
+				w["qry_name"] = name
+				w["qry_type"] = typ
+				c, _ := strconv.ParseInt(strings.TrimPrefix(class, "0x"), 16, 64)
+				w["qry_class"] = strconv.FormatInt(c, 10)
+			} else {
+				w["qry_name"], w["qry_type"], w["qry_class"] = "", "0", "0"
+			}
+			a, ok := find(m, "dns.a")
+			if !ok {
+				a, _ = find(m, "dns.aaaa")
+			}
+			w["dns_a"] = a
+			msgs = append(msgs, oracleMsg{frame: frame, malformed: malformed, want: w})
+		}
+	}
+	return msgs
+}
+
+func spotFields(r *record.DNS) map[string]string {
+	resp := "0"
+	if r.Response {
+		resp = "1"
+	}
+	c, _ := strconv.ParseInt(strings.TrimPrefix(r.QryClass, "0x"), 16, 64)
+	return map[string]string{
+		"frame_time": r.FrameTime,
+		"frame_len":  strconv.Itoa(int(r.FrameLen)),
+		"ip_src":     r.IPSrc,
+		"ip_dst":     r.IPDst,
+		"dns_id":     strconv.Itoa(int(r.ID)),
+		"response":   resp,
+		"rcode":      strconv.Itoa(int(r.QryRcode)),
+		"qry_name":   r.QryName,
+		"qry_type":   strconv.Itoa(int(r.QryType)),
+		"qry_class":  strconv.FormatInt(c, 10),
+		"dns_a":      r.A,
+	}
+}
+
+// decodeFile decodes every message (queries too) of a capture.
+func decodeFile(t testing.TB, file string) ([]record.DNS, []Problem, error) {
+	src, err := pcap.Open(file, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.Close()
+	// tshark's DNS ports: 53 (UDP, TCP), 5353 (TCP; mDNS on UDP), 5355 (LLMNR)
+	d := NewDecoder(Options{Ports: []int{53, 5353, 5355}, Queries: true, Answers: true}, filepath.Base(file))
+	var recs []record.DNS
+	var probs []Problem
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			return recs, probs, nil
+		}
+		if err != nil {
+			return recs, probs, err
+		}
+		if p.Status == pcap.OK {
+			recs, probs = d.Packet(p, recs, probs)
+		}
+	}
+}
+
+type oracleResult struct {
+	compared, malformedDiffs int
+	tsharkMsgs, tsharkFrames int
+	problems                 []string
+	notes                    []string
+}
+
+func oracleFile(t *testing.T, tshark, file string) oracleResult {
+	var res oracleResult
+	want := tsharkMessages(t, tshark, file)
+	res.tsharkMsgs = len(want)
+	got, _, err := decodeFile(t, file)
+	if err != nil {
+		res.notes = append(res.notes, fmt.Sprintf("capture error: %v", err))
+	}
+	byFrame := map[int64][]record.DNS{}
+	for _, r := range got {
+		byFrame[r.Frame] = append(byFrame[r.Frame], r)
+	}
+	seen := map[int64]int{}
+	wantFrames := map[int64]bool{}
+	for _, w := range want {
+		if !wantFrames[w.frame] {
+			res.tsharkFrames++
+		}
+		wantFrames[w.frame] = true
+		i := seen[w.frame]
+		seen[w.frame]++
+		recs := byFrame[w.frame]
+		if i >= len(recs) {
+			msg := fmt.Sprintf("frame %d message %d: no spot record (tshark %v)", w.frame, i+1, w.want)
+			if w.malformed {
+				res.malformedDiffs++
+				res.notes = append(res.notes, "tshark-malformed "+msg)
+			} else {
+				res.problems = append(res.problems, msg)
+			}
+			continue
+		}
+		g := spotFields(&recs[i])
+		var diffs []string
+		for k, wv := range w.want {
+			if g[k] != wv {
+				diffs = append(diffs, fmt.Sprintf("%s: spot %q tshark %q", k, g[k], wv))
+			}
+		}
+		if len(diffs) > 0 {
+			msg := fmt.Sprintf("frame %d message %d: %s", w.frame, i+1, strings.Join(diffs, "; "))
+			if w.malformed {
+				res.malformedDiffs++
+				res.notes = append(res.notes, "tshark-malformed "+msg)
+			} else {
+				res.problems = append(res.problems, msg)
+			}
+			continue
+		}
+		res.compared++
+	}
+	if res.compared+res.malformedDiffs+len(res.problems) < res.tsharkMsgs {
+		res.problems = append(res.problems, "not every tshark message was compared")
+	}
+	for f, recs := range byFrame {
+		if len(recs) > seen[f] {
+			res.problems = append(res.problems, fmt.Sprintf("frame %d: %d spot records, tshark %d messages", f, len(recs), seen[f]))
+		}
+	}
+	return res
+}
+
+func runOracle(t *testing.T, files []string) map[string]oracleResult {
+	tshark := testenv.Tool(t, "tshark")
+	results := make(map[string]oracleResult)
+	var mu sync.Mutex
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for _, f := range files {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := oracleFile(t, tshark, f)
+			mu.Lock()
+			results[f] = r
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	total, malformed := 0, 0
+	for _, f := range files {
+		r := results[f]
+		total += r.compared
+		malformed += r.malformedDiffs
+		if len(r.problems) > 0 {
+			p := r.problems
+			if len(p) > 8 {
+				p = append(p[:8:8], fmt.Sprintf("... and %d more", len(r.problems)-8))
+			}
+			t.Errorf("%s: %d messages match, %d problems:\n  %s", f, r.compared, len(r.problems), strings.Join(p, "\n  "))
+		}
+		for _, n := range r.notes {
+			t.Logf("%s: %s", filepath.Base(f), n)
+		}
+	}
+	t.Logf("%d messages compared equal in %d captures; %d tshark-malformed messages differ (see notes)", total, len(files), malformed)
+	return results
+}
+
+func captureFiles(t testing.TB, dir string) []string {
+	var files []string
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng")) {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if len(files) == 0 {
+		t.Fatalf("no captures under %s", dir)
+	}
+	return files
+}
+
+func TestOracleTestdata(t *testing.T) {
+	files := captureFiles(t, testenv.Testdata(t, "dns"))
+	res := runOracle(t, files)
+	total := 0
+	for _, r := range res {
+		total += r.compared
+	}
+	if total < 250 {
+		t.Errorf("only %d messages compared", total)
+	}
+}
+
+func TestOracleCorpus(t *testing.T) {
+	dir := testenv.Corpus(t, "dns")
+	files := captureFiles(t, dir)
+	res := runOracle(t, files)
+	total := 0
+	for _, r := range res {
+		total += r.compared
+	}
+	// MANIFEST.md: 33,999 packets of dnsperf-nsd.pcap carry DNS; TCP
+	// segments carry several messages, so there are more messages.
+	nsd := res[filepath.Join(dir, "generated", "dnsperf-nsd.pcap")]
+	if nsd.tsharkFrames != 33999 || nsd.compared != nsd.tsharkMsgs || nsd.compared < 33999 {
+		t.Errorf("dnsperf-nsd.pcap: %d of tshark's %d messages (in %d packets) compared equal, want all, in 33,999 packets",
+			nsd.compared, nsd.tsharkMsgs, nsd.tsharkFrames)
+	}
+	t.Logf("dnsperf-nsd.pcap: %d messages in %d packets compared equal", nsd.compared, nsd.tsharkFrames)
+	if total < 35000 {
+		t.Errorf("only %d messages compared", total)
+	}
+}
