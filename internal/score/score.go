@@ -13,6 +13,7 @@ package score
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -25,23 +26,34 @@ const (
 	// own host is to say its word. A host that mostly does something rare
 	// (a tunnel) finds it normal.
 	Spot Method = "spot"
-	// Population is Σ_k θ̄_k φ_kw with θ̄ the mean topic mixture over all
-	// training hosts: how likely a typical host is to say the word. It
-	// knows nothing of the event's own host.
+	// Population is Σ_k θ̃_k φ_kw with θ̃ the topic mixture of a typical
+	// host: for each topic, the median of its weight over the training
+	// hosts (renormalized). A topic that only a few hosts use (three
+	// tunnelling clients among twenty) has a median weight near zero, so
+	// its words score low however much those few hosts say them. It knows
+	// nothing of the event's own host.
 	Population Method = "population"
-	// Hybrid is min(spot, population): an event is suspicious when it is
-	// rare for its own host or rare for the population, so a host whose
-	// whole mixture is unlike its peers' is caught by the population side.
+	// Peer is population / spot: how much less a typical host says the
+	// event's word than the event's own host does. Near 1 for what every
+	// host does alike (common or rare), near 0 for what this host does far
+	// more than its peers: a host that mostly tunnels, scans or beacons.
+	// An unseen word scores 0; a word the host's mixture gives probability
+	// 0 (an unseen host under --unseen-doc zero) scores 1.
+	Peer Method = "peer"
+	// Hybrid is min(spot, peer): an event is suspicious when it is rare for
+	// its own host (Spot's question) or when its host says it far more than
+	// its peers do (a host whose whole mixture is unlike theirs).
 	Hybrid Method = "hybrid"
 )
 
 // Methods lists the methods, as help shows them.
-var Methods = []Method{Spot, Population, Hybrid}
+var Methods = []Method{Spot, Population, Peer, Hybrid}
 
 // MethodHelp is the --method help text.
 const MethodHelp = "scoring `METHOD`: spot (Apache Spot: sum over topics of P(topic|host)*P(word|topic)), " +
-	"population (the same under the mean topic mixture of all hosts: how rare the word is for a typical host), " +
-	"hybrid (the minimum of spot and population: rare for its host or for the population)"
+	"population (the same under a typical host's topic mixture, the per-topic median over hosts: how rare the word is for a typical host), " +
+	"peer (population divided by spot: how much more this host says the word than a typical host; low for a host unlike its peers), " +
+	"hybrid (the minimum of spot and peer)"
 
 // ParseMethod returns the method named s.
 func ParseMethod(s string) (Method, error) {
@@ -50,7 +62,7 @@ func ParseMethod(s string) (Method, error) {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("unknown scoring method %q (want spot, population or hybrid)", s)
+	return "", fmt.Errorf("unknown scoring method %q (want spot, population, peer or hybrid)", s)
 }
 
 // UnseenDoc is the policy for documents the model never saw.
@@ -88,6 +100,7 @@ type Scorer struct {
 	theta     []float32 // docs × K
 	phi       []float32 // words × K (word-major: one word's column is contiguous)
 	meanTheta []float32
+	typical   []float32 // per-topic median over documents, renormalized
 }
 
 // New builds a scorer from m. Rows of φ are renormalized to sum to 1 (P(w|t)).
@@ -139,7 +152,45 @@ func New(m Model, method Method, unseen UnseenDoc) (*Scorer, error) {
 			s.meanTheta[t] = float32(acc[t] / float64(n))
 		}
 	}
+	s.typical = typicalMixture(s.theta, len(m.Docs), k, s.meanTheta)
 	return s, nil
+}
+
+// typicalMixture returns, for each topic, the median of its weight over the
+// documents (over at most 100k documents, evenly spaced), renormalized to
+// sum to 1; the mean mixture when every median is zero.
+func typicalMixture(theta []float32, docs, k int, mean []float32) []float32 {
+	out := make([]float32, k)
+	if docs == 0 {
+		return out
+	}
+	step := 1
+	if docs > 100_000 {
+		step = docs / 100_000
+	}
+	col := make([]float32, 0, docs/step+1)
+	var sum float64
+	for t := 0; t < k; t++ {
+		col = col[:0]
+		for d := 0; d < docs; d += step {
+			col = append(col, theta[d*k+t])
+		}
+		slices.Sort(col)
+		m := col[len(col)/2]
+		if len(col)%2 == 0 {
+			m = (col[len(col)/2-1] + col[len(col)/2]) / 2
+		}
+		out[t] = m
+		sum += float64(m)
+	}
+	if sum <= 0 {
+		copy(out, mean)
+		return out
+	}
+	for t := range out {
+		out[t] = float32(float64(out[t]) / sum)
+	}
+	return out
 }
 
 // Method returns the scorer's method.
@@ -225,15 +276,15 @@ func (s *Scorer) FlowIdx(srcDoc, srcWord, dstDoc, dstWord int32) (src, dst float
 	var srcTheta, dstTheta []float32
 	switch s.method {
 	case Population:
-		srcTheta, dstTheta = s.meanTheta, s.meanTheta
-	case Hybrid:
+		srcTheta, dstTheta = s.typical, s.typical
+	case Spot:
+		srcTheta, dstTheta = s.mix(srcDoc), s.mix(dstDoc)
+	default:
 		a, b := s.ScoreIdx(srcDoc, srcWord), s.ScoreIdx(dstDoc, dstWord)
 		if b.Score < a.Score {
 			return a.Score, b.Score, b
 		}
 		return a.Score, b.Score, a
-	default:
-		srcTheta, dstTheta = s.mix(srcDoc), s.mix(dstDoc)
 	}
 	src, dst = s.sum(srcTheta, srcWord), s.sum(dstTheta, dstWord)
 	theta, w, v := srcTheta, srcWord, src
@@ -246,15 +297,32 @@ func (s *Scorer) FlowIdx(srcDoc, srcWord, dstDoc, dstWord int32) (src, dst float
 	return src, dst, s.explain(theta, w, v)
 }
 
+// peer is population / spot for document d and word w; the explanation is
+// the topic that contributes most to the host's own probability.
+func (s *Scorer) peer(d, w int32) Result {
+	if w < 0 {
+		return Result{TopTopic: -1}
+	}
+	own := s.mix(d)
+	o := s.sum(own, w)
+	if o == 0 {
+		return Result{Score: 1, TopTopic: -1}
+	}
+	r := s.explain(own, w, o)
+	r.Score = s.sum(s.typical, w) / o
+	return r
+}
+
 // ScoreIdx scores document index d (-1: unseen) saying word index w (-1: unseen).
 func (s *Scorer) ScoreIdx(d, w int32) Result {
 	switch s.method {
 	case Population:
-		return s.dot(s.meanTheta, w)
+		return s.dot(s.typical, w)
+	case Peer:
+		return s.peer(d, w)
 	case Hybrid:
 		a := s.dot(s.mix(d), w)
-		b := s.dot(s.meanTheta, w)
-		if b.Score < a.Score {
+		if b := s.peer(d, w); b.Score < a.Score {
 			return b
 		}
 		return a

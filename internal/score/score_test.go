@@ -75,12 +75,20 @@ func TestPopulationAndHybrid(t *testing.T) {
 	if r := p.Score("a", "y"); !near(r.Score, 0.35) {
 		t.Errorf("population: %v", r.Score)
 	}
+	pe, _ := New(testModel(), Peer, UnseenMean)
+	// host b says y with 0.6, a typical host with 0.35: peer 0.35/0.6
+	if r := pe.Score("b", "y"); !near(r.Score, 0.35/0.6) || r.TopTopic != 1 {
+		t.Errorf("peer b/y: %+v", r)
+	}
+	if r := pe.Score("b", "nope"); r.Score != 0 || r.TopTopic != -1 {
+		t.Errorf("peer unseen word: %+v", r)
+	}
 	h, _ := New(testModel(), Hybrid, UnseenMean)
-	// host b says y often (0.6), the population less (0.35): hybrid takes 0.35
-	if r := h.Score("b", "y"); !near(r.Score, 0.35) {
+	// host b: spot 0.6, peer 0.583: hybrid takes the peer score
+	if r := h.Score("b", "y"); !near(r.Score, 0.35/0.6) {
 		t.Errorf("hybrid b/y: %v", r.Score)
 	}
-	// host a rarely says y (0.1): hybrid keeps the host's 0.1
+	// host a rarely says y (spot 0.1, peer 3.5): hybrid keeps the host's 0.1
 	if r := h.Score("a", "y"); !near(r.Score, 0.1) {
 		t.Errorf("hybrid a/y: %v", r.Score)
 	}
@@ -97,5 +105,27 @@ func TestBadModel(t *testing.T) {
 	}
 	if _, err := ParseMethod("nope"); err == nil {
 		t.Fatal("bad method accepted")
+	}
+}
+
+// The typical mixture is the per-topic median: a topic only one host in
+// five uses has no weight in it, while the mean gives it a fifth.
+func TestTypicalIsMedian(t *testing.T) {
+	m := Model{Docs: []string{"a", "b", "c", "d", "tunnel"}, Words: []string{"x", "t"},
+		DocTopic:  [][]float32{{1, 0}, {1, 0}, {1, 0}, {1, 0}, {0, 1}},
+		TopicWord: [][]float32{{1, 0}, {0, 1}}}
+	p, _ := New(m, Population, UnseenMean)
+	if r := p.Score("a", "t"); r.Score != 0 {
+		t.Errorf("population score of the tunnel word: %v, want 0", r.Score)
+	}
+	if r := p.Score("tunnel", "x"); !near(r.Score, 1) {
+		t.Errorf("population score of the common word: %v, want 1", r.Score)
+	}
+	pe, _ := New(m, Peer, UnseenMean)
+	if r := pe.Score("tunnel", "t"); r.Score != 0 {
+		t.Errorf("peer score of the tunnel host's word: %v, want 0", r.Score)
+	}
+	if r := pe.Score("a", "x"); !near(r.Score, 1) {
+		t.Errorf("peer score of a common word: %v, want 1", r.Score)
 	}
 }

@@ -15,8 +15,8 @@
 //     left out. Apache Spot's home ground: rare events of each host.
 //   - dns-dense: the capture as generated, where three hosts mostly tunnel.
 //
-// Scores: spot (Apache Spot's Σθφ), population and hybrid (spot score
-// --method), and the baseline -len(name)·H(name) (lower = longer,
+// Scores: spot (Apache Spot's Σθφ), population, peer and hybrid (spot
+// score --method), and the baseline -len(name)·H(name) (lower = longer,
 // higher-entropy question names). Low scores are suspicious.
 package main
 
@@ -265,7 +265,7 @@ func evalDataset(c *Config, name string, evs []labelled) ([]Result, error) {
 		return nil, err
 	}
 	var results []Result
-	for _, method := range []string{"spot", "population", "hybrid"} {
+	for _, method := range []string{"spot", "population", "peer", "hybrid"} {
 		out := filepath.Join(c.Work, name+"."+method+".parquet")
 		if err := run(c, "score", "-m", model, "--method", method, path, "-o", out); err != nil {
 			return nil, err
