@@ -18,11 +18,23 @@
 // of Spark's EM optimizer and must be > 1 (Spot's defaults: α = 1.02,
 // β = 1.001, that is pseudo-counts 0.02 and 0.001).
 //
+// Two changes from Spark make 20 iterations enough. The topics start from
+// randomly chosen documents (each topic: 10% one document's words, 90% the
+// corpus's word frequencies) instead of random responsibilities, which
+// leave every topic near the corpus mean. And the first iteration is
+// incremental: it visits the documents in blocks, refines each document's
+// θ three times against the current topics before counting it, and
+// re-estimates the topics after every block from the documents seen so far
+// (Neal and Hinton's incremental EM, first pass). Later iterations are batch
+// EM. On synthetic corpora this reaches scikit-learn's 20-iteration held-out
+// perplexity in 4 to 7 iterations.
+//
 // # Determinism
 //
-// Documents are split across goroutines (one per GOMAXPROCS). Each document's
+// Documents are split across goroutines (one per GOMAXPROCS); the blocks of
+// the first iteration depend on the corpus alone. Each document's
 // counts are computed by one goroutine in a fixed order; the word-topic
-// counts are summed per goroutine in 64-bit fixed point (2^-24 of a token)
+// counts are summed per goroutine in 64-bit fixed point (2^-20 of a token)
 // so that their reduction is exact integer addition, whose result does not
 // depend on how documents were split. The same corpus, seed and settings
 // therefore give bit-identical models for any GOMAXPROCS, and Builder makes

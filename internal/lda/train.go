@@ -52,12 +52,21 @@ type Progress struct {
 	Snapshot func() *Model
 }
 
-// fixScale is the fixed-point scale of the word-topic accumulators: 2^24
-// units per token. int64 holds 2^39 tokens of one word in one topic.
-const fixScale = 1 << 24
+// fixScale is the fixed-point scale of the word-topic accumulators: 2^20
+// units per token, so int64 holds 2^43 tokens; Train refuses corpora of
+// more than maxTokens.
+const (
+	fixScale  = 1 << 20
+	maxTokens = 1 << 42
+)
 
-var innerIters = 0
-var initMix = 0.5
+// Tuning, chosen on synthetic corpora (held-out perplexity after 5, 10 and
+// 20 iterations, averaged over seeds).
+const (
+	initMix    = 0.9 // share of corpus word frequencies in the initial topics
+	firstInner = 3   // θ-only refinements per document in the first pass
+	maxBlocks  = 256 // blocks of the first, incremental pass
+)
 
 // trainer holds the state of one run.
 type trainer struct {
@@ -67,14 +76,19 @@ type trainer struct {
 	nd      []float32 // D×K document-topic counts
 	phi     []float64 // V×K (word-major): (n_wk+b)/(n_k+V·b)
 	nk      []float64 // K topic totals
-	parts   []int     // document boundaries of the workers
+	stats   []int64   // V×K fixed-point word-topic counts behind phi
+	workers int
 	acc     [][]int64 // per worker V×K fixed-point word-topic counts
 	docLL   []float64 // per document log-likelihood of the last pass
-	inner   int
 }
 
 // Train fits an LDA model to c. progress, if not nil, is called after every
 // iteration. Train returns ctx.Err() if ctx is cancelled.
+//
+// The first iteration is incremental: it visits the documents in blocks
+// and re-estimates the topics after each block from the documents seen so
+// far, which breaks the topics' initial symmetry in one pass instead of
+// tens. Later iterations are plain batch EM.
 func Train(ctx context.Context, c *Corpus, s Settings, progress func(Progress)) (*Model, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -85,15 +99,24 @@ func Train(ctx context.Context, c *Corpus, s Settings, progress func(Progress)) 
 	if len(c.Docs) == 0 || len(c.Word) == 0 {
 		return nil, errors.New("lda: the corpus is empty")
 	}
+	if n := c.Tokens(); n > maxTokens {
+		return nil, fmt.Errorf("lda: the corpus holds %.3g tokens, more than training's fixed-point sums allow (%.3g): scale the counts down", n, float64(maxTokens))
+	}
 	start := time.Now()
 	t := newTrainer(c, s)
 	t.init(s.Seed)
-	t.inner = innerIters
 	for it := 1; it <= s.Iterations; it++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		ll := t.pass(true)
+		var ll float64
+		if it == 1 {
+			ll = t.incremental(ctx)
+		} else {
+			t.sweep(0, t.d, 0, true)
+			t.reduce(false)
+			ll = t.loglik()
+		}
 		if progress != nil {
 			progress(Progress{Iteration: it, Iterations: s.Iterations, LogLikelihood: ll, Elapsed: time.Since(start),
 				Snapshot: func() *Model { return t.model(s, ll) }})
@@ -102,8 +125,8 @@ func Train(ctx context.Context, c *Corpus, s Settings, progress func(Progress)) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ll := t.pass(false)
-	return t.model(s, ll), nil
+	t.sweep(0, t.d, 0, false)
+	return t.model(s, t.loglik()), nil
 }
 
 func newTrainer(c *Corpus, s Settings) *trainer {
@@ -114,48 +137,52 @@ func newTrainer(c *Corpus, s Settings) *trainer {
 	t.nd = make([]float32, t.d*t.k)
 	t.phi = make([]float64, t.v*t.k)
 	t.nk = make([]float64, t.k)
+	t.stats = make([]int64, t.v*t.k)
 	t.docLL = make([]float64, t.d)
-	workers := max(1, min(runtime.GOMAXPROCS(0), t.d))
-	// Balance the workers by entries (plus a little per document).
-	total := len(c.Word) + t.d
-	t.parts = []int{0}
-	for w := 1; w < workers; w++ {
-		target := total * w / workers
-		d := t.parts[len(t.parts)-1]
-		for d < t.d && c.Ptr[d]+d < target {
-			d++
-		}
-		t.parts = append(t.parts, d)
-	}
-	t.parts = append(t.parts, t.d)
-	t.acc = make([][]int64, workers)
+	t.workers = max(1, min(runtime.GOMAXPROCS(0), t.d))
+	t.acc = make([][]int64, t.workers)
 	for i := range t.acc {
 		t.acc[i] = make([]int64, t.v*t.k)
 	}
 	return t
 }
 
-// parallel runs f(worker, firstDoc, endDoc) on every worker and waits.
-func (t *trainer) parallel(f func(w, lo, hi int)) {
-	var wg sync.WaitGroup
-	for w := 0; w+1 < len(t.parts); w++ {
-		wg.Go(func() { f(w, t.parts[w], t.parts[w+1]) })
+// split cuts documents [lo, hi) into n runs of about equal work (entries
+// plus one per document).
+func (t *trainer) split(lo, hi, n int) []int {
+	ptr := t.c.Ptr
+	base := ptr[lo] + lo
+	total := ptr[hi] + hi - base
+	cuts := []int{lo}
+	for i := 1; i < n; i++ {
+		target := base + total*i/n
+		d := cuts[len(cuts)-1]
+		for d < hi && ptr[d]+d < target {
+			d++
+		}
+		cuts = append(cuts, d)
 	}
-	wg.Wait()
+	return append(cuts, hi)
 }
 
-// docSeed derives the random stream of one document from the seed, so the
-// initialisation does not depend on the split across workers.
-func docSeed(seed uint64, d int) (uint64, uint64) {
-	return seed, uint64(d)*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
+// parallel runs f(worker, firstDoc, endDoc) over documents [lo, hi) split
+// across the workers, and waits.
+func (t *trainer) parallel(lo, hi int, f func(w, lo, hi int)) {
+	cuts := t.split(lo, hi, t.workers)
+	if t.workers == 1 {
+		f(0, lo, hi)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range t.workers {
+		wg.Go(func() { f(w, cuts[w], cuts[w+1]) })
+	}
+	wg.Wait()
 }
 
 // init starts the topics from random documents: topic k's word
 // distribution is a mix of one randomly chosen document's words and the
 // corpus's word frequencies; every document starts with a uniform mixture.
-// (Starting from random per-pair responsibilities instead leaves all topics
-// near the corpus mean, and EM then needs tens of iterations to break the
-// symmetry.)
 func (t *trainer) init(seed uint64) {
 	k := t.k
 	freq := make([]float64, t.v)
@@ -191,20 +218,44 @@ func (t *trainer) init(seed uint64) {
 	}
 }
 
-// reduce sums the workers' word-topic counts into phi and clears them.
-func (t *trainer) reduce() {
+// incremental runs the first pass in blocks of documents, fixed by the
+// corpus alone, re-estimating the topics after each block from every
+// document seen so far.
+func (t *trainer) incremental(ctx context.Context) float64 {
+	// Enough blocks to move the topics often, few enough that
+	// re-estimating them (O(V·K) each) costs less than the sweeps.
+	n := min(maxBlocks, t.d/16, len(t.c.Word)/t.v)
+	blocks := t.split(0, t.d, max(1, n))
+	for b := 0; b+1 < len(blocks); b++ {
+		if ctx.Err() != nil {
+			break
+		}
+		if blocks[b] == blocks[b+1] {
+			continue
+		}
+		t.sweep(blocks[b], blocks[b+1], firstInner, true)
+		t.reduce(true)
+	}
+	return t.loglik()
+}
+
+// reduce adds the workers' word-topic counts to stats (after clearing it,
+// unless keep), clears them, and recomputes phi.
+func (t *trainer) reduce(keep bool) {
 	k := t.k
+	if !keep {
+		clear(t.stats)
+	}
+	for _, acc := range t.acc {
+		for i, x := range acc {
+			t.stats[i] += x
+		}
+		clear(acc)
+	}
 	clear(t.nk)
 	for w := 0; w < t.v; w++ {
-		row := t.phi[w*k : w*k+k]
-		for i := range row {
-			var s int64
-			for _, acc := range t.acc {
-				s += acc[w*k+i]
-				acc[w*k+i] = 0
-			}
-			row[i] = float64(s) / fixScale
-			t.nk[i] += row[i]
+		for i := range k {
+			t.nk[i] += float64(t.stats[w*k+i]) / fixScale
 		}
 	}
 	inv := make([]float64, k)
@@ -213,57 +264,58 @@ func (t *trainer) reduce() {
 	}
 	for w := 0; w < t.v; w++ {
 		row := t.phi[w*k : w*k+k]
+		st := t.stats[w*k : w*k+k]
 		for i := range row {
-			row[i] = (row[i] + t.b) * inv[i]
+			row[i] = (float64(st[i])/fixScale + t.b) * inv[i]
 		}
 	}
 }
 
-// pass runs one E-step over every entry with the current counts and
-// returns the log-likelihood of the corpus under them. With update, it
-// replaces the counts by the expected counts (the M-step).
-func (t *trainer) pass(update bool) float64 {
+// loglik sums the documents' log-likelihoods of the last sweep, in order.
+func (t *trainer) loglik() float64 {
+	ll := 0.0
+	for _, x := range t.docLL {
+		ll += x
+	}
+	return ll
+}
+
+// sweep runs the E-step over documents [lo, hi) with the current topics:
+// inner θ-only refinements, then, with update, one more whose expected
+// counts replace the documents' counts and go to the workers'
+// accumulators. It records each document's log-likelihood under the
+// current θ and φ.
+func (t *trainer) sweep(lo, hi, inner int, update bool) {
 	k := t.k
 	a := t.a
-	ka := float64(k) * a
-	t.parallel(func(wk, lo, hi int) {
+	t.parallel(lo, hi, func(wk, lo, hi int) {
 		acc := t.acc[wk]
 		theta := make([]float64, k)
 		row := make([]float64, k)
 		g := make([]float64, k)
 		for d := lo; d < hi; d++ {
 			nd := t.nd[d*k : d*k+k]
-			n := 0.0
 			for i := range theta {
 				theta[i] = float64(nd[i]) + a
-				n += float64(nd[i])
 			}
 			ws := t.c.Word[t.c.Ptr[d]:t.c.Ptr[d+1]]
 			cs := t.c.Count[t.c.Ptr[d]:t.c.Ptr[d+1]]
 			if update {
-				for range t.inner {
+				for range inner {
 					clear(row)
 					for j, w := range ws {
 						off := int(w) * k
-						p := t.phi[off : off+k]
-						p = p[:len(g)]
-						th := theta[:len(g)]
-						s := 0.0
-						for i := range g {
-							x := th[i] * p[i]
-							g[i] = x
-							s += x
-						}
-						f := cs[j] / s
-						r := row[:len(g)]
-						for i, x := range g {
-							r[i] += x * f
-						}
+						s := responsibilities(g, theta, t.phi[off:off+k])
+						addScaled(row, g, cs[j]/s)
 					}
 					for i := range theta {
 						theta[i] = row[i] + a
 					}
 				}
+			}
+			n := 0.0
+			for _, x := range theta {
+				n += x
 			}
 			clear(row)
 			// ll = Σ c·log s: the pairs of count 1 multiply into prod,
@@ -290,7 +342,7 @@ func (t *trainer) pass(update bool) float64 {
 				}
 			}
 			ll += fastLog(prod) + float64(exp)*math.Ln2
-			t.docLL[d] = ll - tokens*math.Log(n+ka)
+			t.docLL[d] = ll - tokens*fastLog(n)
 			if update {
 				for i := range row {
 					nd[i] = float32(row[i])
@@ -298,14 +350,14 @@ func (t *trainer) pass(update bool) float64 {
 			}
 		}
 	})
-	if update {
-		t.reduce()
+}
+
+// addScaled adds g·f to row.
+func addScaled(row, g []float64, f float64) {
+	row = row[:len(g)]
+	for i, x := range g {
+		row[i] += x * f
 	}
-	ll := 0.0
-	for _, x := range t.docLL {
-		ll += x
-	}
-	return ll
 }
 
 // responsibilities sets g[i] = theta[i]·phi[i] and returns their sum

@@ -46,6 +46,7 @@ var areas = []func(*Env) []Case{
 	ioCases,
 	engineCases,
 	dnsCases,
+	ldaCases,
 }
 
 type result struct {

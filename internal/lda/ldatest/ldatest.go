@@ -371,3 +371,14 @@ func ReadPhi(path string, k, v int) ([][]float32, error) {
 	}
 	return phi, nil
 }
+
+// Unigram is the one-topic model of the corpus's word frequencies, the
+// baseline a topic model must beat.
+func Unigram(c *lda.Corpus) [][]float32 {
+	row := make([]float32, len(c.Words))
+	n := c.Tokens()
+	for j, w := range c.Word {
+		row[w] += float32(c.Count[j] / n)
+	}
+	return [][]float32{row}
+}

@@ -41,10 +41,7 @@ func main() {
 	seed := fs.Uint64("seed", 1, "seed")
 	target := fs.Float64("target", 0, "stop at this held-out perplexity")
 	phiPath := fs.String("phi", "", "topic-word matrix `FILE`")
-	mix := fs.Float64("mix", 0.5, "mix")
-	inner := fs.Int("inner", 0, "inner")
 	fs.Parse(os.Args[2:])
-	lda.SetInner(*inner, *mix)
 	switch os.Args[1] {
 	case "gen":
 		d := ldatest.Generate(ldatest.Spec{Docs: *docs, Words: *words, Topics: *topics, TestDocs: *test,
@@ -66,11 +63,12 @@ func main() {
 			_, _ = lda.Train(ctx, d.Train, s, func(p lda.Progress) {
 				t0 := time.Now()
 				pp := ldatest.Perplexity(p.Snapshot().TopicWord, d.Test)
+				el := p.Elapsed - evalTime
 				evalTime += time.Since(t0)
-				fmt.Fprintf(os.Stderr, "iteration %d: %.2fs held-out perplexity %.2f\n", p.Iteration, (p.Elapsed - evalTime).Seconds(), pp)
+				fmt.Fprintf(os.Stderr, "iteration %d: %.2fs held-out perplexity %.2f\n", p.Iteration, el.Seconds(), pp)
 				if pp <= *target && reached == 0 {
 					reached = p.Iteration
-					fit = p.Elapsed - evalTime
+					fit = el
 					cancel()
 				}
 			})
