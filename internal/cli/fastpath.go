@@ -6,6 +6,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/spot-hunt/spot/internal/columnar"
+	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 	"github.com/spot-hunt/spot/internal/score"
@@ -54,12 +55,18 @@ func runColumnar[T any](g *globals, ins []*ioformat.Input, d ioformat.Dest, out 
 	if err := w.Close(); err != nil {
 		return true, err
 	}
-	if st.Rejected > 0 {
-		args := []any{"kind", out.Kind, "rows", st.Rejected}
-		for k, v := range st.Reasons {
-			args = append(args, k, v)
-		}
-		slog.Warn("rows Apache Spot would reject were left out (see --rejects)", args...)
-	}
+	logRejects(out.Kind, st)
 	return true, nil
+}
+
+// logRejects reports the rows a columnar run left out.
+func logRejects(kind record.Kind, st columnar.Stats) {
+	if st.Rejected == 0 {
+		return
+	}
+	args := []any{"kind", kind, "rows", st.Rejected}
+	for _, k := range feature.SortedKeys(st.Reasons) {
+		args = append(args, k, st.Reasons[k])
+	}
+	slog.Warn("rows Apache Spot would reject were left out (see --rejects)", args...)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spot-hunt/spot/internal/columnar"
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
@@ -218,8 +219,26 @@ func writeCounts(d ioformat.Dest, kind record.Kind, c *feature.Counter) error {
 // featurizeFast is the columnar Parquet-to-Parquet path for flows; it
 // reports whether it handled the request.
 func featurizeFast(g *globals, o *featurizeOptions, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, fo feature.Options) (bool, error) {
-	if meta.Kind != record.KindFlow || o.counts || o.rejects != "" {
+	if meta.Kind != record.KindFlow || o.rejects != "" {
 		return false, nil
+	}
+	if o.counts {
+		files, ok := parquetFiles(ins)
+		if !ok {
+			return false, nil
+		}
+		p, ok := columnar.CountPlan(files)
+		if !ok {
+			return false, nil
+		}
+		defer closeInputs(ins)
+		c := feature.NewCounter()
+		st, err := columnar.CountFlows(g.ctx, files, p, c, 0)
+		if err != nil {
+			return true, err
+		}
+		logRejects(meta.Kind, st)
+		return true, writeCounts(d, meta.Kind, c)
 	}
 	return runColumnar[record.FeaturizedFlow](g, ins, d, record.Meta{Kind: meta.Kind, Stream: record.StreamFeaturized}, nil, "")
 }

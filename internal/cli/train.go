@@ -8,8 +8,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
 	"github.com/spf13/cobra"
 
+	"github.com/spot-hunt/spot/internal/columnar"
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/lda"
@@ -231,6 +233,14 @@ func (t *trainer) readOne(in *ioformat.Input) error {
 	case record.StreamEvents:
 		switch t.kind {
 		case record.KindFlow:
+			if pf := in.ParquetFile(); pf != nil {
+				if p, ok := columnar.CountPlan([]*parquet.File{pf}); ok {
+					defer in.Close()
+					st, err := columnar.CountFlows(t.ctx, []*parquet.File{pf}, p, t.counts, 0)
+					t.addRejects(st.Rejected, st.Reasons)
+					return err
+				}
+			}
 			return withReader[record.Flow](t, ins, func(r ioformat.Reader[record.Flow]) error {
 				rej := &feature.Rejects[record.Flow]{}
 				_, err := feature.FeaturizeFlows(t.ctx, r, nil, t.counts, rej)

@@ -285,6 +285,7 @@ type proc struct {
 	dstDoc   []int32
 	docCache map[string]int32
 	res      []score.Result // src, dst, low per row
+	needAddr bool           // read sip and dip even without a scorer (counting)
 	full     *parquet.Schema
 	extra    *parquet.Schema
 	extraIdx map[string]int
@@ -301,6 +302,38 @@ func (b *byteCol) at(i int) []byte { return b.data[b.off[i]:b.off[i+1]] }
 func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bool, st Stats, err error) {
 	n := int(rg.NumRows())
 	chunks := rg.ColumnChunks()
+	kept, st, err := pr.prepare(rg)
+	if err != nil {
+		return nil, false, st, err
+	}
+	filter := kept != n
+	reencode := filter || !copyOK
+	if s := pr.r.Scorer; s != nil {
+		pr.srcDoc = pr.docs(&pr.bytes[0], pr.srcDoc, n)
+		pr.dstDoc = pr.docs(&pr.bytes[1], pr.dstDoc, n)
+		pairs := pr.words.snapshot()
+		if cap(pr.res) < 3*n {
+			pr.res = make([]score.Result, 3*n)
+		}
+		pr.res = pr.res[:3*n]
+		for i := 0; i < n; i++ {
+			if !pr.keep[i] {
+				continue
+			}
+			wp := &pairs[pr.pairs[i]]
+			src, dst, low := s.FlowIdx(pr.srcDoc[i], wp.srcIdx, pr.dstDoc[i], wp.dstIdx)
+			pr.res[3*i].Score, pr.res[3*i+1].Score, pr.res[3*i+2] = src, dst, low
+		}
+	}
+	return pr.encode(chunks, n, kept, filter, reencode, st)
+}
+
+// prepare reads the key columns of a row group and makes its rows' words
+// (pr.pairs), keep flags (pr.keep) and addresses (pr.bytes[0:2]); it
+// returns the number of rows kept.
+func (pr *proc) prepare(rg parquet.RowGroup) (kept int, st Stats, err error) {
+	n := int(rg.NumRows())
+	chunks := rg.ColumnChunks()
 	k := pr.p.key
 	// Columns read only for Spot's row filters are skipped when the column
 	// chunk's statistics already prove every row passes.
@@ -311,25 +344,25 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 			continue
 		}
 		if pr.i32[i], err = pr.readInt32(c, pr.i32[i][:0]); err != nil {
-			return nil, false, st, err
+			return 0, st, err
 		}
 	}
 	for i, name := range []string{"ibyt", "ipkt"} {
 		if pr.i64[i], err = pr.readInt64(chunks[k[name]], pr.i64[i][:0]); err != nil {
-			return nil, false, st, err
+			return 0, st, err
 		}
 	}
 	var present [4]bool // the column is known to have no empty value
 	for i, name := range []string{"sip", "dip", "proto", "treceived"} {
 		c := chunks[k[name]]
-		if (name == "treceived" || (pr.r.Scorer == nil && name != "proto")) && nonEmpty(c) {
+		if (name == "treceived" || (pr.r.Scorer == nil && !pr.needAddr && name != "proto")) && nonEmpty(c) {
 			present[i] = true
 			pr.bytes[i].data = pr.bytes[i].data[:0]
 			pr.bytes[i].off = append(pr.bytes[i].off[:0], make([]uint32, n+1)...)
 			continue
 		}
 		if err = pr.readBytes(c, &pr.bytes[i]); err != nil {
-			return nil, false, st, err
+			return 0, st, err
 		}
 	}
 	sport, dport, hour, minute, sec := pr.i32[0], pr.i32[1], pr.i32[2], pr.i32[3], pr.i32[4]
@@ -337,15 +370,14 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 	sip, dip, proto, trec := &pr.bytes[0], &pr.bytes[1], &pr.bytes[2], &pr.bytes[3]
 	for _, c := range [][]int32{sport, dport, hour, minute, sec} {
 		if len(c) != n {
-			return nil, false, st, fmt.Errorf("column has %d values for %d rows", len(c), n)
+			return 0, st, fmt.Errorf("column has %d values for %d rows", len(c), n)
 		}
 	}
 	if len(ibyt) != n || len(ipkt) != n || len(sip.off) != n+1 || len(dip.off) != n+1 || len(proto.off) != n+1 || len(trec.off) != n+1 {
-		return nil, false, st, fmt.Errorf("columns of unequal length in a row group")
+		return 0, st, fmt.Errorf("columns of unequal length in a row group")
 	}
 	pr.pairs = grow(pr.pairs, n)
 	pr.keep = growBool(pr.keep, n)
-	kept := 0
 	for i := 0; i < n; i++ {
 		why := ""
 		switch {
@@ -380,25 +412,11 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 		pr.pairs[i] = pr.word(sport[i], dport[i], proto.at(i), hour[i], ibyt[i], ipkt[i])
 	}
 	st.Rows = int64(kept)
-	filter := kept != n
-	reencode := filter || !copyOK
-	if s := pr.r.Scorer; s != nil {
-		pr.srcDoc = pr.docs(sip, pr.srcDoc, n)
-		pr.dstDoc = pr.docs(dip, pr.dstDoc, n)
-		pairs := pr.words.snapshot()
-		if cap(pr.res) < 3*n {
-			pr.res = make([]score.Result, 3*n)
-		}
-		pr.res = pr.res[:3*n]
-		for i := 0; i < n; i++ {
-			if !pr.keep[i] {
-				continue
-			}
-			wp := &pairs[pr.pairs[i]]
-			src, dst, low := s.FlowIdx(pr.srcDoc[i], wp.srcIdx, pr.dstDoc[i], wp.dstIdx)
-			pr.res[3*i].Score, pr.res[3*i+1].Score, pr.res[3*i+2] = src, dst, low
-		}
-	}
+	return kept, st, nil
+}
+
+// encode writes a prepared row group's side file.
+func (pr *proc) encode(chunks []parquet.ColumnChunk, n, kept int, filter, reencode bool, st Stats) (side []byte, full bool, _ Stats, err error) {
 	buf := bytes.NewBuffer(sidePool.Get().([]byte)[:0])
 	schema := pr.extra
 	if reencode {

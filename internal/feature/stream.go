@@ -4,47 +4,89 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
-// Counter aggregates (doc, word) counts.
+// Counter aggregates (doc, word) counts. Documents and words are interned,
+// so a pair costs one integer-keyed map entry.
 type Counter struct {
-	m map[pair]int64
+	docs, words       map[string]uint32
+	docList, wordList []string
+	m                 map[uint64]int64
 }
 
-type pair struct{ doc, word string }
-
 // NewCounter returns an empty counter.
-func NewCounter() *Counter { return &Counter{m: map[pair]int64{}} }
+func NewCounter() *Counter {
+	return &Counter{docs: map[string]uint32{}, words: map[string]uint32{}, m: map[uint64]int64{}}
+}
+
+func intern(m map[string]uint32, list *[]string, s string) uint32 {
+	if id, ok := m[s]; ok {
+		return id
+	}
+	id := uint32(len(*list))
+	m[s] = id
+	*list = append(*list, s)
+	return id
+}
 
 // Add adds n to the count of (doc, word).
-func (c *Counter) Add(doc, word string, n int64) { c.m[pair{doc, word}] += n }
+func (c *Counter) Add(doc, word string, n int64) {
+	d := intern(c.docs, &c.docList, doc)
+	w := intern(c.words, &c.wordList, word)
+	c.m[uint64(d)<<32|uint64(w)] += n
+}
 
 // Len is the number of distinct pairs.
 func (c *Counter) Len() int { return len(c.m) }
 
 // Rows returns the counts sorted by document, then word.
 func (c *Counter) Rows() []record.Count {
-	out := make([]record.Count, 0, len(c.m))
-	for p, n := range c.m {
-		out = append(out, record.Count{Doc: p.doc, Word: p.word, Count: n})
+	docRank := ranks(c.docList)
+	wordRank := ranks(c.wordList)
+	keys := make([]uint64, 0, len(c.m))
+	for k := range c.m {
+		keys = append(keys, uint64(docRank[k>>32])<<32|uint64(wordRank[uint32(k)]))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Doc != out[j].Doc {
-			return out[i].Doc < out[j].Doc
-		}
-		return out[i].Word < out[j].Word
-	})
+	slices.Sort(keys)
+	docByRank := make([]uint32, len(docRank))
+	for id, r := range docRank {
+		docByRank[r] = uint32(id)
+	}
+	wordByRank := make([]uint32, len(wordRank))
+	for id, r := range wordRank {
+		wordByRank[r] = uint32(id)
+	}
+	out := make([]record.Count, len(keys))
+	for i, k := range keys {
+		d, w := docByRank[k>>32], wordByRank[uint32(k)]
+		out[i] = record.Count{Doc: c.docList[d], Word: c.wordList[w], Count: c.m[uint64(d)<<32|uint64(w)]}
+	}
 	return out
+}
+
+// ranks returns each string's rank in sorted order.
+func ranks(list []string) []uint32 {
+	idx := make([]uint32, len(list))
+	for i := range idx {
+		idx[i] = uint32(i)
+	}
+	sort.Slice(idx, func(a, b int) bool { return list[idx[a]] < list[idx[b]] })
+	r := make([]uint32, len(list))
+	for rank, id := range idx {
+		r[id] = uint32(rank)
+	}
+	return r
 }
 
 // Each calls fn for every pair, in no particular order.
 func (c *Counter) Each(fn func(doc, word string, n int64)) {
-	for p, n := range c.m {
-		fn(p.doc, p.word, n)
+	for k, n := range c.m {
+		fn(c.docList[k>>32], c.wordList[uint32(k)], n)
 	}
 }
 
