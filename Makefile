@@ -46,6 +46,11 @@ bench: build
 demo: build
 	@bash scripts/demo.sh $(BIN)
 
+# Detection quality on the labelled corpus: decode -> train -> score, ROC AUC,
+# precision@100 and recall@k per dataset and score (scripts/eval).
+eval: build
+	$(GO) run ./scripts/eval -spot $(BIN)
+
 # Run each fuzz target for FUZZTIME.
 fuzz:
 	@bash scripts/fuzz.sh $(FUZZTIME)

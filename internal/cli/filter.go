@@ -1,7 +1,13 @@
 package cli
 
 import (
+	"context"
+	"fmt"
+	"io"
+
 	"github.com/spf13/cobra"
+
+	"github.com/spot-hunt/spot/internal/filter"
 
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
@@ -33,9 +39,13 @@ format converter between NDJSON, Parquet and CSV.`),
   # the 100 most suspicious DNS events of a day
   spot score -m dns.model day/*.parquet | spot filter --top 100`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("max-score") || o.top > 0 || o.where != "" || o.feedback != "" {
-				return errNotYet("filter with predicates (--max-score, --top, --where, --feedback)", 6)
+			if o.where != "" || o.feedback != "" {
+				return errNotYet("filter with --where or --feedback", 6)
 			}
+			if o.top < 0 {
+				return usagef("--top must be positive")
+			}
+			useMax := cmd.Flags().Changed("max-score")
 			d, err := o.out.Dest(g.io)
 			if err != nil {
 				return err
@@ -47,13 +57,31 @@ format converter between NDJSON, Parquet and CSV.`),
 			if len(ins) == 0 { // every input was empty: write an empty stream
 				return emptyOutput(d)
 			}
-			return copyAny(g.ctx, ins, meta, d, g.newProgress("filter", "records", -1))
+			if !useMax && o.top == 0 {
+				return copyAny(g.ctx, ins, meta, d, g.newProgress("filter", "records", -1))
+			}
+			if meta.Stream != record.StreamScored {
+				closeInputs(ins)
+				return usagef("--max-score and --top need scored records (from spot score); %s holds %s records",
+					ioformat.DisplayName(ins[0].Name), meta)
+			}
+			p := scorePredicate{useMax: useMax, maxScore: o.maxScore, top: o.top}
+			switch meta.Kind {
+			case record.KindFlow:
+				return filterScored(g.ctx, ins, meta, d, p, func(r *record.ScoredFlow) (float64, int64) { return r.Score, r.EID })
+			case record.KindDNS:
+				return filterScored(g.ctx, ins, meta, d, p, func(r *record.ScoredDNS) (float64, int64) { return r.Score, r.EID })
+			case record.KindProxy:
+				return filterScored(g.ctx, ins, meta, d, p, func(r *record.ScoredProxy) (float64, int64) { return r.Score, r.EID })
+			}
+			closeInputs(ins)
+			return fmt.Errorf("cannot filter %s records", meta)
 		},
 	}
 	f := cmd.Flags()
 	o.out.AddFlags(f, "ndjson|parquet|csv")
 	f.Float64Var(&o.maxScore, "max-score", 1, "keep records whose score is at most `X` (Apache Spot's threshold)")
-	f.IntVar(&o.top, "top", 0, "keep the `N` lowest-scoring records (exact, deterministic on ties)")
+	f.IntVar(&o.top, "top", 0, "keep the `N` lowest-scoring records, lowest first (exact; ties broken by eid, then input order)")
 	f.StringVar(&o.where, "where", "", "keep records for which `EXPR` is true")
 	f.StringVar(&o.feedback, "feedback", "", "drop records an analyst marked low risk (severity 3) in `FILE`")
 	return cmd
@@ -70,4 +98,82 @@ func emptyOutput(d ioformat.Dest) error {
 		return err
 	}
 	return w.Close()
+}
+
+type scorePredicate struct {
+	useMax   bool
+	maxScore float64
+	top      int
+}
+
+// filterScored applies --max-score and --top to scored records. Without
+// --top it streams; with --top it keeps a heap of N records and writes them
+// lowest score first.
+func filterScored[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, p scorePredicate, key func(*T) (float64, int64)) error {
+	r, err := newConcat[T](ins)
+	if err != nil {
+		closeInputs(ins)
+		return err
+	}
+	defer r.Close()
+	w, err := ioformat.Create[T](d, meta)
+	if err != nil {
+		return err
+	}
+	var top *filter.TopN[T]
+	if p.top > 0 {
+		top = filter.NewTopN[T](p.top)
+	}
+	buf := make([]T, ioformat.BatchSize)
+	kept := make([]T, 0, ioformat.BatchSize)
+	var seq int64
+	for {
+		if err := ctx.Err(); err != nil {
+			w.Abort()
+			return err
+		}
+		n, rerr := r.Read(buf)
+		kept = kept[:0]
+		for i := range buf[:n] {
+			seq++
+			score, eid := key(&buf[i])
+			if p.useMax && !(score <= p.maxScore) {
+				continue
+			}
+			if top != nil {
+				k := filter.Key{Score: score, EID: eid, Seq: seq}
+				if top.Wants(k) {
+					top.Offer(k, buf[i])
+				}
+				continue
+			}
+			kept = append(kept, buf[i])
+		}
+		if len(kept) > 0 {
+			if err := w.Write(kept); err != nil {
+				w.Abort()
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			w.Abort()
+			return rerr
+		}
+	}
+	if top != nil {
+		if err := w.Write(top.Sorted()); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if n := r.Skipped(); n > 0 {
+		return &SkippedError{Count: n, Unit: "records"}
+	}
+	return nil
 }

@@ -45,6 +45,7 @@ type Env struct {
 // areas lists the case builders, one per area of spot.
 var areas = []func(*Env) []Case{
 	ioCases,
+	engineCases,
 	dnsCases,
 	ldaCases,
 }

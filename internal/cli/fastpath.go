@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"log/slog"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/spot-hunt/spot/internal/columnar"
+	"github.com/spot-hunt/spot/internal/feature"
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/score"
+)
+
+// parquetFiles returns the inputs' Parquet files when every input is Parquet.
+func parquetFiles(ins []*ioformat.Input) ([]*parquet.File, bool) {
+	var fs []*parquet.File
+	for _, in := range ins {
+		pf := in.ParquetFile()
+		if pf == nil {
+			return nil, false
+		}
+		fs = append(fs, pf)
+	}
+	return fs, true
+}
+
+// runColumnar runs the columnar flow path from Parquet inputs to a Parquet
+// output of type T; it reports false (and does nothing) when the inputs or
+// output do not allow it.
+func runColumnar[T any](g *globals, ins []*ioformat.Input, d ioformat.Dest, out record.Meta, scorer *score.Scorer, method string) (bool, error) {
+	if d.ResolvedFormat() != ioformat.Parquet {
+		return false, nil
+	}
+	files, ok := parquetFiles(ins)
+	if !ok {
+		return false, nil
+	}
+	full := parquet.SchemaOf(new(T))
+	plan, ok := columnar.Flows(files, full)
+	if !ok {
+		return false, nil
+	}
+	defer closeInputs(ins)
+	w, err := ioformat.CreateRaw(d)
+	if err != nil {
+		return true, err
+	}
+	r := &columnar.Runner{Scorer: scorer, Method: method, Options: ioformat.ParquetOptions(out)}
+	st, err := r.Run(g.ctx, files, plan, full, columnar.ExtraSchema(full), w)
+	if err != nil {
+		w.Abort()
+		return true, err
+	}
+	if err := w.Close(); err != nil {
+		return true, err
+	}
+	logRejects(out.Kind, st)
+	return true, nil
+}
+
+// logRejects reports the rows a columnar run left out.
+func logRejects(kind record.Kind, st columnar.Stats) {
+	if st.Rejected == 0 {
+		return
+	}
+	args := []any{"kind", kind, "rows", st.Rejected}
+	for _, k := range feature.SortedKeys(st.Reasons) {
+		args = append(args, k, st.Reasons[k])
+	}
+	slog.Warn("rows Apache Spot would reject were left out (see --rejects)", args...)
+}

@@ -1,0 +1,143 @@
+package columnar
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/spot-hunt/spot/internal/feature"
+)
+
+// CountPlan reports whether the flows of files can be counted column by
+// column (every key column present, required and flat).
+func CountPlan(files []*parquet.File) (*plan, bool) {
+	var p *plan
+	for _, f := range files {
+		q := &plan{key: map[string]int{}}
+		for _, k := range keyColumns {
+			ic, ok := f.Schema().Lookup(k)
+			if !ok || ic.MaxDefinitionLevel != 0 || ic.MaxRepetitionLevel != 0 {
+				return nil, false
+			}
+			q.key[k] = ic.ColumnIndex
+		}
+		if p != nil {
+			for k, v := range p.key {
+				if q.key[k] != v {
+					return nil, false
+				}
+			}
+		}
+		p = q
+	}
+	return p, p != nil
+}
+
+// CountFlows adds to c, for every flow of files that Spot keeps, its source
+// word to document sip and its destination word to document dip (Apache
+// Spot's flow corpus). Row groups are read in parallel; counts are summed,
+// so the result does not depend on the order.
+func CountFlows(ctx context.Context, files []*parquet.File, p *plan, c *feature.Counter, workers int) (Stats, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	words := newWordTable(nil)
+	type local struct {
+		docs    map[string]uint32
+		docList []string
+		m       map[uint64]int64 // doc<<32 | pair<<1 | side
+		st      Stats
+		err     error
+	}
+	groups := make(chan parquet.RowGroup)
+	results := make([]*local, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		l := &local{docs: map[string]uint32{}, m: map[uint64]int64{}}
+		results[w] = l
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr := &proc{r: &Runner{}, p: p, words: words, needAddr: true}
+			for rg := range groups {
+				if l.err != nil || ctx.Err() != nil {
+					continue
+				}
+				kept, st, err := pr.prepare(rg)
+				if err != nil {
+					l.err = err
+					continue
+				}
+				_ = kept
+				l.st.Rows += st.Rows
+				l.st.Rejected += st.Rejected
+				for k, v := range st.Reasons {
+					if l.st.Reasons == nil {
+						l.st.Reasons = map[string]int64{}
+					}
+					l.st.Reasons[k] += v
+				}
+				sip, dip := &pr.bytes[0], &pr.bytes[1]
+				for i, keep := range pr.keep[:rg.NumRows()] {
+					if !keep {
+						continue
+					}
+					pair := uint64(pr.pairs[i]) << 1
+					for side, col := range []*byteCol{sip, dip} {
+						b := col.at(i)
+						d, ok := l.docs[string(b)]
+						if !ok {
+							d = uint32(len(l.docList))
+							s := string(b)
+							l.docs[s] = d
+							l.docList = append(l.docList, s)
+						}
+						l.m[uint64(d)<<32|pair|uint64(side)]++
+					}
+				}
+			}
+		}()
+	}
+	func() {
+		defer close(groups)
+		for _, f := range files {
+			for _, rg := range f.RowGroups() {
+				select {
+				case groups <- rg:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return Stats{}, err
+	}
+	var total Stats
+	pairs := words.snapshot()
+	for _, l := range results {
+		if l.err != nil {
+			return Stats{}, l.err
+		}
+		total.Rows += l.st.Rows
+		total.Rejected += l.st.Rejected
+		for k, v := range l.st.Reasons {
+			if total.Reasons == nil {
+				total.Reasons = map[string]int64{}
+			}
+			total.Reasons[k] += v
+		}
+		for key, n := range l.m {
+			wp := &pairs[uint32(key)>>1]
+			w := wp.src
+			if key&1 == 1 {
+				w = wp.dst
+			}
+			c.Add(l.docList[key>>32], w, n)
+		}
+	}
+	return total, nil
+}

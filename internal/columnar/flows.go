@@ -1,0 +1,842 @@
+// Package columnar holds the hot paths of the hunt: featurizing and scoring
+// flow events from Parquet to Parquet column by column, with no reflection
+// and no row assembly. Columns a stage passes through are read and written
+// as parquet values; only the columns the words need (ports, protocol,
+// hour, bytes, packets, addresses) are decoded into typed slices.
+// Row groups are processed in parallel and written in input order, so the
+// output is the same whatever the number of workers.
+package columnar
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/spot-hunt/spot/internal/feature"
+	"github.com/spot-hunt/spot/internal/score"
+)
+
+// Stats are what a run did.
+type Stats struct {
+	Copied   int // row groups whose passed-through columns were copied byte for byte
+	Rows     int64
+	Rejected int64
+	Reasons  map[string]int64
+}
+
+// The flow columns the words need.
+var keyColumns = []string{"sip", "dip", "sport", "dport", "proto", "trhour", "trminute", "trsec", "treceived", "ibyt", "ipkt"}
+
+// plan maps the output columns to input columns or computed values.
+type plan struct {
+	out     [][]string // output column paths
+	src     []int      // input column index per output column, -1: computed
+	key     map[string]int
+	compute []string // name of each computed output column (by output index; "" if passed through)
+}
+
+// Flows reports whether the fast path can read these files: every output
+// column that is a flow column exists in every input with the same
+// physical type, required (no nulls), flat.
+func Flows(files []*parquet.File, outSchema *parquet.Schema) (*plan, bool) {
+	if len(files) == 0 {
+		return nil, false
+	}
+	var p *plan
+	for _, f := range files {
+		q, ok := planFor(f.Schema(), outSchema)
+		if !ok {
+			return nil, false
+		}
+		if p != nil {
+			for i := range p.src {
+				if p.src[i] != q.src[i] {
+					return nil, false // inputs with different layouts: keep it simple
+				}
+			}
+		}
+		p = q
+	}
+	return p, true
+}
+
+var computed = map[string]bool{"src_word": true, "dst_word": true, "src_score": true, "dst_score": true,
+	"score": true, "method": true, "top_topic": true, "top_topic_weight": true}
+
+func planFor(in, out *parquet.Schema) (*plan, bool) {
+	p := &plan{out: out.Columns(), key: map[string]int{}}
+	for _, path := range p.out {
+		if len(path) != 1 {
+			return nil, false
+		}
+		name := path[0]
+		if computed[name] {
+			p.src = append(p.src, -1)
+			p.compute = append(p.compute, name)
+			continue
+		}
+		oc, _ := out.Lookup(name)
+		ic, ok := in.Lookup(name)
+		if !ok || ic.MaxDefinitionLevel != 0 || ic.MaxRepetitionLevel != 0 || ic.Node.Type().Kind() != oc.Node.Type().Kind() {
+			return nil, false
+		}
+		p.src = append(p.src, ic.ColumnIndex)
+		p.compute = append(p.compute, "")
+	}
+	for _, k := range keyColumns {
+		ic, ok := in.Lookup(k)
+		if !ok || ic.MaxDefinitionLevel != 0 || ic.MaxRepetitionLevel != 0 {
+			return nil, false
+		}
+		p.key[k] = ic.ColumnIndex
+	}
+	return p, true
+}
+
+// Runner featurizes (and, with a scorer, scores) flows.
+type Runner struct {
+	Scorer  *score.Scorer // nil: featurize only
+	Method  string
+	Workers int                    // 0: GOMAXPROCS
+	Options []parquet.WriterOption // codec, metadata, ... of the output
+}
+
+type job struct {
+	file  int // index of the input file
+	rg    int // index of the row group in it
+	group parquet.RowGroup
+	copy  bool   // the passed-through chunks can be copied (same codec as the output)
+	side  []byte // a Parquet file of the computed columns (or of every column when full)
+	full  bool   // rows were left out: every column was re-encoded into side
+	st    Stats
+	err   error
+	done  chan struct{}
+}
+
+// Run reads every row group of files and writes the featurized (or scored)
+// flows to out as one Parquet file of schema full (record.FeaturizedFlow's
+// or record.ScoredFlow's); extra is the schema of the columns the stage
+// adds. Columns passed through are copied byte for byte from the input
+// (re-encoded only in row groups where rows were rejected).
+func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, extra *parquet.Schema, out io.Writer) (Stats, error) {
+	workers := r.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	sideOpts := append(append([]parquet.WriterOption{}, r.Options...), parquet.MaxRowsPerRowGroup(math.MaxInt64))
+	tmpl, err := templateMeta(full, r.Options)
+	if err != nil {
+		return Stats{}, err
+	}
+	asm, err := newAssembler(out, tmpl)
+	if err != nil {
+		return Stats{}, err
+	}
+	extraIdx := map[string]int{}
+	for k, path := range extra.Columns() {
+		extraIdx[path[0]] = k
+	}
+	words := newWordTable(r.Scorer)
+	jobs := make(chan *job)
+	queue := make(chan *job, workers)
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr := &proc{r: r, p: p, words: words, full: full, extra: extra, extraIdx: extraIdx, opts: sideOpts}
+			for j := range jobs {
+				if ctx.Err() == nil {
+					j.side, j.full, j.st, j.err = pr.rowGroup(j.group, j.copy)
+				} else {
+					j.err = ctx.Err()
+				}
+				close(j.done)
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		defer close(queue)
+		for fi, f := range files {
+			for gi, g := range f.RowGroups() {
+				j := &job{file: fi, rg: gi, group: g, copy: copyable(f, gi, p), done: make(chan struct{})}
+				select {
+				case queue <- j: // bounded: at most workers row groups in flight
+				case <-ctx.Done():
+					return
+				}
+				jobs <- j
+			}
+		}
+	}()
+	var total Stats
+	var firstErr error
+	for j := range queue {
+		<-j.done
+		if firstErr == nil && j.err != nil {
+			firstErr = j.err
+		}
+		if firstErr != nil {
+			continue
+		}
+		if err := r.emit(asm, files[j.file], j, p, extraIdx); err != nil {
+			firstErr = err
+			continue
+		}
+		if !j.full && j.st.Rows > 0 {
+			total.Copied++
+		}
+		total.Rows += j.st.Rows
+		total.Rejected += j.st.Rejected
+		for k, v := range j.st.Reasons {
+			if total.Reasons == nil {
+				total.Reasons = map[string]int64{}
+			}
+			total.Reasons[k] += v
+		}
+	}
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	if firstErr == nil {
+		firstErr = asm.finish()
+	}
+	return total, firstErr
+}
+
+// emit copies one finished row group into the output.
+func (r *Runner) emit(asm *assembler, in *parquet.File, j *job, p *plan, extraIdx map[string]int) error {
+	if j.st.Rows == 0 {
+		return nil
+	}
+	side, err := openSide(j.side)
+	if err != nil {
+		return err
+	}
+	srg := side.pf.Metadata().RowGroups
+	if len(srg) != 1 || srg[0].NumRows != j.st.Rows {
+		return fmt.Errorf("columnar: side file of row group %d has %d row groups", j.rg, len(srg))
+	}
+	start := asm.off
+	cols := make([]format.ColumnChunk, len(p.src))
+	irg := &in.Metadata().RowGroups[j.rg]
+	for c, src := range p.src {
+		switch {
+		case j.full:
+			cols[c], err = asm.copyChunk(side, &srg[0].Columns[c])
+		case src >= 0:
+			cols[c], err = asm.copyChunk(in, &irg.Columns[src])
+		default:
+			cols[c], err = asm.copyChunk(side, &srg[0].Columns[extraIdx[p.compute[c]]])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	asm.addRowGroup(cols, j.st.Rows, start)
+	sidePool.Put(j.side[:0])
+	j.side = nil
+	return nil
+}
+
+// wordTable interns flow words by their parts, shared by the workers.
+type wordTable struct {
+	mu     sync.RWMutex
+	m      map[uint64]int32
+	words  []wordPair
+	protos map[string]uint64
+	scorer *score.Scorer
+}
+
+type wordPair struct {
+	src, dst       string
+	srcIdx, dstIdx int32 // model word indexes, -1 unseen
+}
+
+func newWordTable(s *score.Scorer) *wordTable {
+	return &wordTable{m: map[uint64]int32{}, protos: map[string]uint64{}, scorer: s}
+}
+
+// proc is one worker's state.
+type proc struct {
+	r     *Runner
+	p     *plan
+	words *wordTable
+	// local caches
+	local    map[uint64]int32
+	protos   map[string]uint64
+	vals     []parquet.Value
+	i32      [5][]int32
+	i64      [2][]int64
+	bytes    [4]byteCol
+	pairs    []int32
+	keep     []bool
+	srcDoc   []int32
+	dstDoc   []int32
+	docCache map[string]int32
+	res      []score.Result // src, dst, low per row
+	needAddr bool           // read sip and dip even without a scorer (counting)
+	full     *parquet.Schema
+	extra    *parquet.Schema
+	extraIdx map[string]int
+	opts     []parquet.WriterOption
+}
+
+type byteCol struct {
+	data []byte
+	off  []uint32 // n+1 offsets
+}
+
+func (b *byteCol) at(i int) []byte { return b.data[b.off[i]:b.off[i+1]] }
+
+func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bool, st Stats, err error) {
+	n := int(rg.NumRows())
+	chunks := rg.ColumnChunks()
+	kept, st, err := pr.prepare(rg)
+	if err != nil {
+		return nil, false, st, err
+	}
+	filter := kept != n
+	reencode := filter || !copyOK
+	if s := pr.r.Scorer; s != nil {
+		pr.srcDoc = pr.docs(&pr.bytes[0], pr.srcDoc, n)
+		pr.dstDoc = pr.docs(&pr.bytes[1], pr.dstDoc, n)
+		pairs := pr.words.snapshot()
+		if cap(pr.res) < 3*n {
+			pr.res = make([]score.Result, 3*n)
+		}
+		pr.res = pr.res[:3*n]
+		for i := 0; i < n; i++ {
+			if !pr.keep[i] {
+				continue
+			}
+			wp := &pairs[pr.pairs[i]]
+			src, dst, low := s.FlowIdx(pr.srcDoc[i], wp.srcIdx, pr.dstDoc[i], wp.dstIdx)
+			pr.res[3*i].Score, pr.res[3*i+1].Score, pr.res[3*i+2] = src, dst, low
+		}
+	}
+	return pr.encode(chunks, n, kept, filter, reencode, st)
+}
+
+// prepare reads the key columns of a row group and makes its rows' words
+// (pr.pairs), keep flags (pr.keep) and addresses (pr.bytes[0:2]); it
+// returns the number of rows kept.
+func (pr *proc) prepare(rg parquet.RowGroup) (kept int, st Stats, err error) {
+	n := int(rg.NumRows())
+	chunks := rg.ColumnChunks()
+	k := pr.p.key
+	// Columns read only for Spot's row filters are skipped when the column
+	// chunk's statistics already prove every row passes.
+	for i, name := range []string{"sport", "dport", "trhour", "trminute", "trsec"} {
+		c := chunks[k[name]]
+		if (name == "trminute" || name == "trsec") && inRange(c, 0, 59) {
+			pr.i32[i] = zeros(pr.i32[i], n)
+			continue
+		}
+		if pr.i32[i], err = pr.readInt32(c, pr.i32[i][:0]); err != nil {
+			return 0, st, err
+		}
+	}
+	for i, name := range []string{"ibyt", "ipkt"} {
+		if pr.i64[i], err = pr.readInt64(chunks[k[name]], pr.i64[i][:0]); err != nil {
+			return 0, st, err
+		}
+	}
+	var present [4]bool // the column is known to have no empty value
+	for i, name := range []string{"sip", "dip", "proto", "treceived"} {
+		c := chunks[k[name]]
+		if (name == "treceived" || (pr.r.Scorer == nil && !pr.needAddr && name != "proto")) && nonEmpty(c) {
+			present[i] = true
+			pr.bytes[i].data = pr.bytes[i].data[:0]
+			pr.bytes[i].off = append(pr.bytes[i].off[:0], make([]uint32, n+1)...)
+			continue
+		}
+		if err = pr.readBytes(c, &pr.bytes[i]); err != nil {
+			return 0, st, err
+		}
+	}
+	sport, dport, hour, minute, sec := pr.i32[0], pr.i32[1], pr.i32[2], pr.i32[3], pr.i32[4]
+	ibyt, ipkt := pr.i64[0], pr.i64[1]
+	sip, dip, proto, trec := &pr.bytes[0], &pr.bytes[1], &pr.bytes[2], &pr.bytes[3]
+	for _, c := range [][]int32{sport, dport, hour, minute, sec} {
+		if len(c) != n {
+			return 0, st, fmt.Errorf("column has %d values for %d rows", len(c), n)
+		}
+	}
+	if len(ibyt) != n || len(ipkt) != n || len(sip.off) != n+1 || len(dip.off) != n+1 || len(proto.off) != n+1 || len(trec.off) != n+1 {
+		return 0, st, fmt.Errorf("columns of unequal length in a row group")
+	}
+	pr.pairs = grow(pr.pairs, n)
+	pr.keep = growBool(pr.keep, n)
+	for i := 0; i < n; i++ {
+		why := ""
+		switch {
+		case hour[i] < 0 || hour[i] > 23:
+			why = "trhour out of 0-23"
+		case minute[i] < 0 || minute[i] > 59:
+			why = "trminute out of 0-59"
+		case sec[i] < 0 || sec[i] > 59:
+			why = "trsec out of 0-59"
+		case !present[3] && trec.off[i] == trec.off[i+1]:
+			why = "no treceived"
+		case !present[0] && sip.off[i] == sip.off[i+1]:
+			why = "no sip"
+		case !present[1] && dip.off[i] == dip.off[i+1]:
+			why = "no dip"
+		case sport[i] < 0 || dport[i] < 0:
+			why = "negative port"
+		case ibyt[i] < 0 || ipkt[i] < 0:
+			why = "negative ibyt or ipkt"
+		}
+		if why != "" {
+			pr.keep[i] = false
+			st.Rejected++
+			if st.Reasons == nil {
+				st.Reasons = map[string]int64{}
+			}
+			st.Reasons[why]++
+			continue
+		}
+		pr.keep[i] = true
+		kept++
+		pr.pairs[i] = pr.word(sport[i], dport[i], proto.at(i), hour[i], ibyt[i], ipkt[i])
+	}
+	st.Rows = int64(kept)
+	return kept, st, nil
+}
+
+// encode writes a prepared row group's side file.
+func (pr *proc) encode(chunks []parquet.ColumnChunk, n, kept int, filter, reencode bool, st Stats) (side []byte, full bool, _ Stats, err error) {
+	buf := bytes.NewBuffer(sidePool.Get().([]byte)[:0])
+	schema := pr.extra
+	if reencode {
+		schema = pr.full
+	}
+	w := parquet.NewGenericWriter[any](buf, append([]parquet.WriterOption{schema}, pr.opts...)...)
+	cw := w.BeginRowGroup()
+	cols := cw.ColumnWriters()
+	for j, src := range pr.p.src {
+		name := pr.p.compute[j]
+		switch {
+		case reencode && src >= 0:
+			err = pr.copyColumn(cols[j], chunks[src], filter)
+		case reencode:
+			err = pr.computeColumn(cols[j], name, n)
+		case src < 0:
+			err = pr.computeColumn(cols[pr.extraIdx[name]], name, n)
+		}
+		if err != nil {
+			return nil, false, st, err
+		}
+	}
+	if kept > 0 {
+		if _, err := cw.Commit(); err != nil {
+			return nil, false, st, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, false, st, err
+	}
+	return buf.Bytes(), reencode, st, nil
+}
+
+func (pr *proc) docs(col *byteCol, out []int32, n int) []int32 {
+	out = grow(out, n)
+	if pr.docCache == nil {
+		pr.docCache = map[string]int32{}
+	}
+	for i := 0; i < n; i++ {
+		if !pr.keep[i] {
+			continue
+		}
+		b := col.at(i)
+		d, ok := pr.docCache[string(b)]
+		if !ok {
+			d = pr.r.Scorer.Doc(string(b))
+			if len(pr.docCache) < 1<<20 {
+				pr.docCache[string(b)] = d
+			}
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// word returns the index of a flow's word pair in the shared table.
+func (pr *proc) word(sport, dport int32, proto []byte, hour int32, ibyt, ipkt int64) int32 {
+	if pr.local == nil {
+		pr.local = map[uint64]int32{}
+		pr.protos = map[string]uint64{}
+	}
+	pid, ok := pr.protos[string(proto)]
+	if !ok {
+		pid = pr.words.proto(string(proto))
+		pr.protos[string(proto)] = pid
+	}
+	p, sp, dp := feature.FlowWordParts(sport, dport)
+	bb := uint64(feature.CeilLog2(float64(ibyt)+1)) & 127
+	pb := uint64(feature.CeilLog2(float64(ipkt)+1)) & 127
+	key := pid<<44 | uint64(uint32(p))&(1<<22-1)<<22 | uint64(hour)&31<<17 | bb<<10 | pb<<3
+	if sp {
+		key |= 1
+	}
+	if dp {
+		key |= 2
+	}
+	if w, ok := pr.local[key]; ok {
+		return w
+	}
+	w := pr.words.get(key, sport, dport, string(proto), hour, ibyt, ipkt)
+	pr.local[key] = w
+	return w
+}
+
+func (t *wordTable) proto(s string) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	id, ok := t.protos[s]
+	if !ok {
+		id = uint64(len(t.protos))
+		t.protos[s] = id
+	}
+	if id >= 1<<19 {
+		panic("columnar: too many distinct protocol names")
+	}
+	return id
+}
+
+func (t *wordTable) get(key uint64, sport, dport int32, proto string, hour int32, ibyt, ipkt int64) int32 {
+	t.mu.RLock()
+	w, ok := t.m[key]
+	t.mu.RUnlock()
+	if ok {
+		return w
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if w, ok := t.m[key]; ok {
+		return w
+	}
+	src, dst := feature.FlowWords(sport, dport, proto, hour, ibyt, ipkt)
+	wp := wordPair{src: src, dst: dst, srcIdx: -1, dstIdx: -1}
+	if t.scorer != nil {
+		wp.srcIdx, wp.dstIdx = t.scorer.Word(src), t.scorer.Word(dst)
+	}
+	w = int32(len(t.words))
+	t.words = append(t.words, wp)
+	t.m[key] = w
+	return w
+}
+
+// snapshot returns the word pairs made so far; indexes handed out before
+// the call are valid in it.
+func (t *wordTable) snapshot() []wordPair {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.words
+}
+
+func grow(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
+
+func growBool(s []bool, n int) []bool {
+	if cap(s) < n {
+		return make([]bool, n)
+	}
+	return s[:n]
+}
+
+func (pr *proc) buf() []parquet.Value {
+	if pr.vals == nil {
+		pr.vals = make([]parquet.Value, 4096)
+	}
+	return pr.vals
+}
+
+// eachPage calls fn with the data of every page of a column chunk; pages
+// that are dictionary-encoded are decoded value by value.
+func eachPage(chunk parquet.ColumnChunk, fn func(parquet.Page) error) error {
+	pages := chunk.Pages()
+	defer pages.Close()
+	for {
+		pg, err := pages.ReadPage()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = fn(pg)
+		parquet.Release(pg)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (pr *proc) readInt32(chunk parquet.ColumnChunk, out []int32) ([]int32, error) {
+	err := eachPage(chunk, func(pg parquet.Page) error {
+		if pg.Dictionary() == nil && pg.Type().Kind() == parquet.Int32 {
+			d := pg.Data()
+			out = append(out, d.Int32()...)
+			return nil
+		}
+		return readValues(pg, pr.buf(), func(v parquet.Value) { out = append(out, v.Int32()) })
+	})
+	return out, err
+}
+
+func (pr *proc) readInt64(chunk parquet.ColumnChunk, out []int64) ([]int64, error) {
+	err := eachPage(chunk, func(pg parquet.Page) error {
+		if pg.Dictionary() == nil && pg.Type().Kind() == parquet.Int64 {
+			d := pg.Data()
+			out = append(out, d.Int64()...)
+			return nil
+		}
+		return readValues(pg, pr.buf(), func(v parquet.Value) { out = append(out, v.Int64()) })
+	})
+	return out, err
+}
+
+func (pr *proc) readBytes(chunk parquet.ColumnChunk, out *byteCol) error {
+	out.data = out.data[:0]
+	out.off = append(out.off[:0], 0)
+	return eachPage(chunk, func(pg parquet.Page) error {
+		if pg.Dictionary() == nil && pg.Type().Kind() == parquet.ByteArray {
+			d := pg.Data()
+			data, off := d.ByteArray()
+			if len(off) == 0 {
+				return nil
+			}
+			base := uint32(len(out.data)) - off[0]
+			out.data = append(out.data, data[off[0]:off[len(off)-1]]...)
+			for _, o := range off[1:] {
+				out.off = append(out.off, o+base)
+			}
+			return nil
+		}
+		if dict := pg.Dictionary(); dict != nil && dict.Type().Kind() == parquet.ByteArray {
+			// dictionary page: look the indexes up in the dictionary's values
+			dd := dict.Page().Data()
+			ddata, doff := dd.ByteArray()
+			idx := pg.Data()
+			for _, i := range idx.Int32() {
+				if int(i)+1 >= len(doff) || i < 0 {
+					return fmt.Errorf("dictionary index %d out of range", i)
+				}
+				out.data = append(out.data, ddata[doff[i]:doff[i+1]]...)
+				out.off = append(out.off, uint32(len(out.data)))
+			}
+			return nil
+		}
+		return readValues(pg, pr.buf(), func(v parquet.Value) {
+			out.data = append(out.data, v.ByteArray()...)
+			out.off = append(out.off, uint32(len(out.data)))
+		})
+	})
+}
+
+func readValues(pg parquet.Page, buf []parquet.Value, fn func(parquet.Value)) error {
+	r := pg.Values()
+	for {
+		n, err := r.ReadValues(buf)
+		for _, v := range buf[:n] {
+			fn(v)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// copyColumn copies a passed-through column, leaving out rejected rows.
+func (pr *proc) copyColumn(dst *parquet.ColumnWriter, chunk parquet.ColumnChunk, filter bool) error {
+	r := parquet.NewColumnChunkValueReader(chunk)
+	defer r.Close()
+	buf := pr.buf()
+	row := 0
+	for {
+		n, err := r.ReadValues(buf)
+		vals := buf[:n]
+		if filter {
+			k := 0
+			for i := range vals {
+				if pr.keep[row+i] {
+					vals[k] = vals[i]
+					k++
+				}
+			}
+			row += n
+			vals = vals[:k]
+		}
+		if len(vals) > 0 {
+			if _, werr := dst.WriteRowValues(vals); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// computeColumn writes one of the columns the stage adds.
+func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) error {
+	buf := pr.buf()
+	k := 0
+	flush := func() error {
+		if k == 0 {
+			return nil
+		}
+		_, err := dst.WriteRowValues(buf[:k])
+		k = 0
+		return err
+	}
+	method := []byte(pr.r.Method)
+	pairs := pr.words.snapshot()
+	emit := func(v parquet.Value) error {
+		buf[k] = v
+		k++
+		if k == len(buf) {
+			return flush()
+		}
+		return nil
+	}
+	var err error
+	switch name {
+	case "src_word", "dst_word":
+		src := name == "src_word"
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				wp := &pairs[pr.pairs[i]]
+				w := wp.dst
+				if src {
+					w = wp.src
+				}
+				err = emit(parquet.ByteArrayValue(bytesOf(w)))
+			}
+		}
+	case "method":
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				err = emit(parquet.ByteArrayValue(method))
+			}
+		}
+	case "top_topic":
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				err = emit(parquet.Int32Value(pr.res[3*i+2].TopTopic))
+			}
+		}
+	case "src_score", "dst_score", "score", "top_topic_weight":
+		off := map[string]int{"src_score": 0, "dst_score": 1, "score": 2, "top_topic_weight": 2}[name]
+		weight := name == "top_topic_weight"
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				r := &pr.res[3*i+off]
+				v := r.Score
+				if weight {
+					v = r.TopTopicWeight
+				}
+				err = emit(parquet.DoubleValue(v))
+			}
+		}
+	default:
+		return fmt.Errorf("columnar: no rule for column %q", name)
+	}
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// copyable reports whether the passed-through chunks of row group gi of f
+// can be copied as they are: compressed with Snappy, as the columns the
+// stage writes are (some readers expect one codec per column).
+func copyable(f *parquet.File, gi int, p *plan) bool {
+	cols := f.Metadata().RowGroups[gi].Columns
+	for _, src := range p.src {
+		if src >= 0 && (src >= len(cols) || cols[src].MetaData.Codec != format.Snappy || len(cols[src].EncryptedColumnMetadata) > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// inRange reports whether a column chunk's statistics prove every value
+// lies in [lo, hi].
+func inRange(c parquet.ColumnChunk, lo, hi int64) bool {
+	b, ok := c.(interface {
+		Bounds() (min, max parquet.Value, ok bool)
+	})
+	if !ok {
+		return false
+	}
+	min, max, ok := b.Bounds()
+	if !ok || min.IsNull() || max.IsNull() {
+		return false
+	}
+	return min.Int64() >= lo && max.Int64() <= hi
+}
+
+// nonEmpty reports whether a byte-array column chunk's statistics prove no
+// value is empty (the smallest value is not "").
+func nonEmpty(c parquet.ColumnChunk) bool {
+	b, ok := c.(interface {
+		Bounds() (min, max parquet.Value, ok bool)
+	})
+	if !ok {
+		return false
+	}
+	min, _, ok := b.Bounds()
+	return ok && !min.IsNull() && len(min.ByteArray()) > 0
+}
+
+func zeros(s []int32, n int) []int32 {
+	s = grow(s, n)
+	clear(s)
+	return s
+}
+
+// sidePool recycles the side files' buffers.
+var sidePool = sync.Pool{New: func() any { return make([]byte, 0, 8<<20) }}
+
+// ExtraSchema is the schema of the columns a stage adds to flows (the
+// computed columns of full), in any order.
+func ExtraSchema(full *parquet.Schema) *parquet.Schema {
+	g := parquet.Group{}
+	for _, f := range full.Fields() {
+		if !computed[f.Name()] {
+			continue
+		}
+		var n parquet.Node = f
+		if f.Type().Kind() == parquet.ByteArray {
+			// words and the method repeat: dictionary pages keep them small
+			n = parquet.Encoded(f, &parquet.RLEDictionary)
+		}
+		g[f.Name()] = n
+	}
+	return parquet.NewSchema("extra", g)
+}

@@ -1,0 +1,217 @@
+package columnar
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/spot-hunt/spot/internal/feature"
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/score"
+)
+
+// dictFlow is record.Flow with dictionary-encoded string columns, as files
+// written by other tools (and later spot versions) have them.
+type dictFlow struct {
+	TReceived  string  `parquet:"treceived,dict"`
+	UnixTstamp int64   `parquet:"unix_tstamp"`
+	TrYear     int32   `parquet:"tryear"`
+	TrMonth    int32   `parquet:"trmonth"`
+	TrDay      int32   `parquet:"trday"`
+	TrHour     int32   `parquet:"trhour"`
+	TrMinute   int32   `parquet:"trminute"`
+	TrSec      int32   `parquet:"trsec"`
+	TDur       float32 `parquet:"tdur"`
+	SIP        string  `parquet:"sip,dict"`
+	DIP        string  `parquet:"dip"`
+	SPort      int32   `parquet:"sport"`
+	DPort      int32   `parquet:"dport"`
+	Proto      string  `parquet:"proto,dict"`
+	Flag       string  `parquet:"flag"`
+	Fwd        int32   `parquet:"fwd"`
+	STos       int32   `parquet:"stos"`
+	IPkt       int64   `parquet:"ipkt"`
+	IByt       int64   `parquet:"ibyt"`
+	OPkt       int64   `parquet:"opkt"`
+	OByt       int64   `parquet:"obyt"`
+	Input      int32   `parquet:"input"`
+	Output     int32   `parquet:"output"`
+	SAS        int32   `parquet:"sas"`
+	DAS        int32   `parquet:"das"`
+	DTos       int32   `parquet:"dtos"`
+	Dir        int32   `parquet:"dir"`
+	RIP        string  `parquet:"rip"`
+	TStartNs   int64   `parquet:"tstart_ns"`
+	TEndNs     int64   `parquet:"tend_ns"`
+	Source     string  `parquet:"source"`
+	EID        int64   `parquet:"eid"`
+}
+
+func testFlows(n int, seed uint64) []record.Flow {
+	r := rand.New(rand.NewPCG(seed, 1))
+	out := make([]record.Flow, n)
+	for i := range out {
+		f := record.Flow{TReceived: "2026-01-02 03:04:05", TrHour: int32(r.IntN(24)), TrMinute: int32(r.IntN(60)), TrSec: int32(r.IntN(60)),
+			SIP: fmt.Sprintf("10.0.0.%d", r.IntN(20)), DIP: fmt.Sprintf("192.168.%d.%d", r.IntN(3), r.IntN(30)),
+			SPort: int32(r.IntN(70000) - 1000), DPort: []int32{0, 53, 80, 443, 8080, 50000}[r.IntN(6)],
+			Proto: []string{"TCP", "UDP", "ICMP"}[r.IntN(3)], IPkt: int64(r.IntN(100)), IByt: int64(r.IntN(100000)), EID: int64(i)}
+		if f.SPort < 0 && r.IntN(2) == 0 {
+			f.SPort = -f.SPort // most negative ports become valid; the rest are rejected rows
+		}
+		if i%97 == 5 {
+			f.TrMinute = 61 // rejected
+		}
+		if i%101 == 7 {
+			f.DIP = "" // rejected
+		}
+		out[i] = f
+	}
+	return out
+}
+
+func toDict(fs []record.Flow) []dictFlow {
+	out := make([]dictFlow, len(fs))
+	for i, f := range fs {
+		out[i] = dictFlow{TReceived: f.TReceived, TrHour: f.TrHour, TrMinute: f.TrMinute, TrSec: f.TrSec, SIP: f.SIP, DIP: f.DIP,
+			SPort: f.SPort, DPort: f.DPort, Proto: f.Proto, IPkt: f.IPkt, IByt: f.IByt, EID: f.EID}
+	}
+	return out
+}
+
+func writeParquet[T any](t *testing.T, rows []T, rowGroup int64, opts ...parquet.WriterOption) *parquet.File {
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[T](&buf, append([]parquet.WriterOption{parquet.MaxRowsPerRowGroup(rowGroup)}, opts...)...)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pf
+}
+
+func TestFlowsMatchRowPath(t *testing.T) {
+	flows := testFlows(5000, 1)
+	clean := testFlows(3000, 2)
+	for i := range clean { // a file whose row groups have no rejected rows: copied chunks
+		clean[i].TrMinute, clean[i].DIP = 1, "192.168.9.9"
+		if clean[i].SPort < 0 {
+			clean[i].SPort = 7
+		}
+	}
+	// a model over the words of the first file
+	c := feature.NewCounter()
+	for _, f := range flows {
+		if feature.FlowReject(&f) == "" {
+			s, d := feature.FlowWords(f.SPort, f.DPort, f.Proto, f.TrHour, f.IByt, f.IPkt)
+			c.Add(f.SIP, s, 1)
+			c.Add(f.DIP, d, 1)
+		}
+	}
+	docs, words := map[string]int{}, map[string]int{}
+	var m score.Model
+	for _, row := range c.Rows() {
+		if _, ok := docs[row.Doc]; !ok {
+			docs[row.Doc] = len(m.Docs)
+			m.Docs = append(m.Docs, row.Doc)
+		}
+		if _, ok := words[row.Word]; !ok {
+			words[row.Word] = len(m.Words)
+			m.Words = append(m.Words, row.Word)
+		}
+	}
+	const k = 3
+	r := rand.New(rand.NewPCG(3, 3))
+	for range m.Docs {
+		th := []float32{r.Float32(), r.Float32(), r.Float32()}
+		s := th[0] + th[1] + th[2]
+		m.DocTopic = append(m.DocTopic, []float32{th[0] / s, th[1] / s, th[2] / s})
+	}
+	for t := 0; t < k; t++ {
+		row := make([]float32, len(m.Words))
+		for w := range row {
+			row[w] = r.Float32()
+		}
+		m.TopicWord = append(m.TopicWord, row)
+	}
+	for _, method := range score.Methods {
+		sc, err := score.New(m, method, score.UnseenMean)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ dict, snappy bool }{{false, true}, {true, true}, {true, false}} {
+			dict := c.dict
+			var opts []parquet.WriterOption
+			if c.snappy { // as spot writes: clean row groups are copied; other codecs are re-encoded
+				opts = append(opts, parquet.Compression(&parquet.Snappy))
+			}
+			var files []*parquet.File
+			if dict {
+				files = []*parquet.File{writeParquet(t, toDict(flows), 700, opts...), writeParquet(t, toDict(clean), 1000, opts...)}
+			} else {
+				files = []*parquet.File{writeParquet(t, flows, 700, opts...), writeParquet(t, clean, 1000, opts...)}
+			}
+			full := parquet.SchemaOf(new(record.ScoredFlow))
+			p, ok := Flows(files, full)
+			if !ok {
+				t.Fatal("no columnar plan")
+			}
+			var out bytes.Buffer
+			run := &Runner{Scorer: sc, Method: string(method), Workers: 3, Options: ioformat.ParquetOptions(record.ScoredFlow{}.Meta())}
+			st, err := run.Run(context.Background(), files, p, full, ExtraSchema(full), &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readAll[record.ScoredFlow](t, out.Bytes())
+			var want []record.ScoredFlow
+			for _, f := range append(append([]record.Flow{}, flows...), clean...) {
+				if feature.FlowReject(&f) != "" {
+					continue
+				}
+				sw, dw := feature.FlowWords(f.SPort, f.DPort, f.Proto, f.TrHour, f.IByt, f.IPkt)
+				src, dst, low := sc.Flow(f.SIP, sw, f.DIP, dw)
+				want = append(want, record.ScoredFlow{FeaturizedFlow: record.FeaturizedFlow{Flow: f, SrcWord: sw, DstWord: dw},
+					SrcScore: src.Score, DstScore: dst.Score,
+					Explanation: record.Explanation{Score: low.Score, Method: string(method), TopTopic: low.TopTopic, TopTopicWeight: low.TopTopicWeight}})
+			}
+			if wantCopied := map[bool]int{true: 3, false: 0}[c.snappy]; st.Copied != wantCopied {
+				t.Errorf("%s %+v: %d row groups copied, want %d", method, c, st.Copied, wantCopied)
+			}
+			if int(st.Rows) != len(want) || len(got) != len(want) || st.Rejected == 0 {
+				t.Fatalf("%s dict=%v: rows %d (stats %d, rejected %d), want %d", method, dict, len(got), st.Rows, st.Rejected, len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s dict=%v: row %d:\n got %+v\nwant %+v", method, dict, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func readAll[T any](t *testing.T, b []byte) []T {
+	r := parquet.NewGenericReader[T](bytes.NewReader(b))
+	defer r.Close()
+	var out []T
+	buf := make([]T, 256)
+	for {
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,309 @@
+package feature
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"sort"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// Counter aggregates (doc, word) counts. Documents and words are interned,
+// so a pair costs one integer-keyed map entry.
+type Counter struct {
+	docs, words       map[string]uint32
+	docList, wordList []string
+	m                 map[uint64]int64
+}
+
+// NewCounter returns an empty counter.
+func NewCounter() *Counter {
+	return &Counter{docs: map[string]uint32{}, words: map[string]uint32{}, m: map[uint64]int64{}}
+}
+
+func intern(m map[string]uint32, list *[]string, s string) uint32 {
+	if id, ok := m[s]; ok {
+		return id
+	}
+	id := uint32(len(*list))
+	m[s] = id
+	*list = append(*list, s)
+	return id
+}
+
+// Add adds n to the count of (doc, word).
+func (c *Counter) Add(doc, word string, n int64) {
+	d := intern(c.docs, &c.docList, doc)
+	w := intern(c.words, &c.wordList, word)
+	c.m[uint64(d)<<32|uint64(w)] += n
+}
+
+// Len is the number of distinct pairs.
+func (c *Counter) Len() int { return len(c.m) }
+
+// Rows returns the counts sorted by document, then word.
+func (c *Counter) Rows() []record.Count {
+	docRank := ranks(c.docList)
+	wordRank := ranks(c.wordList)
+	keys := make([]uint64, 0, len(c.m))
+	for k := range c.m {
+		keys = append(keys, uint64(docRank[k>>32])<<32|uint64(wordRank[uint32(k)]))
+	}
+	slices.Sort(keys)
+	docByRank := make([]uint32, len(docRank))
+	for id, r := range docRank {
+		docByRank[r] = uint32(id)
+	}
+	wordByRank := make([]uint32, len(wordRank))
+	for id, r := range wordRank {
+		wordByRank[r] = uint32(id)
+	}
+	out := make([]record.Count, len(keys))
+	for i, k := range keys {
+		d, w := docByRank[k>>32], wordByRank[uint32(k)]
+		out[i] = record.Count{Doc: c.docList[d], Word: c.wordList[w], Count: c.m[uint64(d)<<32|uint64(w)]}
+	}
+	return out
+}
+
+// ranks returns each string's rank in sorted order.
+func ranks(list []string) []uint32 {
+	idx := make([]uint32, len(list))
+	for i := range idx {
+		idx[i] = uint32(i)
+	}
+	sort.Slice(idx, func(a, b int) bool { return list[idx[a]] < list[idx[b]] })
+	r := make([]uint32, len(list))
+	for rank, id := range idx {
+		r[id] = uint32(rank)
+	}
+	return r
+}
+
+// Each calls fn for every pair, in no particular order.
+func (c *Counter) Each(fn func(doc, word string, n int64)) {
+	for k, n := range c.m {
+		fn(c.docList[k>>32], c.wordList[uint32(k)], n)
+	}
+}
+
+// Rejects counts the rows Spot would reject, by reason, and optionally
+// writes them out.
+type Rejects[T any] struct {
+	Count   int64
+	Reasons map[string]int64
+	W       ioformat.Writer[T] // nil: only count
+	buf     []T
+	row     int64
+}
+
+func (r *Rejects[T]) add(rec *T, why string, row int64) {
+	if r == nil {
+		return
+	}
+	if r.Reasons == nil {
+		r.Reasons = map[string]int64{}
+	}
+	r.Count++
+	r.Reasons[why]++
+	if r.Count <= 10 {
+		slog.Debug("row rejected by Apache Spot's filters", "row", row, "reason", why)
+	}
+	if r.W != nil {
+		r.buf = append(r.buf, *rec)
+	}
+}
+
+func (r *Rejects[T]) flush() error {
+	if r == nil || r.W == nil || len(r.buf) == 0 {
+		return nil
+	}
+	err := r.W.Write(r.buf)
+	r.buf = r.buf[:0]
+	return err
+}
+
+// Log reports the rejected rows (a warning naming the reasons).
+func (r *Rejects[T]) Log(kind record.Kind) {
+	if r == nil || r.Count == 0 {
+		return
+	}
+	args := []any{"kind", kind, "rows", r.Count}
+	for _, k := range SortedKeys(r.Reasons) {
+		args = append(args, k, r.Reasons[k])
+	}
+	slog.Warn("rows Apache Spot would reject were left out (see --rejects)", args...)
+}
+
+// Featurize reads events from r, makes each one's words and passes them on:
+// to w (featurized events) when w is not nil, to counts when counts is not
+// nil. Rejected rows go to rej. It returns the number of events read.
+//
+// Proxy words need the user-agent counts: when the featurizer has none,
+// FeaturizeProxy must be used (it holds the events).
+func FeaturizeFlows(ctx context.Context, r ioformat.Reader[record.Flow], w ioformat.Writer[record.FeaturizedFlow], counts *Counter, rej *Rejects[record.Flow]) (int64, error) {
+	in := make([]record.Flow, ioformat.BatchSize)
+	var out []record.FeaturizedFlow
+	if w != nil {
+		out = make([]record.FeaturizedFlow, 0, ioformat.BatchSize)
+	}
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		k, err := r.Read(in)
+		for i := range in[:k] {
+			e := &in[i]
+			n++
+			if why := FlowReject(e); why != "" {
+				rej.add(e, why, n)
+				continue
+			}
+			src, dst := FlowWords(e.SPort, e.DPort, e.Proto, e.TrHour, e.IByt, e.IPkt)
+			if counts != nil {
+				counts.Add(e.SIP, src, 1)
+				counts.Add(e.DIP, dst, 1)
+			}
+			if w != nil {
+				out = append(out, record.FeaturizedFlow{Flow: *e, SrcWord: src, DstWord: dst})
+			}
+		}
+		if len(out) > 0 {
+			if werr := w.Write(out); werr != nil {
+				return n, werr
+			}
+			out = out[:0]
+		}
+		if ferr := rej.flush(); ferr != nil {
+			return n, ferr
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// FeaturizeDNS is FeaturizeFlows for DNS messages.
+func (f *Featurizer) FeaturizeDNS(ctx context.Context, r ioformat.Reader[record.DNS], w ioformat.Writer[record.FeaturizedDNS], counts *Counter, rej *Rejects[record.DNS]) (int64, error) {
+	in := make([]record.DNS, ioformat.BatchSize)
+	var out []record.FeaturizedDNS
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		k, err := r.Read(in)
+		for i := range in[:k] {
+			e := &in[i]
+			n++
+			if why := DNSReject(e); why != "" {
+				rej.add(e, why, n)
+				continue
+			}
+			doc, word := DNSDoc(e), f.DNSWord(e)
+			if counts != nil {
+				counts.Add(doc, word, 1)
+			}
+			if w != nil {
+				out = append(out, record.FeaturizedDNS{DNS: *e, Doc: doc, Word: word})
+			}
+		}
+		if len(out) > 0 {
+			if werr := w.Write(out); werr != nil {
+				return n, werr
+			}
+			out = out[:0]
+		}
+		if ferr := rej.flush(); ferr != nil {
+			return n, ferr
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// ReadAllProxy reads every proxy line (proxy words need dataset-wide
+// user-agent counts, so featurizing proxy logs holds the lines).
+func ReadAllProxy(ctx context.Context, r ioformat.Reader[record.Proxy]) ([]record.Proxy, error) {
+	var all []record.Proxy
+	buf := make([]record.Proxy, ioformat.BatchSize)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		k, err := r.Read(buf)
+		all = append(all, buf[:k]...)
+		if err == io.EOF {
+			return all, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// UserAgentCounts counts the user agents of the lines Spot keeps.
+func UserAgentCounts(lines []record.Proxy) map[string]int64 {
+	m := map[string]int64{}
+	for i := range lines {
+		if ProxyReject(&lines[i]) == "" {
+			m[ProxyAgent(&lines[i])]++
+		}
+	}
+	return m
+}
+
+// FeaturizeProxy makes the words of lines. The user-agent counts are the
+// featurizer's (a model's) when it has them, else counted over lines.
+func (f *Featurizer) FeaturizeProxy(ctx context.Context, lines []record.Proxy, w ioformat.Writer[record.FeaturizedProxy], counts *Counter, rej *Rejects[record.Proxy]) error {
+	ua := f.opt.UserAgents
+	if ua == nil {
+		ua = UserAgentCounts(lines)
+	}
+	out := make([]record.FeaturizedProxy, 0, ioformat.BatchSize)
+	flush := func() error {
+		if w != nil && len(out) > 0 {
+			if err := w.Write(out); err != nil {
+				return err
+			}
+		}
+		out = out[:0]
+		return rej.flush()
+	}
+	for i := range lines {
+		e := &lines[i]
+		if i%ioformat.BatchSize == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if why := ProxyReject(e); why != "" {
+			rej.add(e, why, int64(i+1))
+		} else {
+			word := f.ProxyWord(e, ua[ProxyAgent(e)])
+			if counts != nil {
+				counts.Add(e.ClientIP, word, 1)
+			}
+			if w != nil {
+				out = append(out, record.FeaturizedProxy{Proxy: *e, Doc: e.ClientIP, Word: word})
+			}
+		}
+		if len(out) == cap(out) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
