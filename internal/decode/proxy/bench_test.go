@@ -49,9 +49,13 @@ func benchDecode(b *testing.B, file string, repeat int) {
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
 
-func BenchmarkSquid(b *testing.B)    { benchDecode(b, "../../../testdata/proxy/squid-native.access.log", 200) }
-func BenchmarkCombined(b *testing.B) { benchDecode(b, "../../../testdata/proxy/squid-combined.access.log", 200) }
-func BenchmarkW3C(b *testing.B)      { benchDecode(b, "../../../testdata/proxy/squid-elff.access.log", 200) }
+func BenchmarkSquid(b *testing.B) {
+	benchDecode(b, "../../../testdata/proxy/squid-native.access.log", 200)
+}
+func BenchmarkCombined(b *testing.B) {
+	benchDecode(b, "../../../testdata/proxy/squid-combined.access.log", 200)
+}
+func BenchmarkW3C(b *testing.B) { benchDecode(b, "../../../testdata/proxy/squid-elff.access.log", 200) }
 func BenchmarkBlueCoat(b *testing.B) {
 	benchDecode(b, "../../../testdata/proxy/bluecoat-from-squid-elff.log", 200)
 }

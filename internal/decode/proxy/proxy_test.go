@@ -266,9 +266,9 @@ func TestSquidFormatsAgree(t *testing.T) {
 
 func TestSplitURL(t *testing.T) {
 	for _, tc := range []struct {
-		url                                    string
+		url                                  string
 		scheme, host, port, path, query, ext string
-		fulluri                                string
+		fulluri                              string
 	}{
 		{"http://www.cnn.com/", "http", "www.cnn.com", "80", "/", "-", "-", "www.cnn.com"},
 		{"http://h.example:8080/a/b.php?x=1&y=2", "http", "h.example", "8080", "/a/b.php", "?x=1&y=2", "php", "h.example/a/b.php?x=1&y=2"},
