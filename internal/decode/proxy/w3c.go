@@ -339,7 +339,7 @@ func (d *Decoder) w3cURL(r *record.Proxy, uri, port [2]int) {
 	if r.URIQuery != "" && r.URIQuery[0] != '?' {
 		r.URIQuery = d.derive("?", r.URIQuery)
 	}
-	if r.URIPort == "" {
+	if r.URIPort == "" && !w.has[cPort] { // a cs-uri-port of "-" stays "-"
 		if port[1] > port[0] {
 			r.URIPort = d.str(port[0], port[1])
 		} else {
