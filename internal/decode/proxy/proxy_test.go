@@ -422,3 +422,24 @@ func TestEIDs(t *testing.T) {
 		seen[a[i].EID] = true
 	}
 }
+
+// Windows line ends are read; a line longer than the buffer is skipped and
+// named, and the lines after it still decode.
+func TestLineEnds(t *testing.T) {
+	good := "1795467008.615 0 10.0.0.1 TCP_MISS/200 1 GET http://a/ - DIRECT/1.2.3.4 text/html"
+	long := "1795467008.615 0 10.0.0.1 TCP_MISS/200 1 GET http://a/" + strings.Repeat("x", bufferSize+10) + " - DIRECT/1.2.3.4 -"
+	log := good + "\r\n" + long + "\r\n" + good + "\r\n" + good
+	recs, skips, _ := decodeAll(t, "crlf.log", []byte(log), Options{Format: Squid})
+	if len(recs) != 3 || len(skips) != 1 {
+		t.Fatalf("%d records, %d skipped (%v), want 3 and 1", len(recs), len(skips), skips)
+	}
+	var re *ioformat.RecordError
+	if !errors.As(skips[0], &re) || re.Number != 2 {
+		t.Errorf("skip = %v, want line 2", skips[0])
+	}
+	for _, r := range recs {
+		if r.ResContType != "text/html" {
+			t.Errorf("content type %q: the CR was kept", r.ResContType)
+		}
+	}
+}
