@@ -443,3 +443,28 @@ func TestLineEnds(t *testing.T) {
 		}
 	}
 }
+
+// Squid's built-in "common" logformat ends with ACTION:HIERARCHY; nginx
+// adds columns after the user agent.
+func TestCommonVariants(t *testing.T) {
+	for _, tc := range []struct {
+		log                      string
+		format                   Format
+		action, agent, user, uri string
+	}{
+		{`127.0.0.1 - alice [23/Nov/2026:20:50:08 +0000] "GET http://a.example/x.gif HTTP/1.1" 200 43 TCP_HIT:HIER_NONE`, Common, "TCP_HIT", "-", "alice", "a.example/x.gif"},
+		{`10.1.2.3 - - [23/Nov/2026:20:50:08 +0000] "GET /p?q=1 HTTP/2.0" 404 0 "-" "Go-http-client/1.1" "10.9.9.9" rt=0.001`, Combined, "-", "Go-http-client/1.1", "-", "-/p?q=1"},
+		{`::1 - - [23/Nov/2026:20:50:08 +0000] "CONNECT www.example.com:443 HTTP/1.1" 200 0 "-" "curl/8 \"quoted\""`, Combined, "-", `curl/8 \"quoted\"`, "-", "www.example.com"},
+	} {
+		recs, skips, f := decodeAll(t, "clf", []byte(tc.log), Options{})
+		if f != tc.format || len(recs) != 1 || len(skips) != 0 {
+			t.Errorf("%s: format %v, %d records, skips %v", tc.log, f, len(recs), skips)
+			continue
+		}
+		r := recs[0]
+		if r.Action != tc.action || r.UserAgent != tc.agent || r.Username != tc.user || r.FullURI != tc.uri {
+			t.Errorf("%s:\n action %q agent %q user %q fulluri %q", tc.log, r.Action, r.UserAgent, r.Username, r.FullURI)
+		}
+		checkRecord(t, "clf", 0, r)
+	}
+}
