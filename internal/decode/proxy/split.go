@@ -1,5 +1,7 @@
 package proxy
 
+import "bytes"
+
 // Byte-level field splitting: no regexp, no allocation.
 
 // splitFields splits line at runs of spaces and tabs into tok (start, end
@@ -44,12 +46,11 @@ func splitQuoted(line []byte, tok [][2]int, esc []bool) (n int, ok bool) {
 			j := i + 1
 			e := false
 			for {
-				for j < len(line) && line[j] != '"' {
-					j++
-				}
-				if j >= len(line) {
+				k := bytes.IndexByte(line[j:], '"')
+				if k < 0 {
 					return n, false
 				}
+				j += k
 				if j+1 < len(line) && line[j+1] == '"' {
 					e = true
 					j += 2
