@@ -77,22 +77,43 @@ func NewDecoder(r io.Reader, name string, opt Options) (*Decoder, error) {
 		d.loc = time.UTC
 	}
 	if d.format == Auto {
-		head, err := d.br.Peek(64 << 10)
-		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		if err := d.detect(); err != nil {
 			return nil, fmt.Errorf("%s: %w", ioformat.DisplayName(name), err)
-		}
-		d.format = Detect(head)
-		if d.format == Auto {
-			if len(bytes.TrimSpace(head)) == 0 {
-				d.done = true
-				d.format = Squid
-			} else {
-				return nil, fmt.Errorf("%s: %w", ioformat.DisplayName(name), ErrUnknownFormat)
-			}
 		}
 	}
 	d.w3c.reset(d.format == BlueCoat)
 	return d, nil
+}
+
+// detect sets the format from the first lines. It reads no more than it
+// needs (a pipe fed line by line is not held up), and at most 64 KiB.
+func (d *Decoder) detect() error {
+	const most = 64 << 10
+	want := 1
+	for {
+		_, err := d.br.Peek(want) // waits for at least one more byte
+		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+			return err
+		}
+		head, _ := d.br.Peek(d.br.Buffered())
+		end := err != nil || len(head) >= most
+		complete := head
+		if !end {
+			complete = head[:bytes.LastIndexByte(head, '\n')+1]
+		}
+		if f := Detect(complete); f != Auto {
+			d.format = f
+			return nil
+		}
+		if end {
+			if len(bytes.TrimSpace(head)) == 0 {
+				d.done, d.format = true, Squid // an empty log
+				return nil
+			}
+			return ErrUnknownFormat
+		}
+		want = len(head) + 1
+	}
 }
 
 // Format is the log's format, detected or forced.

@@ -468,3 +468,29 @@ func TestCommonVariants(t *testing.T) {
 		checkRecord(t, "clf", 0, r)
 	}
 }
+
+// Detection reads no more than the lines it needs: a live pipe is not held
+// up waiting for 64 KiB.
+func TestDetectLivePipe(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte("1795467008.615 0 10.0.0.1 TCP_MISS/200 1 GET http://a/ - DIRECT/1.2.3.4 -\n"))
+	done := make(chan Format, 1)
+	go func() {
+		d, err := NewDecoder(pr, "-", Options{})
+		if err != nil {
+			t.Error(err)
+			done <- Auto
+			return
+		}
+		done <- d.Format()
+	}()
+	select {
+	case f := <-done:
+		if f != Squid {
+			t.Errorf("format %v, want squid", f)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("detection still waiting for input after one complete line")
+	}
+}
