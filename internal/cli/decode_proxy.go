@@ -65,7 +65,7 @@ stderr, counted, and skipped. Streams.`),
 	f := cmd.Flags()
 	o.out.AddFlags(f, "ndjson|parquet|csv")
 	f.StringVarP(&o.input, "input-format", "i", "auto", "log `FORMAT`: auto|squid|combined|common|w3c|bluecoat")
-	f.StringVar(&o.tz, "tz", "UTC", "time `ZONE` of logs that write local time without an offset (W3C, Blue Coat)")
+	f.StringVar(&o.tz, "tz", "UTC", "time `ZONE` of logs that write local time without an offset (W3C, Blue Coat; NCSA times without one)")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spot-hunt/spot/internal/record"
 )
@@ -41,7 +42,7 @@ func (d *Decoder) parseCLF(l []byte, base int, r *record.Proxy) error {
 	if end >= len(l) {
 		return fmt.Errorf("clf: unterminated [time]")
 	}
-	sec, nsec, ok := parseCLFTime(l[i+1 : end])
+	sec, nsec, ok := parseCLFTime(l[i+1:end], d.loc)
 	if !ok {
 		return fmt.Errorf("clf: bad time %q", l[i+1:end])
 	}
@@ -168,8 +169,9 @@ func skipSpace(l []byte, i int) int {
 var months = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
 // parseCLFTime parses "23/Nov/2026:20:50:08 +0000" (a fraction after the
-// seconds is accepted) to Unix time, honouring the offset.
-func parseCLFTime(b []byte) (sec, nsec int64, ok bool) {
+// seconds is accepted) to Unix time, honouring the offset; a time written
+// without one is taken in loc.
+func parseCLFTime(b []byte, loc *time.Location) (sec, nsec int64, ok bool) {
 	if len(b) < 20 || b[2] != '/' || b[6] != '/' || b[11] != ':' {
 		return 0, 0, false
 	}
@@ -194,22 +196,22 @@ func parseCLFTime(b []byte) (sec, nsec int64, ok bool) {
 	if !ok3 {
 		return 0, 0, false
 	}
-	sec = daysFromCivil(year, mon, day)*86400 + int64(h*3600+mi*60+s)
-	if sp < len(rest) {
-		z := trimSpace(rest[sp:])
-		if len(z) != 5 || (z[0] != '+' && z[0] != '-') {
-			return 0, 0, false
-		}
-		zh, ok4 := digits(z[1:3])
-		zm, ok5 := digits(z[3:5])
-		if !ok4 || !ok5 {
-			return 0, 0, false
-		}
-		off := int64(zh*3600 + zm*60)
-		if z[0] == '-' {
-			off = -off
-		}
-		sec -= off
+	if sp == len(rest) {
+		return localToUnix(year, mon, day, h, mi, s, loc), ns, true
 	}
+	z := trimSpace(rest[sp:])
+	if len(z) != 5 || (z[0] != '+' && z[0] != '-') {
+		return 0, 0, false
+	}
+	zh, ok4 := digits(z[1:3])
+	zm, ok5 := digits(z[3:5])
+	if !ok4 || !ok5 {
+		return 0, 0, false
+	}
+	off := int64(zh*3600 + zm*60)
+	if z[0] == '-' {
+		off = -off
+	}
+	sec = daysFromCivil(year, mon, day)*86400 + int64(h*3600+mi*60+s) - off
 	return sec, ns, true
 }

@@ -308,6 +308,7 @@ func TestTimes(t *testing.T) {
 	}{
 		{"combined offset", `10.0.0.1 - bob [23/Nov/2026:21:50:08 +0100] "GET http://a.example/ HTTP/1.1" 200 10 "-" "curl/8"`, Options{}, "2026-11-23 20:50:08"},
 		{"combined negative offset", `10.0.0.1 - - [31/Dec/2026:22:00:00 -0330] "GET / HTTP/1.0" 200 10`, Options{}, "2027-01-01 01:30:00"},
+		{"combined without offset, --tz", `10.0.0.1 - - [01/Jul/2026:12:00:00] "GET / HTTP/1.0" 200 10`, Options{Location: paris}, "2026-07-01 10:00:00"},
 		{"squid epoch", "1795467008.615 0 10.0.0.1 TCP_MISS/200 1 GET http://a/ - DIRECT/1.2.3.4 -", Options{}, "2026-11-23 20:50:08"},
 		{"w3c utc", "#Fields: date time c-ip cs-method cs-uri\n2026-07-01 12:00:00 10.0.0.1 GET http://a/\n", Options{}, "2026-07-01 12:00:00"},
 		{"w3c --tz", "#Fields: date time c-ip cs-method cs-uri\n2026-07-01 12:00:00 10.0.0.1 GET http://a/\n", Options{Location: paris}, "2026-07-01 10:00:00"},
