@@ -315,6 +315,7 @@ func TestTimes(t *testing.T) {
 		{"w3c date-local --tz", "#Fields: date-local time-local c-ip\n2026-01-01 12:00:00.5 10.0.0.1\n", Options{Location: paris}, "2026-01-01 11:00:00"},
 		{"w3c #GMT-Offset", "#GMT-Offset: -0800\n#Fields: date time c-ip\n2001-10-31 00:00:18 10.0.0.1\n", Options{Location: paris}, "2001-10-31 08:00:18"},
 		{"w3c #Date only", "#Date: 2000-10-09 16:44:49\n#Fields: time c-ip\n16:44:49 1.1.1.1\n", Options{}, "2000-10-09 16:44:49"},
+		{"w3c x-timestamp-unix", "#Fields: x-timestamp-unix c-ip\n1795467008.615 10.0.0.1\n", Options{Location: paris}, "2026-11-23 20:50:08"},
 		{"bluecoat", "2026-11-23 20:50:08 1 10.0.0.1 - - - - - - 200 TCP_MISS GET - http a 80 / - - - - 1 1 - - -", Options{}, "2026-11-23 20:50:08"},
 	} {
 		recs, skips, _ := decodeAll(t, tc.name, []byte(tc.log), tc.opt)

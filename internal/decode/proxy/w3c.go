@@ -44,6 +44,7 @@ const (
 	cAppName
 	cAppOper
 	cURI
+	cEpoch
 	nColumns
 )
 
@@ -92,6 +93,8 @@ var columnNames = map[string]column{
 	"x-bluecoat-application-name":      cAppName,
 	"x-bluecoat-application-operation": cAppOper,
 	"cs-uri":                           cURI,
+	"x-timestamp-unix":                 cEpoch,
+	"x-timestamp-unix-utc":             cEpoch,
 }
 
 // blueCoatFields is Blue Coat's bcreportermain_v1 layout, the 27 columns
@@ -191,7 +194,7 @@ func (d *Decoder) parseW3C(l []byte, base int, r *record.Proxy) error {
 	if n < w.nCols {
 		return fmt.Errorf("w3c: %d fields, the #Fields: header names %d", n, w.nCols)
 	}
-	var date, clock, dateL, clockL []byte
+	var date, clock, dateL, clockL, epoch []byte
 	var uri [2]int
 	var port [2]int
 	for k := 0; k < w.nCols; k++ {
@@ -217,6 +220,9 @@ func (d *Decoder) parseW3C(l []byte, base int, r *record.Proxy) error {
 			continue
 		case cTimeLocal:
 			clockL = v
+			continue
+		case cEpoch:
+			epoch = v
 			continue
 		case cTimeTaken:
 			ms, ok := timeTaken(v)
@@ -300,9 +306,17 @@ func (d *Decoder) parseW3C(l []byte, base int, r *record.Proxy) error {
 	}
 	d.w3cURL(r, uri, port)
 
-	sec, nsec, err := d.w3cTime(date, clock, dateL, clockL)
-	if err != nil {
-		return err
+	var sec, nsec int64
+	if epoch != nil && clock == nil && clockL == nil {
+		var ok bool
+		if sec, nsec, ok = parseEpoch(epoch); !ok {
+			return fmt.Errorf("w3c: bad x-timestamp-unix %q", epoch)
+		}
+	} else {
+		var err error
+		if sec, nsec, err = d.w3cTime(date, clock, dateL, clockL); err != nil {
+			return err
+		}
 	}
 	d.finish(r, sec, nsec)
 	return nil
