@@ -31,6 +31,10 @@ type Proxy struct {
 	BCAppName    string `parquet:"bcappname" json:"bcappname" doc:"application name (x-bluecoat-application-name)"`
 	BCAppOper    string `parquet:"bcappoper" json:"bcappoper" doc:"application operation (x-bluecoat-application-operation)"`
 	FullURI      string `parquet:"fulluri" json:"fulluri" doc:"host + path + query, path and query kept only when longer than 1 character (Spot's rule)"`
+	Y            int32  `parquet:"y" json:"y" doc:"year of the request (UTC), Spot's partition column y"`
+	M            int32  `parquet:"m" json:"m" doc:"month of the request (UTC), 1-12, Spot's partition column m"`
+	D            int32  `parquet:"d" json:"d" doc:"day of the month of the request (UTC), Spot's partition column d"`
+	H            int32  `parquet:"h" json:"h" doc:"hour of the request (UTC), 0-23, Spot's partition column h"`
 	TsNs         int64  `parquet:"ts_ns" json:"ts_ns" doc:"request time, nanoseconds since the Unix epoch"`
 	EID          int64  `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards"`
 }

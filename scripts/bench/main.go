@@ -48,6 +48,7 @@ var areas = []func(*Env) []Case{
 	engineCases,
 	dnsCases,
 	ldaCases,
+	proxyCases,
 }
 
 type result struct {
