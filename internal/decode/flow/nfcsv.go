@@ -37,8 +37,8 @@ var spotColumns = []string{"tr", "try", "trm", "trd", "trh", "trmin", "trs", "td
 // column indexes the reader fills from; -1 when the file lacks the column.
 type columns struct {
 	ts, te, td, sa, da, sp, dp, pr, flg, fwd, stos, ipkt, ibyt, opkt, obyt int
-	in, out, sas, das, dtos, dir, ra                                        int
-	max                                                                     int
+	in, out, sas, das, dtos, dir, ra                                       int
+	max                                                                    int
 }
 
 func columnsFor(names []string) (columns, error) {

@@ -245,11 +245,12 @@ func (d *Decoder) decodeV5(p []byte, out []record.Flow) ([]record.Flow, error) {
 	nsecs := int64(binary.BigEndian.Uint32(p[12:]))
 	sampling := binary.BigEndian.Uint16(p[22:]) & 0x3fff
 	boot := secs*1000 + nsecs/1e6 - uptime // ms, as nfdump computes it
-	var err error
-	if 24+48*count > len(p) {
-		err = fmt.Errorf("v5: count %d needs %d bytes, packet has %d", count, 24+48*count, len(p))
-		count = (len(p) - 24) / 48
+	if count == 0 || count > 30 || 24+48*count > len(p) {
+		// As nfdump: a count the packet cannot hold (or more than v5's 30
+		// records) means the header is not to be trusted, nor its records.
+		return out, fmt.Errorf("v5: count %d needs %d bytes, packet has %d", count, 24+48*count, len(p))
 	}
+	var err error
 	for i := 0; i < count; i++ {
 		r := p[24+48*i : 24+48*(i+1)]
 		d.position++

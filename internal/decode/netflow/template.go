@@ -53,6 +53,10 @@ const (
 	aFwd
 	aSampling
 	aSysInit
+	aInitBytes // initiatorOctets (Cisco ASA's fwd_flow_delta_bytes)
+	aRespBytes
+	aInitPkts
+	aRespPkts
 )
 
 // ieAction maps IANA information element ids (the same numbers as NetFlow
@@ -67,6 +71,7 @@ var ieAction = map[uint16]action{
 	158: aStartDeltaUs, 159: aEndDeltaUs,
 	32: aICMPTypeCode, 139: aICMPTypeCode, 176: aICMPType, 177: aICMPCode, 178: aICMPType, 179: aICMPCode,
 	61: aDir, 89: aFwd, 34: aSampling, 50: aSampling, 305: aSampling, 160: aSysInit,
+	231: aInitBytes, 232: aRespBytes, 298: aInitPkts, 299: aRespPkts,
 }
 
 // penReverse is RFC 5103's enterprise number for reverse (biflow) elements.
@@ -251,6 +256,8 @@ func (d *Decoder) dataSet(s *session, t *template, h header, b []byte, out []rec
 			sampling                               uint32
 			sysInit                                int64
 			haveSysInit, haveSampling, haveFirstUp bool
+			initB, respB, initP, respP             uint64
+			haveInit, haveInitP                    bool
 		)
 		rec := b
 		ok := true
@@ -293,6 +300,14 @@ func (d *Decoder) dataSet(s *session, t *template, h header, b []byte, out []rec
 				totB = be(v)
 			case aTotPkts:
 				totP = be(v)
+			case aInitBytes:
+				initB, haveInit = be(v), true
+			case aRespBytes:
+				respB, haveInit = be(v), true
+			case aInitPkts:
+				initP, haveInitP = be(v), true
+			case aRespPkts:
+				respP, haveInitP = be(v), true
 			case aProto:
 				proto = uint8(be(v))
 			case aTos:
@@ -386,12 +401,24 @@ func (d *Decoder) dataSet(s *session, t *template, h header, b []byte, out []rec
 		d.position++
 		out = append(out, record.Flow{})
 		r := &out[len(out)-1]
+		if src == "" {
+			src = "0.0.0.0" // a template without addresses: nfdump prints these
+		}
+		if dst == "" {
+			dst = "0.0.0.0"
+		}
 		r.SIP, r.DIP = src, dst
 		if !haveIn {
 			inB = totB
+			if haveInit { // biflow counters (initiator/responder)
+				inB, outB = initB, respB
+			}
 		}
 		if !haveInP {
 			inP = totP
+			if haveInitP {
+				inP, outP = initP, respP
+			}
 		}
 		r.IByt, r.IPkt, r.OByt, r.OPkt = int64(inB), int64(inP), int64(outB), int64(outP)
 		r.Proto = flowrec.ProtoName(proto)
