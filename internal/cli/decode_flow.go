@@ -1,7 +1,17 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
 	"github.com/spf13/cobra"
+
+	"github.com/spot-hunt/spot/internal/decode/flow"
+	"github.com/spot-hunt/spot/internal/decode/netflow"
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/record"
 )
 
 type decodeFlowOptions struct {
@@ -13,6 +23,10 @@ type decodeFlowOptions struct {
 	tz     string
 }
 
+// maxWarnings is how many skipped units are named on stderr per input; the
+// rest are counted.
+const maxWarnings = 10
+
 func newDecodeFlowCmd(g *globals) *cobra.Command {
 	o := &decodeFlowOptions{}
 	cmd := &cobra.Command{
@@ -21,12 +35,24 @@ func newDecodeFlowCmd(g *globals) *cobra.Command {
 		Long: withExitStatus(`Decode flow reads NetFlow v5/v9 and IPFIX exports (in captures or as raw
 datagrams), nfdump CSV (stock -o csv and Apache Spot's patched layout), or raw
 traffic captures, from which it assembles bidirectional flows. With --listen it
-is a collector writing hourly Parquet partitions. Streams.`),
+is a collector writing hourly Parquet partitions. Streams.
+
+Inputs are recognised by their first bytes: a pcap or pcapng capture, a file
+of NetFlow/IPFIX datagrams (as written by "nc -u -l > file"), or nfdump CSV.
+In a capture, UDP datagrams to the --ports are decoded as exports; a capture
+with none is raw traffic (--from forces either). Templates are kept per
+exporter and observation domain; data that comes before its template is held
+and decoded when it comes, or counted as dropped at the end.
+
+nfdump prints local time: --tz names the zone its CSV was written in.
+Packet and byte counts are as exported; the sampling interval an exporter
+stated is in the "sampling" column.`),
 		Example: `  spot decode flow exports.pcap -o flows.parquet
   nfdump -r nfcapd.202601011200 -o csv | spot decode flow
+  nfdump -r nfcapd.202601011200 -o csv | spot decode flow --tz Europe/Paris -o flows.parquet
   spot decode flow --listen udp://0.0.0.0:2055 -o /data/flows`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errNotYet("decode flow", 4)
+			return runDecodeFlow(g, o, args)
 		},
 	}
 	f := cmd.Flags()
@@ -34,7 +60,114 @@ is a collector writing hourly Parquet partitions. Streams.`),
 	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|netflow|nfdump-csv|spot-csv")
 	f.StringVar(&o.from, "from", "auto", "what a capture holds: auto|exports|packets")
 	f.StringVar(&o.listen, "listen", "", "collect NetFlow/IPFIX on `udp://ADDR:PORT`; -o names a directory of hourly partitions")
-	f.IntSliceVar(&o.ports, "ports", []int{2055, 4739, 9995, 9996}, "collector `PORTS` to look for in captures (replaces the list)")
+	f.IntSliceVar(&o.ports, "ports", flow.DefaultPorts, "UDP `PORTS` of NetFlow/IPFIX exports in captures (replaces the list)")
 	f.StringVar(&o.tz, "tz", "UTC", "time `ZONE` of sources that write local time (nfdump CSV)")
 	return cmd
+}
+
+func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
+	switch o.input {
+	case "auto", "pcap", "netflow", "nfdump-csv", "spot-csv":
+	default:
+		return usagef("-i: unknown input format %q (want auto, pcap, netflow, nfdump-csv or spot-csv)", o.input)
+	}
+	switch o.from {
+	case "auto", "exports", "packets":
+	default:
+		return usagef("--from: %q (want auto, exports or packets)", o.from)
+	}
+	for _, p := range o.ports {
+		if p < 1 || p > 65535 {
+			return usagef("--ports: %d is not a UDP port", p)
+		}
+	}
+	loc, err := time.LoadLocation(o.tz)
+	if err != nil {
+		return usagef("--tz: %v", err)
+	}
+	if o.listen != "" {
+		return errNotYet("decode flow --listen (the collector)", 4)
+	}
+	d, err := o.out.Dest(g.io)
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	stdinUsed := false
+	for _, a := range args {
+		if a == "-" {
+			if stdinUsed {
+				return usagef("stdin (-) named more than once")
+			}
+			stdinUsed = true
+		}
+	}
+	w, err := ioformat.Create[record.Flow](d, record.Flow{}.Meta())
+	if err != nil {
+		return err
+	}
+	var skipped, dropped int64
+	unit := "packets"
+	exports := netflow.New("")
+	for _, name := range args {
+		res, err := decodeFlowInput(g, o, loc, name, w, exports)
+		if err != nil {
+			w.Abort()
+			return err
+		}
+		skipped += res.Skipped
+		if res.Unit != "" && res.Skipped > 0 {
+			unit = res.Unit
+		}
+		slog.Debug("decoded", "file", ioformat.DisplayName(name), "as", res.Kind, "records", res.Records,
+			"skipped", res.Skipped, "dropped_sets", res.DroppedSets, "templates", res.Stats.Templates)
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if dropped = int64(exports.Flush()); dropped > 0 {
+		slog.Warn("export data sets dropped: their template never came", "sets", dropped)
+	}
+	switch {
+	case skipped > 0:
+		return &SkippedError{Count: skipped, Unit: unit}
+	case dropped > 0:
+		return &SkippedError{Count: dropped, Unit: "export data sets without a template"}
+	}
+	return nil
+}
+
+func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name string, w ioformat.Writer[record.Flow], exports *netflow.Decoder) (flow.Result, error) {
+	in, err := ioformat.OpenRaw(name, g.io.In)
+	if err != nil {
+		return flow.Result{}, err
+	}
+	defer in.Close()
+	display := ioformat.DisplayName(name)
+	warned := 0
+	opts := flow.Options{
+		Input: o.input, From: o.from, Ports: o.ports, Loc: loc, Exports: exports,
+		Warn: func(unit string, n int64, err error) {
+			warned++
+			if warned <= maxWarnings {
+				slog.Warn("skipped malformed input", "file", display, unit, n, "err", err)
+			}
+		},
+	}
+	if o.input == "spot-csv" {
+		opts.Input = "nfdump-csv" // the layout is recognised from the columns
+	}
+	res, err := flow.Decode(g.ctx, name, in, opts, w.Write)
+	if errors.Is(err, flow.ErrPackets) {
+		return res, fmt.Errorf("%s: %w", display, err)
+	}
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", display, err)
+	}
+	if warned > maxWarnings {
+		slog.Warn("more malformed input skipped", "file", display, "not_shown", warned-maxWarnings)
+	}
+	return res, nil
 }

@@ -31,6 +31,11 @@ type Options struct {
 	Warn func(unit string, number int64, err error)
 	// BatchSize is how many records go to emit at a time (default 1024).
 	BatchSize int
+	// Exports, when set, is the export decoder shared by the inputs of one
+	// run, so templates read from one file serve data in the next; the
+	// caller then calls its Flush after the last input. Otherwise each
+	// input has its own, flushed at its end.
+	Exports *netflow.Decoder
 }
 
 // Result counts what one input gave.
@@ -138,7 +143,7 @@ func decodeDatagrams(ctx context.Context, name string, br *bufio.Reader, o Optio
 	if err != nil {
 		return res, err
 	}
-	d := netflow.New(filepath.Base(name))
+	d := o.exportDecoder(name)
 	b := &batcher{size: o.BatchSize, emit: emit, buf: make([]record.Flow, 0, o.BatchSize+64)}
 	var pkt int64
 	for len(data) > 0 {
@@ -164,7 +169,9 @@ func decodeDatagrams(ctx context.Context, name string, br *bufio.Reader, o Optio
 			return res, err
 		}
 	}
-	res.DroppedSets = int64(d.Flush())
+	if o.Exports == nil {
+		res.DroppedSets = int64(d.Flush())
+	}
 	res.Stats = d.Stats
 	err = b.flush(true)
 	res.Records = b.n
@@ -238,7 +245,7 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 			return Result{Kind: "packets"}, ErrPackets
 		}
 	}
-	dec := netflow.New(filepath.Base(name))
+	dec := o.exportDecoder(name)
 	b := &batcher{size: o.BatchSize, emit: emit, buf: make([]record.Flow, 0, o.BatchSize+64)}
 	sflowWarned := false
 	one := func(frame int64, srcAddr netip.Addr, port uint16, payload []byte) {
@@ -296,7 +303,9 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 			}
 		}
 	}
-	res.DroppedSets = int64(dec.Flush())
+	if o.Exports == nil {
+		res.DroppedSets = int64(dec.Flush())
+	}
 	res.Stats = dec.Stats
 	if err := b.flush(true); err != nil {
 		return res, err
@@ -308,4 +317,12 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 		o.Warn("packet", src.frame+1, readErr)
 	}
 	return res, nil
+}
+
+func (o *Options) exportDecoder(name string) *netflow.Decoder {
+	if o.Exports == nil {
+		return netflow.New(filepath.Base(name))
+	}
+	o.Exports.StartInput(filepath.Base(name))
+	return o.Exports
 }

@@ -136,6 +136,13 @@ func (d *Decoder) Decode(exporter netip.Addr, pkt []byte, out []record.Flow) ([]
 	return out, err
 }
 
+// StartInput names the next input (for event ids) and restarts the record
+// numbering; templates and held data carry over.
+func (d *Decoder) StartInput(source string) {
+	d.Source = source
+	d.position = 0
+}
+
 // Flush gives up on data held for templates that never came and returns how
 // many sets that was (also counted in Stats.DroppedSets).
 func (d *Decoder) Flush() int {
