@@ -69,6 +69,13 @@ type Writer[T any] interface {
 	Abort()
 }
 
+// Flusher is implemented by writers of line formats (NDJSON): Flush sends
+// the records written so far to the destination, so a streaming stage's
+// output reaches the next stage while its input is idle.
+type Flusher interface {
+	Flush() error
+}
+
 // RecordError is an error at one record of one input.
 type RecordError struct {
 	Name   string // input name; "-" is stdin

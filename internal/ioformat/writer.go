@@ -158,6 +158,7 @@ func (w *ndjsonWriter[T]) Write(recs []T) error {
 }
 
 func (w *ndjsonWriter[T]) Close() error { return w.out.commit() }
+func (w *ndjsonWriter[T]) Flush() error { return w.out.w.Flush() }
 func (w *ndjsonWriter[T]) Abort()       { w.out.abort() }
 
 type parquetWriter[T any] struct {

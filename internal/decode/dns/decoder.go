@@ -1,0 +1,303 @@
+package dns
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// Options select what the decoder keeps.
+type Options struct {
+	Ports   []int // DNS ports (either end); default 53
+	Queries bool  // also make records of queries (default: responses only)
+	Answers bool  // fill record.DNS.Answers (every answer's data, as text)
+}
+
+// Bounds of the TCP reassembly state.
+const (
+	MaxConns      = 16384        // TCP half-connections followed at once
+	MaxConnBuffer = 2 + 65535    // bytes held for one half-connection: one whole message
+	ConnIdle      = int64(300e9) // ns of capture time after which an idle half-connection is dropped
+)
+
+// Problem is one malformed DNS message (or packet) met by the decoder.
+type Problem struct {
+	Frame int64
+	Err   error
+	Kept  bool // a record was still written, with the fields before the error
+}
+
+func (p Problem) Error() string { return fmt.Sprintf("packet %d: %v", p.Frame, p.Err) }
+
+type connKey struct {
+	src, dst   netip.Addr
+	sport, dpt uint16
+}
+
+type conn struct {
+	buf     []byte
+	nextSeq uint32
+	synced  bool
+	last    int64
+}
+
+// Decoder turns packets into DNS records.
+type Decoder struct {
+	opts   Options
+	ports  [65536 / 64]uint64
+	source string
+	msg    Message
+	conns  map[connKey]*conn
+	order  []connRef // FIFO of connections by creation, for eviction
+	head   int
+	msgIdx int
+
+	timeSec int64
+	timePfx []byte
+
+	Evicted int // half-connections dropped to keep the state bounded
+}
+
+type connRef struct {
+	key connKey
+	c   *conn
+}
+
+// NewDecoder returns a decoder; source names the input in event ids.
+func NewDecoder(opts Options, source string) *Decoder {
+	d := &Decoder{opts: opts, source: source, conns: make(map[connKey]*conn)}
+	ports := opts.Ports
+	if len(ports) == 0 {
+		ports = []int{53}
+	}
+	for _, p := range ports {
+		if p >= 0 && p < 65536 {
+			d.ports[p/64] |= 1 << (p % 64)
+		}
+	}
+	d.timeSec = -1 << 62
+	return d
+}
+
+func (d *Decoder) isPort(p uint16) bool { return d.ports[p/64]&(1<<(p%64)) != 0 }
+
+// Relevant reports whether a packet is DNS by its ports.
+func (d *Decoder) Relevant(p *pcap.Packet) bool {
+	return (p.Proto == pcap.ProtoUDP || p.Proto == pcap.ProtoTCP) && (d.isPort(p.SrcPort) || d.isPort(p.DstPort))
+}
+
+// Packet decodes the DNS messages of one packet (Status OK), appending a
+// record per kept message to out. Malformed messages are returned as
+// problems.
+func (d *Decoder) Packet(p *pcap.Packet, out []record.DNS, problems []Problem) ([]record.DNS, []Problem) {
+	if !d.Relevant(p) {
+		return out, problems
+	}
+	d.msgIdx = 0
+	if p.Proto == pcap.ProtoUDP {
+		return d.message(p, p.Payload, "udp", out, problems)
+	}
+	return d.tcp(p, out, problems)
+}
+
+func (d *Decoder) message(p *pcap.Packet, msg []byte, transport string, out []record.DNS, problems []Problem) ([]record.DNS, []Problem) {
+	d.msgIdx++
+	err := d.msg.Parse(msg, d.opts.Answers)
+	if err != nil {
+		pe := err.(*ParseError)
+		if pe.Fatal() {
+			return out, append(problems, Problem{Frame: p.Frame, Err: err})
+		}
+		problems = append(problems, Problem{Frame: p.Frame, Err: err, Kept: true})
+	}
+	m := &d.msg
+	if !m.Response() && !d.opts.Queries {
+		return out, problems
+	}
+	out = append(out, record.DNS{})
+	r := &out[len(out)-1]
+	r.FrameTime = d.frameTime(p.TsNs)
+	r.UnixTstamp = floorDiv(p.TsNs, 1e9)
+	r.FrameLen = int32(p.WireLen)
+	r.IPDst = p.Dst.String()
+	r.IPSrc = p.Src.String()
+	if m.HasQuestion {
+		r.QryName = string(m.QName)
+		r.QryClass = hexClass(m.QClass)
+		r.QryType = int32(m.QType)
+	}
+	if m.Response() {
+		r.QryRcode = int32(m.Rcode())
+	}
+	r.A = string(m.A)
+	r.TsNs = p.TsNs
+	r.ID = int32(m.ID)
+	r.Response = m.Response()
+	r.Transport = transport
+	if len(m.Answers) > 0 {
+		r.Answers = append([]string(nil), m.Answers...)
+	}
+	r.ANCount = int32(m.ANCount)
+	r.TTL = int64(m.TTL)
+	r.Frame = p.Frame
+	r.EID = record.EID(d.source, p.Frame<<8|int64(d.msgIdx&0xff), msg)
+	return out, problems
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+var hexDigits = "0123456789abcdef"
+
+func hexClass(c uint16) string {
+	var b [10]byte
+	b[0], b[1] = '0', 'x'
+	v := uint32(c)
+	for i := 9; i >= 2; i-- {
+		b[i] = hexDigits[v&15]
+		v >>= 4
+	}
+	return string(b[:])
+}
+
+// frameTime formats a time as tshark's frame.time in UTC:
+// "Jan  4, 2017 04:41:06.337519000 UTC". The part up to the seconds is
+// cached per second.
+func (d *Decoder) frameTime(ns int64) string {
+	sec := floorDiv(ns, 1e9)
+	frac := ns - sec*1e9
+	if sec != d.timeSec {
+		d.timeSec = sec
+		d.timePfx = time.Unix(sec, 0).UTC().AppendFormat(d.timePfx[:0], "Jan _2, 2006 15:04:05.")
+	}
+	var b [64]byte
+	s := append(b[:0], d.timePfx...)
+	var f [9]byte
+	for i := 8; i >= 0; i-- {
+		f[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	s = append(s, f[:]...)
+	s = append(s, " UTC"...)
+	return string(s)
+}
+
+// tcp reassembles one direction of a TCP connection and decodes the
+// length-prefixed messages it carries.
+func (d *Decoder) tcp(p *pcap.Packet, out []record.DNS, problems []Problem) ([]record.DNS, []Problem) {
+	k := connKey{p.Src, p.Dst, p.SrcPort, p.DstPort}
+	c := d.conns[k]
+	if p.TCPFlags&(pcap.TCPSyn|pcap.TCPRst) != 0 {
+		if c != nil {
+			delete(d.conns, k)
+			c = nil
+		}
+		if p.TCPFlags&pcap.TCPRst != 0 {
+			return out, problems
+		}
+	}
+	data := p.Payload
+	if c == nil {
+		if len(data) == 0 && p.TCPFlags&pcap.TCPSyn == 0 {
+			return out, problems
+		}
+		d.expire(p.TsNs)
+		c = &conn{}
+		d.conns[k] = c
+		d.order = append(d.order, connRef{k, c})
+		if p.TCPFlags&pcap.TCPSyn != 0 {
+			c.nextSeq = p.Seq + 1
+			c.synced = true
+		}
+	}
+	c.last = p.TsNs
+	seq := p.Seq
+	if p.TCPFlags&pcap.TCPSyn != 0 {
+		seq++
+	}
+	if len(data) > 0 {
+		if !c.synced { // connection seen without its SYN: start here
+			c.nextSeq = seq
+			c.synced = true
+		}
+		diff := int32(seq - c.nextSeq)
+		switch {
+		case diff < 0: // retransmission or overlap: keep only new bytes
+			if int(-diff) >= len(data) {
+				data = nil
+			} else {
+				data = data[-diff:]
+			}
+		case diff > 0: // missing segment: what was held can't be completed
+			c.buf = c.buf[:0]
+		}
+		c.nextSeq = seq + uint32(len(data))
+		if len(data) > 0 {
+			out, problems = d.frames(p, c, data, out, problems)
+		}
+	}
+	if p.TCPFlags&pcap.TCPFin != 0 {
+		delete(d.conns, k)
+	}
+	return out, problems
+}
+
+// frames appends data to the half-connection's stream and decodes every
+// complete length-prefixed message.
+func (d *Decoder) frames(p *pcap.Packet, c *conn, data []byte, out []record.DNS, problems []Problem) ([]record.DNS, []Problem) {
+	buf := data
+	if len(c.buf) > 0 {
+		c.buf = append(c.buf, data...)
+		buf = c.buf
+	}
+	for len(buf) >= 2 {
+		n := int(be.Uint16(buf))
+		if len(buf) < 2+n {
+			break
+		}
+		out, problems = d.message(p, buf[2:2+n], "tcp", out, problems)
+		buf = buf[2+n:]
+	}
+	if len(buf) > MaxConnBuffer {
+		buf = nil
+	}
+	if len(buf) == 0 {
+		c.buf = c.buf[:0]
+		return out, problems
+	}
+	c.buf = append(c.buf[:0], buf...) // the incomplete rest (copy handles overlap)
+	return out, problems
+}
+
+// expire drops idle half-connections and, over MaxConns, the oldest.
+func (d *Decoder) expire(now int64) {
+	for d.head < len(d.order) {
+		ref := d.order[d.head]
+		if d.conns[ref.key] != ref.c {
+			d.head++
+			continue
+		}
+		if now-ref.c.last > ConnIdle || len(d.conns) >= MaxConns {
+			delete(d.conns, ref.key)
+			d.Evicted++
+			d.head++
+			continue
+		}
+		break
+	}
+	if d.head > 1024 && d.head*2 > len(d.order) {
+		d.order = append(d.order[:0], d.order[d.head:]...)
+		d.head = 0
+	}
+}
+
+// Conns is the number of TCP half-connections held.
+func (d *Decoder) Conns() int { return len(d.conns) }

@@ -1,0 +1,314 @@
+package dns
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"net/netip"
+	"strconv"
+)
+
+var be = binary.BigEndian
+
+// ParseError is a DNS message that could not be parsed. Section says where:
+// "header", "question" (no record is made) or "answer", "authority",
+// "additional" (the record keeps what came before).
+type ParseError struct {
+	Section string
+	Reason  string
+}
+
+func (e *ParseError) Error() string { return e.Section + ": " + e.Reason }
+
+// Fatal reports whether the message yields no record at all.
+func (e *ParseError) Fatal() bool { return e.Section == "header" || e.Section == "question" }
+
+// Message is the part of a DNS message spot keeps.
+type Message struct {
+	ID      uint16
+	Flags   uint16
+	QDCount uint16
+	ANCount uint16
+	NSCount uint16
+	ARCount uint16
+
+	HasQuestion bool
+	QName       []byte // first question's name, presentation form, no trailing dot
+	QType       uint16
+	QClass      uint16
+
+	A       []byte // first A record of any section (as tshark's dns.a), else first AAAA, as text
+	aaaa    []byte
+	haveA   bool
+	Answers []string // data of each answer record, as text (only when asked for)
+	TTL     uint32   // first answer's TTL
+
+	scratch []byte
+}
+
+// Response reports the QR bit.
+func (m *Message) Response() bool { return m.Flags&0x8000 != 0 }
+
+// Rcode is the header's 4-bit response code.
+func (m *Message) Rcode() int { return int(m.Flags & 0x000f) }
+
+// Record types.
+const (
+	typeA     = 1
+	typeNS    = 2
+	typeCNAME = 5
+	typeSOA   = 6
+	typePTR   = 12
+	typeMX    = 15
+	typeTXT   = 16
+	typeAAAA  = 28
+	typeSRV   = 33
+	typeDNAME = 39
+)
+
+const (
+	maxPointers = 64  // compression pointers followed in one name
+	maxNameLen  = 255 // wire length of a name
+)
+
+// Parse parses msg into m (reusing its buffers). With answers set it also
+// fills m.Answers. On a *ParseError from an RR section m holds what was
+// parsed before it.
+func (m *Message) Parse(msg []byte, answers bool) error {
+	m.QName = m.QName[:0]
+	m.A = m.A[:0]
+	m.aaaa = m.aaaa[:0]
+	m.haveA = false
+	m.Answers = m.Answers[:0]
+	m.HasQuestion = false
+	m.QType, m.QClass, m.TTL = 0, 0, 0
+	if len(msg) < 12 {
+		m.ID, m.Flags, m.QDCount, m.ANCount, m.NSCount, m.ARCount = 0, 0, 0, 0, 0, 0
+		return &ParseError{"header", "message shorter than 12 bytes"}
+	}
+	m.ID = be.Uint16(msg[0:2])
+	m.Flags = be.Uint16(msg[2:4])
+	m.QDCount = be.Uint16(msg[4:6])
+	m.ANCount = be.Uint16(msg[6:8])
+	m.NSCount = be.Uint16(msg[8:10])
+	m.ARCount = be.Uint16(msg[10:12])
+	off := 12
+	for i := 0; i < int(m.QDCount); i++ {
+		var err *ParseError
+		if i == 0 {
+			m.QName, off, err = readName(msg, off, m.QName[:0], "question")
+		} else {
+			off, err = skipName(msg, off, "question")
+		}
+		if err != nil {
+			return err
+		}
+		if off+4 > len(msg) {
+			return &ParseError{"question", "truncated type and class"}
+		}
+		if i == 0 {
+			m.HasQuestion = true
+			m.QType = be.Uint16(msg[off:])
+			m.QClass = be.Uint16(msg[off+2:])
+		}
+		off += 4
+	}
+	sections := [3]struct {
+		name  string
+		count uint16
+	}{{"answer", m.ANCount}, {"authority", m.NSCount}, {"additional", m.ARCount}}
+	for si, sec := range sections {
+		for i := 0; i < int(sec.count); i++ {
+			var err *ParseError
+			if off, err = skipName(msg, off, sec.name); err != nil {
+				m.finishA()
+				return err
+			}
+			if off+10 > len(msg) {
+				m.finishA()
+				return &ParseError{sec.name, "truncated record header"}
+			}
+			typ := be.Uint16(msg[off:])
+			class := be.Uint16(msg[off+2:]) & 0x7fff // mDNS cache-flush bit
+			ttl := be.Uint32(msg[off+4:])
+			rdlen := int(be.Uint16(msg[off+8:]))
+			off += 10
+			if off+rdlen > len(msg) {
+				m.finishA()
+				return &ParseError{sec.name, "record data beyond the message"}
+			}
+			rdata := msg[off : off+rdlen]
+			if class == 1 {
+				switch {
+				case typ == typeA && rdlen == 4 && !m.haveA:
+					m.A = netip.AddrFrom4([4]byte(rdata)).AppendTo(m.A[:0])
+					m.haveA = true
+				case typ == typeAAAA && rdlen == 16 && len(m.aaaa) == 0:
+					m.aaaa = netip.AddrFrom16([16]byte(rdata)).AppendTo(m.aaaa[:0])
+				}
+			}
+			if si == 0 {
+				if i == 0 {
+					m.TTL = ttl
+				}
+				if answers {
+					m.Answers = append(m.Answers, m.rdataText(msg, off, typ, rdata))
+				}
+			}
+			off += rdlen
+		}
+	}
+	m.finishA()
+	return nil
+}
+
+func (m *Message) finishA() {
+	if !m.haveA {
+		m.A = append(m.A[:0], m.aaaa...)
+	}
+}
+
+// rdataText renders one record's data: addresses, names, MX/SRV targets,
+// TXT strings; other types as hex.
+func (m *Message) rdataText(msg []byte, off int, typ uint16, rdata []byte) string {
+	switch typ {
+	case typeA:
+		if len(rdata) == 4 {
+			return netip.AddrFrom4([4]byte(rdata)).String()
+		}
+	case typeAAAA:
+		if len(rdata) == 16 {
+			return netip.AddrFrom16([16]byte(rdata)).String()
+		}
+	case typeNS, typeCNAME, typePTR, typeDNAME, typeSOA:
+		if name, _, err := readName(msg, off, m.scratch[:0], "answer"); err == nil {
+			m.scratch = name
+			return string(name)
+		}
+	case typeMX:
+		if len(rdata) > 2 {
+			if name, _, err := readName(msg, off+2, m.scratch[:0], "answer"); err == nil {
+				m.scratch = name
+				return strconv.Itoa(int(be.Uint16(rdata))) + " " + string(name)
+			}
+		}
+	case typeSRV:
+		if len(rdata) > 6 {
+			if name, _, err := readName(msg, off+6, m.scratch[:0], "answer"); err == nil {
+				m.scratch = name
+				return string(name)
+			}
+		}
+	case typeTXT:
+		b := m.scratch[:0]
+		for r := rdata; len(r) > 0; {
+			n := int(r[0])
+			if 1+n > len(r) {
+				break
+			}
+			b = append(b, r[1:1+n]...)
+			r = r[1+n:]
+		}
+		m.scratch = b
+		return string(b)
+	}
+	return hex.EncodeToString(rdata)
+}
+
+// readName appends the presentation form of the name at off to dst and
+// returns the offset after it (after the first pointer when compressed).
+// The root name is "<Root>", as tshark prints it.
+func readName(msg []byte, off int, dst []byte, section string) ([]byte, int, *ParseError) {
+	end := -1
+	start := len(dst)
+	wire := 0
+	jumps := 0
+	for {
+		if off >= len(msg) {
+			return dst, 0, &ParseError{section, "name runs past the message"}
+		}
+		c := int(msg[off])
+		switch c & 0xc0 {
+		case 0x00:
+			if c == 0 {
+				if end < 0 {
+					end = off + 1
+				}
+				if len(dst) == start {
+					dst = append(dst, "<Root>"...)
+				}
+				return dst, end, nil
+			}
+			if off+1+c > len(msg) {
+				return dst, 0, &ParseError{section, "label runs past the message"}
+			}
+			wire += 1 + c
+			if wire > maxNameLen {
+				return dst, 0, &ParseError{section, "name longer than 255 bytes"}
+			}
+			if len(dst) > start {
+				dst = append(dst, '.')
+			}
+			dst = appendLabel(dst, msg[off+1:off+1+c])
+			off += 1 + c
+		case 0xc0:
+			if off+2 > len(msg) {
+				return dst, 0, &ParseError{section, "truncated compression pointer"}
+			}
+			if end < 0 {
+				end = off + 2
+			}
+			jumps++
+			if jumps > maxPointers {
+				return dst, 0, &ParseError{section, "compression pointer loop"}
+			}
+			off = int(be.Uint16(msg[off:]) & 0x3fff)
+		default:
+			return dst, 0, &ParseError{section, "unsupported label type"}
+		}
+	}
+}
+
+// appendLabel appends one label; bytes outside printable ASCII are written
+// as \DDD (decimal), as tshark does.
+func appendLabel(dst, label []byte) []byte {
+	for _, b := range label {
+		if b >= 0x20 && b < 0x7f {
+			dst = append(dst, b)
+			continue
+		}
+		dst = append(dst, '\\', '0'+b/100, '0'+b/10%10, '0'+b%10)
+	}
+	return dst
+}
+
+// skipName returns the offset after the name at off without decoding it.
+func skipName(msg []byte, off int, section string) (int, *ParseError) {
+	wire := 0
+	for {
+		if off >= len(msg) {
+			return 0, &ParseError{section, "name runs past the message"}
+		}
+		c := int(msg[off])
+		switch c & 0xc0 {
+		case 0x00:
+			if c == 0 {
+				return off + 1, nil
+			}
+			wire += 1 + c
+			if off+1+c > len(msg) {
+				return 0, &ParseError{section, "label runs past the message"}
+			}
+			if wire > maxNameLen {
+				return 0, &ParseError{section, "name longer than 255 bytes"}
+			}
+			off += 1 + c
+		case 0xc0:
+			if off+2 > len(msg) {
+				return 0, &ParseError{section, "truncated compression pointer"}
+			}
+			return off + 2, nil
+		default:
+			return 0, &ParseError{section, "unsupported label type"}
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package pcap
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/spot-hunt/spot/internal/testenv"
+)
+
+// FuzzSource reads arbitrary bytes as a capture: never a panic, frame
+// numbers increase by one, and payloads lie within the frame or the
+// reassembly buffer.
+func FuzzSource(f *testing.F) {
+	for _, name := range captures(f, testenv.Testdata(f, "dns")) {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(data) > 64<<10 {
+			data = data[:64<<10]
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src, err := NewSource(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			return
+		}
+		var n int64
+		for {
+			p, err := src.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				if _, ok := err.(*CaptureError); !ok {
+					t.Fatalf("error of type %T: %v", err, err)
+				}
+				return
+			}
+			n++
+			if p.Frame != n {
+				t.Fatalf("frame %d numbered %d", n, p.Frame)
+			}
+			if p.Status == Malformed && p.Err == nil {
+				t.Fatal("malformed without a reason")
+			}
+		}
+	})
+}

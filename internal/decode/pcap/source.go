@@ -1,0 +1,299 @@
+package pcap
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
+)
+
+// Status says what Next made of a frame.
+type Status uint8
+
+const (
+	// OK: an IP packet (or a reassembled datagram) whose transport header,
+	// if any, was parsed.
+	OK Status = iota
+	// NotIP: the frame carries no IP packet (ARP, LLDP, an unsupported link
+	// type...).
+	NotIP
+	// Fragment: an IP fragment held for reassembly; its datagram is
+	// returned with the frame that completes it.
+	Fragment
+	// Malformed: a link, IP or transport header is truncated or invalid;
+	// Err says which.
+	Malformed
+)
+
+func (s Status) String() string {
+	switch s {
+	case OK:
+		return "ok"
+	case NotIP:
+		return "not-ip"
+	case Fragment:
+		return "fragment"
+	case Malformed:
+		return "malformed"
+	}
+	return fmt.Sprintf("status(%d)", uint8(s))
+}
+
+// IP protocol numbers of Packet.Proto.
+const (
+	ProtoICMP   = 1
+	ProtoTCP    = 6
+	ProtoUDP    = 17
+	ProtoICMPv6 = 58
+)
+
+// TCP flag bits of Packet.TCPFlags.
+const (
+	TCPFin = 0x01
+	TCPSyn = 0x02
+	TCPRst = 0x04
+	TCPPsh = 0x08
+	TCPAck = 0x10
+	TCPUrg = 0x20
+)
+
+// Packet is one captured frame, its headers parsed.
+type Packet struct {
+	Frame    int64           // 1-based frame number, as Wireshark numbers it
+	TsNs     int64           // capture time, ns since the Unix epoch
+	WireLen  int             // length on the wire (frame.len)
+	CapLen   int             // captured length
+	LinkType layers.LinkType // link type of the frame's interface
+	Data     []byte          // the captured frame
+	Status   Status          // what was made of it
+	Err      error           // why, when Status is Malformed
+	IPVer    uint8           // 4 or 6; 0 when not IP
+	Src, Dst netip.Addr      // network addresses
+	Proto    uint8           // IP protocol (ProtoTCP, ProtoUDP, ...)
+	TOS      uint8           // IPv4 TOS or IPv6 traffic class
+	TTL      uint8           // IPv4 TTL or IPv6 hop limit
+	IPLen    int             // IP datagram length, headers included (reassembled length for a datagram)
+	FragID   uint32          // IP identification (IPv6: the fragment header's)
+	Frags    int             // number of fragments when Reassembled
+	Reasm    bool            // Reassembled: the datagram was put together from fragments
+	SrcPort  uint16          // TCP/UDP ports
+	DstPort  uint16          //
+	TCPFlags uint8           // TCP flags (TCPSyn, ...)
+	Seq, Ack uint32          // TCP sequence and acknowledgement numbers
+	ICMPType uint8           // ICMP/ICMPv6 type and code
+	ICMPCode uint8           //
+	Payload  []byte          // transport payload (UDP/TCP data; else the IP payload)
+	_        [0]func()       // not comparable
+}
+
+// Reassembled reports whether the packet's datagram was rebuilt from IP
+// fragments.
+func (p *Packet) Reassembled() bool { return p.Reasm }
+
+// CaptureError is a corrupt or truncated capture: nothing after Frame-1
+// could be read.
+type CaptureError struct {
+	Frame int64 // the frame that could not be read
+	Err   error
+}
+
+func (e *CaptureError) Error() string {
+	return fmt.Sprintf("packet %d: %v", e.Frame, e.Err)
+}
+
+func (e *CaptureError) Unwrap() error { return e.Err }
+
+// ErrNotCapture is returned by Open and NewSource when the input is neither
+// pcap nor pcapng.
+var ErrNotCapture = errors.New("not a pcap or pcapng capture")
+
+// maxRecord is the longest frame accepted in a classic pcap file; a longer
+// record length means the file is corrupt (Wireshark's limit, 262144 bytes
+// for most link types).
+const maxRecord = 262144
+
+// Source reads packets from one capture.
+type Source struct {
+	name   string
+	closer io.Closer
+	br     *bufio.Reader
+
+	// classic pcap
+	order   binary.ByteOrder
+	nsScale int64
+	link    layers.LinkType
+	pending int // bytes of the previous record still to discard
+
+	// pcapng
+	ng *pcapgo.NgReader
+
+	frame  int64
+	done   bool
+	pkt    Packet
+	frags  *reassembler
+	linkOK bool
+}
+
+// Open opens the capture name ("" or "-" = stdin), unwrapping gzip and
+// zstd.
+func Open(name string, stdin io.Reader) (*Source, error) {
+	rc, err := ioformat.OpenRaw(name, stdin)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewSource(rc, name)
+	if err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("%s: %w", ioformat.DisplayName(name), err)
+	}
+	s.closer = rc
+	return s, nil
+}
+
+// NewSource reads a capture from r (not decompressed); name is used in
+// messages only.
+func NewSource(r io.Reader, name string) (*Source, error) {
+	s := &Source{name: name, frags: newReassembler()}
+	s.br = bufio.NewReaderSize(r, 2*maxRecord)
+	head, err := s.br.Peek(4)
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			if len(head) == 0 {
+				return nil, fmt.Errorf("%w: empty input", ErrNotCapture)
+			}
+			return nil, fmt.Errorf("%w: too short", ErrNotCapture)
+		}
+		return nil, err
+	}
+	switch binary.BigEndian.Uint32(head) {
+	case 0x0a0d0d0a:
+		ng, err := pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		if err != nil {
+			return nil, fmt.Errorf("pcapng: %w", err)
+		}
+		s.ng = ng
+		return s, nil
+	case 0xa1b2c3d4:
+		s.order, s.nsScale = binary.BigEndian, 1000
+	case 0xd4c3b2a1:
+		s.order, s.nsScale = binary.LittleEndian, 1000
+	case 0xa1b23c4d:
+		s.order, s.nsScale = binary.BigEndian, 1
+	case 0x4d3cb2a1:
+		s.order, s.nsScale = binary.LittleEndian, 1
+	default:
+		return nil, ErrNotCapture
+	}
+	hdr, err := s.br.Peek(24)
+	if err != nil {
+		return nil, fmt.Errorf("pcap: file header: %w", noEOF(err))
+	}
+	s.link = layers.LinkType(s.order.Uint32(hdr[20:24]) & 0xffff)
+	s.br.Discard(24)
+	return s, nil
+}
+
+// Name is the name the source was opened with.
+func (s *Source) Name() string { return s.name }
+
+// Close closes the underlying input (when opened by Open).
+func (s *Source) Close() error {
+	if s.closer != nil {
+		err := s.closer.Close()
+		s.closer = nil
+		return err
+	}
+	return nil
+}
+
+// Frames is the number of frames read so far.
+func (s *Source) Frames() int64 { return s.frame }
+
+// FragStats reports the reassembler's counters: datagrams pending now, and
+// datagrams evicted (timeout or bounds) so far.
+func (s *Source) FragStats() (pending, evicted int) {
+	return len(s.frags.m), s.frags.evicted
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// Next reads the next frame. It returns io.EOF at the end of the capture, and
+// a *CaptureError when the capture is corrupt or truncated (after which it
+// returns io.EOF).
+func (s *Source) Next() (*Packet, error) {
+	if s.done {
+		return nil, io.EOF
+	}
+	var (
+		data    []byte
+		tsNs    int64
+		wireLen int
+		link    layers.LinkType
+	)
+	if s.ng != nil {
+		d, ci, err := s.ng.ZeroCopyReadPacketData()
+		if err != nil {
+			s.done = true
+			if err == io.EOF {
+				return nil, io.EOF
+			}
+			return nil, &CaptureError{Frame: s.frame + 1, Err: noEOF(err)}
+		}
+		data, tsNs, wireLen = d, ci.Timestamp.UnixNano(), ci.Length
+		if len(ci.AncillaryData) > 0 {
+			link, _ = ci.AncillaryData[0].(layers.LinkType)
+		}
+	} else {
+		if s.pending > 0 {
+			s.br.Discard(s.pending)
+			s.pending = 0
+		}
+		h, err := s.br.Peek(16)
+		if err != nil {
+			s.done = true
+			if err == io.EOF && len(h) == 0 {
+				return nil, io.EOF
+			}
+			return nil, &CaptureError{Frame: s.frame + 1, Err: fmt.Errorf("truncated record header: %w", noEOF(err))}
+		}
+		sec := int64(s.order.Uint32(h[0:4]))
+		frac := int64(s.order.Uint32(h[4:8]))
+		capLen := int(s.order.Uint32(h[8:12]))
+		wireLen = int(s.order.Uint32(h[12:16]))
+		if capLen > maxRecord || capLen < 0 {
+			s.done = true
+			return nil, &CaptureError{Frame: s.frame + 1, Err: fmt.Errorf("corrupt record: captured length %d exceeds %d", capLen, maxRecord)}
+		}
+		rec, err := s.br.Peek(16 + capLen)
+		if err != nil {
+			s.done = true
+			return nil, &CaptureError{Frame: s.frame + 1, Err: fmt.Errorf("truncated record (%d of %d bytes): %w", len(rec)-16, capLen, noEOF(err))}
+		}
+		s.pending = 16 + capLen
+		data = rec[16:]
+		tsNs = sec*1e9 + frac*s.nsScale
+		link = s.link
+	}
+	s.frame++
+	p := &s.pkt
+	*p = Packet{Frame: s.frame, TsNs: tsNs, WireLen: wireLen, CapLen: len(data), LinkType: link, Data: data}
+	s.decode(p)
+	return p, nil
+}
+
+// Drained reports whether every byte read from the input so far has been
+// consumed, so the next call to Next may block on a slow stream: a
+// streaming caller flushes its output then.
+func (s *Source) Drained() bool { return s.br.Buffered() <= s.pending }

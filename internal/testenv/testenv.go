@@ -1,0 +1,75 @@
+// Package testenv finds what spot's tests need outside the repository: the
+// shared corpus (SPOT_CORPUS, default ../shared/corpus beside the module
+// root) and peer tools such as tshark. When either is missing a test skips,
+// except under CI=true, where it fails: CI must run every oracle test.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// InCI reports whether the tests run in CI (CI=true).
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// ModuleRoot is the directory holding go.mod, found upwards from the
+// working directory.
+func ModuleRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Corpus returns the corpus directory sub (e.g. "dns"), skipping the test
+// when the corpus is absent (failing it in CI).
+func Corpus(t testing.TB, sub string) string {
+	t.Helper()
+	root := os.Getenv("SPOT_CORPUS")
+	if root == "" {
+		root = filepath.Join(ModuleRoot(t), "..", "shared", "corpus")
+	}
+	dir := filepath.Join(root, sub)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		msg := "corpus " + dir + " not found (set SPOT_CORPUS)"
+		if InCI() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return dir
+}
+
+// Tool returns the path of a peer tool, skipping the test when it is not
+// installed (failing it in CI).
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		msg := name + " not installed"
+		if InCI() {
+			t.Fatal(msg + " (CI must have it: see .ci/run)")
+		}
+		t.Skip(msg)
+	}
+	return path
+}
+
+// Testdata returns the absolute path of testdata/sub in the module.
+func Testdata(t testing.TB, sub string) string {
+	t.Helper()
+	return filepath.Join(ModuleRoot(t), "testdata", sub)
+}
