@@ -23,10 +23,6 @@ type decodeFlowOptions struct {
 	tz     string
 }
 
-// maxWarnings is how many skipped units are named on stderr per input; the
-// rest are counted.
-const maxWarnings = 10
-
 func newDecodeFlowCmd(g *globals) *cobra.Command {
 	o := &decodeFlowOptions{}
 	cmd := &cobra.Command{
