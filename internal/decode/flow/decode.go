@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spot-hunt/spot/internal/decode/netflow"
+	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -217,11 +218,27 @@ type heldDatagram struct {
 
 func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
 	res := Result{Kind: "exports", Unit: "packets"}
-	src, err := newCaptureSource(br)
+	src, err := pcap.NewSource(br, name)
 	if err != nil {
 		return res, fmt.Errorf("reading capture: %w", err)
 	}
 	isPort := func(p uint16) bool { return slices.Contains(o.Ports, int(p)) }
+	// next returns the next UDP datagram to an export port (nil for other
+	// frames), counting malformed frames.
+	next := func() (*pcap.Packet, error) {
+		p, err := src.Next()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case p.Status == pcap.Malformed:
+			res.Skipped++
+			o.Warn("packet", p.Frame, p.Err)
+		case p.Status == pcap.OK && p.Proto == pcap.ProtoUDP && isPort(p.DstPort):
+			return p, nil
+		}
+		return nil, nil
+	}
 	// Decide what the capture holds from its first frames, keeping the
 	// datagrams read meanwhile.
 	var held []heldDatagram
@@ -229,14 +246,14 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 	var readErr error
 	if o.From == "" || o.From == "auto" {
 		for i := 0; i < detectFrames && !exports; i++ {
-			d, ok, err := src.next()
+			p, err := next()
 			if err != nil {
 				readErr = err
 				break
 			}
-			if ok && isPort(d.dstPort) {
-				held = append(held, heldDatagram{d.frame, d.src, d.dstPort, append([]byte(nil), d.payload...)})
-				exports = looksLikeExport(d.payload)
+			if p != nil {
+				held = append(held, heldDatagram{p.Frame, p.Src, p.DstPort, append([]byte(nil), p.Payload...)})
+				exports = looksLikeExport(p.Payload)
 			}
 		}
 	}
@@ -291,13 +308,13 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		d, ok, err := src.next()
+		p, err := next()
 		if err != nil {
 			readErr = err
 			break
 		}
-		if ok && isPort(d.dstPort) {
-			one(d.frame, d.src, d.dstPort, d.payload)
+		if p != nil {
+			one(p.Frame, p.Src, p.DstPort, p.Payload)
 			if err := b.flush(false); err != nil {
 				return res, err
 			}
@@ -311,10 +328,13 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 		return res, err
 	}
 	res.Records = b.n
-	if readErr != io.EOF {
+	var ce *pcap.CaptureError
+	if errors.As(readErr, &ce) {
 		// A truncated capture: what was read is kept, the rest is skipped.
 		res.Skipped++
-		o.Warn("packet", src.frame+1, readErr)
+		o.Warn("packet", ce.Frame, ce.Err)
+	} else if readErr != io.EOF {
+		return res, readErr
 	}
 	return res, nil
 }
