@@ -44,6 +44,7 @@ type Env struct {
 // areas lists the case builders, one per area of spot.
 var areas = []func(*Env) []Case{
 	ioCases,
+	flowCases,
 }
 
 type result struct {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spot-hunt/spot/internal/decode/flowrec"
@@ -78,6 +79,76 @@ func columnsFor(names []string) (columns, error) {
 	return c, nil
 }
 
+// split cuts a line at its commas into r.fields, up to the last column
+// used. Stock nfdump lines carry ~20 unused columns (MPLS labels, MAC
+// addresses, next hops) between "dir" and "ra": once the first line showed
+// that lines have the header's column count, the columns after that gap are
+// found from the line's end instead of scanned to.
+func (r *CSVReader) split(line []byte) [][]byte {
+	fs := r.fields[:0]
+	last := r.cols.max
+	fwd := last
+	if r.tailFrom > 0 {
+		fwd = r.fwdMax
+	}
+	start := 0
+	for i := 0; i < len(line); i++ {
+		if line[i] == ',' {
+			fs = append(fs, line[start:i])
+			start = i + 1
+			if len(fs) > fwd {
+				break
+			}
+		}
+	}
+	if len(fs) <= fwd {
+		fs = append(fs, line[start:])
+	}
+	if r.tailFrom > 0 && len(fs) > fwd {
+		// Columns tailFrom..last, counted back from the end of the line.
+		end := len(line)
+		back := r.ncols - 1 // index of the field ending at end
+		for cut := end - 1; cut >= start && back >= r.tailFrom; cut-- {
+			if line[cut] == ',' {
+				if back <= last {
+					r.tail[back-r.tailFrom] = line[cut+1 : end]
+				}
+				end = cut
+				back--
+			}
+		}
+		if back >= r.tailFrom {
+			fs = fs[:fwd+1] // too few columns: leave the tail out
+		} else {
+			for len(fs) < r.tailFrom {
+				fs = append(fs, nil)
+			}
+			fs = append(fs, r.tail[:last-r.tailFrom+1]...)
+		}
+	}
+	r.fields = fs
+	return fs
+}
+
+// planTail decides, from the first data line, whether split may find the
+// last columns from the line's end.
+func (r *CSVReader) planTail(line []byte) {
+	if r.layout != LayoutNfdump || r.ncols == 0 || bytes.Count(line, []byte(",")) != r.ncols-1 {
+		return
+	}
+	c := r.cols
+	used := []int{c.ts, c.te, c.td, c.sa, c.da, c.sp, c.dp, c.pr, c.flg, c.fwd, c.stos, c.ipkt, c.ibyt,
+		c.opkt, c.obyt, c.in, c.out, c.sas, c.das, c.dtos, c.dir, c.ra}
+	slices.Sort(used)
+	for i := 1; i < len(used); i++ {
+		if used[i-1] >= 0 && used[i]-used[i-1] > 8 {
+			r.fwdMax, r.tailFrom = used[i-1], used[i]
+			r.tail = make([][]byte, c.max-used[i]+1)
+			return
+		}
+	}
+}
+
 // LineError is a malformed line.
 type LineError struct {
 	Line int64
@@ -92,19 +163,24 @@ type CSVReader struct {
 	// Warn, when set, is called for every malformed line skipped.
 	Warn func(*LineError)
 
-	br      *bufio.Reader
-	source  string
-	loc     *time.Location
-	layout  Layout
-	cols    columns
-	line    int64
-	skipped int64
-	done    bool
-	started bool
-	fields  [][]byte
-	times   flowrec.Times
-	clock   clock
-	strs    interner
+	br       *bufio.Reader
+	source   string
+	loc      *time.Location
+	layout   Layout
+	cols     columns
+	line     int64
+	skipped  int64
+	done     bool
+	started  bool
+	fields   [][]byte
+	ncols    int // columns of the header
+	tailFrom int // first column found from the line's end (0: none)
+	fwdMax   int // last column scanned forward when tailFrom > 0
+	tail     [][]byte
+	planned  bool
+	times    flowrec.Times
+	clock    clock
+	strs     *interner
 }
 
 // NewCSVReader reads nfdump CSV from r; name names the input (its base
@@ -118,7 +194,7 @@ func NewCSVReader(r io.Reader, name string, loc *time.Location) *CSVReader {
 	if !ok {
 		br = bufio.NewReaderSize(r, 256<<10)
 	}
-	return &CSVReader{br: br, source: filepath.Base(name), loc: loc, clock: clock{loc: loc}, strs: interner{m: map[string]string{}}}
+	return &CSVReader{br: br, source: filepath.Base(name), loc: loc, clock: clock{loc: loc}, strs: &interner{}}
 }
 
 // Layout is the layout found (after the first Read).
@@ -176,6 +252,10 @@ func (r *CSVReader) Read(buf []record.Flow) (int, error) {
 				break
 			}
 		}
+		if !r.planned {
+			r.planned = true
+			r.planTail(line)
+		}
 		if perr := r.parse(line, &buf[n]); perr != nil {
 			r.skipped++
 			if r.Warn != nil {
@@ -207,7 +287,7 @@ func (r *CSVReader) header(line []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrNotCSV, err)
 	}
-	r.layout, r.cols = LayoutNfdump, c
+	r.layout, r.cols, r.ncols = LayoutNfdump, c, len(names)
 	return nil
 }
 
@@ -217,17 +297,7 @@ var errFields = errors.New("too few columns")
 const maxDurMs = 1e12
 
 func (r *CSVReader) parse(line []byte, f *record.Flow) error {
-	fs := r.fields[:0]
-	for {
-		i := bytes.IndexByte(line, ',')
-		if i < 0 {
-			fs = append(fs, line)
-			break
-		}
-		fs = append(fs, line[:i])
-		line = line[i+1:]
-	}
-	r.fields = fs
+	fs := r.split(line)
 	c := &r.cols
 	if len(fs) <= c.da || len(fs) <= c.ts {
 		return errFields
@@ -236,7 +306,11 @@ func (r *CSVReader) parse(line []byte, f *record.Flow) error {
 		if i < 0 || i >= len(fs) {
 			return nil
 		}
-		return bytes.TrimSpace(fs[i])
+		b := fs[i]
+		if len(b) > 0 && (b[0] == ' ' || b[len(b)-1] == ' ') {
+			b = bytes.TrimSpace(b)
+		}
+		return b
 	}
 	var err error
 	num := func(i int) int64 {
@@ -318,7 +392,15 @@ func (r *CSVReader) parse(line []byte, f *record.Flow) error {
 	} else {
 		f.Source = "nfdump-csv"
 	}
-	f.EID = record.EID(r.source, r.line, line)
+	// The event id hashes the line up to the last column scanned forward
+	// (times, addresses, ports, protocol, flags, counters): that identifies
+	// the flow; the rest would only cost time.
+	content := line
+	if r.tailFrom > 0 && len(fs) > r.fwdMax {
+		f := fs[r.fwdMax]
+		content = line[:cap(line)-cap(f)+len(f)]
+	}
+	f.EID = record.EID(r.source, r.line, content)
 	return nil
 }
 
@@ -425,22 +507,24 @@ func (c *clock) parse(b []byte) (int64, bool) {
 }
 
 // interner shares the strings of repeated values (addresses, protocol
-// names, flags), bounded so memory stays flat.
+// names, flags) through a direct-mapped table: no map, bounded memory.
 type interner struct {
-	m map[string]string
+	keys [8192]string
 }
 
 func (in *interner) get(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if s, ok := in.m[string(b)]; ok {
-		return s
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	slot := &in.keys[h>>19]
+	if *slot == string(b) {
+		return *slot
 	}
 	s := string(b)
-	if len(in.m) >= 1<<16 {
-		clear(in.m)
-	}
-	in.m[s] = s
+	*slot = s
 	return s
 }

@@ -81,6 +81,10 @@ func Flags(f uint8) string { return flagStrings[f] }
 // since the epoch. It caches the formatted second, since consecutive flows
 // mostly share it.
 type Times struct {
+	cache [256]secText
+}
+
+type secText struct {
 	sec   int64
 	valid bool
 	str   string
@@ -88,9 +92,10 @@ type Times struct {
 }
 
 // Set fills f's treceived…trsec, unix_tstamp, tdur, tstart_ns and tend_ns.
-func (t *Times) Set(f *record.Flow, startNs, endNs int64) {
+func (c *Times) Set(f *record.Flow, startNs, endNs int64) {
 	f.TStartNs, f.TEndNs = startNs, endNs
 	sec := floorDiv(startNs, 1e9)
+	t := &c.cache[uint64(sec)&255] // flows of one export share a few seconds
 	if !t.valid || sec != t.sec {
 		tm := time.Unix(sec, 0).UTC()
 		t.sec, t.valid = sec, true
