@@ -163,9 +163,6 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 		opts.Input = "nfdump-csv" // the layout is recognised from the columns
 	}
 	res, err := flow.Decode(g.ctx, name, in, opts, w.Write)
-	if errors.Is(err, flow.ErrPackets) {
-		return res, fmt.Errorf("%s: %w", display, err)
-	}
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", display, err)
 	}

@@ -32,6 +32,8 @@ type Options struct {
 	Warn func(unit string, number int64, err error)
 	// BatchSize is how many records go to emit at a time (default 1024).
 	BatchSize int
+	// Assemble tunes flow assembly from packets.
+	Assemble AssembleOptions
 	// Exports, when set, is the export decoder shared by the inputs of one
 	// run, so templates read from one file serve data in the next; the
 	// caller then calls its Flush after the last input. Otherwise each
@@ -47,11 +49,8 @@ type Result struct {
 	Unit        string
 	DroppedSets int64 // export data sets whose template never came
 	Stats       netflow.Stats
+	Assembly    AssembleStats
 }
-
-// ErrPackets is returned for captures of raw traffic until flow assembly
-// lands.
-var ErrPackets = errors.New("this capture holds no NetFlow/IPFIX exports on the --ports; assembling flows from raw packets is not implemented yet")
 
 // Decode reads one input (name names it in messages and event ids) and
 // hands its flow records to emit in batches.
@@ -240,30 +239,47 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 		return nil, nil
 	}
 	// Decide what the capture holds from its first frames, keeping the
-	// datagrams read meanwhile.
+	// datagrams read meanwhile, and assembling flows from them in case it
+	// holds raw traffic.
 	var held []heldDatagram
 	exports := o.From == "exports"
 	var readErr error
+	asm := NewAssembler(filepath.Base(name), o.Assemble)
+	b := &batcher{size: o.BatchSize, emit: emit, buf: make([]record.Flow, 0, o.BatchSize+64)}
+	if o.From == "packets" {
+		return assemble(ctx, src, asm, b, res, o)
+	}
 	if o.From == "" || o.From == "auto" {
 		for i := 0; i < detectFrames && !exports; i++ {
-			p, err := next()
+			p, err := src.Next()
 			if err != nil {
 				readErr = err
 				break
 			}
-			if p != nil {
+			if p.Status == pcap.Malformed {
+				res.Skipped++
+				o.Warn("packet", p.Frame, p.Err)
+				continue
+			}
+			if p.Status != pcap.OK {
+				continue
+			}
+			b.buf = asm.Add(p, b.buf)
+			if p.Proto == pcap.ProtoUDP && isPort(p.DstPort) {
 				held = append(held, heldDatagram{p.Frame, p.Src, p.DstPort, append([]byte(nil), p.Payload...)})
 				exports = looksLikeExport(p.Payload)
 			}
 		}
-	}
-	if !exports {
-		if o.From == "packets" || len(held) == 0 || readErr == io.EOF {
-			return Result{Kind: "packets"}, ErrPackets
+		if !exports {
+			// Raw traffic: go on assembling (the records so far are kept).
+			if readErr != nil {
+				return finishAssembly(src, asm, b, res, readErr, o)
+			}
+			return assemble(ctx, src, asm, b, res, o)
 		}
+		b.buf = b.buf[:0] // exports: what assembly made of them is dropped
 	}
 	dec := o.exportDecoder(name)
-	b := &batcher{size: o.BatchSize, emit: emit, buf: make([]record.Flow, 0, o.BatchSize+64)}
 	sflowWarned := false
 	one := func(frame int64, srcAddr netip.Addr, port uint16, payload []byte) {
 		if len(payload) >= 4 && binary.BigEndian.Uint32(payload) == 5 && port == 6343 {
@@ -345,4 +361,48 @@ func (o *Options) exportDecoder(name string) *netflow.Decoder {
 	}
 	o.Exports.StartInput(filepath.Base(name))
 	return o.Exports
+}
+
+// assemble builds flows from the rest of a capture of raw traffic.
+func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher, res Result, o Options) (Result, error) {
+	var readErr error
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		p, err := src.Next()
+		if err != nil {
+			readErr = err
+			break
+		}
+		switch p.Status {
+		case pcap.OK:
+			b.buf = asm.Add(p, b.buf)
+			if err := b.flush(false); err != nil {
+				return res, err
+			}
+		case pcap.Malformed:
+			res.Skipped++
+			o.Warn("packet", p.Frame, p.Err)
+		}
+	}
+	return finishAssembly(src, asm, b, res, readErr, o)
+}
+
+func finishAssembly(src *pcap.Source, asm *Assembler, b *batcher, res Result, readErr error, o Options) (Result, error) {
+	res.Kind = "packets"
+	b.buf = asm.Flush(b.buf)
+	if err := b.flush(true); err != nil {
+		return res, err
+	}
+	res.Records = b.n
+	res.Assembly = asm.Stats
+	var ce *pcap.CaptureError
+	if errors.As(readErr, &ce) {
+		res.Skipped++
+		o.Warn("packet", ce.Frame, ce.Err)
+	} else if readErr != io.EOF {
+		return res, readErr
+	}
+	return res, nil
 }
