@@ -22,6 +22,7 @@ type decodeFlowOptions struct {
 	listen string
 	ports  []int
 	tz     string
+	asm    flow.AssembleOptions
 }
 
 func newDecodeFlowCmd(g *globals) *cobra.Command {
@@ -37,7 +38,15 @@ is a collector writing hourly Parquet partitions. Streams.
 Inputs are recognised by their first bytes: a pcap or pcapng capture, a file
 of NetFlow/IPFIX datagrams (as written by "nc -u -l > file"), or nfdump CSV.
 In a capture, UDP datagrams to the --ports are decoded as exports; a capture
-with none is raw traffic (--from forces either). Templates are kept per
+with none in its first 2000 frames is raw traffic (--from forces either).
+
+From raw traffic, bidirectional flows are assembled: one record per 5-tuple
+(ICMP type*256+code in dport, as nfdump), the first packet's source in sip,
+packets and bytes (IP lengths) per direction (ipkt/ibyt from sip, opkt/obyt
+back), TCP flags OR'ed. Flows end when idle (--idle-timeout), are cut when
+long (--active-timeout), and a SYN after a FIN or RST starts a new flow.
+IPv4/IPv6 fragments are reassembled (a datagram counts as one packet, as
+nfpcapd counts it). The table holds at most --max-flows flows. Templates are kept per
 exporter and observation domain; data that comes before its template is held
 and decoded when it comes, or counted as dropped at the end.
 
@@ -59,6 +68,9 @@ stated is in the "sampling" column.`),
 	f.StringVar(&o.listen, "listen", "", "collect NetFlow/IPFIX on `udp://ADDR:PORT`; -o names a directory of hourly partitions")
 	f.IntSliceVar(&o.ports, "ports", flow.DefaultPorts, "UDP `PORTS` of NetFlow/IPFIX exports in captures (replaces the list)")
 	f.StringVar(&o.tz, "tz", "UTC", "time `ZONE` of sources that write local time (nfdump CSV)")
+	f.DurationVar(&o.asm.ActiveTimeout, "active-timeout", 300*time.Second, "flows from packets: cut a flow active this `LONG` (nfpcapd's default)")
+	f.DurationVar(&o.asm.IdleTimeout, "idle-timeout", 60*time.Second, "flows from packets: end a flow idle this `LONG` (nfpcapd's default)")
+	f.IntVar(&o.asm.MaxFlows, "max-flows", 1<<20, "flows from packets: hold at most `N` flows; the stalest is ended early (and counted) when full")
 	return cmd
 }
 
@@ -72,6 +84,9 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 	case "auto", "exports", "packets":
 	default:
 		return usagef("--from: %q (want auto, exports or packets)", o.from)
+	}
+	if o.asm.ActiveTimeout <= 0 || o.asm.IdleTimeout <= 0 || o.asm.MaxFlows < 1 {
+		return usagef("--active-timeout, --idle-timeout and --max-flows must be positive")
 	}
 	for _, p := range o.ports {
 		if p < 1 || p > 65535 {
@@ -125,7 +140,11 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 			unit = res.Unit
 		}
 		slog.Debug("decoded", "file", ioformat.DisplayName(name), "as", res.Kind, "records", res.Records,
-			"skipped", res.Skipped, "dropped_sets", res.DroppedSets, "templates", res.Stats.Templates)
+			"skipped", res.Skipped, "dropped_sets", res.DroppedSets, "templates", res.Stats.Templates,
+			"packets", res.Assembly.Packets, "fragments", res.Assembly.Fragments)
+		if res.Assembly.Evicted > 0 {
+			slog.Warn("flow table full: flows ended early (raise --max-flows)", "file", ioformat.DisplayName(name), "flows", res.Assembly.Evicted)
+		}
 	}
 	if err := w.Close(); err != nil {
 		return err
@@ -151,7 +170,7 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 	display := ioformat.DisplayName(name)
 	warned := 0
 	opts := flow.Options{
-		Input: o.input, From: o.from, Ports: o.ports, Loc: loc, Exports: exports,
+		Input: o.input, From: o.from, Ports: o.ports, Loc: loc, Exports: exports, Assemble: o.asm,
 		Warn: func(unit string, n int64, err error) {
 			warned++
 			if warned <= maxWarnings {

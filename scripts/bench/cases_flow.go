@@ -74,7 +74,67 @@ func flowCases(env *Env) []Case {
 		Case{Name: fmt.Sprintf("nfdump CSV %s -> NDJSON", si(float64(n))), Items: float64(n), Unit: "rows", Setup: setupCSV,
 			Ours: fmt.Sprintf("$SPOT decode flow %s > /dev/null", csv)},
 	)
+	// Flow assembly from packets against nfpcapd on the same capture: a
+	// real desktop capture (brimcap's alerts.pcap, 2000 packets) repeated
+	// with its copies 120 s apart (beyond the idle timeout: new flows).
+	copies := 1000
+	if env.Small {
+		copies = 100
+	}
+	big := filepath.Join(env.Dir, fmt.Sprintf("alerts-x%d.pcap", copies))
+	nfdir := filepath.Join(env.Dir, "nfpcapd-out")
+	cases = append(cases, Case{
+		Name: fmt.Sprintf("flows from packets %s -> Parquet", si(float64(2000*copies))), Items: float64(2000 * copies), Unit: "packets",
+		Setup: func() error {
+			if exists(big) {
+				return nil
+			}
+			return repeatCapture(filepath.Join(env.Corpus, "flows/brimcap/alerts.pcap"), big, copies, 120*time.Second)
+		},
+		Ours:     fmt.Sprintf("$SPOT decode flow --from packets %s -o $BENCH_DIR/asm-out.parquet", big),
+		Peer:     fmt.Sprintf("rm -rf %s && mkdir -p %s && nfpcapd -r %s -w %s >/dev/null 2>&1", nfdir, nfdir, big, nfdir),
+		PeerName: "nfpcapd",
+	})
 	return cases
+}
+
+// repeatCapture writes copies of a classic pcap's records, each copy's
+// timestamps shifted by gap more than the last.
+func repeatCapture(src, dst string, copies int, gap time.Duration) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if len(b) < 24 || binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 {
+		return fmt.Errorf("%s: not a little-endian microsecond pcap", src)
+	}
+	f, err := os.Create(dst + ".tmp")
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.Write(b[:24])
+	recs := b[24:]
+	for c := 0; c < copies; c++ {
+		shift := uint32(time.Duration(c) * gap / time.Second)
+		for r := recs; len(r) >= 16; {
+			n := int(binary.LittleEndian.Uint32(r[8:]))
+			if 16+n > len(r) {
+				break
+			}
+			var h [16]byte
+			copy(h[:], r[:16])
+			binary.LittleEndian.PutUint32(h[0:], binary.LittleEndian.Uint32(h[0:])+shift)
+			w.Write(h[:])
+			w.Write(r[16 : 16+n])
+			r = r[16+n:]
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	f.Close()
+	return os.Rename(dst+".tmp", dst)
 }
 
 func shell(cmd string) error {

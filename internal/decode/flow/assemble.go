@@ -21,10 +21,10 @@ type AssembleOptions struct {
 
 // AssembleStats count what the assembler did.
 type AssembleStats struct {
-	Packets   int64 // IP packets counted into flows (a reassembled datagram counts its fragments)
+	Packets   int64 // IP packets counted into flows (a reassembled datagram is one)
 	Flows     int64 // flow records written
 	Evicted   int64 // flows ended early because the table was full
-	Fragments int64 // fragments counted with their reassembled datagram
+	Fragments int64 // fragments that made up reassembled datagrams
 }
 
 // flowKey is a flow's 5-tuple in the direction of its first packet. For
@@ -121,10 +121,11 @@ func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 	case pcap.ProtoICMP, pcap.ProtoICMPv6:
 		k.dport = uint16(p.ICMPType)<<8 | uint16(p.ICMPCode)
 	}
+	// A datagram reassembled from fragments is one packet of its full
+	// length, as nfpcapd counts it; its fragments are counted in Stats.
 	n := int64(1)
-	if p.Reasm && p.Frags > 1 {
-		n = int64(p.Frags)
-		a.Stats.Fragments += n
+	if p.Reasm {
+		a.Stats.Fragments += int64(p.Frags)
 	}
 	a.Stats.Packets += n
 	byts := int64(p.IPLen)
