@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -98,7 +100,7 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 		return usagef("--tz: %v", err)
 	}
 	if o.listen != "" {
-		return errNotYet("decode flow --listen (the collector)", 4)
+		return runCollector(g, o)
 	}
 	d, err := o.out.Dest(g.io)
 	if err != nil {
@@ -255,4 +257,40 @@ func (a *asyncWriter) Close() error {
 func (a *asyncWriter) Abort() {
 	a.finish()
 	a.w.Abort()
+}
+
+// runCollector is "decode flow --listen": it runs until SIGINT/SIGTERM, then
+// writes out what it received and reports its counts.
+func runCollector(g *globals, o *decodeFlowOptions) error {
+	if o.out.Path == "" || o.out.Path == "-" {
+		return usagef("--listen needs -o DIR, the root of the hourly partitions")
+	}
+	if o.out.Format != "" && o.out.Format != "parquet" {
+		return usagef("--listen writes Parquet partitions (-f %s)", o.out.Format)
+	}
+	if _, err := flow.ParseListen(o.listen); err != nil {
+		return usagef("%v", err)
+	}
+	warned := 0
+	st, err := flow.Collect(g.ctx, flow.CollectOptions{
+		Listen: o.listen, Dir: o.out.Path,
+		Ready: func(a net.Addr) { slog.Info("collecting NetFlow/IPFIX", "listen", a.String(), "dir", o.out.Path) },
+		Warn: func(from netip.AddrPort, err error) {
+			warned++
+			if warned <= maxWarnings {
+				slog.Warn("malformed export datagram", "exporter", from.String(), "err", err)
+			}
+		},
+	})
+	slog.Info("collector stopped", "datagrams", st.Datagrams, "records", st.Records, "malformed", st.Malformed,
+		"dropped_sets", st.DroppedSets, "kernel_drops", st.KernelDrops, "files", st.Files)
+	fmt.Fprintf(g.io.Err, "received %d datagrams, decoded %d flow records into %d files; dropped: %d malformed datagrams, %d data sets without a template, %d by the kernel\n",
+		st.Datagrams, st.Records, st.Files, st.Malformed, st.DroppedSets, st.KernelDrops)
+	if err != nil {
+		return err
+	}
+	if st.Malformed > 0 {
+		return &SkippedError{Count: st.Malformed, Unit: "datagrams"}
+	}
+	return nil
 }
