@@ -95,6 +95,25 @@ func flowCases(env *Env) []Case {
 		Peer:     fmt.Sprintf("rm -rf %s && mkdir -p %s && nfpcapd -r %s -w %s >/dev/null 2>&1", nfdir, nfdir, big, nfdir),
 		PeerName: "nfpcapd",
 	})
+	// The collector at 100k records/s on loopback for 10 s, from a bounded
+	// generator (softflowd's v5 datagrams, paced): the row fails unless every
+	// record sent was written.
+	rate, secs := 100_000, 10
+	gen := filepath.Join(filepath.Dir(os.Args[0]), "netflow_gen.py")
+	if !exists(gen) {
+		gen = "scripts/bench/netflow_gen.py"
+	}
+	v5cap := filepath.Join(env.Corpus, "netflow/generated/gnutella.softflowd-v5.pcap")
+	cases = append(cases, Case{
+		Name: fmt.Sprintf("collector %dk records/s x %ds (zero loss)", rate/1000, secs), Items: float64(rate * secs), Unit: "records",
+		Ours: fmt.Sprintf(`d=$BENCH_DIR/collector; rm -rf $d; port=$((20000 + RANDOM %% 20000))
+$SPOT decode flow --listen udp://127.0.0.1:$port -o $d 2>$BENCH_DIR/collector.log & pid=$!
+sleep 0.5
+sent=$(python3 %s %s 127.0.0.1:$port %d %d)
+sleep 1; kill -TERM $pid; wait $pid || true
+got=$($SPOT filter $d/y=*/m=*/d=*/h=*/*.parquet | wc -l)
+[ "$sent" = "$got" ] || { echo "collector: sent $sent records, wrote $got" >&2; cat $BENCH_DIR/collector.log >&2; exit 1; }`, gen, v5cap, rate, secs),
+	})
 	return cases
 }
 
