@@ -143,26 +143,7 @@ func TestExportsMatchNfdump(t *testing.T) {
 						want[i] = dropField(k, 5)
 					}
 				}
-				// nfdump also gives one of those records (alexa-app) first and
-				// last seen at time 0, a known nfdump discrepancy (see the
-				// corpus notes): match it on every other field; there may be
-				// at most one such record per file.
-				zero := 0
-				for i, k := range want {
-					if strings.HasPrefix(k, "0|0|") {
-						zero++
-						rest := strings.SplitN(k, "|", 3)[2]
-						for _, g := range got {
-							if strings.SplitN(g, "|", 3)[2] == rest {
-								want[i] = g
-								break
-							}
-						}
-					}
-				}
-				if zero > 1 {
-					t.Errorf("%d nfdump records at time 0", zero)
-				}
+				matchTimeZero(t, got, want)
 			}
 			compareKeys(t, got, want)
 		})
@@ -301,5 +282,30 @@ func TestVendorReplayMatchesNfdump(t *testing.T) {
 			}
 			compareKeys(t, g, w)
 		})
+	}
+}
+
+// matchTimeZero: nfdump 1.7.1 gives at most one NetFlow v9 record of a
+// collection first and last seen at time 0 (seen on the first data record
+// of softflowd's exports; a known nfdump discrepancy, see the corpus
+// notes). Such a record is matched on every other field.
+func matchTimeZero(t *testing.T, got, want []string) {
+	t.Helper()
+	zero := 0
+	for i, k := range want {
+		if !strings.HasPrefix(k, "0|0|") {
+			continue
+		}
+		zero++
+		rest := strings.SplitN(k, "|", 3)[2]
+		for _, g := range got {
+			if strings.SplitN(g, "|", 3)[2] == rest {
+				want[i] = g
+				break
+			}
+		}
+	}
+	if zero > 1 {
+		t.Errorf("%d nfdump records at time 0", zero)
 	}
 }
