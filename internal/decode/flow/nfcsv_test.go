@@ -12,22 +12,12 @@ import (
 	"time"
 
 	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/testenv"
 )
 
 func corpusDir(t testing.TB, sub string) string {
 	t.Helper()
-	root := os.Getenv("SPOT_CORPUS")
-	if root == "" {
-		root = "../../../../shared/corpus"
-	}
-	dir := filepath.Join(root, sub)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus folder %s missing (CI=true): %v", dir, err)
-		}
-		t.Skipf("corpus folder %s missing (set SPOT_CORPUS): %v", dir, err)
-	}
-	return dir
+	return testenv.Corpus(t, sub)
 }
 
 func readAll(t testing.TB, r *CSVReader) []record.Flow {

@@ -14,19 +14,13 @@ import (
 
 	"github.com/spot-hunt/spot/internal/decode/flowrec"
 	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/testenv"
 )
 
 // needTool finds a peer tool; missing, the test is skipped, or fails under CI=true.
 func needTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed (CI=true): %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
+	return testenv.Tool(t, name)
 }
 
 // nfdumpRecords reads an nfcapd file with nfdump's JSON output (millisecond

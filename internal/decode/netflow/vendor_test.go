@@ -7,24 +7,12 @@ import (
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/testenv"
 )
 
-// corpusDir returns the shared corpus folder, skipping the test when it is
-// absent (failing under CI=true).
 func corpusDir(t testing.TB, sub string) string {
 	t.Helper()
-	root := os.Getenv("SPOT_CORPUS")
-	if root == "" {
-		root = "../../../../shared/corpus"
-	}
-	dir := filepath.Join(root, sub)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus folder %s missing (CI=true): %v", dir, err)
-		}
-		t.Skipf("corpus folder %s missing (set SPOT_CORPUS): %v", dir, err)
-	}
-	return dir
+	return testenv.Corpus(t, sub)
 }
 
 // vendorCase is one context of logstash-codec-netflow's spec/codecs/netflow_spec.rb:
