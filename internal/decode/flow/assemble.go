@@ -74,6 +74,7 @@ type Assembler struct {
 	addrs  flowrec.Addrs
 	now    int64
 	pos    int64
+	eid    *record.EIDer
 }
 
 // NewAssembler returns an assembler naming its input source in event ids.
@@ -87,7 +88,7 @@ func NewAssembler(source string, o AssembleOptions) *Assembler {
 	if o.MaxFlows <= 0 {
 		o.MaxFlows = 1 << 20
 	}
-	a := &Assembler{opts: o, source: source, table: make(map[flowKey]*flowState, 1024)}
+	a := &Assembler{opts: o, source: source, table: make(map[flowKey]*flowState, 1024), eid: record.NewEIDer(source)}
 	a.head.prev, a.head.next = &a.head, &a.head
 	return a
 }
@@ -214,7 +215,7 @@ func (a *Assembler) end(f *flowState) {
 	binary.BigEndian.PutUint16(content[34:], k.dport)
 	content[36] = k.proto
 	binary.BigEndian.PutUint64(content[40:], uint64(f.first))
-	r.EID = record.EID(a.source, a.pos, content[:])
+	r.EID = a.eid.EID(a.pos, content[:])
 	a.Stats.Flows++
 	a.free = append(a.free, f)
 }

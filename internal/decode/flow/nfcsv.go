@@ -181,6 +181,7 @@ type CSVReader struct {
 	times    flowrec.Times
 	clock    clock
 	strs     *interner
+	eid      *record.EIDer
 }
 
 // NewCSVReader reads nfdump CSV from r; name names the input (its base
@@ -194,7 +195,7 @@ func NewCSVReader(r io.Reader, name string, loc *time.Location) *CSVReader {
 	if !ok {
 		br = bufio.NewReaderSize(r, 256<<10)
 	}
-	return &CSVReader{br: br, source: filepath.Base(name), loc: loc, clock: clock{loc: loc}, strs: &interner{}}
+	return &CSVReader{br: br, source: filepath.Base(name), loc: loc, clock: clock{loc: loc}, strs: &interner{}, eid: record.NewEIDer(filepath.Base(name))}
 }
 
 // Layout is the layout found (after the first Read).
@@ -400,7 +401,7 @@ func (r *CSVReader) parse(line []byte, f *record.Flow) error {
 		f := fs[r.fwdMax]
 		content = line[:cap(line)-cap(f)+len(f)]
 	}
-	f.EID = record.EID(r.source, r.line, content)
+	f.EID = r.eid.EID(r.line, content)
 	return nil
 }
 

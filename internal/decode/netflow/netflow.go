@@ -64,6 +64,7 @@ type Decoder struct {
 	times        flowrec.Times
 	addrs        flowrec.Addrs
 	position     int64
+	eid          *record.EIDer
 	rip          string
 	ripAddr      netip.Addr
 }
@@ -141,6 +142,7 @@ func (d *Decoder) Decode(exporter netip.Addr, pkt []byte, out []record.Flow) ([]
 func (d *Decoder) StartInput(source string) {
 	d.Source = source
 	d.position = 0
+	d.eid = nil
 }
 
 // Flush gives up on data held for templates that never came and returns how
@@ -292,7 +294,10 @@ func (d *Decoder) decodeV5(p []byte, out []record.Flow) ([]record.Flow, error) {
 func (d *Decoder) finish(f *record.Flow, source string, raw []byte) {
 	f.RIP = d.rip
 	f.Source = source
-	f.EID = record.EID(d.Source, d.position, raw)
+	if d.eid == nil {
+		d.eid = record.NewEIDer(d.Source)
+	}
+	f.EID = d.eid.EID(d.position, raw)
 	d.Stats.Records++
 }
 
