@@ -99,3 +99,12 @@ func TestEID(t *testing.T) {
 		}
 	}
 }
+
+func TestEIDerMatchesEID(t *testing.T) {
+	e := NewEIDer("capture.pcap")
+	for i, c := range []string{"", "a", "some longer content of a flow record, past 32 bytes"} {
+		if got, want := e.EID(int64(i+1), []byte(c)), EID("capture.pcap", int64(i+1), []byte(c)); got != want {
+			t.Errorf("%q: %d, want %d", c, got, want)
+		}
+	}
+}

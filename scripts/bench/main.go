@@ -49,6 +49,7 @@ var areas = []func(*Env) []Case{
 	dnsCases,
 	ldaCases,
 	proxyCases,
+	flowCases,
 }
 
 type result struct {
