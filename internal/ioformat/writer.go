@@ -166,7 +166,7 @@ type ndjsonWriter[T any] struct {
 
 func (w *ndjsonWriter[T]) Write(recs []T) error {
 	if len(recs) > 0 {
-		if _, ok := any(&recs[0]).(JSONAppender); ok {
+		if ownAppender[T]() {
 			b := w.buf[:0]
 			for i := range recs {
 				b = append(b, w.prefix...)
@@ -375,4 +375,22 @@ func (a *asyncWriter) sync() error {
 		a.err = <-a.done
 	}
 	return a.err
+}
+
+// ownAppender reports whether *T has a JSONAppender of its own, not one
+// promoted from an embedded record (which would encode only that record's
+// fields).
+func ownAppender[T any]() bool {
+	t := reflect.TypeFor[T]()
+	if !reflect.PointerTo(t).Implements(reflect.TypeFor[JSONAppender]()) {
+		return false
+	}
+	if t.Kind() == reflect.Struct {
+		for f := range t.Fields() {
+			if f.Anonymous && reflect.PointerTo(f.Type).Implements(reflect.TypeFor[JSONAppender]()) {
+				return false
+			}
+		}
+	}
+	return true
 }
