@@ -67,9 +67,6 @@ const (
 	initJitter = 0.5 // relative width of the random factor on the initial topics
 	firstInner = 3   // θ-only refinements per document in the first pass
 	maxBlocks  = 256 // blocks of the first, incremental pass
-
-	restarts        = 1 // initialisations tried (more did not help on synthetic corpora)
-	trialIterations = 3 // iterations run from each before choosing
 )
 
 // trainer holds the state of one run.
@@ -108,37 +105,12 @@ func Train(ctx context.Context, c *Corpus, s Settings, progress func(Progress)) 
 	}
 	start := time.Now()
 	t := newTrainer(c, s)
-	// Restarts: run the first iterations from several initialisations and
-	// continue from the one with the highest likelihood.
-	trial := min(s.Iterations, trialIterations)
-	var best *snapshot
-	for r := range restarts {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		t.init(s.Seed, uint64(r))
-		lls := make([]float64, trial)
-		for it := range trial {
-			lls[it] = t.iterate(ctx, it == 0)
-		}
-		if best == nil || trial > 0 && lls[trial-1] > best.lls[trial-1] {
-			best = t.save(best, lls)
-		}
-		if trial == 0 {
-			break
-		}
-	}
-	t.restore(best)
+	t.init(s.Seed)
 	for it := 1; it <= s.Iterations; it++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var ll float64
-		if it <= trial {
-			ll = best.lls[it-1]
-		} else {
-			ll = t.iterate(ctx, false)
-		}
+		ll := t.iterate(ctx, it == 1)
 		if progress != nil {
 			progress(Progress{Iteration: it, Iterations: s.Iterations, LogLikelihood: ll, Elapsed: time.Since(start),
 				Snapshot: func() *Model { return t.model(s, ll) }})
@@ -205,7 +177,7 @@ func (t *trainer) parallel(lo, hi int, f func(w, lo, hi int)) {
 // init starts the topics from random documents: topic k's word
 // distribution is a mix of one randomly chosen document's words and the
 // corpus's word frequencies; every document starts with a uniform mixture.
-func (t *trainer) init(seed, restart uint64) {
+func (t *trainer) init(seed uint64) {
 	k := t.k
 	freq := make([]float64, t.v)
 	total := 0.0
@@ -213,7 +185,7 @@ func (t *trainer) init(seed, restart uint64) {
 		freq[w] += t.c.Count[j]
 		total += t.c.Count[j]
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x1da5eed+restart))
+	rng := rand.New(rand.NewPCG(seed, 0x1da5eed))
 	seeds := t.seedDocs(rng)
 	lam := initMix
 	for i := 0; i < k; i++ {
@@ -315,31 +287,6 @@ func (t *trainer) iterate(ctx context.Context, first bool) float64 {
 	t.sweep(0, t.d, 0, true)
 	t.reduce(false)
 	return t.loglik()
-}
-
-// snapshot is the state of a restart.
-type snapshot struct {
-	nd    []float32
-	phi   []float32
-	stats []int64
-	lls   []float64
-}
-
-func (t *trainer) save(s *snapshot, lls []float64) *snapshot {
-	if s == nil {
-		s = &snapshot{}
-	}
-	s.nd = append(s.nd[:0], t.nd...)
-	s.phi = append(s.phi[:0], t.phi...)
-	s.stats = append(s.stats[:0], t.stats...)
-	s.lls = lls
-	return s
-}
-
-func (t *trainer) restore(s *snapshot) {
-	copy(t.nd, s.nd)
-	copy(t.phi, s.phi)
-	copy(t.stats, s.stats)
 }
 
 // incremental runs the first pass in blocks of documents, fixed by the
