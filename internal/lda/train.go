@@ -203,8 +203,13 @@ func (t *trainer) init(seed uint64) {
 		}
 		// Random jitter keeps topics seeded from identical documents
 		// apart: EM never separates topics that start equal.
+		sum := 0.0
 		for w, x := range p {
-			t.phi[w*k+i] = float32(x * (1 - initJitter/2 + initJitter*rng.Float64()))
+			p[w] = x * (1 - initJitter/2 + initJitter*rng.Float64())
+			sum += p[w]
+		}
+		for w, x := range p {
+			t.phi[w*k+i] = float32(x / sum)
 		}
 	}
 	for d := range t.d {
