@@ -243,7 +243,7 @@ func TestModelShapeAndStructure(t *testing.T) {
 	var out bytes.Buffer
 	m.Kind = "dns"
 	m.Describe(&out, 3)
-	for _, want := range []string{"kind:        dns", "topics:      3", "alpha:       1.02", "pairs:       " + fmt.Sprint(c.Entries()), "topic 2 ("} {
+	for _, want := range []string{"kind:           dns\n", "topics:         3\n", "alpha:          1.02\n", "pairs:          " + fmt.Sprint(c.Entries()) + "\n", "topic 2 ("} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("Describe lacks %q:\n%s", want, out.String())
 		}
