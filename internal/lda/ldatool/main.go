@@ -43,6 +43,7 @@ func main() {
 	seed := fs.Uint64("seed", 1, "seed")
 	target := fs.Float64("target", 0, "stop at this held-out perplexity")
 	phiPath := fs.String("phi", "", "topic-word matrix `FILE`")
+	modelPath := fs.String("model", "", "write the model `FILE` (train)")
 	fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "gen":
@@ -104,6 +105,9 @@ func main() {
 			cpu.Seconds(), float64(d.Train.Entries())*float64(*iters)/cpu.Seconds()/1e6, pp, m.Stats.Perplexity)
 		if *phiPath != "" {
 			check(ldatest.WritePhi(*phiPath, m.TopicWord))
+		}
+		if *modelPath != "" {
+			check(m.WriteFile(*modelPath))
 		}
 	case "eval":
 		d, err := ldatest.Load(*dir)
