@@ -174,9 +174,10 @@ func (t *trainer) parallel(lo, hi int, f func(w, lo, hi int)) {
 	wg.Wait()
 }
 
-// init starts the topics from random documents: topic k's word
-// distribution is a mix of one randomly chosen document's words and the
-// corpus's word frequencies; every document starts with a uniform mixture.
+// init starts the topics from documents (seedDocs): topic k's word
+// distribution is a mix of one document's words and the corpus's word
+// frequencies, times a random factor; every document starts with a uniform
+// mixture.
 func (t *trainer) init(seed uint64) {
 	k := t.k
 	freq := make([]float64, t.v)
