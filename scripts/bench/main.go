@@ -47,6 +47,7 @@ var areas = []func(*Env) []Case{
 	engineCases,
 	dnsCases,
 	ldaCases,
+	flowCases,
 }
 
 type result struct {

@@ -1,0 +1,246 @@
+package flow
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/spot-hunt/spot/internal/decode/flowrec"
+	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// AssembleOptions tune flow assembly from packets. The defaults are
+// nfpcapd's: 300 s active, 60 s idle timeout.
+type AssembleOptions struct {
+	ActiveTimeout time.Duration // a flow longer than this is cut (0: 300 s)
+	IdleTimeout   time.Duration // a flow quiet this long ends (0: 60 s)
+	MaxFlows      int           // flows held at once; the stalest is ended when full (0: 1<<20)
+}
+
+// AssembleStats count what the assembler did.
+type AssembleStats struct {
+	Packets   int64 // IP packets counted into flows (a reassembled datagram is one)
+	Flows     int64 // flow records written
+	Evicted   int64 // flows ended early because the table was full
+	Fragments int64 // fragments that made up reassembled datagrams
+}
+
+// flowKey is a flow's 5-tuple in the direction of its first packet. For
+// ICMP, as nfdump, the source port is 0 and the destination port is
+// type*256+code.
+type flowKey struct {
+	src, dst [16]byte
+	sport    uint16
+	dport    uint16
+	proto    uint8
+	v4       bool
+}
+
+func (k flowKey) reverse() flowKey {
+	k.src, k.dst = k.dst, k.src
+	k.sport, k.dport = k.dport, k.sport
+	return k
+}
+
+type flowState struct {
+	key                      flowKey
+	first, last              int64
+	pkts, byts, rpkts, rbyts int64
+	flags                    uint8
+	tos                      uint8
+	ended                    bool // FIN or RST seen
+	prev, next               *flowState
+}
+
+// Assembler builds bidirectional flows from packets: one record per flow,
+// its initiator (the first packet's source) in sip, packets and bytes (IP
+// lengths) per direction, TCP flags of both directions OR'ed. A flow ends
+// when idle too long, when active too long (it goes on in a new record), or
+// when the table is full (the stalest is ended, and counted). A FIN or RST
+// marks a TCP flow finished: a SYN on the same 5-tuple then starts a new
+// flow, and packets that straggle in before are still counted to it.
+type Assembler struct {
+	Stats AssembleStats
+
+	opts   AssembleOptions
+	source string
+	table  map[flowKey]*flowState
+	head   flowState // sentinel of the list of flows, least recently seen first
+	free   []*flowState
+	out    []record.Flow
+	times  flowrec.Times
+	addrs  flowrec.Addrs
+	now    int64
+	pos    int64
+}
+
+// NewAssembler returns an assembler naming its input source in event ids.
+func NewAssembler(source string, o AssembleOptions) *Assembler {
+	if o.ActiveTimeout <= 0 {
+		o.ActiveTimeout = 300 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 60 * time.Second
+	}
+	if o.MaxFlows <= 0 {
+		o.MaxFlows = 1 << 20
+	}
+	a := &Assembler{opts: o, source: source, table: make(map[flowKey]*flowState, 1024)}
+	a.head.prev, a.head.next = &a.head, &a.head
+	return a
+}
+
+func (a *Assembler) unlink(f *flowState) {
+	f.prev.next, f.next.prev = f.next, f.prev
+	f.prev, f.next = nil, nil
+}
+
+func (a *Assembler) pushBack(f *flowState) {
+	f.prev, f.next = a.head.prev, &a.head
+	a.head.prev.next = f
+	a.head.prev = f
+}
+
+// Add counts one packet (Status OK) into its flow; records of flows that
+// ended are appended to out and returned.
+func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
+	a.out = out
+	if p.TsNs > a.now {
+		a.now = p.TsNs
+		a.expire()
+	}
+	var k flowKey
+	k.proto = p.Proto
+	k.v4 = p.Src.Is4()
+	k.src, k.dst = p.Src.As16(), p.Dst.As16()
+	switch p.Proto {
+	case pcap.ProtoTCP, pcap.ProtoUDP, 132: // SCTP ports too, when the source gives them
+		k.sport, k.dport = p.SrcPort, p.DstPort
+	case pcap.ProtoICMP, pcap.ProtoICMPv6:
+		k.dport = uint16(p.ICMPType)<<8 | uint16(p.ICMPCode)
+	}
+	// A datagram reassembled from fragments is one packet of its full
+	// length, as nfpcapd counts it; its fragments are counted in Stats.
+	n := int64(1)
+	if p.Reasm {
+		a.Stats.Fragments += int64(p.Frags)
+	}
+	a.Stats.Packets += n
+	byts := int64(p.IPLen)
+	f, fwd := a.table[k], true
+	if f == nil {
+		if f = a.table[k.reverse()]; f != nil {
+			fwd = false
+		}
+	}
+	if f != nil && (p.TsNs-f.first > int64(a.opts.ActiveTimeout) || (f.ended && p.TCPFlags&pcap.TCPSyn != 0)) {
+		a.end(f) // active timeout, or a new connection on the same ports
+		f, fwd = nil, true
+	}
+	if f == nil {
+		if len(a.table) >= a.opts.MaxFlows {
+			a.Stats.Evicted++
+			a.end(a.head.next)
+		}
+		f = a.newState()
+		f.key, f.first, f.tos = k, p.TsNs, p.TOS
+		a.table[k] = f
+	} else {
+		a.unlink(f)
+	}
+	a.pushBack(f)
+	f.last = p.TsNs
+	if fwd {
+		f.pkts += n
+		f.byts += byts
+	} else {
+		f.rpkts += n
+		f.rbyts += byts
+	}
+	if p.Proto == pcap.ProtoTCP {
+		f.flags |= p.TCPFlags
+		if p.TCPFlags&(pcap.TCPFin|pcap.TCPRst) != 0 {
+			f.ended = true
+		}
+	}
+	return a.out
+}
+
+func (a *Assembler) newState() *flowState {
+	if n := len(a.free); n > 0 {
+		f := a.free[n-1]
+		a.free = a.free[:n-1]
+		*f = flowState{}
+		return f
+	}
+	return &flowState{}
+}
+
+// expire ends the flows idle for longer than the idle timeout.
+func (a *Assembler) expire() {
+	idle := int64(a.opts.IdleTimeout)
+	for f := a.head.next; f != &a.head && a.now-f.last > idle; f = a.head.next {
+		a.end(f)
+	}
+}
+
+func (a *Assembler) end(f *flowState) {
+	a.unlink(f)
+	delete(a.table, f.key)
+	a.out = append(a.out, record.Flow{})
+	r := &a.out[len(a.out)-1]
+	k := &f.key
+	src, dst := netip.AddrFrom16(k.src), netip.AddrFrom16(k.dst)
+	if k.v4 {
+		r.SIP = a.addrs.V4(binary.BigEndian.Uint32(k.src[12:]))
+		r.DIP = a.addrs.V4(binary.BigEndian.Uint32(k.dst[12:]))
+	} else {
+		r.SIP, r.DIP = src.String(), dst.String()
+	}
+	r.SPort, r.DPort = int32(k.sport), int32(k.dport)
+	r.Proto = flowrec.ProtoName(k.proto)
+	r.Flag = flowrec.Flags(f.flags)
+	r.STos = int32(f.tos)
+	r.IPkt, r.IByt, r.OPkt, r.OByt = f.pkts, f.byts, f.rpkts, f.rbyts
+	a.times.Set(r, f.first, f.last)
+	r.Source = "packets"
+	a.pos++
+	var content [48]byte
+	copy(content[:16], k.src[:])
+	copy(content[16:32], k.dst[:])
+	binary.BigEndian.PutUint16(content[32:], k.sport)
+	binary.BigEndian.PutUint16(content[34:], k.dport)
+	content[36] = k.proto
+	binary.BigEndian.PutUint64(content[40:], uint64(f.first))
+	r.EID = record.EID(a.source, a.pos, content[:])
+	a.Stats.Flows++
+	a.free = append(a.free, f)
+}
+
+// Flush ends every flow still open (at the end of the input), in order of
+// first packet, appending their records to out.
+func (a *Assembler) Flush(out []record.Flow) []record.Flow {
+	a.out = out
+	var open []*flowState
+	for f := a.head.next; f != &a.head; f = f.next {
+		open = append(open, f)
+	}
+	slices.SortStableFunc(open, func(x, y *flowState) int {
+		switch {
+		case x.first < y.first:
+			return -1
+		case x.first > y.first:
+			return 1
+		}
+		return 0
+	})
+	for _, f := range open {
+		a.end(f)
+	}
+	return a.out
+}
+
+// Open is the number of flows held.
+func (a *Assembler) Open() int { return len(a.table) }

@@ -1,0 +1,237 @@
+package flow
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spot-hunt/spot/internal/decode/netflow"
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// CollectOptions configure the NetFlow/IPFIX collector.
+type CollectOptions struct {
+	Listen string // "udp://ADDR:PORT" or "ADDR:PORT"
+	Dir    string // root of the hourly partitions
+	// Warn is told about malformed datagrams (the first few are worth a line).
+	Warn func(exporter netip.AddrPort, err error)
+	// Ready, when set, is called with the bound address once listening.
+	Ready func(addr net.Addr)
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// CollectStats are reported when the collector stops.
+type CollectStats struct {
+	Datagrams   int64 // received
+	Records     int64 // flow records written
+	Malformed   int64 // datagrams not (wholly) decoded
+	DroppedSets int64 // export data sets whose template never came
+	KernelDrops int64 // datagrams the kernel dropped (socket buffer full), -1 unknown
+	Files       int   // partition files written
+}
+
+// ParseListen turns udp://ADDR:PORT (or ADDR:PORT) into ADDR:PORT.
+func ParseListen(s string) (string, error) {
+	addr := strings.TrimPrefix(s, "udp://")
+	if strings.Contains(addr, "://") {
+		return "", fmt.Errorf("--listen %q: only udp:// is supported", s)
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return "", fmt.Errorf("--listen %q: %v", s, err)
+	}
+	return addr, nil
+}
+
+type gram struct {
+	from netip.AddrPort
+	at   time.Time
+	data []byte
+}
+
+// Collect receives NetFlow/IPFIX on a UDP socket until ctx is done and
+// writes the flows as Parquet in Hive-style hourly partitions,
+// DIR/y=YYYY/m=MM/d=DD/h=HH/flows-<start>.parquet, by the UTC hour each
+// datagram was received in. An hour's file is closed (renamed into place)
+// when the hour ends; on cancellation everything received is written out.
+func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
+	st := CollectStats{KernelDrops: -1}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Warn == nil {
+		o.Warn = func(netip.AddrPort, error) {}
+	}
+	addr, err := ParseListen(o.Listen)
+	if err != nil {
+		return st, err
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return st, err
+	}
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return st, err
+	}
+	conn, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return st, err
+	}
+	conn.SetReadBuffer(32 << 20)
+	if o.Ready != nil {
+		o.Ready(conn.LocalAddr())
+	}
+	grams := make(chan gram, 4096)
+	pool := sync.Pool{New: func() any { return make([]byte, 65536) }}
+	// Reader: socket to channel, until ctx is done.
+	var readErr error
+	go func() {
+		defer close(grams)
+		for {
+			buf := pool.Get().([]byte)
+			n, from, err := conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+					readErr = err
+				}
+				return
+			}
+			grams <- gram{from: from, at: o.Now(), data: buf[:n]}
+		}
+	}()
+	drops := make(chan int64, 1)
+	go func() {
+		<-ctx.Done()
+		drops <- udpDrops(conn.LocalAddr()) // while the socket is still open
+		conn.Close()
+	}()
+
+	dec := netflow.New("collector")
+	var (
+		w       ioformat.Writer[record.Flow]
+		hour    time.Time
+		recs    []record.Flow
+		werr    error
+		tick    = time.NewTicker(time.Second)
+		pending []record.Flow
+	)
+	defer tick.Stop()
+	closeHour := func() {
+		if w != nil {
+			if len(pending) > 0 && werr == nil {
+				werr = w.Write(pending)
+			}
+			pending = pending[:0]
+			if err := w.Close(); err != nil && werr == nil {
+				werr = err
+			}
+			w = nil
+			st.Files++
+		}
+	}
+	write := func(at time.Time, rs []record.Flow) {
+		h := at.UTC().Truncate(time.Hour)
+		if w != nil && !h.Equal(hour) {
+			closeHour()
+		}
+		if w == nil {
+			hour = h
+			dir := filepath.Join(o.Dir, fmt.Sprintf("y=%d/m=%02d/d=%02d/h=%02d", h.Year(), h.Month(), h.Day(), h.Hour()))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				werr = err
+				return
+			}
+			name := filepath.Join(dir, fmt.Sprintf("flows-%s.parquet", at.UTC().Format("20060102T150405.000000000")))
+			w, err = ioformat.Create[record.Flow](ioformat.Dest{Path: name, Format: ioformat.Parquet}, record.Flow{}.Meta())
+			if err != nil {
+				werr = err
+				return
+			}
+		}
+		pending = append(pending, rs...)
+		if len(pending) >= ioformat.BatchSize {
+			if werr == nil {
+				werr = w.Write(pending)
+			}
+			pending = pending[:0]
+		}
+	}
+	for werr == nil {
+		select {
+		case g, ok := <-grams:
+			if !ok {
+				goto done
+			}
+			st.Datagrams++
+			recs, err = dec.Decode(g.from.Addr().Unmap(), g.data, recs[:0])
+			if err != nil {
+				st.Malformed++
+				o.Warn(g.from, err)
+			}
+			pool.Put(g.data[:cap(g.data)])
+			if len(recs) > 0 {
+				st.Records += int64(len(recs))
+				write(g.at, recs)
+			}
+		case now := <-tick.C:
+			if w != nil && !now.UTC().Truncate(time.Hour).Equal(hour) {
+				closeHour()
+			}
+		}
+	}
+done:
+	select {
+	case st.KernelDrops = <-drops:
+	default:
+		st.KernelDrops = udpDrops(conn.LocalAddr())
+		conn.Close()
+	}
+	closeHour()
+	st.DroppedSets = int64(dec.Flush())
+	if werr != nil {
+		return st, werr
+	}
+	return st, readErr
+}
+
+// udpDrops reads the kernel's drop counter of the socket bound to addr from
+// /proc/net/udp{,6} (Linux); -1 when unknown.
+func udpDrops(addr net.Addr) int64 {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return -1
+	}
+	port := fmt.Sprintf(":%04X", ua.Port)
+	var total int64 = -1
+	for _, f := range []string{"/proc/net/udp", "/proc/net/udp6"} {
+		fh, err := os.Open(f)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			if len(fields) < 13 || !strings.HasSuffix(fields[1], port) {
+				continue
+			}
+			if d, err := strconv.ParseInt(fields[len(fields)-1], 10, 64); err == nil {
+				if total < 0 {
+					total = 0
+				}
+				total += d
+			}
+		}
+		fh.Close()
+	}
+	return total
+}

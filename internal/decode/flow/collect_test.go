@@ -1,0 +1,93 @@
+package flow
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// TestCollector sends real export datagrams to the collector over loopback,
+// across an hour boundary (a fake clock), stops it, and reads back its
+// partitions.
+func TestCollector(t *testing.T) {
+	dir := t.TempDir()
+	files := []string{"netflow9_test_cisco_asa_1_tpl.dat", "netflow9_test_cisco_asa_1_data.dat", "alexa-app.softflowd-v5.pcap"}
+	tpl, _ := os.ReadFile(filepath.Join("../../../testdata/flow", files[0]))
+	data, _ := os.ReadFile(filepath.Join("../../../testdata/flow", files[1]))
+	v5, _ := os.ReadFile("../../../testdata/flow/netflow5_test_invalid01.dat")
+	if len(tpl) == 0 || len(data) == 0 || len(v5) == 0 {
+		t.Fatal("fixtures missing")
+	}
+	var sent atomic.Int64
+	clock := func() time.Time {
+		// The first two datagrams in one hour, the rest in the next.
+		if sent.Load() < 2 {
+			return time.Date(2026, 1, 1, 13, 59, 59, 0, time.UTC)
+		}
+		return time.Date(2026, 1, 1, 14, 0, 1, 0, time.UTC)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	var st CollectStats
+	var err error
+	done := make(chan struct{})
+	go func() {
+		st, err = Collect(ctx, CollectOptions{Listen: "udp://127.0.0.1:0", Dir: dir, Now: clock, Ready: func(a net.Addr) { ready <- a }})
+		close(done)
+	}()
+	addr := <-ready
+	conn, derr := net.Dial("udp", addr.String())
+	if derr != nil {
+		t.Fatal(derr)
+	}
+	for i, b := range [][]byte{tpl, data, data, v5} {
+		conn.Write(b)
+		time.Sleep(100 * time.Millisecond)
+		sent.Store(int64(i + 1))
+	}
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Datagrams != 4 || st.Records != 28 || st.Malformed != 1 || st.Files != 2 {
+		t.Fatalf("%+v", st)
+	}
+	if st.KernelDrops != 0 {
+		t.Errorf("kernel drops %d (want 0, read from /proc/net/udp)", st.KernelDrops)
+	}
+	for _, c := range []struct {
+		hour string
+		n    int
+	}{{"h=13", 14}, {"h=14", 14}} {
+		m, _ := filepath.Glob(filepath.Join(dir, "y=2026/m=01/d=01", c.hour, "*.parquet"))
+		if len(m) != 1 {
+			t.Fatalf("%s: %v", c.hour, m)
+		}
+		in, err := ioformat.Open(m[0], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ioformat.NewReader[record.Flow](in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]record.Flow, 100)
+		n, _ := r.Read(buf)
+		r.Close()
+		if n != c.n || buf[0].Source != "netflow9" || buf[0].RIP != "127.0.0.1" {
+			t.Errorf("%s: %d records, first %+v", c.hour, n, buf[0])
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*/*/*/*/.*")); len(m) != 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+}

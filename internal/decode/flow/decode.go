@@ -1,0 +1,408 @@
+package flow
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/spot-hunt/spot/internal/decode/netflow"
+	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// DefaultPorts are the UDP ports where captures are searched for exports:
+// NetFlow (2055, 9995, 9996), IPFIX (4739) and sFlow (6343, recognised
+// but not decoded).
+var DefaultPorts = []int{2055, 9995, 9996, 4739, 6343}
+
+// Options say how to read one input.
+type Options struct {
+	Input string // auto|pcap|netflow|nfdump-csv|spot-csv
+	From  string // what a capture holds: auto|exports|packets
+	Ports []int  // UDP ports of exports in captures
+	Loc   *time.Location
+	// Warn is told about each skipped unit (unit is "packet" or "line").
+	Warn func(unit string, number int64, err error)
+	// BatchSize is how many records go to emit at a time (default 1024).
+	BatchSize int
+	// Assemble tunes flow assembly from packets.
+	Assemble AssembleOptions
+	// Exports, when set, is the export decoder shared by the inputs of one
+	// run, so templates read from one file serve data in the next; the
+	// caller then calls its Flush after the last input. Otherwise each
+	// input has its own, flushed at its end.
+	Exports *netflow.Decoder
+}
+
+// Result counts what one input gave.
+type Result struct {
+	Kind        string // "exports", "datagrams", "csv", "packets"
+	Records     int64
+	Skipped     int64 // malformed packets or lines
+	Unit        string
+	DroppedSets int64 // export data sets whose template never came
+	Stats       netflow.Stats
+	Assembly    AssembleStats
+}
+
+// Decode reads one input (name names it in messages and event ids) and
+// hands its flow records to emit in batches.
+func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1024
+	}
+	if o.Warn == nil {
+		o.Warn = func(string, int64, error) {}
+	}
+	if len(o.Ports) == 0 {
+		o.Ports = DefaultPorts
+	}
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 1<<20)
+	}
+	head, _ := br.Peek(4)
+	kind := o.Input
+	if kind == "" || kind == "auto" {
+		switch {
+		case len(head) == 0:
+			return Result{Kind: "empty"}, nil
+		case isCapture(head):
+			kind = "pcap"
+		case len(head) >= 2 && head[0] == 0 && (head[1] == 5 || head[1] == 9 || head[1] == 10):
+			kind = "netflow"
+		default:
+			kind = "nfdump-csv"
+		}
+	}
+	switch kind {
+	case "pcap":
+		return decodeCapture(ctx, name, br, o, emit)
+	case "netflow":
+		return decodeDatagrams(ctx, name, br, o, emit)
+	case "nfdump-csv", "spot-csv":
+		return decodeCSV(ctx, name, br, o, emit)
+	}
+	return Result{}, fmt.Errorf("unknown input format %q (want auto, pcap, netflow, nfdump-csv or spot-csv)", kind)
+}
+
+func decodeCSV(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
+	res := Result{Kind: "csv", Unit: "lines"}
+	cr := NewCSVReader(br, name, o.Loc)
+	cr.Warn = func(e *LineError) { o.Warn("line", e.Line, e.Err) }
+	buf := make([]record.Flow, o.BatchSize)
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		n, err := cr.Read(buf)
+		if n > 0 {
+			res.Records += int64(n)
+			if eerr := emit(buf[:n]); eerr != nil {
+				return res, eerr
+			}
+		}
+		res.Skipped = cr.Skipped()
+		if err == io.EOF {
+			return res, nil
+		}
+		if err != nil {
+			return res, err
+		}
+	}
+}
+
+// batcher collects records and hands them on in batches.
+type batcher struct {
+	buf  []record.Flow
+	size int
+	emit func([]record.Flow) error
+	n    int64
+}
+
+func (b *batcher) flush(force bool) error {
+	if len(b.buf) == 0 || (!force && len(b.buf) < b.size) {
+		return nil
+	}
+	b.n += int64(len(b.buf))
+	err := b.emit(b.buf)
+	b.buf = b.buf[:0]
+	return err
+}
+
+func decodeDatagrams(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
+	res := Result{Kind: "datagrams", Unit: "packets"}
+	data, err := io.ReadAll(br)
+	if err != nil {
+		return res, err
+	}
+	d := o.exportDecoder(name)
+	b := &batcher{size: o.BatchSize, emit: emit, buf: make([]record.Flow, 0, o.BatchSize+64)}
+	var pkt int64
+	for len(data) > 0 {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		pkt++
+		n, lerr := netflow.PacketLen(data)
+		if n == 0 {
+			n = len(data)
+		}
+		var derr error
+		b.buf, derr = d.Decode(netip.Addr{}, data[:n], b.buf)
+		if derr == nil {
+			derr = lerr
+		}
+		if derr != nil {
+			res.Skipped++
+			o.Warn("packet", pkt, derr)
+		}
+		data = data[n:]
+		if err := b.flush(false); err != nil {
+			return res, err
+		}
+	}
+	if o.Exports == nil {
+		res.DroppedSets = int64(d.Flush())
+	}
+	res.Stats = d.Stats
+	err = b.flush(true)
+	res.Records = b.n
+	return res, err
+}
+
+// looksLikeExport reports whether a UDP payload has a plausible NetFlow v5,
+// v9 or IPFIX header and first set.
+func looksLikeExport(p []byte) bool {
+	if len(p) < 16 {
+		return false
+	}
+	switch binary.BigEndian.Uint16(p) {
+	case 5:
+		c := int(binary.BigEndian.Uint16(p[2:]))
+		return c >= 1 && c <= 30 && len(p) >= 24+48*c
+	case 9:
+		if len(p) < 24 {
+			return false
+		}
+		id, l := binary.BigEndian.Uint16(p[20:]), int(binary.BigEndian.Uint16(p[22:]))
+		return (id <= 1 || id >= 256) && l >= 4 && 20+l <= len(p)
+	case 10:
+		if len(p) < 20 || int(binary.BigEndian.Uint16(p[2:])) > len(p) {
+			return false
+		}
+		id, l := binary.BigEndian.Uint16(p[16:]), int(binary.BigEndian.Uint16(p[18:]))
+		return (id == 2 || id == 3 || id >= 256) && l >= 4 && 16+l <= len(p)
+	}
+	return false
+}
+
+// detectFrames is how many frames of a capture are looked at to decide
+// whether it holds exports.
+const detectFrames = 2000
+
+type heldDatagram struct {
+	frame int64
+	src   netip.Addr
+	port  uint16
+	data  []byte
+}
+
+func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
+	res := Result{Kind: "exports", Unit: "packets"}
+	src, err := pcap.NewSource(br, name)
+	if err != nil {
+		return res, fmt.Errorf("reading capture: %w", err)
+	}
+	isPort := func(p uint16) bool { return slices.Contains(o.Ports, int(p)) }
+	// next returns the next UDP datagram to an export port (nil for other
+	// frames), counting malformed frames.
+	next := func() (*pcap.Packet, error) {
+		p, err := src.Next()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case p.Status == pcap.Malformed:
+			res.Skipped++
+			o.Warn("packet", p.Frame, p.Err)
+		case p.Status == pcap.OK && p.Proto == pcap.ProtoUDP && isPort(p.DstPort):
+			return p, nil
+		}
+		return nil, nil
+	}
+	// Decide what the capture holds from its first frames, keeping the
+	// datagrams read meanwhile, and assembling flows from them in case it
+	// holds raw traffic.
+	var held []heldDatagram
+	exports := o.From == "exports"
+	var readErr error
+	asm := NewAssembler(filepath.Base(name), o.Assemble)
+	b := &batcher{size: o.BatchSize, emit: emit, buf: make([]record.Flow, 0, o.BatchSize+64)}
+	if o.From == "packets" {
+		return assemble(ctx, src, asm, b, res, o)
+	}
+	if o.From == "" || o.From == "auto" {
+		for i := 0; i < detectFrames && !exports; i++ {
+			p, err := src.Next()
+			if err != nil {
+				readErr = err
+				break
+			}
+			if p.Status == pcap.Malformed {
+				res.Skipped++
+				o.Warn("packet", p.Frame, p.Err)
+				continue
+			}
+			if p.Status != pcap.OK {
+				continue
+			}
+			b.buf = asm.Add(p, b.buf)
+			if p.Proto == pcap.ProtoUDP && isPort(p.DstPort) {
+				held = append(held, heldDatagram{p.Frame, p.Src, p.DstPort, append([]byte(nil), p.Payload...)})
+				exports = looksLikeExport(p.Payload)
+			}
+		}
+		if !exports {
+			// Raw traffic: go on assembling (the records so far are kept).
+			if readErr != nil {
+				return finishAssembly(src, asm, b, res, readErr, o)
+			}
+			return assemble(ctx, src, asm, b, res, o)
+		}
+		b.buf = b.buf[:0] // exports: what assembly made of them is dropped
+	}
+	dec := o.exportDecoder(name)
+	sflowWarned := false
+	one := func(frame int64, srcAddr netip.Addr, port uint16, payload []byte) {
+		if len(payload) >= 4 && binary.BigEndian.Uint32(payload) == 5 && port == 6343 {
+			res.Skipped++
+			if !sflowWarned {
+				sflowWarned = true
+				o.Warn("packet", frame, errors.New("sFlow datagram: sFlow is not decoded (skipped, and counted)"))
+			}
+			return
+		}
+		// A datagram may hold several export packets back to back (nfdump
+		// reads them all; some exporters and replays send them so).
+		for len(payload) > 0 {
+			n, lerr := netflow.PacketLen(payload)
+			if n <= 0 || n > len(payload) {
+				n = len(payload)
+			}
+			var derr error
+			b.buf, derr = dec.Decode(srcAddr, payload[:n], b.buf)
+			if derr == nil && lerr != nil && lerr != netflow.ErrVersion {
+				derr = lerr
+			}
+			if derr != nil {
+				res.Skipped++
+				o.Warn("packet", frame, derr)
+				return
+			}
+			if binary.BigEndian.Uint16(payload) != 5 {
+				return // v9 and IPFIX: one message per datagram
+			}
+			payload = payload[n:]
+			if len(payload) < 4 || !looksLikeExport(payload) {
+				return // padding or trailing bytes
+			}
+		}
+	}
+	for _, h := range held {
+		one(h.frame, h.src, h.port, h.data)
+	}
+	held = nil
+	for readErr == nil {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		p, err := next()
+		if err != nil {
+			readErr = err
+			break
+		}
+		if p != nil {
+			one(p.Frame, p.Src, p.DstPort, p.Payload)
+			if err := b.flush(false); err != nil {
+				return res, err
+			}
+		}
+	}
+	if o.Exports == nil {
+		res.DroppedSets = int64(dec.Flush())
+	}
+	res.Stats = dec.Stats
+	if err := b.flush(true); err != nil {
+		return res, err
+	}
+	res.Records = b.n
+	var ce *pcap.CaptureError
+	if errors.As(readErr, &ce) {
+		// A truncated capture: what was read is kept, the rest is skipped.
+		res.Skipped++
+		o.Warn("packet", ce.Frame, ce.Err)
+	} else if readErr != io.EOF {
+		return res, readErr
+	}
+	return res, nil
+}
+
+func (o *Options) exportDecoder(name string) *netflow.Decoder {
+	if o.Exports == nil {
+		return netflow.New(filepath.Base(name))
+	}
+	o.Exports.StartInput(filepath.Base(name))
+	return o.Exports
+}
+
+// assemble builds flows from the rest of a capture of raw traffic.
+func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher, res Result, o Options) (Result, error) {
+	var readErr error
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		p, err := src.Next()
+		if err != nil {
+			readErr = err
+			break
+		}
+		switch p.Status {
+		case pcap.OK:
+			b.buf = asm.Add(p, b.buf)
+			if err := b.flush(false); err != nil {
+				return res, err
+			}
+		case pcap.Malformed:
+			res.Skipped++
+			o.Warn("packet", p.Frame, p.Err)
+		}
+	}
+	return finishAssembly(src, asm, b, res, readErr, o)
+}
+
+func finishAssembly(src *pcap.Source, asm *Assembler, b *batcher, res Result, readErr error, o Options) (Result, error) {
+	res.Kind = "packets"
+	b.buf = asm.Flush(b.buf)
+	if err := b.flush(true); err != nil {
+		return res, err
+	}
+	res.Records = b.n
+	res.Assembly = asm.Stats
+	var ce *pcap.CaptureError
+	if errors.As(readErr, &ce) {
+		res.Skipped++
+		o.Warn("packet", ce.Frame, ce.Err)
+	} else if readErr != io.EOF {
+		return res, readErr
+	}
+	return res, nil
+}

@@ -1,0 +1,530 @@
+// Package flow turns nfdump CSV (stock nfdump's "-o csv" and the 27-column
+// layout of Apache Spot's patched nfdump) into flow records.
+package flow
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/spot-hunt/spot/internal/decode/flowrec"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// Layout is the column layout of an nfdump CSV file.
+type Layout int
+
+// The layouts.
+const (
+	LayoutUnknown Layout = iota
+	// LayoutNfdump is stock nfdump's -o csv (1.6/1.7): a header line naming
+	// the columns (ts,te,td,sa,da,...), found by name; then a Summary block.
+	LayoutNfdump
+	// LayoutSpot is Apache Spot's patched nfdump: 27 columns
+	// tr,try,trm,trd,trh,trm,trs,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,
+	// opkt,obyt,in,out,sas,das,dtos,dir,ra, with or without that header.
+	LayoutSpot
+)
+
+// spotColumns are the Spot layout's columns (its header names "trm" twice).
+var spotColumns = []string{"tr", "try", "trm", "trd", "trh", "trmin", "trs", "td", "sa", "da", "sp", "dp", "pr",
+	"flg", "fwd", "stos", "ipkt", "ibyt", "opkt", "obyt", "in", "out", "sas", "das", "dtos", "dir", "ra"}
+
+// column indexes the reader fills from; -1 when the file lacks the column.
+type columns struct {
+	ts, te, td, sa, da, sp, dp, pr, flg, fwd, stos, ipkt, ibyt, opkt, obyt int
+	in, out, sas, das, dtos, dir, ra                                       int
+	max                                                                    int
+}
+
+func columnsFor(names []string) (columns, error) {
+	idx := map[string]int{}
+	for i, n := range names {
+		if _, dup := idx[n]; !dup {
+			idx[n] = i
+		}
+	}
+	get := func(n string) int {
+		if i, ok := idx[n]; ok {
+			return i
+		}
+		return -1
+	}
+	c := columns{
+		ts: get("ts"), te: get("te"), td: get("td"), sa: get("sa"), da: get("da"), sp: get("sp"), dp: get("dp"),
+		pr: get("pr"), flg: get("flg"), fwd: get("fwd"), stos: get("stos"), ipkt: get("ipkt"), ibyt: get("ibyt"),
+		opkt: get("opkt"), obyt: get("obyt"), in: get("in"), out: get("out"), sas: get("sas"), das: get("das"),
+		dtos: get("dtos"), dir: get("dir"), ra: get("ra"),
+	}
+	if c.ts < 0 {
+		c.ts = get("tr") // Spot's layout: the received time is the only time
+	}
+	for _, need := range []struct {
+		i    int
+		name string
+	}{{c.ts, "ts"}, {c.sa, "sa"}, {c.da, "da"}} {
+		if need.i < 0 {
+			return c, fmt.Errorf("nfdump CSV header has no %q column", need.name)
+		}
+	}
+	for _, i := range []int{c.ts, c.te, c.td, c.sa, c.da, c.sp, c.dp, c.pr, c.flg, c.fwd, c.stos, c.ipkt, c.ibyt,
+		c.opkt, c.obyt, c.in, c.out, c.sas, c.das, c.dtos, c.dir, c.ra} {
+		c.max = max(c.max, i)
+	}
+	return c, nil
+}
+
+// split cuts a line at its commas into r.fields, up to the last column
+// used. Stock nfdump lines carry ~20 unused columns (MPLS labels, MAC
+// addresses, next hops) between "dir" and "ra": once the first line showed
+// that lines have the header's column count, the columns after that gap are
+// found from the line's end instead of scanned to.
+func (r *CSVReader) split(line []byte) [][]byte {
+	fs := r.fields[:0]
+	last := r.cols.max
+	fwd := last
+	if r.tailFrom > 0 {
+		fwd = r.fwdMax
+	}
+	start := 0
+	for i := 0; i < len(line); i++ {
+		if line[i] == ',' {
+			fs = append(fs, line[start:i])
+			start = i + 1
+			if len(fs) > fwd {
+				break
+			}
+		}
+	}
+	if len(fs) <= fwd {
+		fs = append(fs, line[start:])
+	}
+	if r.tailFrom > 0 && len(fs) > fwd {
+		// Columns tailFrom..last, counted back from the end of the line.
+		end := len(line)
+		back := r.ncols - 1 // index of the field ending at end
+		for cut := end - 1; cut >= start && back >= r.tailFrom; cut-- {
+			if line[cut] == ',' {
+				if back <= last {
+					r.tail[back-r.tailFrom] = line[cut+1 : end]
+				}
+				end = cut
+				back--
+			}
+		}
+		if back >= r.tailFrom {
+			fs = fs[:fwd+1] // too few columns: leave the tail out
+		} else {
+			for len(fs) < r.tailFrom {
+				fs = append(fs, nil)
+			}
+			fs = append(fs, r.tail[:last-r.tailFrom+1]...)
+		}
+	}
+	r.fields = fs
+	return fs
+}
+
+// planTail decides, from the first data line, whether split may find the
+// last columns from the line's end.
+func (r *CSVReader) planTail(line []byte) {
+	if r.layout != LayoutNfdump || r.ncols == 0 || bytes.Count(line, []byte(",")) != r.ncols-1 {
+		return
+	}
+	c := r.cols
+	used := []int{c.ts, c.te, c.td, c.sa, c.da, c.sp, c.dp, c.pr, c.flg, c.fwd, c.stos, c.ipkt, c.ibyt,
+		c.opkt, c.obyt, c.in, c.out, c.sas, c.das, c.dtos, c.dir, c.ra}
+	slices.Sort(used)
+	for i := 1; i < len(used); i++ {
+		if used[i-1] >= 0 && used[i]-used[i-1] > 8 {
+			r.fwdMax, r.tailFrom = used[i-1], used[i]
+			r.tail = make([][]byte, c.max-used[i]+1)
+			return
+		}
+	}
+}
+
+// LineError is a malformed line.
+type LineError struct {
+	Line int64
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// CSVReader reads nfdump CSV into flow records.
+type CSVReader struct {
+	// Warn, when set, is called for every malformed line skipped.
+	Warn func(*LineError)
+
+	br       *bufio.Reader
+	source   string
+	loc      *time.Location
+	layout   Layout
+	cols     columns
+	line     int64
+	skipped  int64
+	done     bool
+	started  bool
+	fields   [][]byte
+	ncols    int // columns of the header
+	tailFrom int // first column found from the line's end (0: none)
+	fwdMax   int // last column scanned forward when tailFrom > 0
+	tail     [][]byte
+	planned  bool
+	times    flowrec.Times
+	clock    clock
+	strs     *interner
+}
+
+// NewCSVReader reads nfdump CSV from r; name names the input (its base
+// name goes into event ids); times in the file are read in loc (nfdump
+// prints local time).
+func NewCSVReader(r io.Reader, name string, loc *time.Location) *CSVReader {
+	if loc == nil {
+		loc = time.UTC
+	}
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 256<<10)
+	}
+	return &CSVReader{br: br, source: filepath.Base(name), loc: loc, clock: clock{loc: loc}, strs: &interner{}}
+}
+
+// Layout is the layout found (after the first Read).
+func (r *CSVReader) Layout() Layout { return r.layout }
+
+// Skipped is the number of malformed lines skipped.
+func (r *CSVReader) Skipped() int64 { return r.skipped }
+
+// Lines is the number of lines read.
+func (r *CSVReader) Lines() int64 { return r.line }
+
+// ErrNotCSV is returned when the input is not nfdump CSV.
+var ErrNotCSV = errors.New("not nfdump CSV (no ts/te/sa/da header and not Spot's 27-column layout)")
+
+// Read fills buf with up to len(buf) records; at the end it returns 0, io.EOF.
+func (r *CSVReader) Read(buf []record.Flow) (int, error) {
+	n := 0
+	for n < len(buf) && !r.done {
+		line, err := r.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: gather it.
+			long := append([]byte(nil), line...)
+			for err == bufio.ErrBufferFull {
+				line, err = r.br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if len(line) == 0 && err != nil {
+			if err == io.EOF {
+				r.done = true
+				break
+			}
+			return n, err
+		}
+		r.line++
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			continue
+		}
+		if !r.started {
+			r.started = true
+			if err := r.header(line); err != nil {
+				return n, err
+			}
+			if r.layout == LayoutNfdump || bytes.HasPrefix(line, []byte("tr,")) {
+				continue // a header line
+			}
+		}
+		if line[0] < '0' || line[0] > '9' {
+			// nfdump's trailer: "Summary", its header and totals, or
+			// "No matched flows". Nothing after it is a flow.
+			if bytes.HasPrefix(line, []byte("Summary")) || bytes.HasPrefix(line, []byte("No match")) {
+				r.done = true
+				break
+			}
+		}
+		if !r.planned {
+			r.planned = true
+			r.planTail(line)
+		}
+		if perr := r.parse(line, &buf[n]); perr != nil {
+			r.skipped++
+			if r.Warn != nil {
+				r.Warn(&LineError{Line: r.line, Err: perr})
+			}
+			continue
+		}
+		n++
+	}
+	if n == 0 && r.done {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (r *CSVReader) header(line []byte) error {
+	names := bytes.Split(line, []byte(","))
+	if bytes.HasPrefix(line, []byte("tr,try,")) || (len(names) == 27 && len(line) > 0 && line[0] >= '0' && line[0] <= '9') {
+		r.layout = LayoutSpot
+		c, err := columnsFor(spotColumns)
+		r.cols = c
+		return err
+	}
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = string(bytes.TrimSpace(n))
+	}
+	c, err := columnsFor(s)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotCSV, err)
+	}
+	r.layout, r.cols, r.ncols = LayoutNfdump, c, len(names)
+	return nil
+}
+
+var errFields = errors.New("too few columns")
+
+// maxDurMs bounds a believable duration (about 30 years).
+const maxDurMs = 1e12
+
+func (r *CSVReader) parse(line []byte, f *record.Flow) error {
+	fs := r.split(line)
+	c := &r.cols
+	if len(fs) <= c.da || len(fs) <= c.ts {
+		return errFields
+	}
+	col := func(i int) []byte {
+		if i < 0 || i >= len(fs) {
+			return nil
+		}
+		b := fs[i]
+		if len(b) > 0 && (b[0] == ' ' || b[len(b)-1] == ' ') {
+			b = bytes.TrimSpace(b)
+		}
+		return b
+	}
+	var err error
+	num := func(i int) int64 {
+		b := col(i)
+		if len(b) == 0 {
+			return 0
+		}
+		v, ok := atoi(b)
+		if !ok && err == nil {
+			err = fmt.Errorf("column %d: %q is not a number", i+1, b)
+		}
+		return v
+	}
+	*f = record.Flow{}
+	startNs, ok := r.clock.parse(col(c.ts))
+	if !ok {
+		return fmt.Errorf("bad time %q", col(c.ts))
+	}
+	durMs, haveDur := int64(0), false
+	if b := col(c.td); len(b) > 0 {
+		d, ok := parseMs(b)
+		if !ok {
+			return fmt.Errorf("bad duration %q", b)
+		}
+		durMs, haveDur = d, d < maxDurMs
+	}
+	endNs := startNs + durMs*1e6
+	if b := col(c.te); len(b) > 0 {
+		e, ok := r.clock.parse(b)
+		if !ok {
+			return fmt.Errorf("bad time %q", b)
+		}
+		endNs = e
+		if !haveDur {
+			// nfdump prints a negative duration (last seen before first
+			// seen, as some exporters send) as a huge unsigned number.
+			durMs = (endNs - startNs) / 1e6
+		}
+	}
+	r.times.Set(f, startNs, endNs)
+	f.TDur = float32(float64(durMs) / 1e3)
+	f.SIP = r.strs.get(col(c.sa))
+	f.DIP = r.strs.get(col(c.da))
+	if len(f.SIP) == 0 || len(f.DIP) == 0 {
+		return errors.New("empty address")
+	}
+	f.SPort = int32(num(c.sp))
+	f.DPort = int32(num(c.dp))
+	if p := col(c.pr); len(p) > 0 {
+		if p[0] >= '0' && p[0] <= '9' {
+			if v, ok := atoi(p); ok && v < 256 {
+				f.Proto = flowrec.ProtoName(uint8(v))
+			} else {
+				return fmt.Errorf("bad protocol %q", p)
+			}
+		} else {
+			f.Proto = r.strs.get(p)
+		}
+	}
+	f.Flag = r.strs.get(col(c.flg))
+	f.Fwd = int32(num(c.fwd))
+	f.STos = int32(num(c.stos))
+	f.IPkt = num(c.ipkt)
+	f.IByt = num(c.ibyt)
+	f.OPkt = num(c.opkt)
+	f.OByt = num(c.obyt)
+	f.Input = int32(num(c.in))
+	f.Output = int32(num(c.out))
+	f.SAS = int32(num(c.sas))
+	f.DAS = int32(num(c.das))
+	f.DTos = int32(num(c.dtos))
+	f.Dir = int32(num(c.dir))
+	f.RIP = r.strs.get(col(c.ra))
+	if err != nil {
+		return err
+	}
+	if r.layout == LayoutSpot {
+		f.Source = "spot-csv"
+	} else {
+		f.Source = "nfdump-csv"
+	}
+	// The event id hashes the line up to the last column scanned forward
+	// (times, addresses, ports, protocol, flags, counters): that identifies
+	// the flow; the rest would only cost time.
+	content := line
+	if r.tailFrom > 0 && len(fs) > r.fwdMax {
+		f := fs[r.fwdMax]
+		content = line[:cap(line)-cap(f)+len(f)]
+	}
+	f.EID = record.EID(r.source, r.line, content)
+	return nil
+}
+
+func atoi(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	neg := false
+	if b[0] == '-' {
+		neg, b = true, b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			// nfdump may print large counters with a unit ("1.2 M") only
+			// in other formats; in CSV a non-digit is an error.
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// parseMs reads a duration in seconds with up to 3 decimals.
+func parseMs(b []byte) (int64, bool) {
+	dot := bytes.IndexByte(b, '.')
+	if dot < 0 {
+		s, ok := atoi(b)
+		return s * 1000, ok
+	}
+	if dot > 15 {
+		return 1 << 62, true // out of range: the caller decides
+	}
+	s, ok := atoi(b[:dot])
+	if dot == 0 {
+		s, ok = 0, true
+	}
+	if !ok || s < 0 {
+		return 0, false
+	}
+	frac := b[dot+1:]
+	ms := int64(0)
+	for i := 0; i < 3; i++ {
+		ms *= 10
+		if i < len(frac) {
+			c := frac[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			ms += int64(c - '0')
+		}
+	}
+	return s*1000 + ms, true
+}
+
+// clock parses "YYYY-MM-DD HH:MM:SS[.mmm]" in a location, caching the
+// hour's start (zone offsets change on hour boundaries at most).
+type clock struct {
+	loc     *time.Location
+	hourKey [13]byte
+	hourNs  int64
+	valid   bool
+}
+
+func (c *clock) parse(b []byte) (int64, bool) {
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != ' ' && b[10] != 'T') || b[13] != ':' || b[16] != ':' {
+		return 0, false
+	}
+	if !c.valid || !bytes.Equal(c.hourKey[:], b[:13]) {
+		y, ok1 := atoi(b[0:4])
+		mo, ok2 := atoi(b[5:7])
+		d, ok3 := atoi(b[8:10])
+		h, ok4 := atoi(b[11:13])
+		if !(ok1 && ok2 && ok3 && ok4) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 {
+			return 0, false
+		}
+		c.hourNs = time.Date(int(y), time.Month(mo), int(d), int(h), 0, 0, 0, c.loc).UnixNano()
+		copy(c.hourKey[:], b[:13])
+		c.valid = true
+	}
+	mi, ok1 := atoi(b[14:16])
+	s, ok2 := atoi(b[17:19])
+	if !ok1 || !ok2 || mi > 59 || s > 60 {
+		return 0, false
+	}
+	ns := c.hourNs + (mi*60+s)*1e9
+	if len(b) > 19 {
+		if b[19] != '.' {
+			return 0, false
+		}
+		ms, ok := parseMs(append([]byte("0"), b[19:]...))
+		if !ok {
+			return 0, false
+		}
+		ns += ms * 1e6
+	}
+	return ns, true
+}
+
+// interner shares the strings of repeated values (addresses, protocol
+// names, flags) through a direct-mapped table: no map, bounded memory.
+type interner struct {
+	keys [8192]string
+}
+
+func (in *interner) get(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	slot := &in.keys[h>>19]
+	if *slot == string(b) {
+		return *slot
+	}
+	s := string(b)
+	*slot = s
+	return s
+}

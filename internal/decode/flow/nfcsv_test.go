@@ -1,0 +1,232 @@
+package flow
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/testenv"
+)
+
+func corpusDir(t testing.TB, sub string) string {
+	t.Helper()
+	return testenv.Corpus(t, sub)
+}
+
+func readAll(t testing.TB, r *CSVReader) []record.Flow {
+	t.Helper()
+	var out []record.Flow
+	buf := make([]record.Flow, 100)
+	for {
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// nfdumpRows splits a stock nfdump CSV into its header and data rows.
+func nfdumpRows(b []byte) (header []string, rows [][]string) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		if header == nil {
+			header = strings.Split(l, ",")
+			continue
+		}
+		if l == "" || l == "Summary" || strings.HasPrefix(l, "No match") {
+			break
+		}
+		rows = append(rows, strings.Split(l, ","))
+	}
+	return header, rows
+}
+
+// TestStockCSV reads every nfdump CSV of the corpus and checks each record
+// against the row's own text, column by column (found by header name).
+func TestStockCSV(t *testing.T) {
+	var files []string
+	for _, sub := range []string{"netflow/generated", "netflow/logstash-replay", "flows/oracle"} {
+		dir := corpusDir(t, sub)
+		m, _ := filepath.Glob(filepath.Join(dir, "*.nfdump.csv"))
+		files = append(files, m...)
+		m, _ = filepath.Glob(filepath.Join(dir, "*.nfpcapd.csv"))
+		files = append(files, m...)
+	}
+	if len(files) < 20 {
+		t.Fatalf("only %d nfdump CSV files found", len(files))
+	}
+	total := 0
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		header, rows := nfdumpRows(b)
+		r := NewCSVReader(bytes.NewReader(b), file, time.UTC)
+		var warns []string
+		r.Warn = func(e *LineError) { warns = append(warns, e.Error()) }
+		recs := readAll(t, r)
+		if len(warns) > 0 {
+			t.Errorf("%s: %d malformed lines, first: %s", file, len(warns), warns[0])
+		}
+		if len(recs) != len(rows) {
+			t.Errorf("%s: %d records, %d rows", file, len(recs), len(rows))
+			continue
+		}
+		idx := map[string]int{}
+		for i, h := range header {
+			idx[h] = i
+		}
+		for i, f := range recs {
+			row := rows[i]
+			get := func(c string) string {
+				if j, ok := idx[c]; ok && j < len(row) {
+					return strings.TrimSpace(row[j])
+				}
+				return ""
+			}
+			td := fmt.Sprintf("%.3f", f.TDur)
+			if len(get("td")) > 12 { // nfdump's unsigned print of a negative duration
+				td = get("td")
+			}
+			got := fmt.Sprintf("%s|%s|%s|%d|%d|%s|%s|%d|%d|%d|%d|%s|%s",
+				time.Unix(0, f.TStartNs).UTC().Format("2006-01-02 15:04:05"), f.SIP, f.DIP, f.SPort, f.DPort, f.Proto, f.Flag,
+				f.IPkt, f.IByt, uint32(f.Input), f.Dir, f.RIP, td)
+			want := fmt.Sprintf("%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s",
+				get("ts"), get("sa"), get("da"), get("sp"), get("dp"), get("pr"), get("flg"),
+				get("ipkt"), get("ibyt"), get("in"), get("dir"), get("ra"), get("td"))
+			if got != want {
+				t.Errorf("%s row %d:\n got %s\nwant %s", file, i+1, got, want)
+				break
+			}
+			if f.TReceived != get("ts") || f.Source != "nfdump-csv" {
+				t.Errorf("%s row %d: treceived %q source %q", file, i+1, f.TReceived, f.Source)
+			}
+		}
+		total += len(recs)
+	}
+	t.Logf("%d files, %d records", len(files), total)
+}
+
+// spotLayout rewrites stock nfdump CSV rows into the 27 columns of Spot's
+// patched nfdump (tr taken from ts, as Spot loaded it).
+func spotLayout(header []string, rows [][]string, withHeader bool) []byte {
+	idx := map[string]int{}
+	for i, h := range header {
+		idx[h] = i
+	}
+	var b bytes.Buffer
+	if withHeader {
+		b.WriteString("tr,try,trm,trd,trh,trm,trs,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,dtos,dir,ra\n")
+	}
+	for _, row := range rows {
+		get := func(c string) string { return strings.TrimSpace(row[idx[c]]) }
+		ts := get("ts")
+		tm, _ := time.Parse("2006-01-02 15:04:05", ts)
+		fmt.Fprintf(&b, "%s,%d,%d,%d,%d,%d,%d,%s", ts, tm.Year(), tm.Month(), tm.Day(), tm.Hour(), tm.Minute(), tm.Second(), get("td"))
+		for _, c := range []string{"sa", "da", "sp", "dp", "pr", "flg", "fwd", "stos", "ipkt", "ibyt", "opkt", "obyt", "in", "out", "sas", "das", "dtos", "dir", "ra"} {
+			b.WriteString(",")
+			if c == "ra" && len(row) <= idx["ra"] {
+				b.WriteString("127.0.0.1")
+				continue
+			}
+			b.WriteString(get(c))
+		}
+		b.WriteString("\n")
+	}
+	return b.Bytes()
+}
+
+// TestSpotLayout: the same flows in Spot's 27-column layout (with and
+// without its header) give the same records as stock nfdump's CSV.
+func TestSpotLayout(t *testing.T) {
+	dir := corpusDir(t, "netflow/generated")
+	b, err := os.ReadFile(filepath.Join(dir, "gnutella.softflowd-v9.nfdump.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rows := nfdumpRows(b)
+	stock := readAll(t, NewCSVReader(bytes.NewReader(b), "x", time.UTC))
+	for _, withHeader := range []bool{true, false} {
+		r := NewCSVReader(bytes.NewReader(spotLayout(header, rows, withHeader)), "x", time.UTC)
+		spot := readAll(t, r)
+		if r.Layout() != LayoutSpot || r.Skipped() != 0 {
+			t.Fatalf("layout %v, %d skipped", r.Layout(), r.Skipped())
+		}
+		if len(spot) != len(stock) {
+			t.Fatalf("header %v: %d records, stock %d", withHeader, len(spot), len(stock))
+		}
+		for i := range spot {
+			s, k := spot[i], stock[i]
+			if s.Source != "spot-csv" {
+				t.Fatalf("source %q", s.Source)
+			}
+			// Spot's layout has no end time: it is tr + td.
+			s.Source, s.EID, s.TEndNs = k.Source, k.EID, k.TEndNs
+			if s != k {
+				t.Fatalf("header %v row %d:\nspot  %+v\nstock %+v", withHeader, i+1, s, k)
+			}
+		}
+	}
+}
+
+func TestTimeZone(t *testing.T) {
+	in := "ts,te,td,sa,da,sp,dp,pr,flg,ipkt,ibyt\n2024-03-10 01:30:00,2024-03-10 03:30:01,1.5,10.0.0.1,10.0.0.2,1,2,TCP,...A....,1,40\n"
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	recs := readAll(t, NewCSVReader(strings.NewReader(in), "x", ny))
+	if len(recs) != 1 {
+		t.Fatal(len(recs))
+	}
+	if got := recs[0].TReceived; got != "2024-03-10 06:30:00" {
+		t.Errorf("treceived %s, want 2024-03-10 06:30:00 (EST is UTC-5)", got)
+	}
+	// 03:30 is after the DST switch (EDT, UTC-4).
+	if got := time.Unix(0, recs[0].TEndNs).UTC().Format(time.DateTime); got != "2024-03-10 07:30:01" {
+		t.Errorf("end %s", got)
+	}
+	if recs[0].TDur != 1.5 {
+		t.Errorf("tdur %v", recs[0].TDur)
+	}
+}
+
+func TestMalformedLines(t *testing.T) {
+	in := "ts,te,td,sa,da,sp,dp,pr,flg,ipkt,ibyt\n" +
+		"2024-01-01 00:00:00,2024-01-01 00:00:01,1.000,10.0.0.1,10.0.0.2,1,2,TCP,...A....,1,40\n" +
+		"garbage line\n" +
+		"2024-01-01 00:00:00,2024-01-01 00:00:01,1.000,10.0.0.1,10.0.0.2,x,2,TCP,...A....,1,40\n" +
+		"2024-13-01 00:00:00,,1.000,10.0.0.1,10.0.0.2,1,2,TCP,...A....,1,40\n" +
+		"2024-01-01 00:00:02,2024-01-01 00:00:03,0.5,::1,::2,1,2,17,........,1,40\n"
+	r := NewCSVReader(strings.NewReader(in), "x", time.UTC)
+	var lines []int64
+	r.Warn = func(e *LineError) { lines = append(lines, e.Line) }
+	recs := readAll(t, r)
+	if len(recs) != 2 || r.Skipped() != 3 || fmt.Sprint(lines) != "[3 4 5]" {
+		t.Fatalf("%d records, %d skipped, warned lines %v", len(recs), r.Skipped(), lines)
+	}
+	if recs[1].Proto != "UDP" || recs[1].SIP != "::1" {
+		t.Errorf("%+v", recs[1])
+	}
+}
+
+func TestNotCSV(t *testing.T) {
+	r := NewCSVReader(strings.NewReader("hello,world\n1,2\n"), "x", time.UTC)
+	if _, err := r.Read(make([]record.Flow, 4)); err == nil {
+		t.Fatal("no error for a file without nfdump columns")
+	}
+}

@@ -1,0 +1,165 @@
+// Package flowrec holds what every flow decoder shares: nfdump's protocol
+// names and TCP flag strings, and filling a record.Flow's time columns and
+// address strings quickly.
+package flowrec
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// protoNames is nfdump 1.7's protocol table (nfdump prints the number for
+// protocols past its end).
+var protoNames = [...]string{
+	"0", "ICMP", "IGMP", "GGP", "IPIP", "ST", "TCP", "CBT", "EGP", "IGP",
+	"BBN", "NVPII", "PUP", "ARGUS", "ENCOM", "XNET", "CHAOS", "UDP", "MUX", "DCN",
+	"HMP", "PRM", "XNS", "Trnk1", "Trnk2", "Leaf1", "Leaf2", "RDP", "IRTP", "ISO-4",
+	"NETBK", "MFESP", "MEINP", "DCCP", "3PC", "IDPR", "XTP", "DDP", "IDPR", "TP++",
+	"IL", "IPv6", "SDRP", "Rte6", "Frag6", "IDRP", "RSVP", "GRE", "MHRP", "BNA",
+	"ESP", "AH", "INLSP", "SWIPE", "NARP", "MOBIL", "TLSP", "SKIP", "ICMP6", "NOHE6",
+	"OPTS6", "HOST", "CFTP", "NET", "SATNT", "KLAN", "RVD", "IPPC", "FS", "SATM",
+	"VISA", "IPCV", "CPNX", "CPHB", "WSN", "PVP", "BSATM", "SUNND", "WBMON", "WBEXP",
+	"ISOIP", "VMTP", "SVMTP", "VINES", "TTP", "NSIGP", "DGP", "TCF", "EIGRP", "OSPF",
+	"S-RPC", "LARP", "MTP", "AX.25", "IPIP", "MICP", "SCCSP", "ETHIP", "ENCAP", "99",
+	"GMTP", "IFMP", "PNNI", "PIM", "ARIS", "SCPS", "QNX", "A/N", "IPcmp", "SNP",
+	"CpqPP", "IPXIP", "VRRP", "PGM", "0hop", "L2TP", "DDX", "IATP", "STP", "SRP",
+	"UTI", "SMP", "SM", "PTP", "ISIS4", "FIRE", "CRTP", "CRUDP", "128", "IPLT",
+	"SPS", "PIPE", "SCTP", "FC", "134", "MHEAD", "UDP-L", "MPLS",
+}
+
+var protoAll [256]string
+
+func init() {
+	for i := range protoAll {
+		if i < len(protoNames) {
+			protoAll[i] = protoNames[i]
+		} else {
+			protoAll[i] = strconv.Itoa(i)
+		}
+	}
+	for i := range flagStrings {
+		flagStrings[i] = flagString(uint8(i))
+	}
+}
+
+// ProtoName is nfdump's name for IP protocol p.
+func ProtoName(p uint8) string { return protoAll[p] }
+
+// ProtoNumber is the inverse of ProtoName (a number in text is taken as is).
+func ProtoNumber(name string) (uint8, bool) {
+	if n, err := strconv.Atoi(name); err == nil && n >= 0 && n < 256 {
+		return uint8(n), true
+	}
+	for i, s := range protoNames {
+		if s == name {
+			return uint8(i), true
+		}
+	}
+	return 0, false
+}
+
+var flagStrings [256]string
+
+func flagString(f uint8) string {
+	const letters = "CEUAPRSF"
+	b := []byte("........")
+	for i := 0; i < 8; i++ {
+		if f&(0x80>>i) != 0 {
+			b[i] = letters[i]
+		}
+	}
+	return string(b)
+}
+
+// Flags is nfdump 1.7's TCP flags string: CEUAPRSF, a dot for each flag unset.
+func Flags(f uint8) string { return flagStrings[f] }
+
+// Times fills a flow's time columns from first- and last-seen nanoseconds
+// since the epoch. It caches the formatted second, since consecutive flows
+// mostly share it.
+type Times struct {
+	cache [256]secText
+}
+
+type secText struct {
+	sec   int64
+	valid bool
+	str   string
+	parts [6]int32
+}
+
+// Set fills f's treceived…trsec, unix_tstamp, tdur, tstart_ns and tend_ns.
+func (c *Times) Set(f *record.Flow, startNs, endNs int64) {
+	f.TStartNs, f.TEndNs = startNs, endNs
+	sec := floorDiv(startNs, 1e9)
+	t := &c.cache[uint64(sec)&255] // flows of one export share a few seconds
+	if !t.valid || sec != t.sec {
+		tm := time.Unix(sec, 0).UTC()
+		t.sec, t.valid = sec, true
+		t.str = tm.Format("2006-01-02 15:04:05")
+		y, mo, d := tm.Date()
+		h, mi, s := tm.Clock()
+		t.parts = [6]int32{int32(y), int32(mo), int32(d), int32(h), int32(mi), int32(s)}
+	}
+	f.TReceived = t.str
+	f.UnixTstamp = sec
+	f.TrYear, f.TrMonth, f.TrDay = t.parts[0], t.parts[1], t.parts[2]
+	f.TrHour, f.TrMinute, f.TrSec = t.parts[3], t.parts[4], t.parts[5]
+	f.TDur = float32(float64((endNs-startNs)/1e6) / 1e3)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// Addrs turns addresses into canonical strings, remembering recent IPv4
+// ones in a small direct-mapped cache: flows repeat their hosts.
+type Addrs struct {
+	keys [4096]uint32
+	vals [4096]string
+}
+
+// V4 is the dotted-quad text of a (big-endian) IPv4 address.
+func (c *Addrs) V4(a uint32) string {
+	h := (a * 2654435761) >> 20
+	if c.vals[h] != "" && c.keys[h] == a {
+		return c.vals[h]
+	}
+	var buf [15]byte
+	b := buf[:0]
+	b = strconv.AppendUint(b, uint64(a>>24), 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, uint64(a>>16&0xff), 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, uint64(a>>8&0xff), 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, uint64(a&0xff), 10)
+	s := string(b)
+	c.keys[h], c.vals[h] = a, s
+	return s
+}
+
+// V6 is the canonical text of a 16-byte address (an IPv4-mapped one prints
+// as nfdump prints it, ::ffff:a.b.c.d).
+func (c *Addrs) V6(b []byte) string {
+	return netip.AddrFrom16([16]byte(b)).String()
+}
+
+// Addr is the canonical text of any address.
+func (c *Addrs) Addr(a netip.Addr) string {
+	if a.Is4() {
+		b := a.As4()
+		return c.V4(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
+	}
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
