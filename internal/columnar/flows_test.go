@@ -49,6 +49,7 @@ type dictFlow struct {
 	RIP        string  `parquet:"rip"`
 	TStartNs   int64   `parquet:"tstart_ns"`
 	TEndNs     int64   `parquet:"tend_ns"`
+	Sampling   int32   `parquet:"sampling"`
 	Source     string  `parquet:"source"`
 	EID        int64   `parquet:"eid"`
 }
