@@ -24,8 +24,8 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
