@@ -17,6 +17,7 @@ func TestFloors(t *testing.T) {
 		t.Skip("-short")
 	}
 	dir := testenv.Corpus(t, "dns/generated")
+	testenv.Corpus(t, "flows/ndpi")
 	bin := filepath.Join(t.TempDir(), "spot")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/spot")
 	build.Dir = testenv.ModuleRoot(t)
@@ -52,6 +53,9 @@ func TestFloors(t *testing.T) {
 	// "Detection" says why). This guards against regressions only.
 	if sparse.PrecAt100 < 0.15 {
 		t.Errorf("dns-sparse, spot: precision@100 %.2f, regression floor 0.15 (issue floor 0.9, not met)", sparse.PrecAt100)
+	}
+	if f := get("flows", "spot"); f.K == 0 || f.N <= f.K {
+		t.Errorf("flows: %d attack flows of %d", f.K, f.N)
 	}
 	peer, base := get("dns-dense", "peer"), get("dns-dense", "baseline")
 	if peer.AUC < 0.95 {
