@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/goccy/go-json"
 	"github.com/klauspost/compress/s2"
@@ -59,7 +60,9 @@ func Create[T any](d Dest, m record.Meta) (Writer[T], error) {
 	}
 	switch f {
 	case NDJSON:
-		return &ndjsonWriter[T]{out: out, prefix: ndjsonPrefix(m)}, nil
+		w := &ndjsonWriter[T]{out: out, prefix: ndjsonPrefix(m)}
+		w.flat, _ = newFlatEncoder(reflect.TypeFor[T]())
+		return w, nil
 	case Parquet:
 		w := parquet.NewGenericWriter[T](out.w,
 			parquet.Compression(&snappyCodec{}),
@@ -162,6 +165,7 @@ type ndjsonWriter[T any] struct {
 	out    *output
 	prefix []byte
 	buf    []byte
+	flat   *flatEncoder // for flat record types without their own encoder
 }
 
 func (w *ndjsonWriter[T]) Write(recs []T) error {
@@ -177,6 +181,22 @@ func (w *ndjsonWriter[T]) Write(recs []T) error {
 			_, err := w.out.w.Write(b)
 			return err
 		}
+	}
+	if w.flat != nil {
+		b := w.buf[:0]
+		for i := range recs {
+			b = append(b, w.prefix...)
+			var ok bool
+			if b, ok = w.flat.appendFields(b, unsafe.Pointer(&recs[i])); !ok {
+				if _, err := json.MarshalNoEscape(&recs[i]); err != nil {
+					return err
+				}
+			}
+			b = append(b, '}', '\n')
+		}
+		w.buf = b
+		_, err := w.out.w.Write(b)
+		return err
 	}
 	for i := range recs {
 		b, err := json.MarshalNoEscape(&recs[i])

@@ -12,25 +12,25 @@ import (
 // encoding is 3-4x faster. Keep it in step with the struct.
 func (r *DNS) AppendJSONFields(b []byte) []byte {
 	b = append(b, `"frame_time":`...)
-	b = appendJSONString(b, r.FrameTime)
+	b = AppendJSONString(b, r.FrameTime)
 	b = append(b, `,"unix_tstamp":`...)
 	b = strconv.AppendInt(b, r.UnixTstamp, 10)
 	b = append(b, `,"frame_len":`...)
 	b = strconv.AppendInt(b, int64(r.FrameLen), 10)
 	b = append(b, `,"ip_dst":`...)
-	b = appendJSONString(b, r.IPDst)
+	b = AppendJSONString(b, r.IPDst)
 	b = append(b, `,"ip_src":`...)
-	b = appendJSONString(b, r.IPSrc)
+	b = AppendJSONString(b, r.IPSrc)
 	b = append(b, `,"dns_qry_name":`...)
-	b = appendJSONString(b, r.QryName)
+	b = AppendJSONString(b, r.QryName)
 	b = append(b, `,"dns_qry_class":`...)
-	b = appendJSONString(b, r.QryClass)
+	b = AppendJSONString(b, r.QryClass)
 	b = append(b, `,"dns_qry_type":`...)
 	b = strconv.AppendInt(b, int64(r.QryType), 10)
 	b = append(b, `,"dns_qry_rcode":`...)
 	b = strconv.AppendInt(b, int64(r.QryRcode), 10)
 	b = append(b, `,"dns_a":`...)
-	b = appendJSONString(b, r.A)
+	b = AppendJSONString(b, r.A)
 	b = append(b, `,"ts_ns":`...)
 	b = strconv.AppendInt(b, r.TsNs, 10)
 	b = append(b, `,"dns_id":`...)
@@ -38,7 +38,7 @@ func (r *DNS) AppendJSONFields(b []byte) []byte {
 	b = append(b, `,"response":`...)
 	b = strconv.AppendBool(b, r.Response)
 	b = append(b, `,"transport":`...)
-	b = appendJSONString(b, r.Transport)
+	b = AppendJSONString(b, r.Transport)
 	b = append(b, `,"answers":`...)
 	if r.Answers == nil {
 		b = append(b, "null"...)
@@ -48,7 +48,7 @@ func (r *DNS) AppendJSONFields(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, a)
+			b = AppendJSONString(b, a)
 		}
 		b = append(b, ']')
 	}
@@ -63,9 +63,9 @@ func (r *DNS) AppendJSONFields(b []byte) []byte {
 	return b
 }
 
-// appendJSONString appends s quoted: printable ASCII other than '"' and
+// AppendJSONString appends s quoted: printable ASCII other than '"' and
 // '\' as is; anything else through go-json, so escaping stays identical.
-func appendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
 			q, err := json.MarshalNoEscape(s)
