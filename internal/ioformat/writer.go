@@ -14,9 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/goccy/go-json"
-	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/snappy"
 
 	"github.com/spot-hunt/spot/internal/record"
 )
@@ -64,14 +62,7 @@ func Create[T any](d Dest, m record.Meta) (Writer[T], error) {
 		w.flat, _ = newFlatEncoder(reflect.TypeFor[T]())
 		return w, nil
 	case Parquet:
-		w := parquet.NewGenericWriter[T](out.w,
-			parquet.Compression(&snappyCodec{}),
-			parquet.MaxRowsPerRowGroup(RowGroupRows),
-			parquet.KeyValueMetadata(metaKind, string(m.Kind)),
-			parquet.KeyValueMetadata(metaStream, string(m.Stream)),
-			parquet.CreatedBy("spot", "", ""),
-			parquet.DictionaryMaxBytes(dictMaxBytes),
-		)
+		w := parquet.NewGenericWriter[T](out.w, ParquetOptions(m)...)
 		return &parquetWriter[T]{out: out, w: w}, nil
 	case CSV:
 		return newCSVWriter[T](out)
@@ -321,15 +312,6 @@ func (w *csvWriter[T]) Close() error {
 }
 
 func (w *csvWriter[T]) Abort() { w.out.abort() }
-
-// snappyCodec is Parquet's SNAPPY codec with the fast snappy encoder (the
-// stock one uses the slower "better" encoder): same format, every reader
-// reads it.
-type snappyCodec struct{ snappy.Codec }
-
-func (snappyCodec) Encode(dst, src []byte) ([]byte, error) {
-	return s2.EncodeSnappy(dst[:cap(dst)], src), nil
-}
 
 // dictMaxBytes bounds a column's dictionary in a row group: columns of few
 // distinct values (protocols, flags, exporters, hosts) are dictionary
