@@ -187,6 +187,9 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", display, err)
 	}
+	if res.Kind == "exports" && res.Stats.Packets == 0 && res.Skipped == 0 {
+		slog.Warn("no NetFlow/IPFIX datagrams to the --ports in this capture", "file", display, "ports", o.ports)
+	}
 	if warned > maxWarnings {
 		slog.Warn("more malformed input skipped", "file", display, "not_shown", warned-maxWarnings)
 	}
