@@ -46,7 +46,8 @@ From raw traffic, bidirectional flows are assembled: one record per 5-tuple
 (ICMP type*256+code in dport, as nfdump), the first packet's source in sip,
 packets and bytes (IP lengths) per direction (ipkt/ibyt from sip, opkt/obyt
 back), TCP flags OR'ed. Flows end when idle (--idle-timeout), are cut when
-long (--active-timeout), and a SYN after a FIN or RST starts a new flow.
+long (--active-timeout), and end --fin-timeout after a RST or FINs from both
+sides (a SYN meanwhile starts a new flow).
 IPv4/IPv6 fragments are reassembled (a datagram counts as one packet, as
 nfpcapd counts it). The table holds at most --max-flows flows. Templates are kept per
 exporter and observation domain; data that comes before its template is held
@@ -72,6 +73,7 @@ stated is in the "sampling" column.`),
 	f.StringVar(&o.tz, "tz", "UTC", "time `ZONE` of sources that write local time (nfdump CSV)")
 	f.DurationVar(&o.asm.ActiveTimeout, "active-timeout", 300*time.Second, "flows from packets: cut a flow active this `LONG` (nfpcapd's default)")
 	f.DurationVar(&o.asm.IdleTimeout, "idle-timeout", 60*time.Second, "flows from packets: end a flow idle this `LONG` (nfpcapd's default)")
+	f.DurationVar(&o.asm.FinTimeout, "fin-timeout", 5*time.Second, "flows from packets: a TCP flow ends this `LONG` after a RST or both FINs")
 	f.IntVar(&o.asm.MaxFlows, "max-flows", 1<<20, "flows from packets: hold at most `N` flows; the stalest is ended early (and counted) when full")
 	return cmd
 }
@@ -87,8 +89,8 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 	default:
 		return usagef("--from: %q (want auto, exports or packets)", o.from)
 	}
-	if o.asm.ActiveTimeout <= 0 || o.asm.IdleTimeout <= 0 || o.asm.MaxFlows < 1 {
-		return usagef("--active-timeout, --idle-timeout and --max-flows must be positive")
+	if o.asm.ActiveTimeout <= 0 || o.asm.IdleTimeout <= 0 || o.asm.FinTimeout <= 0 || o.asm.MaxFlows < 1 {
+		return usagef("--active-timeout, --idle-timeout, --fin-timeout and --max-flows must be positive")
 	}
 	for _, p := range o.ports {
 		if p < 1 || p > 65535 {
@@ -186,6 +188,9 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 	res, err := flow.Decode(g.ctx, name, in, opts, w.Write)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", display, err)
+	}
+	if res.Kind == "exports" && res.Stats.Packets == 0 && res.Skipped == 0 {
+		slog.Warn("no NetFlow/IPFIX datagrams to the --ports in this capture", "file", display, "ports", o.ports)
 	}
 	if warned > maxWarnings {
 		slog.Warn("more malformed input skipped", "file", display, "not_shown", warned-maxWarnings)

@@ -17,6 +17,9 @@ type AssembleOptions struct {
 	ActiveTimeout time.Duration // a flow longer than this is cut (0: 300 s)
 	IdleTimeout   time.Duration // a flow quiet this long ends (0: 60 s)
 	MaxFlows      int           // flows held at once; the stalest is ended when full (0: 1<<20)
+	// FinTimeout is how long a TCP flow lingers after a RST, or after FINs
+	// from both sides, for the last ACKs and retransmissions (0: 5 s).
+	FinTimeout time.Duration
 }
 
 // AssembleStats count what the assembler did.
@@ -50,7 +53,8 @@ type flowState struct {
 	pkts, byts, rpkts, rbyts int64
 	flags                    uint8
 	tos                      uint8
-	ended                    bool // FIN or RST seen
+	ended                    bool  // RST, or FIN from both sides, seen
+	fins                     uint8 // 1: FIN from the initiator, 2: from the responder
 	prev, next               *flowState
 }
 
@@ -58,9 +62,9 @@ type flowState struct {
 // its initiator (the first packet's source) in sip, packets and bytes (IP
 // lengths) per direction, TCP flags of both directions OR'ed. A flow ends
 // when idle too long, when active too long (it goes on in a new record), or
-// when the table is full (the stalest is ended, and counted). A FIN or RST
-// marks a TCP flow finished: a SYN on the same 5-tuple then starts a new
-// flow, and packets that straggle in before are still counted to it.
+// when the table is full (the stalest is ended, and counted). A RST, or FINs
+// from both sides, end a TCP flow: it lingers FinTimeout for the last ACKs,
+// and a SYN on the same 5-tuple meanwhile starts a new flow.
 type Assembler struct {
 	Stats AssembleStats
 
@@ -68,6 +72,7 @@ type Assembler struct {
 	source string
 	table  map[flowKey]*flowState
 	head   flowState // sentinel of the list of flows, least recently seen first
+	fin    flowState // sentinel of the list of ended (lingering) TCP flows
 	free   []*flowState
 	out    []record.Flow
 	times  flowrec.Times
@@ -89,7 +94,12 @@ func NewAssembler(source string, o AssembleOptions) *Assembler {
 		o.MaxFlows = 1 << 20
 	}
 	a := &Assembler{opts: o, source: source, table: make(map[flowKey]*flowState, 1024), eid: record.NewEIDer(source)}
+	if o.FinTimeout <= 0 {
+		o.FinTimeout = 5 * time.Second
+	}
+	a.opts = o
 	a.head.prev, a.head.next = &a.head, &a.head
+	a.fin.prev, a.fin.next = &a.fin, &a.fin
 	return a
 }
 
@@ -98,10 +108,15 @@ func (a *Assembler) unlink(f *flowState) {
 	f.prev, f.next = nil, nil
 }
 
+// pushBack puts f last in its list: the lingering list once ended.
 func (a *Assembler) pushBack(f *flowState) {
-	f.prev, f.next = a.head.prev, &a.head
-	a.head.prev.next = f
-	a.head.prev = f
+	l := &a.head
+	if f.ended {
+		l = &a.fin
+	}
+	f.prev, f.next = l.prev, l
+	l.prev.next = f
+	l.prev = f
 }
 
 // Add counts one packet (Status OK) into its flow; records of flows that
@@ -142,8 +157,12 @@ func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 	}
 	if f == nil {
 		if len(a.table) >= a.opts.MaxFlows {
-			a.Stats.Evicted++
-			a.end(a.head.next)
+			if a.fin.next != &a.fin {
+				a.end(a.fin.next) // a finished flow first: nothing is cut
+			} else {
+				a.Stats.Evicted++
+				a.end(a.head.next)
+			}
 		}
 		f = a.newState()
 		f.key, f.first, f.tos = k, p.TsNs, p.TOS
@@ -162,8 +181,17 @@ func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 	}
 	if p.Proto == pcap.ProtoTCP {
 		f.flags |= p.TCPFlags
-		if p.TCPFlags&(pcap.TCPFin|pcap.TCPRst) != 0 {
+		if p.TCPFlags&pcap.TCPFin != 0 {
+			if fwd {
+				f.fins |= 1
+			} else {
+				f.fins |= 2
+			}
+		}
+		if !f.ended && (p.TCPFlags&pcap.TCPRst != 0 || f.fins == 3) {
 			f.ended = true
+			a.unlink(f)
+			a.pushBack(f)
 		}
 	}
 	return a.out
@@ -183,6 +211,10 @@ func (a *Assembler) newState() *flowState {
 func (a *Assembler) expire() {
 	idle := int64(a.opts.IdleTimeout)
 	for f := a.head.next; f != &a.head && a.now-f.last > idle; f = a.head.next {
+		a.end(f)
+	}
+	linger := int64(a.opts.FinTimeout)
+	for f := a.fin.next; f != &a.fin && a.now-f.last > linger; f = a.fin.next {
 		a.end(f)
 	}
 }
@@ -226,6 +258,9 @@ func (a *Assembler) Flush(out []record.Flow) []record.Flow {
 	a.out = out
 	var open []*flowState
 	for f := a.head.next; f != &a.head; f = f.next {
+		open = append(open, f)
+	}
+	for f := a.fin.next; f != &a.fin; f = f.next {
 		open = append(open, f)
 	}
 	slices.SortStableFunc(open, func(x, y *flowState) int {

@@ -63,7 +63,8 @@ type gram struct {
 // writes the flows as Parquet in Hive-style hourly partitions,
 // DIR/y=YYYY/m=MM/d=DD/h=HH/flows-<start>.parquet, by the UTC hour each
 // datagram was received in. An hour's file is closed (renamed into place)
-// when the hour ends; on cancellation everything received is written out.
+// when the hour ends; on cancellation the datagrams the kernel already holds
+// are read, and everything received is written out.
 func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 	st := CollectStats{KernelDrops: -1}
 	if o.Now == nil {
@@ -101,7 +102,7 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 			buf := pool.Get().([]byte)
 			n, from, err := conn.ReadFromUDPAddrPort(buf)
 			if err != nil {
-				if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
 					readErr = err
 				}
 				return
@@ -113,7 +114,8 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 	go func() {
 		<-ctx.Done()
 		drops <- udpDrops(conn.LocalAddr()) // while the socket is still open
-		conn.Close()
+		// Drain what the kernel already holds, then stop reading.
+		conn.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
 	}()
 
 	dec := netflow.New("collector")
@@ -194,8 +196,8 @@ done:
 	case st.KernelDrops = <-drops:
 	default:
 		st.KernelDrops = udpDrops(conn.LocalAddr())
-		conn.Close()
 	}
+	conn.Close()
 	closeHour()
 	st.DroppedSets = int64(dec.Flush())
 	if werr != nil {

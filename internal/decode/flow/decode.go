@@ -65,7 +65,7 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 		o.Ports = DefaultPorts
 	}
 	br, ok := r.(*bufio.Reader)
-	if !ok {
+	if !ok || br.Size() < 1<<20 {
 		br = bufio.NewReaderSize(r, 1<<20)
 	}
 	head, _ := br.Peek(4)
@@ -139,20 +139,26 @@ func (b *batcher) flush(force bool) error {
 
 func decodeDatagrams(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
 	res := Result{Kind: "datagrams", Unit: "packets"}
-	data, err := io.ReadAll(br)
-	if err != nil {
-		return res, err
-	}
 	d := o.exportDecoder(name)
 	b := &batcher{size: o.BatchSize, emit: emit, buf: make([]record.Flow, 0, o.BatchSize+64)}
 	var pkt int64
-	for len(data) > 0 {
+	// Stream the file: each datagram is at most 64 KiB, so a window of a
+	// few of them always holds the next one whole.
+	const window = 256 << 10
+	for {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
+		data, err := br.Peek(window)
+		if len(data) == 0 {
+			if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+				return res, err
+			}
+			break
+		}
 		pkt++
 		n, lerr := netflow.PacketLen(data)
-		if n == 0 {
+		if n <= 0 || n > len(data) {
 			n = len(data)
 		}
 		var derr error
@@ -164,7 +170,7 @@ func decodeDatagrams(ctx context.Context, name string, br *bufio.Reader, o Optio
 			res.Skipped++
 			o.Warn("packet", pkt, derr)
 		}
-		data = data[n:]
+		br.Discard(n)
 		if err := b.flush(false); err != nil {
 			return res, err
 		}
@@ -173,7 +179,7 @@ func decodeDatagrams(ctx context.Context, name string, br *bufio.Reader, o Optio
 		res.DroppedSets = int64(d.Flush())
 	}
 	res.Stats = d.Stats
-	err = b.flush(true)
+	err := b.flush(true)
 	res.Records = b.n
 	return res, err
 }

@@ -5,9 +5,11 @@ package flow
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"path/filepath"
 	"slices"
 	"time"
@@ -92,12 +94,32 @@ func (r *CSVReader) split(line []byte) [][]byte {
 		fwd = r.fwdMax
 	}
 	start := 0
-	for i := 0; i < len(line); i++ {
-		if line[i] == ',' {
-			fs = append(fs, line[start:i])
-			start = i + 1
+	i := 0
+	// Eight bytes at a time: the high bit of each byte of m is set where
+	// that byte is a comma (exact, no carries between bytes).
+	const ones, low7 = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f
+words:
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:]) ^ (',' * ones)
+		m := ^((x&low7 + low7) | x | low7)
+		for m != 0 {
+			j := i + bits.TrailingZeros64(m)>>3
+			m &= m - 1
+			fs = append(fs, line[start:j])
+			start = j + 1
 			if len(fs) > fwd {
-				break
+				break words
+			}
+		}
+	}
+	if len(fs) <= fwd {
+		for ; i < len(line); i++ {
+			if line[i] == ',' {
+				fs = append(fs, line[start:i])
+				start = i + 1
+				if len(fs) > fwd {
+					break
+				}
 			}
 		}
 	}

@@ -70,7 +70,7 @@ func TestFreshExportsMatchNfdump(t *testing.T) {
 					out.Write(buf[:n])
 				}
 			}()
-			time.Sleep(1500 * time.Millisecond) // nfcapd binds
+			waitBound(t, nport) // nfcapd is listening
 			args := []string{"-d", "-a", "-r", capture, "-n", relay.LocalAddr().String(), "-v", v,
 				"-c", filepath.Join(dir, "sf.ctl"), "-p", filepath.Join(dir, "sf.pid")}
 			if v != "5" {
@@ -104,7 +104,7 @@ func TestFreshExportsMatchNfdump(t *testing.T) {
 					}
 				}
 			}
-			time.Sleep(1500 * time.Millisecond)
+			time.Sleep(2 * time.Second) // the relay and nfcapd drain their sockets
 			relay.Close()
 			nf.Process.Signal(os.Interrupt)
 			nf.Wait()
@@ -151,4 +151,19 @@ func TestFreshExportsMatchNfdump(t *testing.T) {
 			t.Logf("v%s: %d datagrams, %d records", v, len(grams), len(recs))
 		})
 	}
+}
+
+// waitBound waits until something listens on UDP port 127.0.0.1:port.
+func waitBound(t *testing.T, port int) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		l, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			time.Sleep(200 * time.Millisecond) // taken: give it a moment more to read
+			return
+		}
+		l.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on udp port %d", port)
 }

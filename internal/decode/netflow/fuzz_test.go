@@ -42,7 +42,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := New("fuzz")
-		d.Limits = Limits{Sessions: 4, TemplatesPerSession: 8, PendingSets: 8, PendingBytes: 4096}
+		d.Limits = Limits{Sessions: 4, TemplatesPerSession: 8, PendingSets: 8, PendingBytes: 4096, TemplateBytes: 1 << 16}
 		ex := netip.MustParseAddr("192.0.2.1")
 		for _, s := range seeds[:min(3, len(seeds))] {
 			d.Decode(ex, s, nil)
@@ -59,6 +59,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if len(d.pending) > d.Limits.PendingSets || d.pendingBytes > d.Limits.PendingBytes {
 			t.Fatalf("held %d sets, %d bytes", len(d.pending), d.pendingBytes)
+		}
+		if d.tmplBytes > d.Limits.TemplateBytes {
+			t.Fatalf("templates hold %d bytes", d.tmplBytes)
 		}
 		if len(d.sessions) > d.Limits.Sessions {
 			t.Fatalf("%d sessions", len(d.sessions))
@@ -105,5 +108,17 @@ func TestTemplateFlood(t *testing.T) {
 	}
 	if d.Stats.TemplatesCapped != 900 || d.Stats.Templates != 100 {
 		t.Fatalf("templates %d, capped %d", d.Stats.Templates, d.Stats.TemplatesCapped)
+	}
+	// Across exporters, the templates' total memory is bounded too.
+	d = New("x")
+	d.Limits.TemplateBytes = 10_000
+	for e := 0; e < 1000; e++ {
+		p := []byte{0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
+		p = append(p, 0, 2, 0, 12, 1, 0, 0, 1, 0, 8, 0, 4)
+		binary.BigEndian.PutUint16(p[2:], uint16(len(p)))
+		d.Decode(netip.AddrFrom4([4]byte{10, 0, byte(e >> 8), byte(e)}), p, nil)
+	}
+	if d.tmplBytes > 10_000 || d.Stats.TemplatesCapped == 0 {
+		t.Fatalf("templates hold %d bytes, %d capped", d.tmplBytes, d.Stats.TemplatesCapped)
 	}
 }

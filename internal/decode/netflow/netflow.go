@@ -32,11 +32,12 @@ type Limits struct {
 	TemplatesPerSession int
 	PendingSets         int // data sets held for a template, in all
 	PendingBytes        int
+	TemplateBytes       int // memory of all templates held (a flood of large templates is refused)
 }
 
 // DefaultLimits are generous for real exporters and small enough that a
 // flood of templates or unknown data cannot exhaust memory.
-var DefaultLimits = Limits{Sessions: 4096, TemplatesPerSession: 1024, PendingSets: 4096, PendingBytes: 16 << 20}
+var DefaultLimits = Limits{Sessions: 4096, TemplatesPerSession: 1024, PendingSets: 4096, PendingBytes: 16 << 20, TemplateBytes: 64 << 20}
 
 // Stats counts what the decoder saw.
 type Stats struct {
@@ -61,6 +62,7 @@ type Decoder struct {
 	sessions     map[sessionKey]*session
 	pending      []pendingSet
 	pendingBytes int
+	tmplBytes    int
 	times        flowrec.Times
 	addrs        flowrec.Addrs
 	position     int64

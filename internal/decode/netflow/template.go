@@ -89,6 +89,7 @@ type template struct {
 	minSize int // bytes of a record with every variable field empty
 	options bool
 	raw     []byte
+	size    int // bytes held, for Limits.TemplateBytes
 }
 
 // templateSet reads a (v9 or IPFIX) template or options template set and
@@ -122,6 +123,9 @@ func (d *Decoder) templateSet(k sessionKey, b []byte, options bool, out []record
 		if id < 256 {
 			if ipfix && !options && nFields == 0 && id == 2 { // withdraw all
 				if s := d.session(k, false); s != nil {
+					for _, t := range s.templates {
+						d.tmplBytes -= t.size
+					}
 					clear(s.templates)
 				}
 				b = b[4:]
@@ -135,7 +139,10 @@ func (d *Decoder) templateSet(k sessionKey, b []byte, options bool, out []record
 		}
 		if nFields == 0 {
 			if s := d.session(k, false); s != nil { // IPFIX template withdrawal
-				delete(s.templates, id)
+				if t := s.templates[id]; t != nil {
+					d.tmplBytes -= t.size
+					delete(s.templates, id)
+				}
 			}
 			continue
 		}
@@ -190,11 +197,17 @@ func (d *Decoder) templateSet(k sessionKey, b []byte, options bool, out []record
 		if old := s.templates[id]; old != nil && bytes.Equal(old.raw, raw) {
 			continue // the periodic resend of a template we have
 		}
-		if s.templates[id] == nil && len(s.templates) >= d.Limits.TemplatesPerSession {
+		size := len(raw) + len(fields)*4 + 64
+		if old := s.templates[id]; old == nil && len(s.templates) >= d.Limits.TemplatesPerSession ||
+			d.Limits.TemplateBytes > 0 && d.tmplBytes+size > d.Limits.TemplateBytes {
 			d.Stats.TemplatesCapped++
 			continue
 		}
-		t := &template{id: id, fields: fields, minSize: minSize, options: options, raw: append([]byte(nil), raw...)}
+		if old := s.templates[id]; old != nil {
+			d.tmplBytes -= old.size
+		}
+		t := &template{id: id, fields: fields, minSize: minSize, options: options, raw: append([]byte(nil), raw...), size: size}
+		d.tmplBytes += size
 		s.templates[id] = t
 		d.Stats.Templates++
 		out = d.release(k, s, t, out)

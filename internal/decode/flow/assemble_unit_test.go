@@ -1,0 +1,96 @@
+package flow
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+func tcpPkt(t time.Duration, src, dst string, sp, dp uint16, flags uint8, n int) *pcap.Packet {
+	return &pcap.Packet{TsNs: int64(t), Status: pcap.OK, Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst),
+		Proto: pcap.ProtoTCP, SrcPort: sp, DstPort: dp, TCPFlags: flags, IPLen: n}
+}
+
+func TestAssemblerSemantics(t *testing.T) {
+	a := NewAssembler("x", AssembleOptions{IdleTimeout: 10 * time.Second, ActiveTimeout: 100 * time.Second, MaxFlows: 10})
+	var out []record.Flow
+	s := time.Second
+	const c, sv = "10.0.0.1", "10.0.0.2"
+	for _, p := range []*pcap.Packet{
+		tcpPkt(1*s, c, sv, 1000, 80, pcap.TCPSyn, 60),
+		tcpPkt(1*s, sv, c, 80, 1000, pcap.TCPSyn|pcap.TCPAck, 60),
+		tcpPkt(2*s, c, sv, 1000, 80, pcap.TCPAck|pcap.TCPPsh, 100),
+		tcpPkt(3*s, c, sv, 1000, 80, pcap.TCPFin|pcap.TCPAck, 40),
+		tcpPkt(3*s, sv, c, 80, 1000, pcap.TCPFin|pcap.TCPAck, 40),
+		tcpPkt(3*s, c, sv, 1000, 80, pcap.TCPAck, 40), // the last ACK lingers into the flow
+		tcpPkt(4*s, c, sv, 1000, 80, pcap.TCPSyn, 60), // a new connection, same ports
+	} {
+		out = a.Add(p, out)
+	}
+	if len(out) != 1 {
+		t.Fatalf("%d flows ended, want the first (by the new SYN)", len(out))
+	}
+	f := out[0]
+	if f.SIP != c || f.DIP != sv || f.SPort != 1000 || f.DPort != 80 || f.IPkt != 4 || f.IByt != 240 || f.OPkt != 2 || f.OByt != 100 ||
+		f.Flag != "...AP.SF" || f.TDur != 2 || f.Source != "packets" {
+		t.Fatalf("%+v", f)
+	}
+	// The second connection ends 5 s (the FIN linger) after its RST.
+	out = a.Add(tcpPkt(5*s, sv, c, 80, 1000, pcap.TCPRst, 40), out[:0])
+	out = a.Add(tcpPkt(9*s, "10.9.9.9", sv, 5, 6, pcap.TCPSyn, 40), out)
+	if len(out) != 0 {
+		t.Fatalf("ended too soon: %+v", out)
+	}
+	out = a.Add(tcpPkt(11*s, "10.9.9.9", sv, 5, 6, pcap.TCPAck, 40), out)
+	if len(out) != 1 || out[0].IPkt != 1 || out[0].OPkt != 1 || out[0].Flag != ".....RS." {
+		t.Fatalf("%+v", out)
+	}
+	// Idle timeout: 10.9.9.9's flow ends 10 s after its last packet.
+	out = a.Add(tcpPkt(22*s, "10.8.8.8", sv, 7, 8, pcap.TCPAck, 40), out[:0])
+	if len(out) != 1 || out[0].SIP != "10.9.9.9" || out[0].IPkt != 2 {
+		t.Fatalf("%+v", out)
+	}
+	// ICMP: type and code in dport; the echo reply is a flow of its own.
+	icmp := &pcap.Packet{TsNs: int64(23 * s), Status: pcap.OK, Src: netip.MustParseAddr(c), Dst: netip.MustParseAddr(sv),
+		Proto: pcap.ProtoICMP, ICMPType: 8, IPLen: 84}
+	out = a.Add(icmp, out[:0])
+	// Active timeout: a flow busy past 100 s is cut and goes on.
+	for i := 0; i <= 12; i++ {
+		out = a.Add(tcpPkt(time.Duration(22+10*i)*s, "10.8.8.8", sv, 7, 8, pcap.TCPAck, 40), out)
+	}
+	out = a.Flush(out)
+	var icmpSeen, cuts int
+	for _, f := range out {
+		if f.Proto == "ICMP" && f.DPort == 2048 && f.SPort == 0 && f.IPkt == 1 {
+			icmpSeen++
+		}
+		if f.SIP == "10.8.8.8" {
+			cuts++
+		}
+	}
+	if icmpSeen != 1 || cuts != 2 {
+		t.Fatalf("icmp %d, 10.8.8.8 records %d: %+v", icmpSeen, cuts, out)
+	}
+	if a.Open() != 0 {
+		t.Fatal("flows left open after Flush")
+	}
+}
+
+func TestAssemblerBoundedTable(t *testing.T) {
+	a := NewAssembler("x", AssembleOptions{MaxFlows: 100})
+	var out []record.Flow
+	for i := 0; i < 1000; i++ {
+		p := tcpPkt(time.Duration(i)*time.Millisecond, "10.0.0.1", "10.0.0.2", uint16(i), 80, pcap.TCPSyn, 60)
+		out = a.Add(p, out)
+		if a.Open() > 100 {
+			t.Fatalf("%d flows held", a.Open())
+		}
+	}
+	out = a.Flush(out)
+	if len(out) != 1000 || a.Stats.Evicted != 900 {
+		t.Fatalf("%d records, %d evicted", len(out), a.Stats.Evicted)
+	}
+}
