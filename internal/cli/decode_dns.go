@@ -86,8 +86,13 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GOGC") == "" { // little live heap: trade memory for less GC work
+	// The live heap is small: trade memory for less GC work, within a soft
+	// limit that keeps peak RSS well under 200 MB.
+	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(96 << 20))
 	}
 	out := newBatchWriter(w)
 	var skipped, warned int64
