@@ -317,35 +317,63 @@ func (t *trainer) incremental(ctx context.Context) float64 {
 }
 
 // reduce adds the workers' word-topic counts to stats (after clearing it,
-// unless keep), clears them, and recomputes phi.
+// unless keep), clears them, and recomputes phi. Words are split across the
+// workers; the topic totals are integer sums, so the split does not matter.
 func (t *trainer) reduce(keep bool) {
 	k := t.k
-	if !keep {
-		clear(t.stats)
-	}
-	for _, acc := range t.acc {
-		for i, x := range acc {
-			t.stats[i] += x
+	parts := make([][]int64, t.workers)
+	t.words(func(part, lo, hi int) {
+		nk := make([]int64, k)
+		for w := lo; w < hi; w++ {
+			st := t.stats[w*k : w*k+k]
+			if !keep {
+				clear(st)
+			}
+			for _, acc := range t.acc {
+				a := acc[w*k : w*k+k]
+				for i, x := range a {
+					st[i] += x
+				}
+				clear(a)
+			}
+			for i, x := range st {
+				nk[i] += x
+			}
 		}
-		clear(acc)
-	}
-	clear(t.nk)
-	for w := 0; w < t.v; w++ {
-		for i := range k {
-			t.nk[i] += float64(t.stats[w*k+i]) / fixScale
-		}
-	}
+		parts[part] = nk
+	})
 	inv := make([]float64, k)
 	for i := range inv {
+		var n int64
+		for _, p := range parts {
+			n += p[i]
+		}
+		t.nk[i] = float64(n) / fixScale
 		inv[i] = 1 / (t.nk[i] + float64(t.v)*t.b)
 	}
-	for w := 0; w < t.v; w++ {
-		row := t.phi[w*k : w*k+k]
-		st := t.stats[w*k : w*k+k]
-		for i := range row {
-			row[i] = float32((float64(st[i])/fixScale + t.b) * inv[i])
+	t.words(func(_, lo, hi int) {
+		for w := lo; w < hi; w++ {
+			row := t.phi[w*k : w*k+k]
+			st := t.stats[w*k : w*k+k]
+			for i := range row {
+				row[i] = float32((float64(st[i])/fixScale + t.b) * inv[i])
+			}
 		}
+	})
+}
+
+// words runs f(part, firstWord, endWord) over the vocabulary split across
+// the workers, and waits.
+func (t *trainer) words(f func(part, lo, hi int)) {
+	if t.workers == 1 {
+		f(0, 0, t.v)
+		return
 	}
+	var wg sync.WaitGroup
+	for p := range t.workers {
+		wg.Go(func() { f(p, t.v*p/t.workers, t.v*(p+1)/t.workers) })
+	}
+	wg.Wait()
 }
 
 // loglik sums the documents' log-likelihoods of the last sweep, in order.
