@@ -243,7 +243,7 @@ func TestModelShapeAndStructure(t *testing.T) {
 	var out bytes.Buffer
 	m.Kind = "dns"
 	m.Describe(&out, 3)
-	for _, want := range []string{"kind:        dns", "topics:      3", "alpha:       1.02", "pairs:       " + fmt.Sprint(c.Entries()), "topic 2 ("} {
+	for _, want := range []string{"kind:           dns\n", "topics:         3\n", "alpha:          1.02\n", "pairs:          " + fmt.Sprint(c.Entries()) + "\n", "topic 2 ("} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("Describe lacks %q:\n%s", want, out.String())
 		}
@@ -369,4 +369,54 @@ func FuzzDecode(f *testing.F) {
 			lda.Decode(lda.Resum(b))
 		}
 	})
+}
+
+func TestZeroIterationsAndTinyCorpora(t *testing.T) {
+	b := lda.NewBuilder()
+	b.Add("only", "word", 3)
+	c := b.Build()
+	for _, s := range []lda.Settings{
+		{Topics: 4, Alpha: 1.02, Beta: 1.001, Iterations: 0, Seed: 1},
+		{Topics: 4, Alpha: 1.02, Beta: 1.001, Iterations: 3, Seed: 1},
+		{Topics: 1, Alpha: 1.5, Beta: 1.5, Iterations: 2, Seed: 9},
+	} {
+		m, err := lda.Train(context.Background(), c, s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.DocTopic) != 1 || len(m.TopicWord) != s.Topics || math.Abs(sum32(m.DocTopic[0])-1) > 1e-6 {
+			t.Errorf("%+v: shapes %d×%d", s, len(m.DocTopic), len(m.TopicWord))
+		}
+		for k, row := range m.TopicWord {
+			if row[0] < 0.999 {
+				t.Errorf("%+v: topic %d gives the only word %v", s, k, row[0])
+			}
+		}
+		if math.IsNaN(m.Stats.LogLikelihood) || m.Stats.Perplexity < 0.999 || m.Stats.Perplexity > 1.001 {
+			t.Errorf("%+v: stats %+v", s, m.Stats)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := func() *lda.Corpus { return build(triples(10)) }
+	for name, breakIt := range map[string]func(c *lda.Corpus){
+		"docs unsorted":   func(c *lda.Corpus) { c.Docs[0], c.Docs[1] = c.Docs[1], c.Docs[0] },
+		"words repeated":  func(c *lda.Corpus) { c.Words[1] = c.Words[0] },
+		"short pointers":  func(c *lda.Corpus) { c.Ptr = c.Ptr[:len(c.Ptr)-1] },
+		"counts missing":  func(c *lda.Corpus) { c.Count = c.Count[1:] },
+		"word order":      func(c *lda.Corpus) { c.Word[0], c.Word[1] = c.Word[1], c.Word[0] },
+		"negative count":  func(c *lda.Corpus) { c.Count[5] = -1 },
+		"NaN count":       func(c *lda.Corpus) { c.Count[5] = math.NaN() },
+		"pointers shrink": func(c *lda.Corpus) { c.Ptr[2] = c.Ptr[1] - 1 },
+	} {
+		c := good()
+		breakIt(c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: Validate accepted it", name)
+		}
+	}
+	if err := good().Validate(); err != nil {
+		t.Error(err)
+	}
 }

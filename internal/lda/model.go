@@ -171,21 +171,22 @@ func FoldIn(phi [][]float32, words []int32, counts []float64, a float64, iterati
 // most probable words of each topic.
 func (m *Model) Describe(w io.Writer, topWords int) {
 	s := m.Settings
-	if m.Kind != "" {
-		fmt.Fprintf(w, "kind:        %s\n", m.Kind)
-	}
-	fmt.Fprintf(w, "topics:      %d\n", s.Topics)
-	fmt.Fprintf(w, "alpha:       %g\n", s.Alpha)
-	fmt.Fprintf(w, "beta:        %g\n", s.Beta)
-	fmt.Fprintf(w, "iterations:  %d\n", s.Iterations)
-	fmt.Fprintf(w, "seed:        %d\n", s.Seed)
 	st := m.Stats
-	fmt.Fprintf(w, "documents:   %d\n", st.Documents)
-	fmt.Fprintf(w, "words:       %d\n", st.Words)
-	fmt.Fprintf(w, "pairs:       %d\n", st.Entries)
-	fmt.Fprintf(w, "tokens:      %.0f\n", st.Tokens)
-	fmt.Fprintf(w, "log-likelihood: %.6g\n", st.LogLikelihood)
-	fmt.Fprintf(w, "perplexity:  %.6g\n", st.Perplexity)
+	line := func(label, format string, v any) { fmt.Fprintf(w, "%-16s"+format+"\n", label+":", v) }
+	if m.Kind != "" {
+		line("kind", "%s", m.Kind)
+	}
+	line("topics", "%d", s.Topics)
+	line("alpha", "%g", s.Alpha)
+	line("beta", "%g", s.Beta)
+	line("iterations", "%d", s.Iterations)
+	line("seed", "%d", s.Seed)
+	line("documents", "%d", st.Documents)
+	line("words", "%d", st.Words)
+	line("pairs", "%d", st.Entries)
+	line("tokens", "%.0f", st.Tokens)
+	line("log-likelihood", "%.6g", st.LogLikelihood)
+	line("perplexity", "%.6g", st.Perplexity)
 	if len(m.Features) > 0 {
 		keys := make([]string, 0, len(m.Features))
 		for k := range m.Features {

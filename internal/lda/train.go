@@ -64,6 +64,7 @@ const (
 // 20 iterations, averaged over seeds).
 const (
 	initMix    = 0.9 // share of corpus word frequencies in the initial topics
+	initJitter = 0.5 // relative width of the random factor on the initial topics
 	firstInner = 3   // θ-only refinements per document in the first pass
 	maxBlocks  = 256 // blocks of the first, incremental pass
 )
@@ -74,7 +75,7 @@ type trainer struct {
 	k, v, d int
 	a, b    float64   // pseudo-counts α−1, β−1
 	nd      []float32 // D×K document-topic counts
-	phi     []float64 // V×K (word-major): (n_wk+b)/(n_k+V·b)
+	phi     []float32 // V×K (word-major): (n_wk+b)/(n_k+V·b)
 	nk      []float64 // K topic totals
 	stats   []int64   // V×K fixed-point word-topic counts behind phi
 	workers int
@@ -109,14 +110,7 @@ func Train(ctx context.Context, c *Corpus, s Settings, progress func(Progress)) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var ll float64
-		if it == 1 {
-			ll = t.incremental(ctx)
-		} else {
-			t.sweep(0, t.d, 0, true)
-			t.reduce(false)
-			ll = t.loglik()
-		}
+		ll := t.iterate(ctx, it == 1)
 		if progress != nil {
 			progress(Progress{Iteration: it, Iterations: s.Iterations, LogLikelihood: ll, Elapsed: time.Since(start),
 				Snapshot: func() *Model { return t.model(s, ll) }})
@@ -135,7 +129,7 @@ func newTrainer(c *Corpus, s Settings) *trainer {
 		a: s.Alpha - 1, b: s.Beta - 1,
 	}
 	t.nd = make([]float32, t.d*t.k)
-	t.phi = make([]float64, t.v*t.k)
+	t.phi = make([]float32, t.v*t.k)
 	t.nk = make([]float64, t.k)
 	t.stats = make([]int64, t.v*t.k)
 	t.docLL = make([]float64, t.d)
@@ -180,9 +174,10 @@ func (t *trainer) parallel(lo, hi int, f func(w, lo, hi int)) {
 	wg.Wait()
 }
 
-// init starts the topics from random documents: topic k's word
-// distribution is a mix of one randomly chosen document's words and the
-// corpus's word frequencies; every document starts with a uniform mixture.
+// init starts the topics from documents (seedDocs): topic k's word
+// distribution is a mix of one document's words and the corpus's word
+// frequencies, times a random factor; every document starts with a uniform
+// mixture.
 func (t *trainer) init(seed uint64) {
 	k := t.k
 	freq := make([]float64, t.v)
@@ -192,19 +187,30 @@ func (t *trainer) init(seed uint64) {
 		total += t.c.Count[j]
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x1da5eed))
-	perm := rng.Perm(t.d)
+	seeds := t.seedDocs(rng)
 	lam := initMix
 	for i := 0; i < k; i++ {
-		d := perm[i%t.d]
+		d := seeds[i]
 		n := 0.0
 		for j := t.c.Ptr[d]; j < t.c.Ptr[d+1]; j++ {
 			n += t.c.Count[j]
 		}
+		p := make([]float64, t.v)
 		for w := range t.v {
-			t.phi[w*k+i] = lam * freq[w] / total
+			p[w] = lam * freq[w] / total
 		}
 		for j := t.c.Ptr[d]; j < t.c.Ptr[d+1]; j++ {
-			t.phi[int(t.c.Word[j])*k+i] += (1 - lam) * t.c.Count[j] / n
+			p[t.c.Word[j]] += (1 - lam) * t.c.Count[j] / n
+		}
+		// Random jitter keeps topics seeded from identical documents
+		// apart: EM never separates topics that start equal.
+		sum := 0.0
+		for w, x := range p {
+			p[w] = x * (1 - initJitter/2 + initJitter*rng.Float64())
+			sum += p[w]
+		}
+		for w, x := range p {
+			t.phi[w*k+i] = float32(x / sum)
 		}
 	}
 	for d := range t.d {
@@ -216,6 +222,77 @@ func (t *trainer) init(seed uint64) {
 			t.nd[d*k+i] = float32(n / float64(k))
 		}
 	}
+}
+
+// seedDocs picks a document for each topic among 10·K random candidates,
+// k-means++ style: each next one with probability proportional to its
+// squared cosine distance from the nearest already picked, so that the
+// topics start from documents unlike each other.
+func (t *trainer) seedDocs(rng *rand.Rand) []int {
+	cands := rng.Perm(t.d)[:min(t.d, 10*t.k)]
+	norm := make([]float64, len(cands))
+	for i, d := range cands {
+		for _, c := range t.c.Count[t.c.Ptr[d]:t.c.Ptr[d+1]] {
+			norm[i] += c * c
+		}
+		norm[i] = math.Sqrt(norm[i])
+	}
+	cosine := func(i, j int) float64 {
+		a, b := cands[i], cands[j]
+		wa, ca := t.c.Word[t.c.Ptr[a]:t.c.Ptr[a+1]], t.c.Count[t.c.Ptr[a]:t.c.Ptr[a+1]]
+		wb, cb := t.c.Word[t.c.Ptr[b]:t.c.Ptr[b+1]], t.c.Count[t.c.Ptr[b]:t.c.Ptr[b+1]]
+		dot := 0.0
+		for x, y := 0, 0; x < len(wa) && y < len(wb); {
+			switch {
+			case wa[x] < wb[y]:
+				x++
+			case wa[x] > wb[y]:
+				y++
+			default:
+				dot += ca[x] * cb[y]
+				x++
+				y++
+			}
+		}
+		return dot / (norm[i] * norm[j])
+	}
+	dist := make([]float64, len(cands))
+	for i := range dist {
+		dist[i] = math.Inf(1)
+	}
+	seeds := make([]int, 0, t.k)
+	pick := 0
+	for len(seeds) < t.k {
+		seeds = append(seeds, cands[pick])
+		total := 0.0
+		for i := range cands {
+			dist[i] = min(dist[i], 1-cosine(i, pick))
+			total += dist[i] * dist[i]
+		}
+		if !(total > 0) { // every candidate alike: take them in turn
+			pick = len(seeds) % len(cands)
+			continue
+		}
+		u := rng.Float64() * total
+		for pick = 0; pick < len(cands)-1; pick++ {
+			u -= dist[pick] * dist[pick]
+			if u < 0 {
+				break
+			}
+		}
+	}
+	return seeds
+}
+
+// iterate runs one iteration (the incremental one if first) and returns
+// the log-likelihood of the corpus under the model it started from.
+func (t *trainer) iterate(ctx context.Context, first bool) float64 {
+	if first {
+		return t.incremental(ctx)
+	}
+	t.sweep(0, t.d, 0, true)
+	t.reduce(false)
+	return t.loglik()
 }
 
 // incremental runs the first pass in blocks of documents, fixed by the
@@ -240,35 +317,63 @@ func (t *trainer) incremental(ctx context.Context) float64 {
 }
 
 // reduce adds the workers' word-topic counts to stats (after clearing it,
-// unless keep), clears them, and recomputes phi.
+// unless keep), clears them, and recomputes phi. Words are split across the
+// workers; the topic totals are integer sums, so the split does not matter.
 func (t *trainer) reduce(keep bool) {
 	k := t.k
-	if !keep {
-		clear(t.stats)
-	}
-	for _, acc := range t.acc {
-		for i, x := range acc {
-			t.stats[i] += x
+	parts := make([][]int64, t.workers)
+	t.words(func(part, lo, hi int) {
+		nk := make([]int64, k)
+		for w := lo; w < hi; w++ {
+			st := t.stats[w*k : w*k+k]
+			if !keep {
+				clear(st)
+			}
+			for _, acc := range t.acc {
+				a := acc[w*k : w*k+k]
+				for i, x := range a {
+					st[i] += x
+				}
+				clear(a)
+			}
+			for i, x := range st {
+				nk[i] += x
+			}
 		}
-		clear(acc)
-	}
-	clear(t.nk)
-	for w := 0; w < t.v; w++ {
-		for i := range k {
-			t.nk[i] += float64(t.stats[w*k+i]) / fixScale
-		}
-	}
+		parts[part] = nk
+	})
 	inv := make([]float64, k)
 	for i := range inv {
+		var n int64
+		for _, p := range parts {
+			n += p[i]
+		}
+		t.nk[i] = float64(n) / fixScale
 		inv[i] = 1 / (t.nk[i] + float64(t.v)*t.b)
 	}
-	for w := 0; w < t.v; w++ {
-		row := t.phi[w*k : w*k+k]
-		st := t.stats[w*k : w*k+k]
-		for i := range row {
-			row[i] = (float64(st[i])/fixScale + t.b) * inv[i]
+	t.words(func(_, lo, hi int) {
+		for w := lo; w < hi; w++ {
+			row := t.phi[w*k : w*k+k]
+			st := t.stats[w*k : w*k+k]
+			for i := range row {
+				row[i] = float32((float64(st[i])/fixScale + t.b) * inv[i])
+			}
 		}
+	})
+}
+
+// words runs f(part, firstWord, endWord) over the vocabulary split across
+// the workers, and waits.
+func (t *trainer) words(f func(part, lo, hi int)) {
+	if t.workers == 1 {
+		f(0, 0, t.v)
+		return
 	}
+	var wg sync.WaitGroup
+	for p := range t.workers {
+		wg.Go(func() { f(p, t.v*p/t.workers, t.v*(p+1)/t.workers) })
+	}
+	wg.Wait()
 }
 
 // loglik sums the documents' log-likelihoods of the last sweep, in order.
@@ -362,17 +467,17 @@ func addScaled(row, g []float64, f float64) {
 
 // responsibilities sets g[i] = theta[i]·phi[i] and returns their sum
 // (in four interleaved partial sums, a fixed order).
-func responsibilities(g, theta, phi []float64) float64 {
+func responsibilities(g, theta []float64, phi []float32) float64 {
 	n := len(g)
 	theta, phi = theta[:n], phi[:n]
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= n; i += 4 {
 		t4, p4, g4 := theta[i:i+4:i+4], phi[i:i+4:i+4], g[i:i+4:i+4]
-		x0 := t4[0] * p4[0]
-		x1 := t4[1] * p4[1]
-		x2 := t4[2] * p4[2]
-		x3 := t4[3] * p4[3]
+		x0 := t4[0] * float64(p4[0])
+		x1 := t4[1] * float64(p4[1])
+		x2 := t4[2] * float64(p4[2])
+		x3 := t4[3] * float64(p4[3])
 		g4[0], g4[1], g4[2], g4[3] = x0, x1, x2, x3
 		s0 += x0
 		s1 += x1
@@ -380,7 +485,7 @@ func responsibilities(g, theta, phi []float64) float64 {
 		s3 += x3
 	}
 	for ; i < n; i++ {
-		x := theta[i] * phi[i]
+		x := theta[i] * float64(phi[i])
 		g[i] = x
 		s0 += x
 	}

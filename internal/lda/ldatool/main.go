@@ -16,6 +16,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
+	"syscall"
 	"time"
 
 	"github.com/spot-hunt/spot/internal/lda"
@@ -41,6 +43,7 @@ func main() {
 	seed := fs.Uint64("seed", 1, "seed")
 	target := fs.Float64("target", 0, "stop at this held-out perplexity")
 	phiPath := fs.String("phi", "", "topic-word matrix `FILE`")
+	modelPath := fs.String("model", "", "write the model `FILE` (train)")
 	fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "gen":
@@ -79,15 +82,32 @@ func main() {
 			fmt.Printf("target=%.2f reached at iteration %d fit_seconds=%.3f\n", *target, reached, fit.Seconds())
 			return
 		}
-		t0 := time.Now()
-		m, err = lda.Train(context.Background(), d.Train, s, nil)
+		t0, cpu0 := time.Now(), cpuTime()
+		var last time.Duration
+		var batch []time.Duration // durations of the batch iterations (2nd on)
+		m, err = lda.Train(context.Background(), d.Train, s, func(p lda.Progress) {
+			if p.Iteration > 1 {
+				batch = append(batch, p.Elapsed-last)
+			}
+			last = p.Elapsed
+		})
 		check(err)
 		fit = time.Since(t0)
+		cpu := cpuTime() - cpu0
 		pp := ldatest.Perplexity(m.TopicWord, d.Test)
-		fmt.Printf("fit_seconds=%.3f pairs_per_s=%.3gM perplexity=%.3f train_perplexity=%.3f\n", fit.Seconds(),
-			float64(d.Train.Entries())*float64(*iters)/fit.Seconds()/1e6, pp, m.Stats.Perplexity)
+		iterRate := 0.0
+		if len(batch) > 0 {
+			slices.Sort(batch)
+			iterRate = float64(d.Train.Entries()) / batch[len(batch)/2].Seconds()
+		}
+		fmt.Printf("spot fit_seconds=%.3f iterations=%d pairs=%d pairs_per_s_per_iteration=%.3gM (median batch iteration; whole fit %.3gM) cpu_seconds=%.3f pairs_per_cpu_s=%.3gM perplexity=%.3f train_perplexity=%.3f\n",
+			fit.Seconds(), *iters, d.Train.Entries(), iterRate/1e6, float64(d.Train.Entries())*float64(*iters)/fit.Seconds()/1e6,
+			cpu.Seconds(), float64(d.Train.Entries())*float64(*iters)/cpu.Seconds()/1e6, pp, m.Stats.Perplexity)
 		if *phiPath != "" {
 			check(ldatest.WritePhi(*phiPath, m.TopicWord))
+		}
+		if *modelPath != "" {
+			check(m.WriteFile(*modelPath))
 		}
 	case "eval":
 		d, err := ldatest.Load(*dir)
@@ -106,4 +126,12 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "ldatool:", err)
 		os.Exit(1)
 	}
+}
+
+// cpuTime is the process's user+system CPU time, a measure that the
+// machine's load disturbs less than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
