@@ -204,14 +204,24 @@ func writeCounts(d ioformat.Dest, kind record.Kind, c *feature.Counter) error {
 	if err != nil {
 		return err
 	}
-	rows := c.Rows()
-	for len(rows) > 0 {
-		n := min(len(rows), ioformat.BatchSize)
-		if err := w.Write(rows[:n]); err != nil {
-			w.Abort()
-			return err
+	buf := make([]record.Count, 0, ioformat.BatchSize)
+	var werr error
+	c.EachSorted(func(r record.Count) {
+		if werr != nil {
+			return
 		}
-		rows = rows[n:]
+		buf = append(buf, r)
+		if len(buf) == cap(buf) {
+			werr = w.Write(buf)
+			buf = buf[:0]
+		}
+	})
+	if werr == nil && len(buf) > 0 {
+		werr = w.Write(buf)
+	}
+	if werr != nil {
+		w.Abort()
+		return werr
 	}
 	return w.Close()
 }

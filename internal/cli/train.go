@@ -121,9 +121,8 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 		return fmt.Errorf("no (document, word) pairs to train on (every row was rejected?)")
 	}
 	b := lda.NewBuilder()
-	for _, c := range t.counts.Rows() {
-		b.Add(c.Doc, c.Word, float64(c.Count))
-	}
+	t.counts.EachSorted(func(c record.Count) { b.Add(c.Doc, c.Word, float64(c.Count)) })
+	t.counts = nil
 	corpus := b.Build()
 	settings := lda.Settings{Topics: o.topics, Alpha: o.alpha, Beta: o.beta, Iterations: o.iterations, Seed: uint64(o.seed)}
 	var progress func(lda.Progress)

@@ -46,6 +46,14 @@ func (c *Counter) Len() int { return len(c.m) }
 
 // Rows returns the counts sorted by document, then word.
 func (c *Counter) Rows() []record.Count {
+	out := make([]record.Count, 0, len(c.m))
+	c.EachSorted(func(r record.Count) { out = append(out, r) })
+	return out
+}
+
+// EachSorted calls fn for every pair, sorted by document, then word,
+// holding only an 8-byte key per pair besides the counter.
+func (c *Counter) EachSorted(fn func(record.Count)) {
 	docRank := ranks(c.docList)
 	wordRank := ranks(c.wordList)
 	keys := make([]uint64, 0, len(c.m))
@@ -61,12 +69,10 @@ func (c *Counter) Rows() []record.Count {
 	for id, r := range wordRank {
 		wordByRank[r] = uint32(id)
 	}
-	out := make([]record.Count, len(keys))
-	for i, k := range keys {
+	for _, k := range keys {
 		d, w := docByRank[k>>32], wordByRank[uint32(k)]
-		out[i] = record.Count{Doc: c.docList[d], Word: c.wordList[w], Count: c.m[uint64(d)<<32|uint64(w)]}
+		fn(record.Count{Doc: c.docList[d], Word: c.wordList[w], Count: c.m[uint64(d)<<32|uint64(w)]})
 	}
-	return out
 }
 
 // ranks returns each string's rank in sorted order.
