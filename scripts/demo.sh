@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the hunt on files in testdata/, the longest pipeline that exists so far.
 # decode -> featurize -> train -> score -> filter --top 20 (report comes later).
+# Runs on files in testdata/ only: a fresh clone needs nothing else.
 set -euo pipefail
 spot=${1:-bin/spot}
 out=$(mktemp -d)
@@ -10,9 +11,14 @@ echo "== spot: record streams: NDJSON -> Parquet -> CSV, on testdata/sample/flow
 "$spot" filter testdata/sample/flows.ndjson -o "$out/flows.parquet"
 "$spot" filter "$out/flows.parquet" -f csv | cut -d, -f1,10-14,18,19 | awk -F, '{printf "  %-20s %-14s %-14s %6s %6s %-6s %5s %5s\n", $1, $2, $3, $4, $5, $6, $7, $8}'
 
-flows=testdata/hunt/flows.ndjson.gz
+caps="testdata/hunt/alexa-app.pcapng.gz testdata/hunt/gnutella.pcap.gz testdata/hunt/synscan.pcap.gz"
 echo
-echo "== the hunt on $flows (1506 flows decoded by nfpcapd from nDPI's alexa-app and gnutella captures)"
+echo "== the hunt on three real captures (nDPI's alexa-app and gnutella traffic, and a TCP SYN scan)"
+echo "-- decode: bidirectional flows assembled from the packets (gzip read as is)"
+# gnutella.pcap ends with a truncated packet: decode names it, counts it and exits 3.
+"$spot" decode flow $caps -o "$out/flows.parquet" || [ $? -eq 3 ]
+flows="$out/flows.parquet"
+echo "   $("$spot" filter "$flows" | wc -l) flows"
 echo "-- featurize: Apache Spot's words, one per side of each flow, as (doc, word, count) tables"
 "$spot" featurize --counts "$flows" -o "$out/counts.parquet"
 echo "-- train: LDA, 20 topics, Spot's alpha 1.02 and beta 1.001, 20 iterations"
