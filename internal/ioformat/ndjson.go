@@ -102,6 +102,7 @@ func (r *ndjsonReader[T]) split(work chan<- *ndjsonChunk[T]) {
 
 func (r *ndjsonReader[T]) decode(c *ndjsonChunk[T]) {
 	data, line := c.data, c.line
+	c.recs = make([]T, 0, bytes.Count(data, []byte{'\n'})+1)
 	for len(data) > 0 {
 		l := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -110,11 +111,13 @@ func (r *ndjsonReader[T]) decode(c *ndjsonChunk[T]) {
 			data = nil
 		}
 		if len(bytes.TrimSpace(l)) > 0 {
-			var rec T
-			if err := json.Unmarshal(l, &rec); err != nil {
+			// Decoded in place: a record is hundreds of bytes, not worth copying.
+			n := len(c.recs)
+			c.recs = c.recs[:n+1]
+			if err := json.Unmarshal(l, &c.recs[n]); err != nil {
 				r.skip(line, err)
-			} else {
-				c.recs = append(c.recs, rec)
+				c.recs[n] = *new(T)
+				c.recs = c.recs[:n]
 			}
 		}
 		line++
