@@ -247,6 +247,9 @@ func Decode(b []byte) (*Model, error) {
 	if k < 1 || d.err != nil {
 		return nil, d.fail()
 	}
+	if !strictlySorted(m.Docs) || !strictlySorted(m.Words) {
+		return nil, errors.New("spot model file is malformed: documents or words out of order")
+	}
 	if uint64(len(m.Docs))*uint64(k)*4+uint64(len(m.Words))*uint64(k)*4 != uint64(len(d.b)) {
 		return nil, errors.New("spot model file: matrix sizes do not match the header")
 	}
@@ -334,4 +337,13 @@ func (d *decoder) matrix(rows, cols int) [][]float32 {
 		m[i] = flat[i*cols : (i+1)*cols : (i+1)*cols]
 	}
 	return m
+}
+
+func strictlySorted(xs []string) bool {
+	for i := 1; i < len(xs); i++ {
+		if xs[i-1] >= xs[i] {
+			return false
+		}
+	}
+	return true
 }

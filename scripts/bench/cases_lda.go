@@ -23,6 +23,11 @@ import (
 // reached (both measured once in Setup), so the speed-up column is the
 // issue's floor (>= 30x). ldatool also prints pairs per second per
 // iteration.
+//
+// Measured 2026-11-30 (2 cores, load ~2): to scikit-learn's quality 0.87 s
+// (8 iterations, fit 0.55 s) vs 131.8 s (fit 130.7 s), 152x; 20 iterations
+// 2.85 s, perplexity 6298, vs gensim 5 passes 72.6 s, perplexity 7721;
+// median batch iteration 35-44M pairs/s.
 func ldaCases(env *Env) []Case {
 	docs, words, test := 50_000, 20_000, 2_000
 	if env.Small {
