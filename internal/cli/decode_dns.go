@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
@@ -86,14 +84,7 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The live heap is small: trade memory for less GC work, within a soft
-	// limit that keeps peak RSS well under 200 MB.
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(96 << 20))
-	}
+	defer relaxGC(96 << 20)() // peak RSS well under 200 MB
 	out := newBatchWriter(w)
 	var skipped, warned int64
 	warn := func(name string, frame int64, msg string, err error) {

@@ -58,6 +58,7 @@ format converter between NDJSON, Parquet and CSV.`),
 				return emptyOutput(d)
 			}
 			if !useMax && o.top == 0 {
+				defer relaxGC(192 << 20)()
 				return copyAny(g.ctx, ins, meta, d, g.newProgress("filter", "records", -1))
 			}
 			if meta.Stream != record.StreamScored {

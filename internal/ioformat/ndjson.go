@@ -39,6 +39,7 @@ type ndjsonReader[T any] struct {
 type ndjsonChunk[T any] struct {
 	data  []byte
 	line  int64 // number of the chunk's first line
+	lines int   // newlines in data
 	recs  []T
 	err   error // a read error after the chunk's data (ends the stream)
 	ready chan struct{}
@@ -78,7 +79,8 @@ func (r *ndjsonReader[T]) split(work chan<- *ndjsonChunk[T]) {
 		}
 		carry = buf[end:]
 		c := &ndjsonChunk[T]{data: buf[:end], line: line, ready: make(chan struct{})}
-		line += int64(bytes.Count(c.data, []byte{'\n'}))
+		c.lines = bytes.Count(c.data, []byte{'\n'})
+		line += int64(c.lines)
 		if err != nil && err != io.EOF {
 			c.err = fmt.Errorf("%s: %w", DisplayName(r.in.Name), err)
 		}
@@ -102,7 +104,7 @@ func (r *ndjsonReader[T]) split(work chan<- *ndjsonChunk[T]) {
 
 func (r *ndjsonReader[T]) decode(c *ndjsonChunk[T]) {
 	data, line := c.data, c.line
-	c.recs = make([]T, 0, bytes.Count(data, []byte{'\n'})+1)
+	c.recs = make([]T, 0, c.lines+1)
 	for len(data) > 0 {
 		l := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
