@@ -34,7 +34,8 @@ type columnsReader[T any] struct {
 
 // field is a scalar field of a record type: where it is and what it holds.
 type field struct {
-	name string
+	name string // Parquet column
+	json string // NDJSON key; "" when its tag has options (omitempty, string)
 	off  uintptr
 	kind reflect.Kind
 }
@@ -62,9 +63,16 @@ func flatFields(t reflect.Type) (fields []field, ok bool) {
 			if name == "" {
 				name = f.Name
 			}
+			key, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if key == "" {
+				key = f.Name
+			}
+			if opts != "" {
+				key = ""
+			}
 			switch k := f.Type.Kind(); k {
 			case reflect.String, reflect.Bool, reflect.Int32, reflect.Int64, reflect.Float32, reflect.Float64:
-				fields = append(fields, field{name: name, off: base + f.Offset, kind: k})
+				fields = append(fields, field{name: name, json: key, off: base + f.Offset, kind: k})
 			default:
 				ok = false
 			}

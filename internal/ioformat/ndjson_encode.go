@@ -4,7 +4,6 @@ import (
 	"math"
 	"reflect"
 	"strconv"
-	"strings"
 	"unsafe"
 
 	"github.com/spot-hunt/spot/internal/record"
@@ -27,43 +26,20 @@ type encField struct {
 }
 
 func newFlatEncoder(t reflect.Type) (*flatEncoder, bool) {
-	var e flatEncoder
-	ok := true
-	var walk func(t reflect.Type, base uintptr)
-	walk = func(t reflect.Type, base uintptr) {
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if f.Anonymous && f.Type.Kind() == reflect.Struct {
-				walk(f.Type, base+f.Offset)
-				continue
-			}
-			if !f.IsExported() {
-				continue
-			}
-			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "-" || opts != "" {
-				ok = false
-				return
-			}
-			if name == "" {
-				name = f.Name
-			}
-			switch f.Type.Kind() {
-			case reflect.String, reflect.Bool, reflect.Int32, reflect.Int64, reflect.Float32, reflect.Float64:
-			default:
-				ok = false
-				return
-			}
-			key := `"` + name + `":`
-			if len(e.fields) > 0 {
-				key = "," + key
-			}
-			e.fields = append(e.fields, encField{key: key, off: base + f.Offset, kind: f.Type.Kind()})
-		}
-	}
-	walk(t, 0)
-	if !ok || len(e.fields) == 0 {
+	fields, ok := flatFields(t)
+	if !ok || len(fields) == 0 {
 		return nil, false
+	}
+	var e flatEncoder
+	for i, f := range fields {
+		if f.json == "" || f.json == "-" {
+			return nil, false
+		}
+		key := `"` + f.json + `":`
+		if i > 0 {
+			key = "," + key
+		}
+		e.fields = append(e.fields, encField{key: key, off: f.off, kind: f.kind})
 	}
 	return &e, true
 }

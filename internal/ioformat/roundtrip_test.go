@@ -125,18 +125,7 @@ func read[T any](t *testing.T, path string, m record.Meta, columns ...string) []
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var all []T
-	buf := make([]T, 500)
-	for {
-		n, err := r.Read(buf)
-		all = append(all, buf[:n]...)
-		if err == io.EOF {
-			return all
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	return drain(t, r)
 }
 
 func same[T any](t *testing.T, step string, want, got []T) {
@@ -247,18 +236,7 @@ func readAll[T any](t *testing.T, in *Input) []T {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var all []T
-	buf := make([]T, 10)
-	for {
-		n, err := r.Read(buf)
-		all = append(all, buf[:n]...)
-		if err == io.EOF {
-			return all
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	return drain(t, r)
 }
 
 func TestInvalidJSONNamesLine(t *testing.T) {
