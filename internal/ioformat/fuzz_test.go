@@ -1,0 +1,83 @@
+package ioformat
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// Corrupt Parquet and NDJSON give errors, never a panic.
+func FuzzReader(f *testing.F) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	dir := f.TempDir()
+	flows := make([]record.Flow, 50)
+	for i := range flows {
+		fill(rng, reflect.ValueOf(&flows[i]).Elem())
+	}
+	dns := make([]record.DNS, 20)
+	for i := range dns {
+		fill(rng, reflect.ValueOf(&dns[i]).Elem())
+	}
+	for name, w := range map[string]func(string){
+		"f.parquet": func(p string) { writeF(f, p, record.Flow{}.Meta(), flows) },
+		"d.parquet": func(p string) { writeF(f, p, record.DNS{}.Meta(), dns) },
+		"f.ndjson":  func(p string) { writeF(f, p, record.Flow{}.Meta(), flows[:5]) },
+	} {
+		p := filepath.Join(dir, name)
+		w(p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := Open("-", bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		defer in.Close()
+		switch in.Meta {
+		case record.Flow{}.Meta():
+			drainQuiet[record.Flow](in)
+		case record.DNS{}.Meta():
+			drainQuiet[record.DNS](in)
+		}
+	})
+}
+
+func writeF[T any](f *testing.F, path string, m record.Meta, recs []T) {
+	w, err := Create[T](Dest{Path: path}, m)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := w.Write(recs); err != nil {
+		f.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		f.Fatal(err)
+	}
+}
+
+func drainQuiet[T any](in *Input) {
+	r, err := NewReader[T](in)
+	if err != nil {
+		return
+	}
+	buf := make([]T, 16)
+	for {
+		if _, err := r.Read(buf); err != nil {
+			if !errors.Is(err, io.EOF) {
+				return
+			}
+			return
+		}
+	}
+}
