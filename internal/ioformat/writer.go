@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -111,7 +112,9 @@ func (o *output) flush() error {
 }
 
 func (o *output) commit() error {
-	if err := o.flush(); err != nil {
+	err := o.flush()
+	o.async.stop()
+	if err != nil {
 		o.abort()
 		return err
 	}
@@ -137,9 +140,10 @@ func (o *output) commit() error {
 func (o *output) abort() {
 	if o.file == nil {
 		o.flush() // what reached stdout is the reader's already
+		o.async.stop()
 		return
 	}
-	o.async.sync()
+	o.async.stop()
 	o.file.Close()
 	os.Remove(o.file.Name())
 }
@@ -328,6 +332,7 @@ type asyncWriter struct {
 	done chan error // after each sync request: the first error so far
 	err  error
 	fail atomic.Pointer[error] // the first error, as soon as it happens
+	once sync.Once
 }
 
 func newAsyncWriter(w io.Writer) *asyncWriter {
@@ -367,6 +372,14 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 	b := append(<-a.free, p...)
 	a.todo <- b
 	return len(p), nil
+}
+
+// stop waits for everything written and ends the goroutine.
+func (a *asyncWriter) stop() {
+	a.once.Do(func() {
+		a.sync()
+		close(a.todo)
+	})
 }
 
 // sync waits until everything written has reached w and returns the first
