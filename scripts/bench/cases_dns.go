@@ -29,16 +29,14 @@ func dnsCases(env *Env) []Case {
 			size = int64(copies) * st.Size()
 		}
 		name := fmt.Sprintf("dns decode %s pkts", si(float64(n)))
+		// tshark at both sizes: at 510k packets spot's start-up still shows
+		// in its time; the larger gives the steady-state ratio (tshark takes
+		// ~90 s there).
 		c := Case{Name: name + " -> NDJSON", Items: float64(n), Unit: "packets", Bytes: size, Setup: setup,
-			Ours: fmt.Sprintf("$SPOT decode dns %s > /dev/null", file)}
-		// tshark on both sizes: at 510k packets spot's start-up still shows
-		// in its time; the larger one is the steady-state ratio (tshark
-		// takes ~90 s there).
-		{
-			c.PeerName = "tshark"
-			c.Peer = fmt.Sprintf("tshark -n -r %s -T fields -E separator=, -E occurrence=f -e frame.time -e frame.len -e ip.dst -e ip.src "+
-				"-e dns.qry.name -e dns.qry.class -e dns.qry.type -e dns.flags.rcode -e dns.a -Y 'dns.flags.response == 1' > /dev/null", file)
-		}
+			Ours:     fmt.Sprintf("$SPOT decode dns %s > /dev/null", file),
+			PeerName: "tshark",
+			Peer: fmt.Sprintf("tshark -n -r %s -T fields -E separator=, -E occurrence=f -e frame.time -e frame.len -e ip.dst -e ip.src "+
+				"-e dns.qry.name -e dns.qry.class -e dns.qry.type -e dns.flags.rcode -e dns.a -Y 'dns.flags.response == 1' > /dev/null", file)}
 		cases = append(cases, c,
 			Case{Name: name + " -> Parquet", Items: float64(n), Unit: "packets", Bytes: size, Setup: setup,
 				Ours: fmt.Sprintf("$SPOT decode dns %s -o %s.parquet", file, file)},
