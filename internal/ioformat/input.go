@@ -41,6 +41,10 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 	in := &Input{Name: name, closers: closers}
 	fail := func(err error) (*Input, error) {
 		in.Close()
+		var re *RecordError
+		if errors.As(err, &re) {
+			return nil, err // names the input already
+		}
 		return nil, fmt.Errorf("%s: %w", DisplayName(name), err)
 	}
 	in.br = raw
