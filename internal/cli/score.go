@@ -38,11 +38,15 @@ events keep their words. A flow's score is the lower of its two sides
 
 Methods (--method):
   spot        Apache Spot's score: sum over topics k of P(k | host) * P(word | k).
-  population  the same under the mean topic mixture of all training hosts:
-              how likely a typical host is to say the word.
-  hybrid      the minimum of spot and population: rare for its own host or
-              rare for the population (catches a host that mostly does
-              something its peers never do, e.g. a DNS tunnel).
+  population  the same under a typical host's topic mixture (for each topic,
+              the median of its weight over the training hosts): how likely
+              a typical host is to say the word.
+  peer        population divided by spot: how much more this host says the
+              word than a typical host does; low for a host unlike its peers
+              (a host that mostly tunnels DNS finds its tunnel normal under
+              spot, not under peer).
+  hybrid      the minimum of spot and peer: rare for its own host, or said
+              by it far more than by its peers.
 
 Unseen words and hosts: a word the model never saw scores 0 (as in Spot) with
 top_topic -1. A host the model never saw gets the mean topic mixture of the
