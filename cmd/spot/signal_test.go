@@ -28,8 +28,14 @@ func buildSpot(t *testing.T) string {
 func TestInterruptLeavesNoOutput(t *testing.T) {
 	bin := buildSpot(t)
 	dir := t.TempDir()
-	for _, out := range []string{"out.parquet", "out.ndjson"} {
-		cmd := exec.Command(bin, "filter", "-o", out)
+	for _, args := range [][]string{
+		{"filter", "-o", "out.parquet"},
+		{"filter", "-o", "out.ndjson"},
+		{"featurize", "-o", "out.ndjson"},
+		{"featurize", "--counts", "-o", "counts.parquet"},
+	} {
+		out := strings.Join(args, " ")
+		cmd := exec.Command(bin, args...)
 		cmd.Dir = dir
 		stdin, _ := cmd.StdinPipe()
 		var stderr bytes.Buffer
@@ -41,7 +47,11 @@ func TestInterruptLeavesNoOutput(t *testing.T) {
 		stdin.Write([]byte(strings.Repeat(line, 5000))) // records are flowing; the input stays open
 		time.Sleep(300 * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGINT)
+		// A read waiting on the open stdin must end too: not by the deadline
+		// is a failure, not a hang.
+		deadline := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
 		err := cmd.Wait()
+		deadline.Stop()
 		stdin.Close()
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) || exit.ExitCode() != 130 {

@@ -148,7 +148,7 @@ func closeInputs(ins []*ioformat.Input) {
 // events, or counts with --counts), with rejects to --rejects.
 func featurizeKind[E, F any](ctx context.Context, o *featurizeOptions, ins []*ioformat.Input, d ioformat.Dest, meta record.Meta,
 	run func(context.Context, ioformat.Reader[E], ioformat.Writer[F], *feature.Counter, *feature.Rejects[E]) error) (err error) {
-	r, err := newConcat[E](ins)
+	r, err := newConcat[E](ctx, ins)
 	if err != nil {
 		closeInputs(ins)
 		return err

@@ -111,7 +111,7 @@ type scorePredicate struct {
 // --top it streams; with --top it keeps a heap of N records and writes them
 // lowest score first.
 func filterScored[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, p scorePredicate, key func(*T) (float64, int64)) error {
-	r, err := newConcat[T](ins)
+	r, err := newConcat[T](ctx, ins)
 	if err != nil {
 		closeInputs(ins)
 		return err

@@ -190,7 +190,7 @@ func (j *scoreJob) proxy(e *record.FeaturizedProxy, to *record.ScoredProxy) {
 // scoreStream scores every record of the inputs with fn, which fills the
 // scored record or returns why the row is rejected.
 func scoreStream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, fn func(*E, *S) string) error {
-	r, err := newConcat[E](ins)
+	r, err := newConcat[E](ctx, ins)
 	if err != nil {
 		closeInputs(ins)
 		return err
@@ -258,7 +258,7 @@ func scoreProxyEvents(ctx context.Context, job *scoreJob, ins []*ioformat.Input,
 			return ""
 		})
 	}
-	r, err := newConcat[record.Proxy](ins)
+	r, err := newConcat[record.Proxy](ctx, ins)
 	if err != nil {
 		closeInputs(ins)
 		return err

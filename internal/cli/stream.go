@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
@@ -15,7 +14,7 @@ import (
 // cancelled, leaving no partial output file.
 func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, keep func(*T) bool, prog *progress) error {
 	defer prog.Done()
-	c, err := newConcat[T](ins)
+	c, err := newConcat[T](ctx, ins)
 	if err != nil {
 		return err
 	}
@@ -23,12 +22,7 @@ func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.
 	if allParquet(ins) {
 		r = ioformat.Prefetch(r) // files: reading ahead never blocks
 	}
-	var once sync.Once
-	closeInput := func() { once.Do(func() { r.Close() }) }
-	defer closeInput()
-	// Ctrl-C while a read waits on a live stream: closing the input ends
-	// the read.
-	defer context.AfterFunc(ctx, closeInput)()
+	defer r.Close()
 	w, err := ioformat.Create[T](d, meta)
 	if err != nil {
 		return err
@@ -62,15 +56,8 @@ func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.
 		}
 		if err != nil {
 			w.Abort()
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
 			return err
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		w.Abort()
-		return err
 	}
 	if err := w.Close(); err != nil {
 		return err

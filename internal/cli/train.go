@@ -299,7 +299,7 @@ func (t *trainer) addRejects(n int64, reasons map[string]int64) {
 }
 
 func withReader[T any](t *trainer, ins []*ioformat.Input, fn func(ioformat.Reader[T]) error) error {
-	r, err := newConcat[T](ins)
+	r, err := newConcat[T](t.ctx, ins)
 	if err != nil {
 		return err
 	}

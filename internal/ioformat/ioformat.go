@@ -76,6 +76,13 @@ type JSONAppender interface {
 	AppendJSONFields(dst []byte) []byte
 }
 
+// Interrupter is implemented by readers whose Read can wait for ever on a
+// live stream: Interrupt, called from another goroutine, makes it return an
+// error. (Readers of files never wait; they need none.)
+type Interrupter interface {
+	Interrupt()
+}
+
 // Flusher is implemented by writers of line formats (NDJSON): Flush sends
 // the records written so far to the destination, so a streaming stage's
 // output reaches the next stage while its input is idle.

@@ -166,9 +166,13 @@ func (r *ndjsonReader[T]) Skipped() int64 { return r.skipped.Load() }
 
 var errClosed = errors.New("reader closed")
 
+// Interrupt makes a Read that waits for input (a live stream) return; it
+// may be called from another goroutine.
+func (r *ndjsonReader[T]) Interrupt() { r.once.Do(func() { close(r.quit) }) }
+
 // Close may be called while a Read waits for input: the Read then returns.
 func (r *ndjsonReader[T]) Close() error {
-	r.once.Do(func() { close(r.quit) })
+	r.Interrupt()
 	// A splitter blocked reading an endless stdin is not waited for: it
 	// ends with the process.
 	return r.in.Close()
