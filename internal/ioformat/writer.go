@@ -59,8 +59,10 @@ func Create[T any](d Dest, m record.Meta) (Writer[T], error) {
 	}
 	switch f {
 	case NDJSON:
-		w := &ndjsonWriter[T]{out: out, prefix: ndjsonPrefix(m)}
-		w.flat, _ = newFlatEncoder(reflect.TypeFor[T]())
+		w := &ndjsonWriter[T]{out: out, prefix: ndjsonPrefix(m), own: ownAppender[T]()}
+		if !w.own {
+			w.flat, _ = newFlatEncoder(reflect.TypeFor[T]())
+		}
 		return w, nil
 	case Parquet:
 		w := parquet.NewGenericWriter[T](out.w, ParquetOptions(m)...)
@@ -160,12 +162,13 @@ type ndjsonWriter[T any] struct {
 	out    *output
 	prefix []byte
 	buf    []byte
+	own    bool         // T has its own JSONAppender
 	flat   *flatEncoder // for flat record types without their own encoder
 }
 
 func (w *ndjsonWriter[T]) Write(recs []T) error {
 	if len(recs) > 0 {
-		if ownAppender[T]() {
+		if w.own {
 			b := w.buf[:0]
 			for i := range recs {
 				b = append(b, w.prefix...)
