@@ -96,25 +96,27 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 func decodeCSV(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
 	res := Result{Kind: "csv", Unit: "lines"}
 	cr := NewCSVReader(br, name, o.Loc)
+	defer cr.Close()
 	cr.Warn = func(e *LineError) { o.Warn("line", e.Line, e.Err) }
-	buf := make([]record.Flow, o.BatchSize)
 	for {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		n, err := cr.Read(buf)
-		if n > 0 {
-			res.Records += int64(n)
-			if eerr := emit(buf[:n]); eerr != nil {
-				return res, eerr
-			}
-		}
+		recs, err := cr.Next()
 		res.Skipped = cr.Skipped()
 		if err == io.EOF {
 			return res, nil
 		}
 		if err != nil {
 			return res, err
+		}
+		for len(recs) > 0 {
+			k := min(len(recs), o.BatchSize)
+			res.Records += int64(k)
+			if err := emit(recs[:k]); err != nil {
+				return res, err
+			}
+			recs = recs[k:]
 		}
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"io"
 	"math/bits"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/spot-hunt/spot/internal/decode/flowrec"
@@ -86,7 +88,7 @@ func columnsFor(names []string) (columns, error) {
 // addresses, next hops) between "dir" and "ra": once the first line showed
 // that lines have the header's column count, the columns after that gap are
 // found from the line's end instead of scanned to.
-func (r *CSVReader) split(line []byte) [][]byte {
+func (r *lineParser) split(line []byte) [][]byte {
 	fs := r.fields[:0]
 	last := r.cols.max
 	fwd := last
@@ -128,6 +130,9 @@ words:
 	}
 	if r.tailFrom > 0 && len(fs) > fwd {
 		// Columns tailFrom..last, counted back from the end of the line.
+		if r.tail == nil {
+			r.tail = make([][]byte, last-r.tailFrom+1)
+		}
 		end := len(line)
 		back := r.ncols - 1 // index of the field ending at end
 		for cut := end - 1; cut >= start && back >= r.tailFrom; cut-- {
@@ -154,7 +159,7 @@ words:
 
 // planTail decides, from the first data line, whether split may find the
 // last columns from the line's end.
-func (r *CSVReader) planTail(line []byte) {
+func (r *csvFormat) planTail(line []byte) {
 	if r.layout != LayoutNfdump || r.ncols == 0 || bytes.Count(line, []byte(",")) != r.ncols-1 {
 		return
 	}
@@ -165,7 +170,6 @@ func (r *CSVReader) planTail(line []byte) {
 	for i := 1; i < len(used); i++ {
 		if used[i-1] >= 0 && used[i]-used[i-1] > 8 {
 			r.fwdMax, r.tailFrom = used[i-1], used[i]
-			r.tail = make([][]byte, c.max-used[i]+1)
 			return
 		}
 	}
@@ -180,30 +184,55 @@ type LineError struct {
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *LineError) Unwrap() error { return e.Err }
 
-// CSVReader reads nfdump CSV into flow records.
+// csvFormat is what the header and the first data line decide: the layout,
+// where the columns are, and how lines are split. It is read-only once
+// planned, shared by the parsers of every goroutine.
+type csvFormat struct {
+	layout   Layout
+	cols     columns
+	ncols    int // columns of the header
+	tailFrom int // first column found from the line's end (0: none)
+	fwdMax   int // last column scanned forward when tailFrom > 0
+	loc      *time.Location
+	eid      *record.EIDer
+}
+
+// lineParser turns lines of one format into records; each goroutine has
+// its own (the scratch space and caches are not shared).
+type lineParser struct {
+	*csvFormat
+	fields [][]byte
+	tail   [][]byte
+	times  flowrec.Times
+	clock  clock
+	strs   interner
+}
+
+func newLineParser(f *csvFormat) *lineParser {
+	return &lineParser{csvFormat: f, clock: clock{loc: f.loc}}
+}
+
+// CSVReader reads nfdump CSV into flow records. After the header and the
+// first data line, blocks of lines are parsed on every core, and records
+// come out in the file's order.
 type CSVReader struct {
 	// Warn, when set, is called for every malformed line skipped.
 	Warn func(*LineError)
 
 	br       *bufio.Reader
-	source   string
-	loc      *time.Location
-	layout   Layout
-	cols     columns
+	format   csvFormat
+	first    *lineParser // parses the first data line, before the pipeline starts
+	firstRec [1]record.Flow
 	line     int64
 	skipped  int64
-	done     bool
+	err      error // io.EOF at the end
 	started  bool
-	fields   [][]byte
-	ncols    int // columns of the header
-	tailFrom int // first column found from the line's end (0: none)
-	fwdMax   int // last column scanned forward when tailFrom > 0
-	tail     [][]byte
 	planned  bool
-	times    flowrec.Times
-	clock    clock
-	strs     *interner
-	eid      *record.EIDer
+
+	pipe    *csvPipe
+	cur     *csvChunk     // the chunk Next returned last
+	pending []record.Flow // what Read has not yet copied out
+	pos     int
 }
 
 // NewCSVReader reads nfdump CSV from r; name names the input (its base
@@ -217,11 +246,13 @@ func NewCSVReader(r io.Reader, name string, loc *time.Location) *CSVReader {
 	if !ok {
 		br = bufio.NewReaderSize(r, 256<<10)
 	}
-	return &CSVReader{br: br, source: filepath.Base(name), loc: loc, clock: clock{loc: loc}, strs: &interner{}, eid: record.NewEIDer(filepath.Base(name))}
+	c := &CSVReader{br: br, format: csvFormat{loc: loc, eid: record.NewEIDer(filepath.Base(name))}}
+	c.first = newLineParser(&c.format)
+	return c
 }
 
 // Layout is the layout found (after the first Read).
-func (r *CSVReader) Layout() Layout { return r.layout }
+func (r *CSVReader) Layout() Layout { return r.format.layout }
 
 // Skipped is the number of malformed lines skipped.
 func (r *CSVReader) Skipped() int64 { return r.skipped }
@@ -229,77 +260,146 @@ func (r *CSVReader) Skipped() int64 { return r.skipped }
 // Lines is the number of lines read.
 func (r *CSVReader) Lines() int64 { return r.line }
 
+// Close stops the goroutines of a reader left before its end.
+func (r *CSVReader) Close() {
+	if r.pipe != nil {
+		r.pipe.stop()
+	}
+}
+
 // ErrNotCSV is returned when the input is not nfdump CSV.
 var ErrNotCSV = errors.New("not nfdump CSV (no ts/te/sa/da header and not Spot's 27-column layout)")
 
 // Read fills buf with up to len(buf) records; at the end it returns 0, io.EOF.
 func (r *CSVReader) Read(buf []record.Flow) (int, error) {
 	n := 0
-	for n < len(buf) && !r.done {
-		line, err := r.br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			// A line longer than the buffer: gather it.
-			long := append([]byte(nil), line...)
-			for err == bufio.ErrBufferFull {
-				line, err = r.br.ReadSlice('\n')
-				long = append(long, line...)
+	for n < len(buf) {
+		if r.pos == len(r.pending) {
+			recs, err := r.Next()
+			if err != nil {
+				if n > 0 {
+					return n, nil // the error again on the next call
+				}
+				return 0, err
 			}
-			line = long
+			r.pending, r.pos = recs, 0
 		}
-		if len(line) == 0 && err != nil {
-			if err == io.EOF {
-				r.done = true
-				break
-			}
-			return n, err
-		}
-		r.line++
-		line = bytes.TrimRight(line, "\r\n")
-		if len(line) == 0 {
-			continue
-		}
-		if !r.started {
-			r.started = true
-			if err := r.header(line); err != nil {
-				return n, err
-			}
-			if r.layout == LayoutNfdump || bytes.HasPrefix(line, []byte("tr,")) {
-				continue // a header line
-			}
-		}
-		if line[0] < '0' || line[0] > '9' {
-			// nfdump's trailer: "Summary", its header and totals, or
-			// "No matched flows". Nothing after it is a flow.
-			if bytes.HasPrefix(line, []byte("Summary")) || bytes.HasPrefix(line, []byte("No match")) {
-				r.done = true
-				break
-			}
-		}
-		if !r.planned {
-			r.planned = true
-			r.planTail(line)
-		}
-		if perr := r.parse(line, &buf[n]); perr != nil {
-			r.skipped++
-			if r.Warn != nil {
-				r.Warn(&LineError{Line: r.line, Err: perr})
-			}
-			continue
-		}
-		n++
-	}
-	if n == 0 && r.done {
-		return 0, io.EOF
+		k := copy(buf[n:], r.pending[r.pos:])
+		n += k
+		r.pos += k
 	}
 	return n, nil
+}
+
+// Next returns the next records, valid until the following call (no copy
+// is made); at the end it returns nil, io.EOF, and an error once returned
+// is returned again.
+func (r *CSVReader) Next() ([]record.Flow, error) {
+	if r.cur != nil {
+		r.pipe.put(r.cur)
+		r.cur = nil
+	}
+	for r.err == nil {
+		if !r.planned {
+			if rec, ok := r.readFirst(); ok {
+				return rec, nil
+			}
+			continue
+		}
+		if r.pipe == nil {
+			r.pipe = startCSVPipe(r.br, &r.format, r.line+1)
+		}
+		c, ok := <-r.pipe.order
+		if !ok {
+			r.err = io.EOF
+			break
+		}
+		<-c.ready
+		for _, e := range c.errs {
+			r.skip(e)
+		}
+		r.line = c.first + c.lines - 1
+		r.cur = c
+		switch {
+		case c.err != nil:
+			r.err = c.err
+		case c.end:
+			r.err = io.EOF
+			r.pipe.stop()
+		}
+		if len(c.recs) > 0 {
+			return c.recs, nil
+		}
+	}
+	return nil, r.err
+}
+
+// readFirst reads lines one by one up to the first data line, which shows
+// how the file's lines are split, and parses it.
+func (r *CSVReader) readFirst() ([]record.Flow, bool) {
+	line, err := r.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		// A line longer than the buffer: gather it.
+		long := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			line, err = r.br.ReadSlice('\n')
+			long = append(long, line...)
+		}
+		line = long
+	}
+	if len(line) == 0 && err != nil {
+		r.err = err
+		return nil, false
+	}
+	r.line++
+	line = bytes.TrimRight(line, "\r\n")
+	if len(line) == 0 {
+		return nil, false
+	}
+	if !r.started {
+		r.started = true
+		if err := r.header(line); err != nil {
+			r.err = err
+			return nil, false
+		}
+		if r.format.layout == LayoutNfdump || bytes.HasPrefix(line, []byte("tr,")) {
+			return nil, false // a header line
+		}
+	}
+	if isTrailer(line) {
+		r.err = io.EOF
+		return nil, false
+	}
+	r.planned = true
+	r.format.planTail(line)
+	rec := r.firstRec[:]
+	if perr := r.first.parse(line, r.line, &rec[0]); perr != nil {
+		r.skip(&LineError{Line: r.line, Err: perr})
+		return nil, false
+	}
+	return rec, true
+}
+
+func (r *CSVReader) skip(e *LineError) {
+	r.skipped++
+	if r.Warn != nil {
+		r.Warn(e)
+	}
+}
+
+// isTrailer tells nfdump's trailer ("Summary", its header and totals, or
+// "No matched flows"): nothing after it is a flow.
+func isTrailer(line []byte) bool {
+	return (line[0] < '0' || line[0] > '9') &&
+		(bytes.HasPrefix(line, []byte("Summary")) || bytes.HasPrefix(line, []byte("No match")))
 }
 
 func (r *CSVReader) header(line []byte) error {
 	names := bytes.Split(line, []byte(","))
 	if bytes.HasPrefix(line, []byte("tr,try,")) || (len(names) == 27 && len(line) > 0 && line[0] >= '0' && line[0] <= '9') {
-		r.layout = LayoutSpot
+		r.format.layout = LayoutSpot
 		c, err := columnsFor(spotColumns)
-		r.cols = c
+		r.format.cols = c
 		return err
 	}
 	s := make([]string, len(names))
@@ -310,8 +410,158 @@ func (r *CSVReader) header(line []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrNotCSV, err)
 	}
-	r.layout, r.cols, r.ncols = LayoutNfdump, c, len(names)
+	r.format.layout, r.format.cols, r.format.ncols = LayoutNfdump, c, len(names)
 	return nil
+}
+
+// csvChunkSize is how many bytes of whole lines a worker parses at a time
+// (a variable for the tests).
+var csvChunkSize = 1 << 20
+
+// csvChunk is a block of whole lines and, once ready is closed, its records.
+type csvChunk struct {
+	data  []byte
+	first int64 // number of the block's first line
+	lines int64
+	recs  []record.Flow
+	errs  []*LineError
+	end   bool  // the trailer starts here: nothing after it is a flow
+	err   error // a read error after data
+	ready chan struct{}
+}
+
+// csvPipe cuts the input into chunks, parses them on every core and hands
+// them on in order.
+type csvPipe struct {
+	order    chan *csvChunk
+	free     chan *csvChunk // chunks handed back, their buffers reused
+	quit     chan struct{}
+	stopOnce sync.Once
+}
+
+func (p *csvPipe) stop() { p.stopOnce.Do(func() { close(p.quit) }) }
+
+// get returns a chunk to fill: a used one when there is one.
+func (p *csvPipe) get() *csvChunk {
+	select {
+	case c := <-p.free:
+		*c = csvChunk{data: c.data[:0], recs: c.recs[:0], ready: make(chan struct{})}
+		return c
+	default:
+		return &csvChunk{ready: make(chan struct{})}
+	}
+}
+
+// put hands back a chunk whose records have been taken.
+func (p *csvPipe) put(c *csvChunk) {
+	select {
+	case p.free <- c:
+	default:
+	}
+}
+
+func startCSVPipe(br *bufio.Reader, f *csvFormat, line int64) *csvPipe {
+	workers := runtime.GOMAXPROCS(0)
+	p := &csvPipe{order: make(chan *csvChunk, 2*workers), free: make(chan *csvChunk, 4*workers), quit: make(chan struct{})}
+	todo := make(chan *csvChunk, workers)
+	for range workers {
+		go func() {
+			lp := newLineParser(f)
+			for c := range todo {
+				lp.chunk(c)
+				close(c.ready)
+			}
+		}()
+	}
+	go func() {
+		defer close(p.order)
+		defer close(todo)
+		var carry []byte
+		for {
+			c := p.get()
+			c.first = line
+			buf := c.data[:cap(c.data)]
+			if len(buf) < csvChunkSize+len(carry) {
+				buf = make([]byte, csvChunkSize+len(carry))
+			}
+			n := copy(buf, carry)
+			var err error
+			for {
+				var k int
+				k, err = io.ReadFull(br, buf[n:])
+				n += k
+				if err != nil {
+					break
+				}
+				if bytes.LastIndexByte(buf[:n], '\n') >= 0 {
+					break
+				}
+				buf = append(buf, make([]byte, len(buf))...) // a line longer than the block
+			}
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				err = io.EOF
+				c.data, carry = buf[:n], nil
+			} else {
+				i := bytes.LastIndexByte(buf[:n], '\n')
+				c.data, carry = buf[:i+1], append([]byte(nil), buf[i+1:n]...)
+				if err != nil {
+					c.data, carry = buf[:n], nil
+				}
+			}
+			c.lines = int64(bytes.Count(c.data, []byte{'\n'}))
+			if len(c.data) > 0 && c.data[len(c.data)-1] != '\n' {
+				c.lines++
+			}
+			line += c.lines
+			if err != nil && err != io.EOF {
+				c.err = err
+			}
+			select {
+			case p.order <- c:
+			case <-p.quit:
+				return
+			}
+			select {
+			case todo <- c:
+			case <-p.quit:
+				close(c.ready)
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// chunk parses the lines of c into c.recs, noting the malformed ones.
+func (p *lineParser) chunk(c *csvChunk) {
+	if c.recs == nil {
+		c.recs = make([]record.Flow, 0, len(c.data)/128)
+	}
+	lineNo := c.first
+	for rest := c.data; len(rest) > 0; lineNo++ {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			continue
+		}
+		if isTrailer(line) {
+			c.end = true
+			return
+		}
+		c.recs = append(c.recs, record.Flow{})
+		if err := p.parse(line, lineNo, &c.recs[len(c.recs)-1]); err != nil {
+			c.recs = c.recs[:len(c.recs)-1]
+			c.errs = append(c.errs, &LineError{Line: lineNo, Err: err})
+		}
+	}
 }
 
 var errFields = errors.New("too few columns")
@@ -319,7 +569,7 @@ var errFields = errors.New("too few columns")
 // maxDurMs bounds a believable duration (about 30 years).
 const maxDurMs = 1e12
 
-func (r *CSVReader) parse(line []byte, f *record.Flow) error {
+func (r *lineParser) parse(line []byte, lineNo int64, f *record.Flow) error {
 	fs := r.split(line)
 	c := &r.cols
 	if len(fs) <= c.da || len(fs) <= c.ts {
@@ -423,7 +673,7 @@ func (r *CSVReader) parse(line []byte, f *record.Flow) error {
 		f := fs[r.fwdMax]
 		content = line[:cap(line)-cap(f)+len(f)]
 	}
-	f.EID = r.eid.EID(r.line, content)
+	f.EID = r.eid.EID(lineNo, content)
 	return nil
 }
 

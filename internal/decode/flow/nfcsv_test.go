@@ -230,3 +230,83 @@ func TestNotCSV(t *testing.T) {
 		t.Fatal("no error for a file without nfdump columns")
 	}
 }
+
+// TestCSVBlocks reads a file of many blocks, with malformed lines (one
+// longer than a block) and a trailer, at several block sizes: the records,
+// their event ids and the warned line numbers must not depend on where the
+// blocks were cut, and each record must equal its line parsed alone.
+func TestCSVBlocks(t *testing.T) {
+	b, err := os.ReadFile("../../../testdata/flow/alexa-app.v5.nfdump.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	header, rows := lines[0], lines[1:]
+	for i, l := range rows {
+		if strings.HasPrefix(l, "Summary") {
+			rows = rows[:i]
+			break
+		}
+	}
+	var in strings.Builder
+	in.WriteString(header + "\n")
+	line := 1
+	var bad []int64
+	var good []string
+	for i := 0; in.Len() < 3<<20; i++ {
+		line++
+		switch {
+		case i%997 == 5:
+			in.WriteString("not,a,flow\r\n")
+			bad = append(bad, int64(line))
+		case i == 4000:
+			in.WriteString(strings.Repeat("9", 3<<19) + "\n") // longer than a block
+			bad = append(bad, int64(line))
+		case i%1500 == 7:
+			in.WriteString("\n")
+		default:
+			in.WriteString(rows[i%len(rows)] + "\n")
+			good = append(good, rows[i%len(rows)])
+		}
+	}
+	in.WriteString("Summary\nflows,bytes\n1,2\n")
+
+	read := func(size int) ([]record.Flow, []int64) {
+		defer func(old int) { csvChunkSize = old }(csvChunkSize)
+		csvChunkSize = size
+		r := NewCSVReader(strings.NewReader(in.String()), "blocks.csv", time.UTC)
+		defer r.Close()
+		var warned []int64
+		r.Warn = func(e *LineError) { warned = append(warned, e.Line) }
+		return readAll(t, r), warned
+	}
+	want, warned := read(1 << 30)
+	if fmt.Sprint(warned) != fmt.Sprint(bad) {
+		t.Fatalf("warned lines %v, want %v", warned, bad)
+	}
+	if len(want) != len(good) {
+		t.Fatalf("%d records, want %d", len(want), len(good))
+	}
+	for _, size := range []int{4 << 10, 64 << 10, 1 << 20} {
+		got, warned := read(size)
+		if fmt.Sprint(warned) != fmt.Sprint(bad) {
+			t.Errorf("blocks of %d: warned lines %v, want %v", size, warned, bad)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("blocks of %d: %d records, want %d", size, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("blocks of %d: record %d differs:\n%+v\n%+v", size, i, got[i], want[i])
+			}
+		}
+	}
+	for i, row := range good[:len(rows)] {
+		alone := readAll(t, NewCSVReader(strings.NewReader(header+"\n"+row+"\n"), "blocks.csv", time.UTC))
+		a, w := alone[0], want[i]
+		a.EID, w.EID = 0, 0
+		if a != w {
+			t.Errorf("row %d parsed alone differs:\n%+v\n%+v", i, a, w)
+		}
+	}
+}
