@@ -18,10 +18,11 @@ func main() {
 	if c.Corpus == "" {
 		c.Corpus = "../shared/corpus"
 	}
-	rs, err := Evaluate(c)
+	rep, err := Evaluate(c)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eval:", err)
 		os.Exit(1)
 	}
-	Print(os.Stdout, rs)
+	Print(os.Stdout, rep.Results)
+	PrintRounds(os.Stdout, rep.Feedback)
 }
