@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +31,13 @@ func newFilterCmd(g *globals) *cobra.Command {
 read one after the other and must hold one kind) and writes the records that
 pass every predicate given. It streams; --top N keeps a bounded heap of N.
 
+--feedback FILE is Apache Spot's noise filter: it drops the scored records
+that match a row an analyst marked low risk (severity 3) in FILE, a feedback
+file of the same kind (scored records plus severity, analyst, noted_at and
+note). Records match on flow (sip, dip, dport, proto), dns (client, question
+name) or proxy (clientip, fulluri); severities 1 and 2 stay visible. --top
+counts only the records that pass.
+
 With no predicate, filter copies its input unchanged: that makes it the
 format converter between NDJSON, Parquet and CSV.`),
 		Example: `  # convert NDJSON to Parquet and back
@@ -37,10 +45,13 @@ format converter between NDJSON, Parquet and CSV.`),
   spot filter flows.parquet | head
 
   # the 100 most suspicious DNS events of a day
-  spot score -m dns.model day/*.parquet | spot filter --top 100`,
+  spot score -m dns.model day/*.parquet | spot filter --top 100
+
+  # the same, without what analysts already marked low risk
+  spot score -m dns.model day/*.parquet | spot filter --feedback marks.parquet --top 100`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.where != "" || o.feedback != "" {
-				return errNotYet("filter with --where or --feedback", 6)
+			if o.where != "" {
+				return errNotYet("filter with --where", 0)
 			}
 			if o.top < 0 {
 				return usagef("--top must be positive")
@@ -57,23 +68,37 @@ format converter between NDJSON, Parquet and CSV.`),
 			if len(ins) == 0 { // every input was empty: write an empty stream
 				return emptyOutput(d)
 			}
-			if !useMax && o.top == 0 {
+			if !useMax && o.top == 0 && o.feedback == "" {
 				defer relaxGC(192 << 20)()
 				return copyAny(g.ctx, ins, meta, d, g.newProgress("filter", "records", -1))
 			}
 			if meta.Stream != record.StreamScored {
 				closeInputs(ins)
-				return usagef("--max-score and --top need scored records (from spot score); %s holds %s records",
+				return usagef("--max-score, --top and --feedback need scored records (from spot score); %s holds %s records",
 					ioformat.DisplayName(ins[0].Name), meta)
 			}
 			p := scorePredicate{useMax: useMax, maxScore: o.maxScore, top: o.top}
+			if o.feedback != "" {
+				noise, err := loadNoise(g.ctx, o.feedback, meta.Kind)
+				if err != nil {
+					closeInputs(ins)
+					return err
+				}
+				p.noise = noise
+			}
 			switch meta.Kind {
 			case record.KindFlow:
-				return filterScored(g.ctx, ins, meta, d, p, func(r *record.ScoredFlow) (float64, int64) { return r.Score, r.EID })
+				return filterScored(g.ctx, ins, meta, d, p, func(r *record.ScoredFlow) (float64, int64, bool) {
+					return r.Score, r.EID, p.noise != nil && p.noise.Flow(&r.Flow)
+				})
 			case record.KindDNS:
-				return filterScored(g.ctx, ins, meta, d, p, func(r *record.ScoredDNS) (float64, int64) { return r.Score, r.EID })
+				return filterScored(g.ctx, ins, meta, d, p, func(r *record.ScoredDNS) (float64, int64, bool) {
+					return r.Score, r.EID, p.noise != nil && p.noise.DNS(&r.DNS)
+				})
 			case record.KindProxy:
-				return filterScored(g.ctx, ins, meta, d, p, func(r *record.ScoredProxy) (float64, int64) { return r.Score, r.EID })
+				return filterScored(g.ctx, ins, meta, d, p, func(r *record.ScoredProxy) (float64, int64, bool) {
+					return r.Score, r.EID, p.noise != nil && p.noise.Proxy(&r.Proxy)
+				})
 			}
 			closeInputs(ins)
 			return fmt.Errorf("cannot filter %s records", meta)
@@ -105,12 +130,81 @@ type scorePredicate struct {
 	useMax   bool
 	maxScore float64
 	top      int
+	noise    *filter.Noise // --feedback's marks; nil: none
+}
+
+// loadNoise reads the severity-3 rows of a feedback file of kind.
+func loadNoise(ctx context.Context, path string, kind record.Kind) (*filter.Noise, error) {
+	in, err := ioformat.Open(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--feedback: %w", err)
+	}
+	noise := filter.NewNoise()
+	if in.Meta == (record.Meta{}) { // an empty file: nothing marked
+		in.Close()
+		return noise, nil
+	}
+	if in.Meta.Kind != kind {
+		in.Close()
+		return nil, usagef("--feedback %s holds %s rows, but the input is %s", ioformat.DisplayName(path), in.Meta.Kind, kind)
+	}
+	ins := []*ioformat.Input{in}
+	switch kind {
+	case record.KindFlow:
+		err = eachOf(ctx, ins, func(f *record.FeedbackFlow) {
+			if f.Severity == 3 {
+				noise.AddFlow(&f.Flow)
+			}
+		})
+	case record.KindDNS:
+		err = eachOf(ctx, ins, func(f *record.FeedbackDNS) {
+			if f.Severity == 3 {
+				noise.AddDNS(&f.DNS)
+			}
+		})
+	case record.KindProxy:
+		err = eachOf(ctx, ins, func(f *record.FeedbackProxy) {
+			if f.Severity == 3 {
+				noise.AddProxy(&f.Proxy)
+			}
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--feedback: %w", err)
+	}
+	if noise.Len() == 0 {
+		slog.Warn("feedback file has no severity-3 rows: nothing is filtered out", "file", path)
+	}
+	return noise, nil
+}
+
+// eachOf calls fn on every record of ins.
+func eachOf[T any](ctx context.Context, ins []*ioformat.Input, fn func(*T)) error {
+	r, err := newConcat[T](ctx, ins)
+	if err != nil {
+		closeInputs(ins)
+		return err
+	}
+	defer r.Close()
+	buf := make([]T, ioformat.BatchSize)
+	for {
+		n, err := r.Read(buf)
+		for i := range buf[:n] {
+			fn(&buf[i])
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // filterScored applies --max-score and --top to scored records. Without
 // --top it streams; with --top it keeps a heap of N records and writes them
 // lowest score first.
-func filterScored[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, p scorePredicate, key func(*T) (float64, int64)) error {
+func filterScored[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, p scorePredicate, key func(*T) (score float64, eid int64, noise bool)) error {
 	r, err := newConcat[T](ctx, ins)
 	if err != nil {
 		closeInputs(ins)
@@ -127,7 +221,7 @@ func filterScored[T any](ctx context.Context, ins []*ioformat.Input, meta record
 	}
 	buf := make([]T, ioformat.BatchSize)
 	kept := make([]T, 0, ioformat.BatchSize)
-	var seq int64
+	var seq, dropped int64
 	for {
 		if err := ctx.Err(); err != nil {
 			w.Abort()
@@ -137,7 +231,11 @@ func filterScored[T any](ctx context.Context, ins []*ioformat.Input, meta record
 		kept = kept[:0]
 		for i := range buf[:n] {
 			seq++
-			score, eid := key(&buf[i])
+			score, eid, noise := key(&buf[i])
+			if noise {
+				dropped++
+				continue
+			}
 			if p.useMax && !(score <= p.maxScore) {
 				continue
 			}
@@ -172,6 +270,9 @@ func filterScored[T any](ctx context.Context, ins []*ioformat.Input, meta record
 	}
 	if err := w.Close(); err != nil {
 		return err
+	}
+	if p.noise != nil {
+		slog.Info("dropped records analysts marked low risk", "records", dropped, "marks", p.noise.Len())
 	}
 	if n := r.Skipped(); n > 0 {
 		return &SkippedError{Count: n, Unit: "records"}
