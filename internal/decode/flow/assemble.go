@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"slices"
@@ -47,6 +48,15 @@ func (k flowKey) reverse() flowKey {
 	return k
 }
 
+// canon is the key of both directions of k's flow: the direction whose
+// source (address, then port) is the lower.
+func (k flowKey) canon() flowKey {
+	if c := bytes.Compare(k.src[:], k.dst[:]); c > 0 || (c == 0 && k.sport > k.dport) {
+		return k.reverse()
+	}
+	return k
+}
+
 type flowState struct {
 	key                      flowKey
 	first, last              int64
@@ -70,9 +80,11 @@ type Assembler struct {
 
 	opts   AssembleOptions
 	source string
-	table  map[flowKey]*flowState
-	head   flowState // sentinel of the list of flows, least recently seen first
-	fin    flowState // sentinel of the list of ended (lingering) TCP flows
+	table  map[flowKey]*flowState // by canonical key
+	last   *flowState             // the flow of the previous packet, and its canonical key:
+	lastK  flowKey                // consecutive packets mostly share a flow
+	head   flowState              // sentinel of the list of flows, least recently seen first
+	fin    flowState              // sentinel of the list of ended (lingering) TCP flows
 	free   []*flowState
 	out    []record.Flow
 	times  flowrec.Times
@@ -145,12 +157,12 @@ func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 	}
 	a.Stats.Packets += n
 	byts := int64(p.IPLen)
-	f, fwd := a.table[k], true
-	if f == nil {
-		if f = a.table[k.reverse()]; f != nil {
-			fwd = false
-		}
+	c := k.canon()
+	f := a.last
+	if f == nil || a.lastK != c {
+		f = a.table[c]
 	}
+	fwd := f == nil || f.key == k
 	if f != nil && (p.TsNs-f.first > int64(a.opts.ActiveTimeout) || (f.ended && p.TCPFlags&pcap.TCPSyn != 0)) {
 		a.end(f) // active timeout, or a new connection on the same ports
 		f, fwd = nil, true
@@ -166,10 +178,11 @@ func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 		}
 		f = a.newState()
 		f.key, f.first, f.tos = k, p.TsNs, p.TOS
-		a.table[k] = f
+		a.table[c] = f
 	} else {
 		a.unlink(f)
 	}
+	a.last, a.lastK = f, c
 	a.pushBack(f)
 	f.last = p.TsNs
 	if fwd {
@@ -221,7 +234,10 @@ func (a *Assembler) expire() {
 
 func (a *Assembler) end(f *flowState) {
 	a.unlink(f)
-	delete(a.table, f.key)
+	delete(a.table, f.key.canon())
+	if a.last == f {
+		a.last = nil
+	}
 	a.out = append(a.out, record.Flow{})
 	r := &a.out[len(a.out)-1]
 	k := &f.key
