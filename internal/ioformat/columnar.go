@@ -58,6 +58,11 @@ func ParquetOptions(m record.Meta) []parquet.WriterOption {
 		parquet.SkipPageBounds("uripath"),
 		parquet.SkipPageBounds("uriquery"),
 		parquet.SkipPageBounds("fulluri"),
+		// Flow addresses: the text bounds of unsorted addresses span
+		// nearly everything, and comparing them costs a tenth of a flow
+		// decode's write time.
+		parquet.SkipPageBounds("sip"),
+		parquet.SkipPageBounds("dip"),
 	}
 }
 

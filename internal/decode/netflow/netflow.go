@@ -69,6 +69,7 @@ type Decoder struct {
 	eid          *record.EIDer
 	rip          string
 	ripAddr      netip.Addr
+	generic      bool // tests: read every template field by field
 }
 
 type sessionKey struct {

@@ -86,7 +86,8 @@ type field struct {
 type template struct {
 	id      uint16
 	fields  []field
-	minSize int // bytes of a record with every variable field empty
+	fixed   []fixedField // the fields that fill something, when fixedLayout allows
+	minSize int          // bytes of a record with every variable field empty
 	options bool
 	raw     []byte
 	size    int // bytes held, for Limits.TemplateBytes
@@ -207,6 +208,9 @@ func (d *Decoder) templateSet(k sessionKey, b []byte, options bool, out []record
 			d.tmplBytes -= old.size
 		}
 		t := &template{id: id, fields: fields, minSize: minSize, options: options, raw: append([]byte(nil), raw...), size: size}
+		if !d.generic {
+			t.fixed = fixedLayout(fields)
+		}
 		d.tmplBytes += size
 		s.templates[id] = t
 		d.Stats.Templates++
@@ -231,7 +235,18 @@ func fitsAction(a action, length uint16) bool {
 	return length >= 1 && length <= 8
 }
 
+// be reads a big-endian unsigned number of 1 to 8 bytes.
 func be(b []byte) uint64 {
+	switch len(b) {
+	case 1:
+		return uint64(b[0])
+	case 2:
+		return uint64(binary.BigEndian.Uint16(b))
+	case 4:
+		return uint64(binary.BigEndian.Uint32(b))
+	case 8:
+		return binary.BigEndian.Uint64(b)
+	}
 	var v uint64
 	for _, c := range b {
 		v = v<<8 | uint64(c)
@@ -241,6 +256,174 @@ func be(b []byte) uint64 {
 
 // ntpEpoch is the NTP era's start, 1900-01-01, in seconds before the Unix epoch.
 const ntpEpoch = 2208988800
+
+// values are what a data record's fields say.
+type values struct {
+	inB, inP, outB, outP, totB, totP       uint64
+	haveIn, haveInP                        bool
+	proto, tos, dtos, flags, dir, fwd      uint8
+	sport, dport                           uint16
+	src, dst                               string
+	input, output, sas, das                uint32
+	firstUp, lastUp                        uint64
+	haveUp                                 bool
+	startMs, endMs                         int64
+	haveAbs, haveEnd                       bool
+	icmp                                   uint16
+	haveICMP                               bool
+	sampling                               uint32
+	sysInit                                int64
+	haveSysInit, haveSampling, haveFirstUp bool
+	initB, respB, initP, respP             uint64
+	haveInit, haveInitP                    bool
+}
+
+// set stores one field's value v.
+func (d *Decoder) set(x *values, a action, v []byte, h header) {
+	switch a {
+	case aSkip:
+	case aInBytes:
+		x.inB, x.haveIn = be(v), true
+	case aInPkts:
+		x.inP, x.haveInP = be(v), true
+	case aOutBytes:
+		x.outB = be(v)
+	case aOutPkts:
+		x.outP = be(v)
+	case aTotBytes:
+		x.totB = be(v)
+	case aTotPkts:
+		x.totP = be(v)
+	case aInitBytes:
+		x.initB, x.haveInit = be(v), true
+	case aRespBytes:
+		x.respB, x.haveInit = be(v), true
+	case aInitPkts:
+		x.initP, x.haveInitP = be(v), true
+	case aRespPkts:
+		x.respP, x.haveInitP = be(v), true
+	case aProto:
+		x.proto = uint8(be(v))
+	case aTos:
+		x.tos = uint8(be(v))
+	case aDTos:
+		x.dtos = uint8(be(v))
+	case aFlags:
+		x.flags = uint8(be(v))
+	case aSPort:
+		x.sport = uint16(be(v))
+	case aDPort:
+		x.dport = uint16(be(v))
+	// A template may carry both IPv4 and IPv6 addresses, the unused
+	// ones zero: a zero address does not replace one already set.
+	case aSrc4:
+		if a := binary.BigEndian.Uint32(v); a != 0 || x.src == "" {
+			x.src = d.addrs.V4(a)
+		}
+	case aDst4:
+		if a := binary.BigEndian.Uint32(v); a != 0 || x.dst == "" {
+			x.dst = d.addrs.V4(a)
+		}
+	case aSrc6:
+		if x.src == "" || !allZero(v) {
+			x.src = d.addrs.V6(v)
+		}
+	case aDst6:
+		if x.dst == "" || !allZero(v) {
+			x.dst = d.addrs.V6(v)
+		}
+	case aInput:
+		x.input = uint32(be(v))
+	case aOutput:
+		x.output = uint32(be(v))
+	case aSAS:
+		x.sas = uint32(be(v))
+	case aDAS:
+		x.das = uint32(be(v))
+	case aFirstUp:
+		x.firstUp, x.haveUp, x.haveFirstUp = be(v), true, true
+	case aLastUp:
+		x.lastUp, x.haveUp = be(v), true
+	case aStartSec:
+		x.startMs, x.haveAbs = int64(be(v))*1000, true
+	case aEndSec:
+		x.endMs, x.haveEnd = int64(be(v))*1000, true
+	case aStartMs:
+		x.startMs, x.haveAbs = int64(be(v)), true
+	case aEndMs:
+		x.endMs, x.haveEnd = int64(be(v)), true
+	case aStartNTP:
+		x.startMs, x.haveAbs = ntpMs(v), true
+	case aEndNTP:
+		x.endMs, x.haveEnd = ntpMs(v), true
+	case aStartDeltaUs:
+		x.startMs, x.haveAbs = int64(h.unixSecs)*1000-int64(be(v))/1000, true
+	case aEndDeltaUs:
+		x.endMs, x.haveEnd = int64(h.unixSecs)*1000-int64(be(v))/1000, true
+	case aICMPTypeCode:
+		x.icmp, x.haveICMP = uint16(be(v)), true
+	case aICMPType:
+		x.icmp, x.haveICMP = x.icmp&0xff|uint16(be(v))<<8, true
+	case aICMPCode:
+		x.icmp, x.haveICMP = x.icmp&0xff00|uint16(be(v))&0xff, true
+	case aDir:
+		x.dir = uint8(be(v))
+	case aFwd:
+		x.fwd = uint8(be(v))
+	case aSampling:
+		x.sampling, x.haveSampling = uint32(be(v)), true
+	case aSysInit:
+		x.sysInit, x.haveSysInit = int64(be(v)), true
+	}
+}
+
+// fixedField is a field at a fixed offset of every record of its template.
+type fixedField struct {
+	act action
+	off uint16
+	n   uint16
+}
+
+// fixedLayout lists, for a template of fixed-length fields where the order
+// of the fields cannot change the result, the fields that fill something,
+// in the order of set's cases: a record is read with no per-field dispatch
+// on lengths (nil: the template does not qualify).
+func fixedLayout(fields []field) []fixedField {
+	var at [aRespPkts + 1]int
+	for i := range at {
+		at[i] = -1
+	}
+	off := 0
+	var out []fixedField
+	for _, f := range fields {
+		if f.length == varLen {
+			return nil
+		}
+		if f.act != aSkip {
+			if at[f.act] >= 0 {
+				return nil // a value given twice: the last wins, in template order
+			}
+			at[f.act] = len(out)
+			out = append(out, fixedField{f.act, uint16(off), f.length})
+		}
+		off += int(f.length)
+	}
+	has := func(as ...action) int {
+		n := 0
+		for _, a := range as {
+			if at[a] >= 0 {
+				n++
+			}
+		}
+		return n
+	}
+	if has(aSrc4, aSrc6) > 1 || has(aDst4, aDst6) > 1 ||
+		has(aStartSec, aStartMs, aStartNTP, aStartDeltaUs) > 1 || has(aEndSec, aEndMs, aEndNTP, aEndDeltaUs) > 1 ||
+		has(aICMPTypeCode) > 0 && has(aICMPType, aICMPCode) > 0 {
+		return nil // values that depend on which field comes first
+	}
+	return out
+}
 
 // dataSet decodes the records of a data set whose template is t. It stops,
 // without error, when the rest cannot hold a record: that is padding.
@@ -252,26 +435,20 @@ func (d *Decoder) dataSet(s *session, t *template, h header, b []byte, out []rec
 	if h.version == 10 {
 		source = "ipfix"
 	}
+	if t.fixed != nil {
+		for len(b) >= t.minSize {
+			rec := b[:t.minSize]
+			b = b[t.minSize:]
+			var x values
+			for _, f := range t.fixed {
+				d.set(&x, f.act, rec[f.off:f.off+f.n], h)
+			}
+			out = d.record(s, t, h, &x, source, rec, out)
+		}
+		return out
+	}
 	for len(b) >= t.minSize {
-		var (
-			inB, inP, outB, outP, totB, totP       uint64
-			haveIn, haveInP                        bool
-			proto, tos, dtos, flags, dir, fwd      uint8
-			sport, dport                           uint16
-			src, dst                               string
-			input, output, sas, das                uint32
-			firstUp, lastUp                        uint64
-			haveUp                                 bool
-			startMs, endMs                         int64
-			haveAbs, haveEnd                       bool
-			icmp                                   uint16
-			haveICMP                               bool
-			sampling                               uint32
-			sysInit                                int64
-			haveSysInit, haveSampling, haveFirstUp bool
-			initB, respB, initP, respP             uint64
-			haveInit, haveInitP                    bool
-		)
+		var x values
 		rec := b
 		ok := true
 		for i := range t.fields {
@@ -297,175 +474,91 @@ func (d *Decoder) dataSet(s *session, t *template, h header, b []byte, out []rec
 				ok = false
 				break
 			}
-			v := b[:n]
+			d.set(&x, f.act, b[:n], h)
 			b = b[n:]
-			switch f.act {
-			case aSkip:
-			case aInBytes:
-				inB, haveIn = be(v), true
-			case aInPkts:
-				inP, haveInP = be(v), true
-			case aOutBytes:
-				outB = be(v)
-			case aOutPkts:
-				outP = be(v)
-			case aTotBytes:
-				totB = be(v)
-			case aTotPkts:
-				totP = be(v)
-			case aInitBytes:
-				initB, haveInit = be(v), true
-			case aRespBytes:
-				respB, haveInit = be(v), true
-			case aInitPkts:
-				initP, haveInitP = be(v), true
-			case aRespPkts:
-				respP, haveInitP = be(v), true
-			case aProto:
-				proto = uint8(be(v))
-			case aTos:
-				tos = uint8(be(v))
-			case aDTos:
-				dtos = uint8(be(v))
-			case aFlags:
-				flags = uint8(be(v))
-			case aSPort:
-				sport = uint16(be(v))
-			case aDPort:
-				dport = uint16(be(v))
-			// A template may carry both IPv4 and IPv6 addresses, the unused
-			// ones zero: a zero address does not replace one already set.
-			case aSrc4:
-				if a := binary.BigEndian.Uint32(v); a != 0 || src == "" {
-					src = d.addrs.V4(a)
-				}
-			case aDst4:
-				if a := binary.BigEndian.Uint32(v); a != 0 || dst == "" {
-					dst = d.addrs.V4(a)
-				}
-			case aSrc6:
-				if src == "" || !allZero(v) {
-					src = d.addrs.V6(v)
-				}
-			case aDst6:
-				if dst == "" || !allZero(v) {
-					dst = d.addrs.V6(v)
-				}
-			case aInput:
-				input = uint32(be(v))
-			case aOutput:
-				output = uint32(be(v))
-			case aSAS:
-				sas = uint32(be(v))
-			case aDAS:
-				das = uint32(be(v))
-			case aFirstUp:
-				firstUp, haveUp, haveFirstUp = be(v), true, true
-			case aLastUp:
-				lastUp, haveUp = be(v), true
-			case aStartSec:
-				startMs, haveAbs = int64(be(v))*1000, true
-			case aEndSec:
-				endMs, haveEnd = int64(be(v))*1000, true
-			case aStartMs:
-				startMs, haveAbs = int64(be(v)), true
-			case aEndMs:
-				endMs, haveEnd = int64(be(v)), true
-			case aStartNTP:
-				startMs, haveAbs = ntpMs(v), true
-			case aEndNTP:
-				endMs, haveEnd = ntpMs(v), true
-			case aStartDeltaUs:
-				startMs, haveAbs = int64(h.unixSecs)*1000-int64(be(v))/1000, true
-			case aEndDeltaUs:
-				endMs, haveEnd = int64(h.unixSecs)*1000-int64(be(v))/1000, true
-			case aICMPTypeCode:
-				icmp, haveICMP = uint16(be(v)), true
-			case aICMPType:
-				icmp, haveICMP = icmp&0xff|uint16(be(v))<<8, true
-			case aICMPCode:
-				icmp, haveICMP = icmp&0xff00|uint16(be(v))&0xff, true
-			case aDir:
-				dir = uint8(be(v))
-			case aFwd:
-				fwd = uint8(be(v))
-			case aSampling:
-				sampling, haveSampling = uint32(be(v)), true
-			case aSysInit:
-				sysInit, haveSysInit = int64(be(v)), true
-			}
 		}
 		if !ok {
 			break // a variable-length field ran past the set: padding
 		}
-		if t.options {
-			d.Stats.OptionRecords++
-			if haveSampling {
-				s.sampling = sampling
-			}
-			if haveSysInit {
-				s.sysInitMs = sysInit
-			}
-			continue
-		}
-		if !haveSampling {
-			sampling = s.sampling
-		}
-		d.position++
-		out = append(out, record.Flow{})
-		r := &out[len(out)-1]
-		if src == "" {
-			src = "0.0.0.0" // a template without addresses: nfdump prints these
-		}
-		if dst == "" {
-			dst = "0.0.0.0"
-		}
-		r.SIP, r.DIP = src, dst
-		if !haveIn {
-			inB = totB
-			if haveInit { // biflow counters (initiator/responder)
-				inB, outB = initB, respB
-			}
-		}
-		if !haveInP {
-			inP = totP
-			if haveInitP {
-				inP, outP = initP, respP
-			}
-		}
-		r.IByt, r.IPkt, r.OByt, r.OPkt = int64(inB), int64(inP), int64(outB), int64(outP)
-		r.Proto = flowrec.ProtoName(proto)
-		r.STos, r.DTos = int32(tos), int32(dtos)
-		r.Flag = flowrec.Flags(flags)
-		r.SPort, r.DPort = int32(sport), int32(dport)
-		if (proto == 1 || proto == 58) && haveICMP {
-			r.SPort, r.DPort = 0, int32(icmp)
-		}
-		r.Input, r.Output, r.SAS, r.DAS = int32(input), int32(output), int32(sas), int32(das)
-		r.Dir, r.Fwd = int32(dir), int32(fwd)
-		r.Sampling = int32(sampling)
-		if !haveAbs && haveUp {
-			var boot int64
-			if h.version == 9 {
-				boot = int64(h.unixSecs)*1000 - int64(h.sysUptime)
-			} else if s.sysInitMs != 0 {
-				boot = s.sysInitMs
-			}
-			if !haveFirstUp {
-				firstUp = lastUp
-			}
-			startMs = boot + int64(firstUp)
-			if firstUp > lastUp {
-				startMs -= 1 << 32
-			}
-			endMs, haveEnd = boot+int64(lastUp), true
-		}
-		if !haveEnd {
-			endMs = startMs
-		}
-		d.times.Set(r, startMs*1e6, endMs*1e6)
-		d.finish(r, source, rec[:len(rec)-len(b)])
+		out = d.record(s, t, h, &x, source, rec[:len(rec)-len(b)], out)
 	}
+	return out
+}
+
+// record appends the flow record of one data record's values (an options
+// record updates the session instead).
+func (d *Decoder) record(s *session, t *template, h header, x *values, source string, raw []byte, out []record.Flow) []record.Flow {
+	if t.options {
+		d.Stats.OptionRecords++
+		if x.haveSampling {
+			s.sampling = x.sampling
+		}
+		if x.haveSysInit {
+			s.sysInitMs = x.sysInit
+		}
+		return out
+	}
+	if !x.haveSampling {
+		x.sampling = s.sampling
+	}
+	d.position++
+	out = append(out, record.Flow{})
+	r := &out[len(out)-1]
+	src, dst := x.src, x.dst
+	if src == "" {
+		src = "0.0.0.0" // a template without addresses: nfdump prints these
+	}
+	if dst == "" {
+		dst = "0.0.0.0"
+	}
+	r.SIP, r.DIP = src, dst
+	inB, inP, outB, outP := x.inB, x.inP, x.outB, x.outP
+	if !x.haveIn {
+		inB = x.totB
+		if x.haveInit { // biflow counters (initiator/responder)
+			inB, outB = x.initB, x.respB
+		}
+	}
+	if !x.haveInP {
+		inP = x.totP
+		if x.haveInitP {
+			inP, outP = x.initP, x.respP
+		}
+	}
+	r.IByt, r.IPkt, r.OByt, r.OPkt = int64(inB), int64(inP), int64(outB), int64(outP)
+	r.Proto = flowrec.ProtoName(x.proto)
+	r.STos, r.DTos = int32(x.tos), int32(x.dtos)
+	r.Flag = flowrec.Flags(x.flags)
+	r.SPort, r.DPort = int32(x.sport), int32(x.dport)
+	if (x.proto == 1 || x.proto == 58) && x.haveICMP {
+		r.SPort, r.DPort = 0, int32(x.icmp)
+	}
+	r.Input, r.Output, r.SAS, r.DAS = int32(x.input), int32(x.output), int32(x.sas), int32(x.das)
+	r.Dir, r.Fwd = int32(x.dir), int32(x.fwd)
+	r.Sampling = int32(x.sampling)
+	startMs, endMs, haveEnd := x.startMs, x.endMs, x.haveEnd
+	if !x.haveAbs && x.haveUp {
+		var boot int64
+		if h.version == 9 {
+			boot = int64(h.unixSecs)*1000 - int64(h.sysUptime)
+		} else if s.sysInitMs != 0 {
+			boot = s.sysInitMs
+		}
+		firstUp := x.firstUp
+		if !x.haveFirstUp {
+			firstUp = x.lastUp
+		}
+		startMs = boot + int64(firstUp)
+		if firstUp > x.lastUp {
+			startMs -= 1 << 32
+		}
+		endMs, haveEnd = boot+int64(x.lastUp), true
+	}
+	if !haveEnd {
+		endMs = startMs
+	}
+	d.times.Set(r, startMs*1e6, endMs*1e6)
+	d.finish(r, source, raw)
 	return out
 }
 

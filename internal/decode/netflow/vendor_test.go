@@ -1,6 +1,7 @@
 package netflow
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -140,4 +141,67 @@ func TestVendorSamples(t *testing.T) {
 
 func (d *Decoder) decodeEvents(exporter netip.Addr, b []byte) ([]record.Flow, error) {
 	return d.Decode(exporter, b, nil)
+}
+
+// TestFixedLayout checks that reading templates of fixed-length fields by
+// their precomputed offsets gives what reading them field by field gives,
+// on every vendor sample, and which templates qualify.
+func TestFixedLayout(t *testing.T) {
+	dir := corpusDir(t, "netflow/logstash-codec-netflow")
+	exporter := netip.MustParseAddr("192.0.2.1")
+	fixed := 0
+	for name, c := range vendorCases {
+		fast, slow := New(name), New(name)
+		slow.generic = true
+		for _, f := range c.files {
+			b, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, errA := fast.decodeEvents(exporter, b)
+			z, errZ := slow.decodeEvents(exporter, b)
+			if fmt.Sprint(errA) != fmt.Sprint(errZ) || len(a) != len(z) {
+				t.Fatalf("%s %s: %d records (%v) by offsets, %d (%v) field by field", name, f, len(a), errA, len(z), errZ)
+			}
+			for i := range a {
+				if a[i] != z[i] {
+					t.Errorf("%s %s: record %d differs:\n%+v\n%+v", name, f, i, a[i], z[i])
+				}
+			}
+		}
+		if fast.Stats != slow.Stats {
+			t.Errorf("%s: stats %+v by offsets, %+v field by field", name, fast.Stats, slow.Stats)
+		}
+		for _, s := range fast.sessions {
+			for _, tm := range s.templates {
+				if tm.fixed != nil {
+					fixed++
+				}
+			}
+		}
+	}
+	t.Logf("%d vendor templates read by offsets", fixed)
+	if fixed < 10 {
+		t.Errorf("only %d vendor templates read by offsets", fixed)
+	}
+
+	f := func(act action, n uint16) field { return field{length: n, act: act} }
+	for _, c := range []struct {
+		name   string
+		fields []field
+		want   int // fields kept; -1: not fixed
+	}{
+		{"v4 five-tuple and counters", []field{f(aSrc4, 4), f(aDst4, 4), f(aSkip, 2), f(aSPort, 2), f(aDPort, 2), f(aProto, 1), f(aInBytes, 4), f(aInPkts, 8)}, 7},
+		{"variable length", []field{f(aSrc4, 4), f(aSkip, varLen)}, -1},
+		{"a value twice", []field{f(aInBytes, 4), f(aInBytes, 8)}, -1},
+		{"v4 and v6 sources", []field{f(aSrc4, 4), f(aSrc6, 16)}, -1},
+		{"two start times", []field{f(aStartSec, 4), f(aStartMs, 8)}, -1},
+		{"ICMP type-code and type", []field{f(aICMPTypeCode, 2), f(aICMPType, 1)}, -1},
+		{"ICMP type and code", []field{f(aICMPType, 1), f(aICMPCode, 1)}, 2},
+	} {
+		got := fixedLayout(c.fields)
+		if (got == nil) != (c.want < 0) || c.want >= 0 && len(got) != c.want {
+			t.Errorf("%s: fixedLayout = %v, want %d fields", c.name, got, c.want)
+		}
+	}
 }
