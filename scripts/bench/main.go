@@ -11,13 +11,13 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"syscall"
-	"text/tabwriter"
 	"time"
 )
 
@@ -75,8 +75,9 @@ func main() {
 	env := &Env{Dir: *dir, Spot: spot, Corpus: corpus, Small: *small}
 	re := regexp.MustCompile(*runRe)
 
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\ttool\tmedian s\trate/s\tMB/s\tpeak RSS MB\tspot speed-up\t")
+	// Rows are printed as each case ends, so columns have fixed widths.
+	tw := os.Stdout
+	line(tw, "case", "tool", "median s", "rate/s", "MB/s", "peak RSS MB", "spot speed-up")
 	for _, area := range areas {
 		for _, c := range area(env) {
 			if !re.MatchString(c.Name) {
@@ -84,7 +85,7 @@ func main() {
 			}
 			if c.Setup != nil {
 				if err := c.Setup(); err != nil {
-					fmt.Fprintf(tw, "%s\t(setup failed: %v)\t\t\t\t\t\t\n", c.Name, err)
+					fmt.Fprintf(tw, "%-48s (setup failed: %v)\n", c.Name, err)
 					continue
 				}
 			}
@@ -99,10 +100,12 @@ func main() {
 			if c.Peer != "" {
 				row(tw, c, c.PeerName, peer, ours)
 			}
-			tw.Flush()
 		}
 	}
-	tw.Flush()
+}
+
+func line(w io.Writer, cols ...string) {
+	fmt.Fprintf(w, "%-48s %-16s %8s %18s %6s %11s %13s\n", cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6])
 }
 
 func run(env *Env, command string, r *result) {
@@ -129,9 +132,9 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-func row(tw *tabwriter.Writer, c Case, tool string, r, ours *result) {
+func row(tw io.Writer, c Case, tool string, r, ours *result) {
 	if r.err != nil {
-		fmt.Fprintf(tw, "%s\t%s\tfailed: %v\t\t\t\t\t\n", c.Name, tool, r.err)
+		fmt.Fprintf(tw, "%-48s %-16s failed: %v\n", c.Name, tool, r.err)
 		return
 	}
 	m := median(r.wall).Seconds()
@@ -146,7 +149,7 @@ func row(tw *tabwriter.Writer, c Case, tool string, r, ours *result) {
 	if ours != nil && ours.err == nil {
 		ratio = fmt.Sprintf("%.1fx", m/median(ours.wall).Seconds())
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s %s\t%s\t%.0f\t%s\t\n", c.Name, tool, m, si(c.Items/m), c.Unit, mbs, float64(r.maxRSS)/1024, ratio)
+	line(tw, c.Name, tool, fmt.Sprintf("%.2f", m), si(c.Items/m)+" "+c.Unit, mbs, fmt.Sprintf("%.0f", float64(r.maxRSS)/1024), ratio)
 }
 
 func si(x float64) string {
