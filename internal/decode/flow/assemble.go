@@ -131,14 +131,20 @@ func (a *Assembler) pushBack(f *flowState) {
 	l.prev = f
 }
 
-// Add counts one packet (Status OK) into its flow; records of flows that
-// ended are appended to out and returned.
-func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
-	a.out = out
-	if p.TsNs > a.now {
-		a.now = p.TsNs
-		a.expire()
-	}
+// packet is what the flow table needs of a packet: a third of a
+// pcap.Packet's size, and no pointers, so batches of them are cheap to
+// hand from the goroutine parsing a capture to the one counting flows.
+type packet struct {
+	key   flowKey
+	ts    int64
+	ipLen int32
+	frags int32 // fragments of a reassembled datagram (0: not reassembled)
+	tos   uint8
+	flags uint8 // TCP flags
+}
+
+// packetOf takes what the flow table needs of p (Status OK).
+func packetOf(p *pcap.Packet) packet {
 	var k flowKey
 	k.proto = p.Proto
 	k.v4 = p.Src.Is4()
@@ -149,21 +155,43 @@ func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 	case pcap.ProtoICMP, pcap.ProtoICMPv6:
 		k.dport = uint16(p.ICMPType)<<8 | uint16(p.ICMPCode)
 	}
+	q := packet{key: k, ts: p.TsNs, ipLen: int32(p.IPLen), tos: p.TOS}
+	if p.Proto == pcap.ProtoTCP {
+		q.flags = p.TCPFlags
+	}
+	if p.Reasm {
+		q.frags = int32(p.Frags)
+	}
+	return q
+}
+
+// Add counts one packet (Status OK) into its flow; records of flows that
+// ended are appended to out and returned.
+func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
+	q := packetOf(p)
+	return a.add(&q, out)
+}
+
+func (a *Assembler) add(p *packet, out []record.Flow) []record.Flow {
+	a.out = out
+	if p.ts > a.now {
+		a.now = p.ts
+		a.expire()
+	}
+	k := p.key
 	// A datagram reassembled from fragments is one packet of its full
 	// length, as nfpcapd counts it; its fragments are counted in Stats.
 	n := int64(1)
-	if p.Reasm {
-		a.Stats.Fragments += int64(p.Frags)
-	}
+	a.Stats.Fragments += int64(p.frags)
 	a.Stats.Packets += n
-	byts := int64(p.IPLen)
+	byts := int64(p.ipLen)
 	c := k.canon()
 	f := a.last
 	if f == nil || a.lastK != c {
 		f = a.table[c]
 	}
 	fwd := f == nil || f.key == k
-	if f != nil && (p.TsNs-f.first > int64(a.opts.ActiveTimeout) || (f.ended && p.TCPFlags&pcap.TCPSyn != 0)) {
+	if f != nil && (p.ts-f.first > int64(a.opts.ActiveTimeout) || (f.ended && p.flags&pcap.TCPSyn != 0)) {
 		a.end(f) // active timeout, or a new connection on the same ports
 		f, fwd = nil, true
 	}
@@ -177,14 +205,14 @@ func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 			}
 		}
 		f = a.newState()
-		f.key, f.first, f.tos = k, p.TsNs, p.TOS
+		f.key, f.first, f.tos = k, p.ts, p.tos
 		a.table[c] = f
 	} else {
 		a.unlink(f)
 	}
 	a.last, a.lastK = f, c
 	a.pushBack(f)
-	f.last = p.TsNs
+	f.last = p.ts
 	if fwd {
 		f.pkts += n
 		f.byts += byts
@@ -192,16 +220,16 @@ func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 		f.rpkts += n
 		f.rbyts += byts
 	}
-	if p.Proto == pcap.ProtoTCP {
-		f.flags |= p.TCPFlags
-		if p.TCPFlags&pcap.TCPFin != 0 {
+	if k.proto == pcap.ProtoTCP {
+		f.flags |= p.flags
+		if p.flags&pcap.TCPFin != 0 {
 			if fwd {
 				f.fins |= 1
 			} else {
 				f.fins |= 2
 			}
 		}
-		if !f.ended && (p.TCPFlags&pcap.TCPRst != 0 || f.fins == 3) {
+		if !f.ended && (p.flags&pcap.TCPRst != 0 || f.fins == 3) {
 			f.ended = true
 			a.unlink(f)
 			a.pushBack(f)

@@ -373,28 +373,95 @@ func (o *Options) exportDecoder(name string) *netflow.Decoder {
 
 // assemble builds flows from the rest of a capture of raw traffic.
 func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher, res Result, o Options) (Result, error) {
+	batches, quit := parsePackets(src)
+	defer close(quit)
 	var readErr error
-	for {
+	for pb := range batches {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		p, err := src.Next()
-		if err != nil {
-			readErr = err
-			break
-		}
-		switch p.Status {
-		case pcap.OK:
-			b.buf = asm.Add(p, b.buf)
+		for i := range pb.pkts {
+			p := &pb.pkts[i]
+			if p.bad != nil {
+				res.Skipped++
+				o.Warn("packet", p.bad.frame, p.bad.err)
+				continue
+			}
+			b.buf = asm.add(&p.packet, b.buf)
 			if err := b.flush(false); err != nil {
 				return res, err
 			}
-		case pcap.Malformed:
-			res.Skipped++
-			o.Warn("packet", p.Frame, p.Err)
 		}
+		readErr = pb.err
+		pb.free <- pb
 	}
 	return finishAssembly(src, asm, b, res, readErr, o)
+}
+
+// parsed is a packet for the flow table, or a malformed frame.
+type parsed struct {
+	packet
+	bad *malformed
+}
+
+type malformed struct {
+	frame int64
+	err   error
+}
+
+// packetBatch is packets parsed ahead, and the error that ended the
+// capture (io.EOF at its end) in the last batch.
+type packetBatch struct {
+	pkts []parsed
+	err  error
+	free chan *packetBatch
+}
+
+// parsePackets reads and parses src on a goroutine of its own, handing on
+// in batches what the flow table needs, so that parsing the capture
+// overlaps counting flows. Closing quit stops it.
+func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
+	const inFlight = 4
+	batches := make(chan *packetBatch, inFlight)
+	free := make(chan *packetBatch, inFlight)
+	for range inFlight {
+		free <- &packetBatch{pkts: make([]parsed, 0, 1024), free: free}
+	}
+	quit := make(chan struct{})
+	go func() {
+		defer close(batches)
+		for {
+			var pb *packetBatch
+			select {
+			case pb = <-free:
+			case <-quit:
+				return
+			}
+			pb.pkts = pb.pkts[:0]
+			for len(pb.pkts) < cap(pb.pkts) {
+				p, err := src.Next()
+				if err != nil {
+					pb.err = err
+					break
+				}
+				switch p.Status {
+				case pcap.OK:
+					pb.pkts = append(pb.pkts, parsed{packet: packetOf(p)})
+				case pcap.Malformed:
+					pb.pkts = append(pb.pkts, parsed{bad: &malformed{p.Frame, p.Err}})
+				}
+			}
+			select {
+			case batches <- pb:
+			case <-quit:
+				return
+			}
+			if pb.err != nil {
+				return
+			}
+		}
+	}()
+	return batches, quit
 }
 
 func finishAssembly(src *pcap.Source, asm *Assembler, b *batcher, res Result, readErr error, o Options) (Result, error) {
