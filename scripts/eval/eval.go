@@ -259,17 +259,57 @@ func evalFlows(c *Config) ([]Result, error) {
 		}
 		all = append(all, recs...)
 	}
-	path := filepath.Join(c.Work, "flows.parquet")
+	results, err := evalFlowSet(c, "flows", all, label)
+	if err != nil {
+		return nil, err
+	}
+	// flows-sparse: every attack flow would be two thirds of the set; keep
+	// one attack flow in stride of each capture's, about 1% of the benign
+	// flows each, so that attacks are rare, as Spot assumes.
+	var benign int
+	for _, r := range all {
+		if label[r.EID] == "benign" {
+			benign++
+		}
+	}
+	var few []record.Flow
+	seen := map[string]int{}
+	total := map[string]int{}
+	for _, r := range all {
+		total[label[r.EID]]++
+	}
+	for _, r := range all {
+		l := label[r.EID]
+		if l != "benign" {
+			stride := max(1, total[l]/max(1, benign/100))
+			seen[l]++
+			if (seen[l]-1)%stride != 0 {
+				continue
+			}
+		}
+		few = append(few, r)
+	}
+	rs, err := evalFlowSet(c, "flows-sparse", few, label)
+	if err != nil {
+		return nil, err
+	}
+	return append(results, rs...), nil
+}
+
+// evalFlowSet trains on a set of flows and scores it with every method,
+// beside the baseline.
+func evalFlowSet(c *Config, name string, all []record.Flow, label map[int64]string) ([]Result, error) {
+	path := filepath.Join(c.Work, name+".parquet")
 	if err := writeAll(path, record.Flow{}.Meta(), all); err != nil {
 		return nil, err
 	}
-	model := filepath.Join(c.Work, "flows.model")
+	model := filepath.Join(c.Work, name+".model")
 	if err := run(c, "train", path, "--topics", fmt.Sprint(c.Topics), "--seed", fmt.Sprint(c.Seed), "-o", model); err != nil {
 		return nil, err
 	}
 	var results []Result
 	for _, method := range []string{"spot", "population", "peer", "hybrid"} {
-		out := filepath.Join(c.Work, "flows."+method+".parquet")
+		out := filepath.Join(c.Work, name+"."+method+".parquet")
 		if err := run(c, "score", "-m", model, "--method", method, path, "-o", out); err != nil {
 			return nil, err
 		}
@@ -281,7 +321,7 @@ func evalFlows(c *Config) ([]Result, error) {
 		for i, s := range scored {
 			pts[i] = point{score: s.Score, eid: s.EID, label: label[s.EID]}
 		}
-		results = append(results, metrics("flows", method, pts))
+		results = append(results, metrics(name, method, pts))
 	}
 	// baseline: bytes sent (small flows first), nothing of hosts or topics
 	var pts []point
@@ -290,7 +330,7 @@ func evalFlows(c *Config) ([]Result, error) {
 			pts = append(pts, point{score: float64(r.IByt), eid: r.EID, label: label[r.EID]})
 		}
 	}
-	return append(results, metrics("flows", "baseline", pts)), nil
+	return append(results, metrics(name, "baseline", pts)), nil
 }
 
 // sparse keeps the benign hosts and injects into each ⌊1%⌋ of its count of
