@@ -485,21 +485,22 @@ func startCSVPipe(br *bufio.Reader, f *csvFormat, line int64) *csvPipe {
 				buf = make([]byte, csvChunkSize+len(carry))
 			}
 			n := copy(buf, carry)
+			// Read what there is (a whole block from a file, less from a
+			// slow pipe, whose lines then go on without waiting for more),
+			// up to a line's end.
 			var err error
 			for {
 				var k int
-				k, err = io.ReadFull(br, buf[n:])
+				k, err = br.Read(buf[n:])
 				n += k
-				if err != nil {
+				if err != nil || k > 0 && bytes.LastIndexByte(buf[:n], '\n') >= 0 {
 					break
 				}
-				if bytes.LastIndexByte(buf[:n], '\n') >= 0 {
-					break
+				if n == len(buf) {
+					buf = append(buf, make([]byte, len(buf))...) // a line longer than the block
 				}
-				buf = append(buf, make([]byte, len(buf))...) // a line longer than the block
 			}
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				err = io.EOF
+			if err == io.EOF {
 				c.data, carry = buf[:n], nil
 			} else {
 				i := bytes.LastIndexByte(buf[:n], '\n')

@@ -310,3 +310,38 @@ func TestCSVBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVLive: lines from a pipe that stays open come out without waiting
+// for a block to fill.
+func TestCSVLive(t *testing.T) {
+	b, err := os.ReadFile("../../../testdata/flow/alexa-app.v5.nfdump.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte(lines[0] + lines[1] + lines[2] + lines[3]))
+	r := NewCSVReader(pr, "live.csv", time.UTC)
+	defer r.Close()
+	got := make(chan int, 1)
+	go func() {
+		n := 0
+		for n < 3 {
+			recs, err := r.Next()
+			if err != nil {
+				break
+			}
+			n += len(recs)
+		}
+		got <- n
+	}()
+	select {
+	case n := <-got:
+		if n != 3 {
+			t.Fatalf("%d records, want 3", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("records of an open pipe held back")
+	}
+}
