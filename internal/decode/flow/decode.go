@@ -450,6 +450,9 @@ func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
 				case pcap.Malformed:
 					pb.pkts = append(pb.pkts, parsed{bad: &malformed{p.Frame, p.Err}})
 				}
+				if src.Drained() {
+					break // the next read may wait on a live capture: hand these on now
+				}
 			}
 			select {
 			case batches <- pb:
