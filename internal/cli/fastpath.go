@@ -25,6 +25,15 @@ func parquetFiles(ins []*ioformat.Input) ([]*parquet.File, bool) {
 	return fs, true
 }
 
+// inputNames are the inputs' names as errors show them.
+func inputNames(ins []*ioformat.Input) []string {
+	names := make([]string, len(ins))
+	for i, in := range ins {
+		names[i] = ioformat.DisplayName(in.Name)
+	}
+	return names
+}
+
 // runColumnar runs the columnar flow path from Parquet inputs to a Parquet
 // output of type T; it reports false (and does nothing) when the inputs or
 // output do not allow it.
@@ -46,7 +55,7 @@ func runColumnar[T any](g *globals, ins []*ioformat.Input, d ioformat.Dest, out 
 	if err != nil {
 		return true, err
 	}
-	r := &columnar.Runner{Scorer: scorer, Method: method, Options: ioformat.ParquetOptions(out)}
+	r := &columnar.Runner{Names: inputNames(ins), Scorer: scorer, Method: method, Options: ioformat.ParquetOptions(out)}
 	st, err := r.Run(g.ctx, files, plan, full, columnar.ExtraSchema(full), w)
 	if err != nil {
 		w.Abort()

@@ -243,7 +243,7 @@ func featurizeFast(g *globals, o *featurizeOptions, ins []*ioformat.Input, meta 
 		}
 		defer closeInputs(ins)
 		c := feature.NewCounter()
-		st, err := columnar.CountFlows(g.ctx, files, p, c, 0)
+		st, err := columnar.CountFlows(g.ctx, files, inputNames(ins), p, c, 0)
 		if err != nil {
 			return true, err
 		}

@@ -235,7 +235,7 @@ func (t *trainer) readOne(in *ioformat.Input) error {
 			if pf := in.ParquetFile(); pf != nil {
 				if p, ok := columnar.CountPlan([]*parquet.File{pf}); ok {
 					defer in.Close()
-					st, err := columnar.CountFlows(t.ctx, []*parquet.File{pf}, p, t.counts, 0)
+					st, err := columnar.CountFlows(t.ctx, []*parquet.File{pf}, []string{ioformat.DisplayName(in.Name)}, p, t.counts, 0)
 					t.addRejects(st.Rejected, st.Reasons)
 					return err
 				}

@@ -2,6 +2,7 @@ package columnar
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -39,7 +40,7 @@ func CountPlan(files []*parquet.File) (*plan, bool) {
 // word to document sip and its destination word to document dip (Apache
 // Spot's flow corpus). Row groups are read in parallel; counts are summed,
 // so the result does not depend on the order.
-func CountFlows(ctx context.Context, files []*parquet.File, p *plan, c *feature.Counter, workers int) (Stats, error) {
+func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *plan, c *feature.Counter, workers int) (Stats, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -51,7 +52,11 @@ func CountFlows(ctx context.Context, files []*parquet.File, p *plan, c *feature.
 		st      Stats
 		err     error
 	}
-	groups := make(chan parquet.RowGroup)
+	type group struct {
+		rg   parquet.RowGroup
+		file int
+	}
+	groups := make(chan group)
 	results := make([]*local, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -61,13 +66,14 @@ func CountFlows(ctx context.Context, files []*parquet.File, p *plan, c *feature.
 		go func() {
 			defer wg.Done()
 			pr := &proc{r: &Runner{}, p: p, words: words, needAddr: true}
-			for rg := range groups {
+			for g := range groups {
 				if l.err != nil || ctx.Err() != nil {
 					continue
 				}
+				rg := g.rg
 				kept, st, err := pr.prepare(rg)
 				if err != nil {
-					l.err = err
+					l.err = fmt.Errorf("%s: %w", fileName(names, g.file), err)
 					continue
 				}
 				_ = kept
@@ -102,10 +108,10 @@ func CountFlows(ctx context.Context, files []*parquet.File, p *plan, c *feature.
 	}
 	func() {
 		defer close(groups)
-		for _, f := range files {
+		for fi, f := range files {
 			for _, rg := range f.RowGroups() {
 				select {
-				case groups <- rg:
+				case groups <- group{rg, fi}:
 				case <-ctx.Done():
 					return
 				}

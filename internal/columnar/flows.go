@@ -21,6 +21,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/spot-hunt/spot/internal/feature"
+	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/score"
 )
 
@@ -101,8 +102,17 @@ func planFor(in, out *parquet.Schema) (*plan, bool) {
 	return p, true
 }
 
+// fileName names input i in errors: names[i], else its position.
+func fileName(names []string, i int) string {
+	if i < len(names) {
+		return names[i]
+	}
+	return fmt.Sprintf("input %d", i+1)
+}
+
 // Runner featurizes (and, with a scorer, scores) flows.
 type Runner struct {
+	Names   []string      // the inputs' names, for errors
 	Scorer  *score.Scorer // nil: featurize only
 	Method  string
 	Workers int                    // 0: GOMAXPROCS
@@ -183,7 +193,7 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 	for j := range queue {
 		<-j.done
 		if firstErr == nil && j.err != nil {
-			firstErr = j.err
+			firstErr = fmt.Errorf("%s: %w", fileName(r.Names, j.file), j.err)
 		}
 		if firstErr != nil {
 			continue
@@ -300,6 +310,7 @@ type byteCol struct {
 func (b *byteCol) at(i int) []byte { return b.data[b.off[i]:b.off[i+1]] }
 
 func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bool, st Stats, err error) {
+	defer ioformat.RecoverCorrupt("", &err)
 	n := int(rg.NumRows())
 	chunks := rg.ColumnChunks()
 	kept, st, err := pr.prepare(rg)
@@ -332,6 +343,7 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 // (pr.pairs), keep flags (pr.keep) and addresses (pr.bytes[0:2]); it
 // returns the number of rows kept.
 func (pr *proc) prepare(rg parquet.RowGroup) (kept int, st Stats, err error) {
+	defer ioformat.RecoverCorrupt("", &err)
 	n := int(rg.NumRows())
 	chunks := rg.ColumnChunks()
 	k := pr.p.key

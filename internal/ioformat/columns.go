@@ -134,7 +134,16 @@ func convertible(src parquet.Kind, dst reflect.Kind) bool {
 	return false
 }
 
-func (r *columnsReader[T]) Read(buf []T) (int, error) {
+func (r *columnsReader[T]) Read(buf []T) (n int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n, err = 0, corrupt(r.in.Name, p)
+		}
+	}()
+	return r.read(buf)
+}
+
+func (r *columnsReader[T]) read(buf []T) (int, error) {
 	for r.left == 0 {
 		if err := r.nextRowGroup(); err != nil {
 			return 0, err
@@ -168,7 +177,7 @@ func (r *columnsReader[T]) nextRowGroup() error {
 	chunks := rg.ColumnChunks()
 	for _, c := range r.cols {
 		c.close()
-		c.pages = chunks[c.index].Pages()
+		c.pages = SafePages(chunks[c.index].Pages())
 		if len(r.cols) > 1 {
 			c.pages = parquet.AsyncPages(c.pages) // decode columns side by side
 		}

@@ -68,7 +68,7 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 			in.closers = append(in.closers, f)
 			ra, size = f, n
 		}
-		pf, err := parquet.OpenFile(ra, size)
+		pf, err := openParquet(name, ra, size)
 		if err != nil {
 			return fail(fmt.Errorf("not a readable Parquet file: %w", err))
 		}

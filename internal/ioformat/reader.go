@@ -43,9 +43,14 @@ type parquetReader[T any] struct {
 	row int64
 }
 
-func (p *parquetReader[T]) Read(buf []T) (int, error) {
+func (p *parquetReader[T]) Read(buf []T) (n int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = 0, corrupt(p.in.Name, r)
+		}
+	}()
 	clear(buf)
-	n, err := p.r.Read(buf)
+	n, err = p.r.Read(buf)
 	p.row += int64(n)
 	if err != nil && err != io.EOF {
 		return n, &RecordError{Name: p.in.Name, Unit: "row", Number: p.row + 1, Err: err}
