@@ -189,6 +189,10 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", display, err)
 	}
+	if res.ExportPort != 0 {
+		slog.Warn("this capture was read as raw traffic, but its UDP datagrams to a port outside --ports look like NetFlow/IPFIX exports: add that port to --ports, or use --from exports",
+			"file", display, "port", res.ExportPort)
+	}
 	if res.Kind == "exports" && res.Stats.Packets == 0 && res.Skipped == 0 {
 		slog.Warn("no NetFlow/IPFIX datagrams to the --ports in this capture", "file", display, "ports", o.ports)
 	}

@@ -50,6 +50,9 @@ type Result struct {
 	DroppedSets int64 // export data sets whose template never came
 	Stats       netflow.Stats
 	Assembly    AssembleStats
+	// ExportPort, when a capture was read as raw traffic, is a port
+	// outside the --ports whose datagrams look like NetFlow/IPFIX exports.
+	ExportPort int
 }
 
 // Decode reads one input (name names it in messages and event ids) and
@@ -212,6 +215,10 @@ func looksLikeExport(p []byte) bool {
 	return false
 }
 
+// minExportHint is how many export-like datagrams to a port outside the
+// --ports make decode suggest that port.
+const minExportHint = 3
+
 // detectFrames is how many frames of a capture are looked at to decide
 // whether it holds exports.
 const detectFrames = 2000
@@ -258,6 +265,7 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 		return assemble(ctx, src, asm, b, res, o)
 	}
 	if o.From == "" || o.From == "auto" {
+		elsewhere := map[uint16]int{} // export-like datagrams to other ports
 		for i := 0; i < detectFrames && !exports; i++ {
 			p, err := src.Next()
 			if err != nil {
@@ -276,9 +284,17 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 			if p.Proto == pcap.ProtoUDP && isPort(p.DstPort) {
 				held = append(held, heldDatagram{p.Frame, p.Src, p.DstPort, append([]byte(nil), p.Payload...)})
 				exports = looksLikeExport(p.Payload)
+			} else if p.Proto == pcap.ProtoUDP && looksLikeExport(p.Payload) {
+				elsewhere[p.DstPort]++
 			}
 		}
 		if !exports {
+			best := minExportHint - 1
+			for port, n := range elsewhere {
+				if n > best || n == best && int(port) < res.ExportPort {
+					best, res.ExportPort = n, int(port)
+				}
+			}
 			// Raw traffic: go on assembling (the records so far are kept).
 			if readErr != nil {
 				return finishAssembly(src, asm, b, res, readErr, o)
