@@ -245,6 +245,16 @@ func decodeDNSFile(g *globals, name string, opts dns.Options, out *batchWriter[r
 			}
 		}
 	}
+	switch {
+	case dec.Messages == 0 && src.Frames() > 0:
+		ports := opts.Ports
+		if len(ports) == 0 {
+			ports = []int{53}
+		}
+		slog.Warn("no DNS messages to or from the --ports in this capture", "file", ioformat.DisplayName(name), "frames", src.Frames(), "ports", ports)
+	case dec.Messages == dec.QueriesLeftOut && dec.Messages > 0:
+		slog.Warn("only DNS queries in this capture, and queries are not written without --queries", "file", ioformat.DisplayName(name), "queries", dec.QueriesLeftOut)
+	}
 	return nil
 }
 

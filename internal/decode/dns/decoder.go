@@ -65,8 +65,10 @@ type Decoder struct {
 
 	addrs map[netip.Addr]string // text of recently seen addresses
 
-	Evicted int // half-connections dropped to keep the state bounded
-	held    int // bytes held in conn buffers
+	Evicted        int // half-connections dropped to keep the state bounded
+	Messages       int // DNS messages read (records made, queries left out)
+	QueriesLeftOut int // queries read but not written (Options.Queries unset)
+	held           int // bytes held in conn buffers
 }
 
 type connRef struct {
@@ -122,7 +124,9 @@ func (d *Decoder) message(p *pcap.Packet, msg []byte, transport string, out []re
 		problems = append(problems, Problem{Frame: p.Frame, Err: err, Kept: true})
 	}
 	m := &d.msg
+	d.Messages++
 	if !m.Response() && !d.opts.Queries {
+		d.QueriesLeftOut++
 		return out, problems
 	}
 	out = append(out, record.DNS{})
