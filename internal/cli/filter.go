@@ -193,6 +193,9 @@ func eachOf[T any](ctx context.Context, ins []*ioformat.Input, fn func(*T)) erro
 			fn(&buf[i])
 		}
 		if err == io.EOF {
+			if n := r.Skipped(); n > 0 {
+				slog.Warn("malformed rows of the feedback file were skipped", "rows", n)
+			}
 			return nil
 		}
 		if err != nil {
