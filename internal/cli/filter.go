@@ -178,7 +178,7 @@ func loadNoise(ctx context.Context, path string, kind record.Kind) (*filter.Nois
 	return noise, nil
 }
 
-// eachOf calls fn on every record of ins.
+// eachOf calls fn on every row of a feedback file.
 func eachOf[T any](ctx context.Context, ins []*ioformat.Input, fn func(*T)) error {
 	r, err := newConcat[T](ctx, ins)
 	if err != nil {
