@@ -42,10 +42,14 @@ func TestFreshExportsMatchNfdump(t *testing.T) {
 			nport := fwd.LocalAddr().(*net.UDPAddr).Port
 			fwd.Close()
 			nf := exec.Command(nfcapd, "-b", "127.0.0.1", "-p", fmt.Sprint(nport), "-w", dir, "-t", "3600")
+			var nfOut bytes.Buffer
+			nf.Stdout, nf.Stderr = &nfOut, &nfOut
 			if err := nf.Start(); err != nil {
 				t.Fatal(err)
 			}
 			defer nf.Process.Kill()
+			nfExited := make(chan error, 1)
+			go func() { nfExited <- nf.Wait() }()
 			// Our relay: keep and forward every datagram.
 			relay, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 			if err != nil {
@@ -70,7 +74,7 @@ func TestFreshExportsMatchNfdump(t *testing.T) {
 					out.Write(buf[:n])
 				}
 			}()
-			waitBound(t, nport) // nfcapd is listening
+			waitBound(t, nport, nf, nfExited, &nfOut) // nfcapd is listening
 			args := []string{"-d", "-a", "-r", capture, "-n", relay.LocalAddr().String(), "-v", v,
 				"-c", filepath.Join(dir, "sf.ctl"), "-p", filepath.Join(dir, "sf.pid")}
 			if v != "5" {
@@ -107,7 +111,7 @@ func TestFreshExportsMatchNfdump(t *testing.T) {
 			time.Sleep(2 * time.Second) // the relay and nfcapd drain their sockets
 			relay.Close()
 			nf.Process.Signal(os.Interrupt)
-			nf.Wait()
+			<-nfExited
 			files, _ := filepath.Glob(filepath.Join(dir, "nfcapd.2*"))
 			if len(files) != 1 {
 				t.Fatalf("nfcapd files: %v", files)
@@ -154,16 +158,26 @@ func TestFreshExportsMatchNfdump(t *testing.T) {
 }
 
 // waitBound waits until something listens on UDP port 127.0.0.1:port.
-func waitBound(t *testing.T, port int) {
+// waitBound waits until nfcapd has bound port (a loaded machine may take
+// seconds), failing with its output if it exits first or never binds.
+func waitBound(t *testing.T, port int, nf *exec.Cmd, exited <-chan error, out *bytes.Buffer) {
 	t.Helper()
-	for i := 0; i < 200; i++ {
+	deadline := time.After(60 * time.Second)
+	for {
 		l, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
 			time.Sleep(200 * time.Millisecond) // taken: give it a moment more to read
 			return
 		}
 		l.Close()
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case err := <-exited:
+			t.Fatalf("nfcapd exited before binding udp port %d (%v):\n%s", port, err, out.String())
+		case <-deadline:
+			nf.Process.Kill()
+			<-exited // its output is complete
+			t.Fatalf("nothing listens on udp port %d after 60 s; nfcapd said:\n%s", port, out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	t.Fatalf("nothing listens on udp port %d", port)
 }
