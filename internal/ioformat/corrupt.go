@@ -2,6 +2,7 @@ package ioformat
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -36,9 +37,7 @@ func (p safePages) ReadPage() (page parquet.Page, err error) {
 	return p.Pages.ReadPage()
 }
 
-func openParquet(name string, f interface {
-	ReadAt([]byte, int64) (int, error)
-}, size int64) (pf *parquet.File, err error) {
+func openParquet(name string, f io.ReaderAt, size int64) (pf *parquet.File, err error) {
 	defer RecoverCorrupt(name, &err)
 	return parquet.OpenFile(f, size)
 }

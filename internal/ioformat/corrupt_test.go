@@ -68,7 +68,8 @@ func TestCorruptParquet(t *testing.T) {
 	}
 }
 
-func writeT[T any](t *testing.T, path string, m record.Meta, recs []T) {
+// writeT writes recs to path (the format from its extension).
+func writeT[T any](t testing.TB, path string, m record.Meta, recs []T) {
 	w, err := Create[T](Dest{Path: path}, m)
 	if err != nil {
 		t.Fatal(err)

@@ -26,9 +26,9 @@ func FuzzReader(f *testing.F) {
 		fill(rng, reflect.ValueOf(&dns[i]).Elem())
 	}
 	for name, w := range map[string]func(string){
-		"f.parquet": func(p string) { writeF(f, p, record.Flow{}.Meta(), flows) },
-		"d.parquet": func(p string) { writeF(f, p, record.DNS{}.Meta(), dns) },
-		"f.ndjson":  func(p string) { writeF(f, p, record.Flow{}.Meta(), flows[:5]) },
+		"f.parquet": func(p string) { writeT(f, p, record.Flow{}.Meta(), flows) },
+		"d.parquet": func(p string) { writeT(f, p, record.DNS{}.Meta(), dns) },
+		"f.ndjson":  func(p string) { writeT(f, p, record.Flow{}.Meta(), flows[:5]) },
 	} {
 		p := filepath.Join(dir, name)
 		w(p)
@@ -51,19 +51,6 @@ func FuzzReader(f *testing.F) {
 			drainQuiet[record.DNS](in)
 		}
 	})
-}
-
-func writeF[T any](f *testing.F, path string, m record.Meta, recs []T) {
-	w, err := Create[T](Dest{Path: path}, m)
-	if err != nil {
-		f.Fatal(err)
-	}
-	if err := w.Write(recs); err != nil {
-		f.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		f.Fatal(err)
-	}
 }
 
 func drainQuiet[T any](in *Input) {

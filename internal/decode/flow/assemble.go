@@ -181,9 +181,8 @@ func (a *Assembler) add(p *packet, out []record.Flow) []record.Flow {
 	k := p.key
 	// A datagram reassembled from fragments is one packet of its full
 	// length, as nfpcapd counts it; its fragments are counted in Stats.
-	n := int64(1)
 	a.Stats.Fragments += int64(p.frags)
-	a.Stats.Packets += n
+	a.Stats.Packets++
 	byts := int64(p.ipLen)
 	c := k.canon()
 	f := a.last
@@ -214,10 +213,10 @@ func (a *Assembler) add(p *packet, out []record.Flow) []record.Flow {
 	a.pushBack(f)
 	f.last = p.ts
 	if fwd {
-		f.pkts += n
+		f.pkts++
 		f.byts += byts
 	} else {
-		f.rpkts += n
+		f.rpkts++
 		f.rbyts += byts
 	}
 	if k.proto == pcap.ProtoTCP {

@@ -500,14 +500,11 @@ func startCSVPipe(br *bufio.Reader, f *csvFormat, line int64) *csvPipe {
 					buf = append(buf, make([]byte, len(buf))...) // a line longer than the block
 				}
 			}
-			if err == io.EOF {
+			if err != nil { // the end (or a read error): the rest is the last block
 				c.data, carry = buf[:n], nil
 			} else {
 				i := bytes.LastIndexByte(buf[:n], '\n')
 				c.data, carry = buf[:i+1], append([]byte(nil), buf[i+1:n]...)
-				if err != nil {
-					c.data, carry = buf[:n], nil
-				}
 			}
 			c.lines = int64(bytes.Count(c.data, []byte{'\n'}))
 			if len(c.data) > 0 && c.data[len(c.data)-1] != '\n' {
