@@ -61,12 +61,7 @@ func (s *Source) decode(p *Packet) {
 			s.bad(p, errShortLink)
 			return
 		}
-		switch b[0] >> 4 {
-		case 4:
-			ethertype = 0x0800
-		case 6:
-			ethertype = 0x86dd
-		default:
+		if ethertype = ipEthertype(b[0]); ethertype == 0 {
 			p.Status = NotIP
 			return
 		}
@@ -171,12 +166,7 @@ func (s *Source) decode(p *Packet) {
 				s.bad(p, errShortLink)
 				return
 			}
-			switch b[0] >> 4 {
-			case 4:
-				ethertype = 0x0800
-			case 6:
-				ethertype = 0x86dd
-			default:
+			if ethertype = ipEthertype(b[0]); ethertype == 0 {
 				p.Status = NotIP
 				return
 			}
@@ -434,4 +424,16 @@ func (s *Source) transport(p *Packet, b []byte) {
 		p.Payload = b
 	}
 	p.Status = OK
+}
+
+// ipEthertype is the ethertype of an IP packet starting with byte v (its
+// version nibble), for links without one; 0 when it is not IP.
+func ipEthertype(v byte) uint16 {
+	switch v >> 4 {
+	case 4:
+		return 0x0800
+	case 6:
+		return 0x86dd
+	}
+	return 0
 }
