@@ -65,6 +65,9 @@ func Create[T any](d Dest, m record.Meta) (Writer[T], error) {
 		}
 		return w, nil
 	case Parquet:
+		if w, ok := newFlatWriter[T](out, ParquetOptions(m)); ok {
+			return w, nil
+		}
 		w := parquet.NewGenericWriter[T](out.w, ParquetOptions(m)...)
 		return &parquetWriter[T]{out: out, w: w}, nil
 	case CSV:

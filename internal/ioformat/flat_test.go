@@ -1,0 +1,351 @@
+package ioformat
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// allKinds has a column of every kind flatWriter writes, and the cases its
+// statistics must get right: NaN, long strings ending in 0xff, dictionaries
+// that overflow, bounds skipped.
+type allKinds struct {
+	B    bool    `parquet:"b"`
+	I32  int32   `parquet:"i32"`
+	I64  int64   `parquet:"i64"`
+	F32  float32 `parquet:"f32"`
+	F64  float64 `parquet:"f64"`
+	S    string  `parquet:"s"`
+	Long string  `parquet:"long"`
+	Few  string  `parquet:"few,dict"`
+	Many string  `parquet:"many,dict"`
+	Skip string  `parquet:"skip"`
+	Asc  int64   `parquet:"asc"`
+}
+
+func (allKinds) Meta() record.Meta { return record.Meta{Kind: record.KindFlow} }
+
+func randomAllKinds(rng *rand.Rand, n int) []allKinds {
+	recs := make([]allKinds, n)
+	for i := range recs {
+		r := &recs[i]
+		fill(rng, reflect.ValueOf(r).Elem())
+		if rng.IntN(50) == 0 {
+			r.F64 = math.NaN()
+		}
+		r.Long = strings.Repeat("\xff", rng.IntN(40)) + randString(rng)
+		r.Few = []string{"TCP", "UDP", "ICMP", ""}[rng.IntN(4)]
+		r.Many = fmt.Sprintf("host-%d.example.org", rng.IntN(1<<20))
+		r.Asc = int64(i) * 3
+	}
+	return recs
+}
+
+// TestFlatWriterMatchesParquetGo writes the same records with flatWriter
+// and with parquet-go's GenericWriter: parquet-go must read both back as
+// the records, and the footers must agree on schema, row groups, encodings
+// and chunk statistics. Page boundaries may differ, so each of flatWriter's
+// column index pages is checked against the rows it covers.
+func TestFlatWriterMatchesParquetGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	small := []parquet.WriterOption{parquet.PageBufferSize(4 << 10), parquet.MaxRowsPerRowGroup(3000),
+		parquet.DictionaryMaxBytes(16 << 10), parquet.SkipPageBounds("skip")}
+	t.Run("all-kinds", func(t *testing.T) {
+		f := matchParquetGo(t, randomAllKinds(rng, 10_000), small)
+		for _, rg := range f.Metadata().RowGroups {
+			if rg.Columns[7].MetaData.DictionaryPageOffset == 0 || rg.Columns[8].MetaData.DictionaryPageOffset != 0 {
+				t.Errorf("column few has a dictionary: %v; column many, past DictionaryMaxBytes, has none: %v",
+					rg.Columns[7].MetaData.DictionaryPageOffset != 0, rg.Columns[8].MetaData.DictionaryPageOffset == 0)
+			}
+		}
+	})
+	t.Run("all-kinds-default", func(t *testing.T) { matchParquetGo(t, randomAllKinds(rng, 10_000), nil) })
+	t.Run("flow", func(t *testing.T) { matchParquetGo(t, random[record.Flow](rng, 20_000), small) })
+	t.Run("proxy", func(t *testing.T) { matchParquetGo(t, random[record.Proxy](rng, 5_000), small) })
+	t.Run("scored-flow", func(t *testing.T) { matchParquetGo(t, random[record.ScoredFlow](rng, 5_000), small) })
+	t.Run("empty", func(t *testing.T) { matchParquetGo[record.Flow](t, nil, nil) })
+}
+
+func random[T any](rng *rand.Rand, n int) []T {
+	recs := make([]T, n)
+	for i := range recs {
+		fill(rng, reflect.ValueOf(&recs[i]).Elem())
+	}
+	return recs
+}
+
+// matchParquetGo returns the file flatWriter wrote.
+func matchParquetGo[T interface{ Meta() record.Meta }](t *testing.T, recs []T, extra []parquet.WriterOption) *parquet.File {
+	var zero T
+	opts := append(ParquetOptions(zero.Meta()), extra...)
+	var flat, ref bytes.Buffer
+	out := newOutput(&flat)
+	fw, ok := newFlatWriter[T](out, opts)
+	if !ok {
+		t.Fatal("not written by flatWriter")
+	}
+	gw := parquet.NewGenericWriter[T](&ref, opts...)
+	for b := recs; len(b) > 0; { // uneven batches
+		n := min(len(b), 777)
+		if err := fw.Write(b[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gw.Write(b[:n]); err != nil {
+			t.Fatal(err)
+		}
+		b = b[n:]
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ff, rf := openBytes(t, flat.Bytes()), openBytes(t, ref.Bytes())
+	for name, f := range map[string]*parquet.File{"flatWriter": ff, "parquet-go": rf} {
+		got := make([]T, len(recs)+1)
+		n, err := parquet.NewGenericReader[T](f).Read(got)
+		if err != nil && err != io.EOF {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if n != len(recs) {
+			t.Fatalf("%s: read %d records, want %d", name, n, len(recs))
+		}
+		for i := range recs {
+			if !sameBits(reflect.ValueOf(recs[i]), reflect.ValueOf(got[i])) {
+				t.Fatalf("%s: record %d:\n got %+v\nwant %+v", name, i, got[i], recs[i])
+			}
+		}
+	}
+	fm, rm := ff.Metadata(), rf.Metadata()
+	if !reflect.DeepEqual(fm.Schema, rm.Schema) || !reflect.DeepEqual(fm.KeyValueMetadata, rm.KeyValueMetadata) ||
+		fm.CreatedBy != rm.CreatedBy || !reflect.DeepEqual(fm.ColumnOrders, rm.ColumnOrders) || fm.NumRows != rm.NumRows || fm.Version != rm.Version {
+		t.Fatalf("footers differ:\nflatWriter %+v\nparquet-go %+v", fm, rm)
+	}
+	if len(fm.RowGroups) != len(rm.RowGroups) {
+		t.Fatalf("%d row groups, parquet-go wrote %d", len(fm.RowGroups), len(rm.RowGroups))
+	}
+	fields, _ := flatFields(reflect.TypeFor[T]())
+	start := 0
+	for i := range fm.RowGroups {
+		fg, rg := &fm.RowGroups[i], &rm.RowGroups[i]
+		if fg.NumRows != rg.NumRows {
+			t.Fatalf("row group %d: %d rows, parquet-go wrote %d", i, fg.NumRows, rg.NumRows)
+		}
+		for j := range fg.Columns {
+			fc, rc := &fg.Columns[j].MetaData, &rg.Columns[j].MetaData
+			where := fmt.Sprintf("row group %d column %s", i, fc.PathInSchema)
+			if fc.Type != rc.Type || fc.Codec != rc.Codec || fc.NumValues != rc.NumValues || !slices.Equal(fc.PathInSchema, rc.PathInSchema) {
+				t.Errorf("%s: metadata\n%+v\nparquet-go\n%+v", where, fc, rc)
+			}
+			// Dictionaries overflow at different points (parquet-go checks
+			// when a page is full); otherwise the encodings are the same.
+			fdict, rdict := fc.DictionaryPageOffset > 0, rc.DictionaryPageOffset > 0
+			if fdict && !rdict || (fdict == rdict && !slices.Equal(fc.Encoding, rc.Encoding)) {
+				t.Errorf("%s: encodings %v, parquet-go %v", where, fc.Encoding, rc.Encoding)
+			}
+			if !bytes.Equal(fc.Statistics.MinValue, rc.Statistics.MinValue) || !bytes.Equal(fc.Statistics.MaxValue, rc.Statistics.MaxValue) {
+				// A float chunk holding NaN has no statistics here.
+				if fc.Statistics.MinValue != nil || !hasNaN(recs[start:start+int(fg.NumRows)], fields[j]) {
+					t.Errorf("%s: statistics %q..%q, parquet-go %q..%q", where,
+						fc.Statistics.MinValue, fc.Statistics.MaxValue, rc.Statistics.MinValue, rc.Statistics.MaxValue)
+				}
+			}
+			// parquet-go counts no bytes in dictionary pages.
+			if !fdict && !rdict && fc.SizeStatistics.UnencodedByteArrayDataBytes != rc.SizeStatistics.UnencodedByteArrayDataBytes {
+				t.Errorf("%s: %d unencoded bytes, parquet-go %d", where, fc.SizeStatistics.UnencodedByteArrayDataBytes, rc.SizeStatistics.UnencodedByteArrayDataBytes)
+			}
+		}
+		start += int(fg.NumRows)
+	}
+	checkPageIndex(t, ff, recs)
+	return ff
+}
+
+// hasNaN reports whether field f of one of recs is NaN.
+func hasNaN[T any](recs []T, f field) bool {
+	for i := range recs {
+		p := unsafe.Add(unsafe.Pointer(&recs[i]), f.off)
+		switch f.kind {
+		case reflect.Float32:
+			if v := *(*float32)(p); v != v {
+				return true
+			}
+		case reflect.Float64:
+			if v := *(*float64)(p); v != v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameBits is equal, with NaN equal to NaN.
+func sameBits(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !sameBits(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Float32, reflect.Float64:
+		return a.Float() == b.Float() || math.IsNaN(a.Float()) && math.IsNaN(b.Float())
+	}
+	return equal(a, b)
+}
+
+func openBytes(t *testing.T, b []byte) *parquet.File {
+	t.Helper()
+	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// checkPageIndex checks every page of f's column indexes against the
+// records it covers (by its offset index), and each boundary order.
+func checkPageIndex[T any](t *testing.T, f *parquet.File, recs []T) {
+	t.Helper()
+	fields, _ := flatFields(reflect.TypeFor[T]())
+	base := 0
+	for i, rg := range f.Metadata().RowGroups {
+		for j, cc := range rg.Columns {
+			if cc.OffsetIndexLength == 0 {
+				t.Fatalf("row group %d column %d: no offset index", i, j)
+			}
+			if cc.ColumnIndexLength == 0 {
+				if cc.MetaData.Statistics.MinValue != nil {
+					t.Errorf("row group %d column %d: statistics but no column index", i, j)
+				}
+				continue
+			}
+			ci, oi := f.ColumnIndexes()[i*len(rg.Columns)+j], f.OffsetIndexes()[i*len(rg.Columns)+j]
+			locs := oi.PageLocations
+			if len(ci.MinValues) != len(locs) {
+				t.Fatalf("row group %d column %d: %d column index pages, %d offset index pages", i, j, len(ci.MinValues), len(locs))
+			}
+			cmp := func(a, b []byte) int { return compareStat(fields[j].kind, a, b) }
+			for p := range locs {
+				end := rg.NumRows
+				if p+1 < len(locs) {
+					end = locs[p+1].FirstRowIndex
+				}
+				for r := locs[p].FirstRowIndex; r < end; r++ {
+					v := statBytes(unsafe.Pointer(&recs[base+int(r)]), fields[j])
+					if cmp(v, ci.MinValues[p]) < 0 || cmp(v, ci.MaxValues[p]) > 0 {
+						t.Fatalf("row group %d column %s page %d: row %d value %q outside %q..%q", i, fields[j].name, p, r, v, ci.MinValues[p], ci.MaxValues[p])
+					}
+				}
+				if p > 0 {
+					up := cmp(ci.MinValues[p-1], ci.MinValues[p]) <= 0 && cmp(ci.MaxValues[p-1], ci.MaxValues[p]) <= 0
+					down := cmp(ci.MinValues[p-1], ci.MinValues[p]) >= 0 && cmp(ci.MaxValues[p-1], ci.MaxValues[p]) >= 0
+					if ci.BoundaryOrder == format.Ascending && !up || ci.BoundaryOrder == format.Descending && !down {
+						t.Fatalf("row group %d column %s: pages not in %v order", i, fields[j].name, ci.BoundaryOrder)
+					}
+				}
+			}
+			if fields[j].name == "asc" && ci.BoundaryOrder != format.Ascending {
+				t.Errorf("row group %d: ascending column ordered %v", i, ci.BoundaryOrder)
+			}
+		}
+		base += int(rg.NumRows)
+	}
+}
+
+func statBytes(rec unsafe.Pointer, f field) []byte {
+	p := unsafe.Add(rec, f.off)
+	switch f.kind {
+	case reflect.String:
+		return []byte(*(*string)(p))
+	case reflect.Bool:
+		return []byte{*(*byte)(p)}
+	case reflect.Int32, reflect.Float32:
+		return binary.LittleEndian.AppendUint32(nil, *(*uint32)(p))
+	}
+	return binary.LittleEndian.AppendUint64(nil, *(*uint64)(p))
+}
+
+func compareStat(k reflect.Kind, a, b []byte) int {
+	switch k {
+	case reflect.Int32:
+		return cmpOrdered(int32(binary.LittleEndian.Uint32(a)), int32(binary.LittleEndian.Uint32(b)))
+	case reflect.Int64:
+		return cmpOrdered(int64(binary.LittleEndian.Uint64(a)), int64(binary.LittleEndian.Uint64(b)))
+	case reflect.Float32:
+		x, y := math.Float32frombits(binary.LittleEndian.Uint32(a)), math.Float32frombits(binary.LittleEndian.Uint32(b))
+		if x != x || y != y {
+			return 0
+		}
+		return cmpOrdered(x, y)
+	case reflect.Float64:
+		x, y := math.Float64frombits(binary.LittleEndian.Uint64(a)), math.Float64frombits(binary.LittleEndian.Uint64(b))
+		if x != x || y != y {
+			return 0
+		}
+		return cmpOrdered(x, y)
+	}
+	return bytes.Compare(a, b)
+}
+
+func cmpOrdered[N int32 | int64 | float32 | float64](a, b N) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// BenchmarkFlowWriter writes flows with flatWriter and with parquet-go.
+func BenchmarkFlowWriter(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	recs := random[record.Flow](rng, 100_000)
+	ip := func() string { return fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), rng.IntN(256)) }
+	for i := range recs {
+		r := &recs[i]
+		r.TReceived = time.Unix(1.7e9+int64(i/50), 0).UTC().Format(time.DateTime)
+		r.SIP, r.DIP = ip(), ip()
+		r.Proto = []string{"TCP", "UDP", "ICMP"}[rng.IntN(3)]
+		r.Flag = []string{".A....", ".AP.SF", "....S.", ".A..S.", ".AP...", "......"}[rng.IntN(6)]
+		r.Source, r.RIP = "netflow5", "192.0.2.1"
+	}
+	opts := ParquetOptions(record.Flow{}.Meta())
+	b.Run("flat", func(b *testing.B) {
+		for range b.N {
+			w, _ := newFlatWriter[record.Flow](newOutput(io.Discard), opts)
+			for r := recs; len(r) > 0; r = r[min(len(r), 1024):] {
+				w.Write(r[:min(len(r), 1024)])
+			}
+			w.Close()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+	})
+	b.Run("parquet-go", func(b *testing.B) {
+		for range b.N {
+			w := parquet.NewGenericWriter[record.Flow](io.Discard, opts...)
+			for r := recs; len(r) > 0; r = r[min(len(r), 1024):] {
+				w.Write(r[:min(len(r), 1024)])
+			}
+			w.Close()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+	})
+}
