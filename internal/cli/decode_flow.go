@@ -185,6 +185,9 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 	if o.input == "spot-csv" {
 		opts.Input = "nfdump-csv" // the layout is recognised from the columns
 	}
+	if a, ok := w.(*asyncWriter); ok {
+		opts.Handoff = a.Handoff
+	}
 	res, err := flow.Decode(g.ctx, name, in, opts, w.Write)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", display, err)
@@ -234,6 +237,16 @@ func newAsyncWriter(w ioformat.Writer[record.Flow]) *asyncWriter {
 }
 
 var errWriterFailed = errors.New("output failed")
+
+// Handoff queues recs, which the writer now owns, and returns an empty
+// batch to fill next.
+func (a *asyncWriter) Handoff(recs []record.Flow) ([]record.Flow, error) {
+	if a.failed.Load() {
+		return recs[:0], errWriterFailed
+	}
+	a.work <- recs
+	return <-a.free, nil
+}
 
 // Write copies recs and queues them; an output error is returned by Close
 // (and stops Write early).

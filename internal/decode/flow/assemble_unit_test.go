@@ -1,7 +1,11 @@
 package flow
 
 import (
+	"context"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,5 +96,66 @@ func TestAssemblerBoundedTable(t *testing.T) {
 	out = a.Flush(out)
 	if len(out) != 1000 || a.Stats.Evicted != 900 {
 		t.Fatalf("%d records, %d evicted", len(out), a.Stats.Evicted)
+	}
+}
+
+// TestHandoff: batches handed off (kept by the consumer, which returns
+// another buffer) carry the records emit gets, for exports, raw datagrams
+// and flows assembled from packets.
+func TestHandoff(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		o    Options
+	}{
+		{"alexa-app.softflowd-v5.pcap", Options{Ports: []int{29995}, BatchSize: 7}},
+		{"alexa-app.softflowd-v10.pcap", Options{Ports: []int{29997}, BatchSize: 7}},
+		{"asa.dat", Options{BatchSize: 2}},
+		{"conn-size.pcap", Options{From: "packets", BatchSize: 3}},
+	} {
+		file := filepath.Join("../../../testdata/flow", c.file)
+		if c.file == "asa.dat" { // raw datagrams: a template, then data
+			var b []byte
+			for _, f := range []string{"netflow9_test_cisco_asa_1_tpl.dat", "netflow9_test_cisco_asa_1_data.dat"} {
+				d, err := os.ReadFile(filepath.Join("../../../testdata/flow", f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b = append(b, d...)
+			}
+			file = filepath.Join(t.TempDir(), c.file)
+			if err := os.WriteFile(file, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, _ := decodeFile(t, file, c.o)
+		if len(want) == 0 {
+			t.Fatalf("%s: no records", c.file)
+		}
+		var got [][]record.Flow
+		free := [][]record.Flow{nil, nil}
+		c.o.Handoff = func(b []record.Flow) ([]record.Flow, error) {
+			got = append(got, b) // kept: the decoder must not touch it again
+			next := free[0][:0]
+			free = free[1:]
+			return next, nil
+		}
+		for range 1000 {
+			free = append(free, make([]record.Flow, 0, 1))
+		}
+		fh, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Decode(context.Background(), file, fh, c.o, func(b []record.Flow) error {
+			got = append(got, slices.Clone(b))
+			return nil
+		})
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all := slices.Concat(got...); !slices.Equal(all, want) {
+			t.Errorf("%s: handed off %d records, emit got %d, or they differ", c.file, len(all), len(want))
+		}
 	}
 }

@@ -32,6 +32,10 @@ type Options struct {
 	Warn func(unit string, number int64, err error)
 	// BatchSize is how many records go to emit at a time (default 1024).
 	BatchSize int
+	// Handoff, if set, takes the batches of exports and assembled flows in
+	// emit's place: it keeps each batch it is given and returns an empty
+	// one to fill next, so batches reach another goroutine uncopied.
+	Handoff func([]record.Flow) ([]record.Flow, error)
 	// Assemble tunes flow assembly from packets.
 	Assemble AssembleOptions
 	// Exports, when set, is the export decoder shared by the inputs of one
@@ -126,10 +130,15 @@ func decodeCSV(ctx context.Context, name string, br *bufio.Reader, o Options, em
 
 // batcher collects records and hands them on in batches.
 type batcher struct {
-	buf  []record.Flow
-	size int
-	emit func([]record.Flow) error
-	n    int64
+	buf     []record.Flow
+	size    int
+	emit    func([]record.Flow) error
+	handoff func([]record.Flow) ([]record.Flow, error) // see Options.Handoff
+	n       int64
+}
+
+func newBatcher(o Options, emit func([]record.Flow) error) *batcher {
+	return &batcher{size: o.BatchSize, emit: emit, handoff: o.Handoff, buf: make([]record.Flow, 0, o.BatchSize+64)}
 }
 
 func (b *batcher) flush(force bool) error {
@@ -137,6 +146,11 @@ func (b *batcher) flush(force bool) error {
 		return nil
 	}
 	b.n += int64(len(b.buf))
+	if b.handoff != nil {
+		var err error
+		b.buf, err = b.handoff(b.buf)
+		return err
+	}
 	err := b.emit(b.buf)
 	b.buf = b.buf[:0]
 	return err
@@ -145,7 +159,7 @@ func (b *batcher) flush(force bool) error {
 func decodeDatagrams(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
 	res := Result{Kind: "datagrams", Unit: "packets"}
 	d := o.exportDecoder(name)
-	b := &batcher{size: o.BatchSize, emit: emit, buf: make([]record.Flow, 0, o.BatchSize+64)}
+	b := newBatcher(o, emit)
 	var pkt int64
 	// Stream the file: each datagram is at most 64 KiB, so a window of a
 	// few of them always holds the next one whole.
@@ -260,7 +274,7 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 	exports := o.From == "exports"
 	var readErr error
 	asm := NewAssembler(filepath.Base(name), o.Assemble)
-	b := &batcher{size: o.BatchSize, emit: emit, buf: make([]record.Flow, 0, o.BatchSize+64)}
+	b := newBatcher(o, emit)
 	if o.From == "packets" {
 		return assemble(ctx, src, asm, b, res, o)
 	}
