@@ -100,11 +100,20 @@ func TestEID(t *testing.T) {
 	}
 }
 
+// TestEIDerMatchesEID: EIDer resumes xxhash64 after the source's stripes;
+// it must give EID's ids for names and contents of every length around
+// the stripe (32) and stack (256) boundaries.
 func TestEIDerMatchesEID(t *testing.T) {
-	e := NewEIDer("capture.pcap")
-	for i, c := range []string{"", "a", "some longer content of a flow record, past 32 bytes"} {
-		if got, want := e.EID(int64(i+1), []byte(c)), EID("capture.pcap", int64(i+1), []byte(c)); got != want {
-			t.Errorf("%q: %d, want %d", c, got, want)
+	content := strings.Repeat("some content of a flow record ", 12)
+	for _, nl := range []int{0, 1, 7, 12, 31, 32, 33, 63, 64, 65, 100, 250, 300} {
+		source := strings.Repeat("n", nl)
+		e := NewEIDer(source)
+		for cl := range len(content) {
+			c := []byte(content[:cl])
+			pos := int64(cl*7919 + nl)
+			if got, want := e.EID(pos, c), EID(source, pos, c); got != want {
+				t.Fatalf("name of %d bytes, content of %d: %d, want %d", nl, cl, got, want)
+			}
 		}
 	}
 }
