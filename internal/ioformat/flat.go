@@ -454,9 +454,14 @@ func (c *flatColumn) add(base unsafe.Pointer, stride uintptr, n int) error {
 
 // addString appends a string value, and cuts the page when it is full.
 func (c *flatColumn) addString(s string) error {
+	var prev []byte
+	if k := len(c.offs); k > 1 {
+		prev = c.vals[c.offs[k-2]:c.offs[k-1]]
+	}
 	c.vals = append(c.vals, s...)
 	c.offs = append(c.offs, uint32(len(c.vals)))
-	if c.bounds {
+	// A value like the last one (flows of one second) moves no bound.
+	if c.bounds && (c.n == 0 || string(prev) != s) {
 		c.bound(unsafe.Slice(unsafe.StringData(s), len(s)))
 	}
 	c.n++
@@ -525,6 +530,7 @@ func (c *flatColumn) addDict(p unsafe.Pointer, stride uintptr, n int) error {
 type pageCodec struct {
 	codec   compress.Codec // nil: uncompressed
 	scratch []byte
+	strings []byte // a page of strings, DELTA_LENGTH_BYTE_ARRAY encoded
 }
 
 func (p *pageCodec) compress(body []byte) ([]byte, error) {
@@ -546,9 +552,10 @@ func (c *flatColumn) flushPage() error {
 	switch c.kind {
 	case flatString:
 		var err error
-		if body, err = (&delta.LengthByteArrayEncoding{}).EncodeByteArray(nil, c.vals, c.offs); err != nil {
+		if body, err = (&delta.LengthByteArrayEncoding{}).EncodeByteArray(c.pages.strings, c.vals, c.offs); err != nil {
 			return err
 		}
+		c.pages.strings = body
 		enc = format.DeltaLengthByteArray
 		c.unencoded += int64(len(c.vals))
 	case flatBool:
