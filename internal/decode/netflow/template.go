@@ -257,63 +257,38 @@ func be(b []byte) uint64 {
 // ntpEpoch is the NTP era's start, 1900-01-01, in seconds before the Unix epoch.
 const ntpEpoch = 2208988800
 
-// values are what a data record's fields say.
+// values are what a data record's fields say: plain numbers by action,
+// and the values whose fields combine.
 type values struct {
-	inB, inP, outB, outP, totB, totP       uint64
-	haveIn, haveInP                        bool
-	proto, tos, dtos, flags, dir, fwd      uint8
-	sport, dport                           uint16
-	src, dst                               string
-	input, output, sas, das                uint32
-	firstUp, lastUp                        uint64
-	haveUp                                 bool
-	startMs, endMs                         int64
-	haveAbs, haveEnd                       bool
-	icmp                                   uint16
-	haveICMP                               bool
-	sampling                               uint32
-	sysInit                                int64
-	haveSysInit, haveSampling, haveFirstUp bool
-	initB, respB, initP, respP             uint64
-	haveInit, haveInitP                    bool
+	num              [aRespPkts + 1]uint64 // plain numbers (see plain)
+	given            uint64                // bit a: action a's number was given
+	src, dst         string
+	startMs, endMs   int64
+	haveAbs, haveEnd bool
+	icmp             uint16
+	haveICMP         bool
 }
+
+// plain reports whether action a stores its field's number as it is, in
+// values.num: all but addresses, ICMP type and code, and absolute times.
+func plain(a action) bool {
+	switch a {
+	case aSkip, aSrc4, aDst4, aSrc6, aDst6, aICMPTypeCode, aICMPType, aICMPCode,
+		aStartSec, aEndSec, aStartMs, aEndMs, aStartNTP, aEndNTP, aStartDeltaUs, aEndDeltaUs:
+		return false
+	}
+	return true
+}
+
+func (x *values) has(a action) bool { return x.given&(1<<a) != 0 }
+
+// values.given is a bit set of actions: there must be fewer than 64.
+var _ [64 - aRespPkts - 1]struct{}
 
 // set stores one field's value v.
 func (d *Decoder) set(x *values, a action, v []byte, h header) {
 	switch a {
 	case aSkip:
-	case aInBytes:
-		x.inB, x.haveIn = be(v), true
-	case aInPkts:
-		x.inP, x.haveInP = be(v), true
-	case aOutBytes:
-		x.outB = be(v)
-	case aOutPkts:
-		x.outP = be(v)
-	case aTotBytes:
-		x.totB = be(v)
-	case aTotPkts:
-		x.totP = be(v)
-	case aInitBytes:
-		x.initB, x.haveInit = be(v), true
-	case aRespBytes:
-		x.respB, x.haveInit = be(v), true
-	case aInitPkts:
-		x.initP, x.haveInitP = be(v), true
-	case aRespPkts:
-		x.respP, x.haveInitP = be(v), true
-	case aProto:
-		x.proto = uint8(be(v))
-	case aTos:
-		x.tos = uint8(be(v))
-	case aDTos:
-		x.dtos = uint8(be(v))
-	case aFlags:
-		x.flags = uint8(be(v))
-	case aSPort:
-		x.sport = uint16(be(v))
-	case aDPort:
-		x.dport = uint16(be(v))
 	// A template may carry both IPv4 and IPv6 addresses, the unused
 	// ones zero: a zero address does not replace one already set.
 	case aSrc4:
@@ -332,18 +307,6 @@ func (d *Decoder) set(x *values, a action, v []byte, h header) {
 		if x.dst == "" || !allZero(v) {
 			x.dst = d.addrs.V6(v)
 		}
-	case aInput:
-		x.input = uint32(be(v))
-	case aOutput:
-		x.output = uint32(be(v))
-	case aSAS:
-		x.sas = uint32(be(v))
-	case aDAS:
-		x.das = uint32(be(v))
-	case aFirstUp:
-		x.firstUp, x.haveUp, x.haveFirstUp = be(v), true, true
-	case aLastUp:
-		x.lastUp, x.haveUp = be(v), true
 	case aStartSec:
 		x.startMs, x.haveAbs = int64(be(v))*1000, true
 	case aEndSec:
@@ -366,22 +329,17 @@ func (d *Decoder) set(x *values, a action, v []byte, h header) {
 		x.icmp, x.haveICMP = x.icmp&0xff|uint16(be(v))<<8, true
 	case aICMPCode:
 		x.icmp, x.haveICMP = x.icmp&0xff00|uint16(be(v))&0xff, true
-	case aDir:
-		x.dir = uint8(be(v))
-	case aFwd:
-		x.fwd = uint8(be(v))
-	case aSampling:
-		x.sampling, x.haveSampling = uint32(be(v)), true
-	case aSysInit:
-		x.sysInit, x.haveSysInit = int64(be(v)), true
+	default:
+		x.num[a], x.given = be(v), x.given|1<<a
 	}
 }
 
 // fixedField is a field at a fixed offset of every record of its template.
 type fixedField struct {
-	act action
-	off uint16
-	n   uint16
+	act   action
+	plain bool // plain(act): stored as it is
+	off   uint16
+	n     uint16
 }
 
 // fixedLayout lists, for a template of fixed-length fields where the order
@@ -404,7 +362,7 @@ func fixedLayout(fields []field) []fixedField {
 				return nil // a value given twice: the last wins, in template order
 			}
 			at[f.act] = len(out)
-			out = append(out, fixedField{f.act, uint16(off), f.length})
+			out = append(out, fixedField{f.act, plain(f.act), uint16(off), f.length})
 		}
 		off += int(f.length)
 	}
@@ -441,7 +399,11 @@ func (d *Decoder) dataSet(s *session, t *template, h header, b []byte, out []rec
 			b = b[t.minSize:]
 			var x values
 			for _, f := range t.fixed {
-				d.set(&x, f.act, rec[f.off:f.off+f.n], h)
+				if f.plain {
+					x.num[f.act], x.given = be(rec[f.off:f.off+f.n]), x.given|1<<f.act
+				} else {
+					d.set(&x, f.act, rec[f.off:f.off+f.n], h)
+				}
 			}
 			out = d.record(s, t, h, &x, source, rec, out)
 		}
@@ -490,16 +452,17 @@ func (d *Decoder) dataSet(s *session, t *template, h header, b []byte, out []rec
 func (d *Decoder) record(s *session, t *template, h header, x *values, source string, raw []byte, out []record.Flow) []record.Flow {
 	if t.options {
 		d.Stats.OptionRecords++
-		if x.haveSampling {
-			s.sampling = x.sampling
+		if x.has(aSampling) {
+			s.sampling = uint32(x.num[aSampling])
 		}
-		if x.haveSysInit {
-			s.sysInitMs = x.sysInit
+		if x.has(aSysInit) {
+			s.sysInitMs = int64(x.num[aSysInit])
 		}
 		return out
 	}
-	if !x.haveSampling {
-		x.sampling = s.sampling
+	sampling := s.sampling
+	if x.has(aSampling) {
+		sampling = uint32(x.num[aSampling])
 	}
 	d.position++
 	out = append(out, record.Flow{})
@@ -512,47 +475,50 @@ func (d *Decoder) record(s *session, t *template, h header, x *values, source st
 		dst = "0.0.0.0"
 	}
 	r.SIP, r.DIP = src, dst
-	inB, inP, outB, outP := x.inB, x.inP, x.outB, x.outP
-	if !x.haveIn {
-		inB = x.totB
-		if x.haveInit { // biflow counters (initiator/responder)
-			inB, outB = x.initB, x.respB
+	n := &x.num
+	inB, inP, outB, outP := n[aInBytes], n[aInPkts], n[aOutBytes], n[aOutPkts]
+	if !x.has(aInBytes) {
+		inB = n[aTotBytes]
+		if x.has(aInitBytes) || x.has(aRespBytes) { // biflow counters (initiator/responder)
+			inB, outB = n[aInitBytes], n[aRespBytes]
 		}
 	}
-	if !x.haveInP {
-		inP = x.totP
-		if x.haveInitP {
-			inP, outP = x.initP, x.respP
+	if !x.has(aInPkts) {
+		inP = n[aTotPkts]
+		if x.has(aInitPkts) || x.has(aRespPkts) {
+			inP, outP = n[aInitPkts], n[aRespPkts]
 		}
 	}
 	r.IByt, r.IPkt, r.OByt, r.OPkt = int64(inB), int64(inP), int64(outB), int64(outP)
-	r.Proto = flowrec.ProtoName(x.proto)
-	r.STos, r.DTos = int32(x.tos), int32(x.dtos)
-	r.Flag = flowrec.Flags(x.flags)
-	r.SPort, r.DPort = int32(x.sport), int32(x.dport)
-	if (x.proto == 1 || x.proto == 58) && x.haveICMP {
+	proto := uint8(n[aProto])
+	r.Proto = flowrec.ProtoName(proto)
+	r.STos, r.DTos = int32(uint8(n[aTos])), int32(uint8(n[aDTos]))
+	r.Flag = flowrec.Flags(uint8(n[aFlags]))
+	r.SPort, r.DPort = int32(uint16(n[aSPort])), int32(uint16(n[aDPort]))
+	if (proto == 1 || proto == 58) && x.haveICMP {
 		r.SPort, r.DPort = 0, int32(x.icmp)
 	}
-	r.Input, r.Output, r.SAS, r.DAS = int32(x.input), int32(x.output), int32(x.sas), int32(x.das)
-	r.Dir, r.Fwd = int32(x.dir), int32(x.fwd)
-	r.Sampling = int32(x.sampling)
+	r.Input, r.Output = int32(uint32(n[aInput])), int32(uint32(n[aOutput]))
+	r.SAS, r.DAS = int32(uint32(n[aSAS])), int32(uint32(n[aDAS]))
+	r.Dir, r.Fwd = int32(uint8(n[aDir])), int32(uint8(n[aFwd]))
+	r.Sampling = int32(sampling)
 	startMs, endMs, haveEnd := x.startMs, x.endMs, x.haveEnd
-	if !x.haveAbs && x.haveUp {
+	if !x.haveAbs && (x.has(aFirstUp) || x.has(aLastUp)) {
 		var boot int64
 		if h.version == 9 {
 			boot = int64(h.unixSecs)*1000 - int64(h.sysUptime)
 		} else if s.sysInitMs != 0 {
 			boot = s.sysInitMs
 		}
-		firstUp := x.firstUp
-		if !x.haveFirstUp {
-			firstUp = x.lastUp
+		firstUp, lastUp := n[aFirstUp], n[aLastUp]
+		if !x.has(aFirstUp) {
+			firstUp = lastUp
 		}
 		startMs = boot + int64(firstUp)
-		if firstUp > x.lastUp {
+		if firstUp > lastUp {
 			startMs -= 1 << 32
 		}
-		endMs, haveEnd = boot+int64(x.lastUp), true
+		endMs, haveEnd = boot+int64(lastUp), true
 	}
 	if !haveEnd {
 		endMs = startMs
