@@ -77,12 +77,13 @@ func Create[T any](d Dest, m record.Meta) (Writer[T], error) {
 	return nil, fmt.Errorf("cannot write format %q", f)
 }
 
-// output is a buffered destination: standard output, or a temporary file
-// renamed into place on commit.
+// output is a buffered destination: standard output, a temporary file
+// renamed into place on commit, or a device or pipe written in place.
 type output struct {
 	w     *bufio.Writer
 	async *asyncWriter
-	file  *os.File // nil for stdout
+	file  *os.File // the temporary file; nil for stdout, a device or a pipe
+	dev   *os.File // a device or pipe, closed on commit
 	path  string
 }
 
@@ -94,6 +95,17 @@ func newOutput(w io.Writer) *output {
 func openOutput(d Dest) (*output, error) {
 	if d.toStdout() {
 		return newOutput(d.Stdout), nil
+	}
+	// -o /dev/null or a named pipe: renaming a file onto it would replace
+	// the device (as root) or the pipe its reader waits on.
+	if st, err := os.Stat(d.Path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		f, err := os.OpenFile(d.Path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		o := newOutput(f)
+		o.dev = f
+		return o, nil
 	}
 	dir, base := filepath.Split(d.Path)
 	if dir == "" {
@@ -123,6 +135,9 @@ func (o *output) commit() error {
 		o.abort()
 		return err
 	}
+	if o.dev != nil {
+		return o.dev.Close()
+	}
 	if o.file == nil {
 		return nil
 	}
@@ -144,8 +159,11 @@ func (o *output) commit() error {
 
 func (o *output) abort() {
 	if o.file == nil {
-		o.flush() // what reached stdout is the reader's already
+		o.flush() // what reached stdout or a pipe is the reader's already
 		o.async.stop()
+		if o.dev != nil {
+			o.dev.Close()
+		}
 		return
 	}
 	o.async.stop()
