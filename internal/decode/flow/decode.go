@@ -14,6 +14,7 @@ import (
 
 	"github.com/spot-hunt/spot/internal/decode/netflow"
 	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -43,6 +44,8 @@ type Options struct {
 	// caller then calls its Flush after the last input. Otherwise each
 	// input has its own, flushed at its end.
 	Exports *netflow.Decoder
+
+	readAhead *ioformat.ReadAhead // the input's, started for assembly
 }
 
 // Result counts what one input gave.
@@ -71,10 +74,12 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 	if len(o.Ports) == 0 {
 		o.Ports = DefaultPorts
 	}
-	br, ok := r.(*bufio.Reader)
-	if !ok || br.Size() < 1<<20 {
-		br = bufio.NewReaderSize(r, 1<<20)
-	}
+	// Assembly starts reading ahead: parsing packets is its slowest stage.
+	// Exports and CSV are bound elsewhere, and are read in line.
+	ra := ioformat.NewReadAhead(r)
+	defer ra.Close()
+	o.readAhead = ra
+	br := bufio.NewReaderSize(ra, 1<<20)
 	head, _ := br.Peek(4)
 	kind := o.Input
 	if kind == "" || kind == "auto" {
@@ -403,6 +408,9 @@ func (o *Options) exportDecoder(name string) *netflow.Decoder {
 
 // assemble builds flows from the rest of a capture of raw traffic.
 func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher, res Result, o Options) (Result, error) {
+	if o.readAhead != nil {
+		o.readAhead.Start()
+	}
 	batches, quit := parsePackets(src)
 	defer close(quit)
 	var readErr error

@@ -1,0 +1,97 @@
+package ioformat
+
+import "io"
+
+// ReadAhead is a reader of r that, once started, reads r on a goroutine of
+// its own, a few blocks ahead: copying a capture out of the page cache then
+// overlaps parsing it. Until Start it reads r in line. Each block is what
+// one Read of r returned, so data from a pipe is handed on as it comes.
+type ReadAhead struct {
+	r       io.Reader
+	started bool
+	full    chan block
+	free    chan []byte
+	quit    chan struct{}
+	cur     []byte // unread bytes of buf
+	buf     []byte
+	err     error
+}
+
+type block struct {
+	b   []byte // a buffer from free, cut to what was read
+	err error
+}
+
+// NewReadAhead returns a ReadAhead of r, not started.
+func NewReadAhead(r io.Reader) *ReadAhead {
+	return &ReadAhead{r: r, quit: make(chan struct{})}
+}
+
+// Start hands r's reading to a goroutine; it must not be called while a
+// Read is running.
+func (a *ReadAhead) Start() {
+	if a.started {
+		return
+	}
+	a.started = true
+	const depth, size = 4, 1 << 20
+	a.full, a.free = make(chan block, depth), make(chan []byte, depth+1)
+	for range depth + 1 {
+		a.free <- make([]byte, size)
+	}
+	go a.run()
+}
+
+func (a *ReadAhead) run() {
+	defer close(a.full)
+	for {
+		var buf []byte
+		select {
+		case buf = <-a.free:
+		case <-a.quit:
+			return
+		}
+		n, err := a.r.Read(buf[:cap(buf)])
+		select {
+		case a.full <- block{buf[:n], err}:
+		case <-a.quit:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (a *ReadAhead) Read(p []byte) (int, error) {
+	if !a.started {
+		return a.r.Read(p)
+	}
+	for len(a.cur) == 0 {
+		if a.buf != nil {
+			a.free <- a.buf
+			a.buf = nil
+		}
+		if a.err != nil {
+			return 0, a.err
+		}
+		blk, ok := <-a.full
+		if !ok {
+			return 0, io.ErrClosedPipe
+		}
+		a.buf, a.cur, a.err = blk.b, blk.b, blk.err
+	}
+	n := copy(p, a.cur)
+	a.cur = a.cur[n:]
+	return n, nil
+}
+
+// Close stops the goroutine once its Read returns; it does not close r.
+func (a *ReadAhead) Close() error {
+	select {
+	case <-a.quit:
+	default:
+		close(a.quit)
+	}
+	return nil
+}

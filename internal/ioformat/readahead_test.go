@@ -1,0 +1,77 @@
+package ioformat
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// shortReader returns its data in reads of random lengths, then err.
+type shortReader struct {
+	data []byte
+	rng  *rand.Rand
+	err  error
+}
+
+func (r *shortReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := min(len(p), len(r.data), 1+r.rng.IntN(100_000))
+	copy(p, r.data[:n])
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestReadAhead: what is read before and after Start is the input, in
+// order, and the input's error comes after its last byte.
+func TestReadAhead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	data := make([]byte, 5<<20)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	broken := errors.New("disk on fire")
+	a := NewReadAhead(&shortReader{data: data, rng: rng, err: broken})
+	defer a.Close()
+	head := make([]byte, 12345)
+	if _, err := io.ReadFull(a, head); err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	rest, err := io.ReadAll(a)
+	if !errors.Is(err, broken) {
+		t.Errorf("error %v, want %v", err, broken)
+	}
+	if got := append(head, rest...); !bytes.Equal(got, data) {
+		t.Errorf("read %d bytes, not the %d of the input", len(got), len(data))
+	}
+}
+
+// TestReadAheadLive: bytes from a pipe whose writer goes on are handed on
+// as they come, not when a block is full.
+func TestReadAheadLive(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	a := NewReadAhead(pr)
+	defer a.Close()
+	a.Start()
+	go pw.Write([]byte("first frames"))
+	got := make(chan string, 1)
+	go func() {
+		b := make([]byte, 100)
+		n, _ := a.Read(b)
+		got <- string(b[:n])
+	}()
+	select {
+	case s := <-got:
+		if s != "first frames" {
+			t.Errorf("read %q", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bytes written are held until more come")
+	}
+}
