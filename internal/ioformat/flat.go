@@ -238,31 +238,29 @@ func (w *flatWriter[T]) close() error {
 		return err
 	}
 	proto := new(thrift.CompactProtocol)
+	put := func(v any, off *int64, n *int32) error { // a page index, and where it went
+		b, err := thrift.Marshal(proto, v)
+		if err != nil {
+			return err
+		}
+		*off, *n = w.off, int32(len(b))
+		_, err = w.write(b)
+		return err
+	}
 	for i := range w.rowGroups {
 		for j := range w.colIndex[i] {
-			if w.colIndex[i][j].MinValues == nil {
-				continue
-			}
-			b, err := thrift.Marshal(proto, &w.colIndex[i][j])
-			if err != nil {
-				return err
-			}
 			cc := &w.rowGroups[i].Columns[j]
-			cc.ColumnIndexOffset, cc.ColumnIndexLength = w.off, int32(len(b))
-			if _, err := w.write(b); err != nil {
-				return err
+			if w.colIndex[i][j].MinValues != nil {
+				if err := put(&w.colIndex[i][j], &cc.ColumnIndexOffset, &cc.ColumnIndexLength); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	for i := range w.rowGroups {
 		for j := range w.offIndex[i] {
-			b, err := thrift.Marshal(proto, &w.offIndex[i][j])
-			if err != nil {
-				return err
-			}
 			cc := &w.rowGroups[i].Columns[j]
-			cc.OffsetIndexOffset, cc.OffsetIndexLength = w.off, int32(len(b))
-			if _, err := w.write(b); err != nil {
+			if err := put(&w.offIndex[i][j], &cc.OffsetIndexOffset, &cc.OffsetIndexLength); err != nil {
 				return err
 			}
 		}

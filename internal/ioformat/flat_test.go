@@ -126,7 +126,7 @@ func matchParquetGo[T interface{ Meta() record.Meta }](t *testing.T, recs []T, e
 			t.Fatalf("%s: read %d records, want %d", name, n, len(recs))
 		}
 		for i := range recs {
-			if !sameBits(reflect.ValueOf(recs[i]), reflect.ValueOf(got[i])) {
+			if !equal(reflect.ValueOf(recs[i]), reflect.ValueOf(got[i])) {
 				t.Fatalf("%s: record %d:\n got %+v\nwant %+v", name, i, got[i], recs[i])
 			}
 		}
@@ -192,22 +192,6 @@ func hasNaN[T any](recs []T, f field) bool {
 		}
 	}
 	return false
-}
-
-// sameBits is equal, with NaN equal to NaN.
-func sameBits(a, b reflect.Value) bool {
-	switch a.Kind() {
-	case reflect.Struct:
-		for i := range a.NumField() {
-			if !sameBits(a.Field(i), b.Field(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Float32, reflect.Float64:
-		return a.Float() == b.Float() || math.IsNaN(a.Float()) && math.IsNaN(b.Float())
-	}
-	return equal(a, b)
 }
 
 func openBytes(t *testing.T, b []byte) *parquet.File {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -141,9 +142,11 @@ func same[T any](t *testing.T, step string, want, got []T) {
 }
 
 // equal is reflect.DeepEqual for records, but for a nil and an empty list,
-// which are the same list.
+// which are the same list, and NaN, which equals NaN.
 func equal(a, b reflect.Value) bool {
 	switch a.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return a.Float() == b.Float() || math.IsNaN(a.Float()) && math.IsNaN(b.Float())
 	case reflect.Struct:
 		for i := range a.NumField() {
 			if !equal(a.Field(i), b.Field(i)) {
