@@ -324,13 +324,17 @@ type flatColumn struct {
 	dictBytes int
 	idx       []int32
 	plain     bool // the dictionary grew past dictMax: plain pages
-	recent    [64]recentString
+
+	// Strings of the batch being added: where their bytes lie.
+	recent [64]recentString // dictionary columns: by address
+	last   recentString     // the last string
 }
 
-// recentString is a string recently added to a dictionary: where its bytes
-// lay, and its index.
+// recentString is a string of the batch being added: where its bytes lie,
+// its length and, in a dictionary column, its index.
 type recentString struct {
 	ptr *byte
+	n   int32
 	k   int32
 }
 
@@ -344,7 +348,6 @@ func (c *flatColumn) reset() {
 	if c.dict {
 		c.dictIdx = make(map[string]int32)
 		c.dictVals, c.dictBytes, c.idx, c.plain = c.dictVals[:0], 0, c.idx[:0], false
-		c.recent = [64]recentString{}
 	}
 }
 
@@ -372,6 +375,10 @@ func (c *flatColumn) add(base unsafe.Pointer, stride uintptr, n int) error {
 	p := unsafe.Add(base, c.off) // the field in the next record
 	switch c.kind {
 	case flatString:
+		// Within one Write the records' strings stay as they are: a string
+		// whose bytes lie where another's of this batch did is that string.
+		// Across batches a caller may reuse its buffers.
+		c.recent, c.last = [64]recentString{}, recentString{}
 		if c.dict && !c.plain {
 			return c.addDict(p, stride, n)
 		}
@@ -459,8 +466,11 @@ func (c *flatColumn) addString(s string) error {
 	c.vals = append(c.vals, s...)
 	c.offs = append(c.offs, uint32(len(c.vals)))
 	// A value like the last one (flows of one second) moves no bound.
-	if c.bounds && (c.n == 0 || string(prev) != s) {
-		c.bound(unsafe.Slice(unsafe.StringData(s), len(s)))
+	ptr := unsafe.StringData(s)
+	same := c.n > 0 && (c.last == recentString{ptr, int32(len(s)), 0} || string(prev) == s)
+	c.last = recentString{ptr, int32(len(s)), 0}
+	if c.bounds && !same {
+		c.bound(unsafe.Slice(ptr, len(s)))
 	}
 	c.n++
 	if len(c.vals)+4*c.n >= c.pageSize {
@@ -492,12 +502,12 @@ func (c *flatColumn) addDict(p unsafe.Pointer, stride uintptr, n int) error {
 		s := *(*string)(p)
 		p = unsafe.Add(p, stride)
 		// Decoders take names (protocols, flags, exporters) from tables,
-		// so where a string's bytes lie mostly tells its index; the bytes
-		// are still compared, as a caller may reuse a buffer.
+		// so where a string's bytes lie mostly tells its index, with no
+		// bytes compared.
 		ptr := unsafe.StringData(s)
 		hit := &c.recent[uintptr(unsafe.Pointer(ptr))>>4%uintptr(len(c.recent))]
 		k := hit.k
-		if hit.ptr != ptr || ptr == nil || c.dictVals[k] != s {
+		if hit.ptr != ptr || hit.n != int32(len(s)) || ptr == nil {
 			var ok bool
 			if k, ok = c.dictIdx[s]; !ok {
 				k = int32(len(c.dictVals))
@@ -506,7 +516,7 @@ func (c *flatColumn) addDict(p unsafe.Pointer, stride uintptr, n int) error {
 				c.dictVals = append(c.dictVals, v)
 				c.dictBytes += 4 + len(v)
 			}
-			*hit = recentString{ptr, k}
+			*hit = recentString{ptr, int32(len(s)), k}
 		}
 		c.idx = append(c.idx, k)
 	}

@@ -352,3 +352,41 @@ func BenchmarkFlowWriter(b *testing.B) {
 type writerFunc func([]record.Flow) error
 
 func (f writerFunc) Write(r []record.Flow) error { return f(r) }
+
+// TestFlatWriterReusedBuffer: a caller may reuse the bytes its strings lie
+// in once Write has returned (decoders that hand on strings over their read
+// buffers do); what was written must be what the strings said then.
+func TestFlatWriterReusedBuffer(t *testing.T) {
+	buf := []byte("TCP 2026-01-01 00:00:00")
+	proto := unsafe.String(&buf[0], 3)
+	when := unsafe.String(&buf[4], 19)
+	var want []record.Flow
+	var out bytes.Buffer
+	w, ok := newFlatWriter[record.Flow](newOutput(&out), ParquetOptions(record.Flow{}.Meta()))
+	if !ok {
+		t.Fatal("not written by flatWriter")
+	}
+	for i, next := range []string{"UDP 2026-01-01 00:00:01", "TCP 2025-12-31 23:59:59", "ICMP2025-12-31 23:59:59"} {
+		recs := []record.Flow{{Proto: proto, TReceived: when, EID: int64(i)}, {Proto: proto, TReceived: when, EID: int64(i)}}
+		if err := w.Write(recs); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			r.Proto, r.TReceived = strings.Clone(r.Proto), strings.Clone(r.TReceived)
+			want = append(want, r)
+		}
+		copy(buf, next)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f := openBytes(t, out.Bytes())
+	got := make([]record.Flow, len(want)+1)
+	n, _ := parquet.NewGenericReader[record.Flow](f).Read(got)
+	if !slices.Equal(got[:n], want) {
+		t.Fatalf("read back %+v\nwant %+v", got[:n], want)
+	}
+	if st := f.Metadata().RowGroups[0].Columns[0].MetaData.Statistics; string(st.MinValue) != "2025-12-31 23:59:59" || string(st.MaxValue) != "2026-01-01 00:00:01" {
+		t.Errorf("treceived bounds %q..%q", st.MinValue, st.MaxValue)
+	}
+}
