@@ -467,7 +467,7 @@ func (c *flatColumn) addString(s string) error {
 	c.offs = append(c.offs, uint32(len(c.vals)))
 	// A value like the last one (flows of one second) moves no bound.
 	ptr := unsafe.StringData(s)
-	same := c.n > 0 && (c.last == recentString{ptr, int32(len(s)), 0} || string(prev) == s)
+	same := c.n > 0 && (ptr != nil && c.last == recentString{ptr, int32(len(s)), 0} || string(prev) == s)
 	c.last = recentString{ptr, int32(len(s)), 0}
 	if c.bounds && !same {
 		c.bound(unsafe.Slice(ptr, len(s)))

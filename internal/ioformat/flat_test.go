@@ -390,3 +390,26 @@ func TestFlatWriterReusedBuffer(t *testing.T) {
 		t.Errorf("treceived bounds %q..%q", st.MinValue, st.MaxValue)
 	}
 }
+
+// TestFlatWriterEmptyStringBound: an empty string, whose bytes lie nowhere,
+// is not taken for the last string of the batch before: it is the least.
+func TestFlatWriterEmptyStringBound(t *testing.T) {
+	var out bytes.Buffer
+	w, _ := newFlatWriter[record.Flow](newOutput(&out), ParquetOptions(record.Flow{}.Meta()))
+	for _, batch := range [][]string{{"b"}, {"", "a"}} {
+		var recs []record.Flow
+		for _, s := range batch {
+			recs = append(recs, record.Flow{TReceived: s})
+		}
+		if err := w.Write(recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := openBytes(t, out.Bytes()).Metadata().RowGroups[0].Columns[0].MetaData.Statistics
+	if string(st.MinValue) != "" || string(st.MaxValue) != "b" {
+		t.Errorf("treceived bounds %q..%q, want \"\"..\"b\"", st.MinValue, st.MaxValue)
+	}
+}
