@@ -336,11 +336,21 @@ func (d *Decoder) set(x *values, a action, v []byte, h header) {
 
 // fixedField is a field at a fixed offset of every record of its template.
 type fixedField struct {
-	act   action
-	plain bool // plain(act): stored as it is
-	off   uint16
-	n     uint16
+	act action
+	how uint8 // howPlain (plain(act)), one of the other hows, or howSet
+	off uint16
+	n   uint16
 }
+
+// How the fixed path stores a field.
+const (
+	howSet uint8 = iota
+	howPlain
+	howSrc4
+	howDst4
+	howStartMs
+	howEndMs
+)
 
 // fixedLayout lists, for a template of fixed-length fields where the order
 // of the fields cannot change the result, the fields that fill something,
@@ -362,7 +372,20 @@ func fixedLayout(fields []field) []fixedField {
 				return nil // a value given twice: the last wins, in template order
 			}
 			at[f.act] = len(out)
-			out = append(out, fixedField{f.act, plain(f.act), uint16(off), f.length})
+			how := howSet
+			switch {
+			case plain(f.act):
+				how = howPlain
+			case f.act == aSrc4 && f.length == 4:
+				how = howSrc4
+			case f.act == aDst4 && f.length == 4:
+				how = howDst4
+			case f.act == aStartMs:
+				how = howStartMs
+			case f.act == aEndMs:
+				how = howEndMs
+			}
+			out = append(out, fixedField{f.act, how, uint16(off), f.length})
 		}
 		off += int(f.length)
 	}
@@ -399,10 +422,22 @@ func (d *Decoder) dataSet(s *session, t *template, h header, b []byte, out []rec
 			b = b[t.minSize:]
 			var x values
 			for _, f := range t.fixed {
-				if f.plain {
-					x.num[f.act], x.given = be(rec[f.off:f.off+f.n]), x.given|1<<f.act
-				} else {
-					d.set(&x, f.act, rec[f.off:f.off+f.n], h)
+				v := rec[f.off : f.off+f.n]
+				// The commonest fields, without set's dispatch: in a fixed
+				// layout nothing was set before them.
+				switch f.how {
+				case howPlain:
+					x.num[f.act], x.given = be(v), x.given|1<<f.act
+				case howSrc4:
+					x.src = d.addrs.V4(binary.BigEndian.Uint32(v))
+				case howDst4:
+					x.dst = d.addrs.V4(binary.BigEndian.Uint32(v))
+				case howStartMs:
+					x.startMs, x.haveAbs = int64(be(v)), true
+				case howEndMs:
+					x.endMs, x.haveEnd = int64(be(v)), true
+				default:
+					d.set(&x, f.act, v, h)
 				}
 			}
 			out = d.record(s, t, h, &x, source, rec, out)
