@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/spot-hunt/spot/internal/record"
 )
 
 // seedFiles are real export datagrams: the fixtures, and the vendor samples
@@ -120,5 +122,37 @@ func TestTemplateFlood(t *testing.T) {
 	}
 	if d.tmplBytes > 10_000 || d.Stats.TemplatesCapped == 0 {
 		t.Fatalf("templates hold %d bytes, %d capped", d.tmplBytes, d.Stats.TemplatesCapped)
+	}
+}
+
+// TestTemplateResend: a template sent again as it was is recognised by its
+// bytes and kept; one redefined under the same id replaces it.
+func TestTemplateResend(t *testing.T) {
+	// ipfix builds an IPFIX message of a template set (id 256: one field,
+	// element ie of length n) and a data set of one record of n bytes.
+	ipfix := func(ie byte, n byte) []byte {
+		p := []byte{0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
+		p = append(p, 0, 2, 0, 12, 1, 0, 0, 1, 0, ie, 0, n)
+		p = append(p, 1, 0, 0, 4+n)
+		for i := range n {
+			p = append(p, 1+i)
+		}
+		binary.BigEndian.PutUint16(p[2:], uint16(len(p)))
+		return p
+	}
+	d := New("x")
+	var recs []record.Flow
+	for _, p := range [][]byte{ipfix(1, 4), ipfix(1, 4), ipfix(2, 2)} { // bytes, bytes again, then packets
+		out, err := d.Decode(netip.Addr{}, p, nil)
+		if err != nil || len(out) != 1 {
+			t.Fatalf("%d records, %v", len(out), err)
+		}
+		recs = append(recs, out...)
+	}
+	if d.Stats.Templates != 2 {
+		t.Errorf("%d templates registered, want 2 (the resend is not one)", d.Stats.Templates)
+	}
+	if recs[0].IByt != 0x01020304 || recs[1].IByt != 0x01020304 || recs[2].IPkt != 0x0102 || recs[2].IByt != 0 {
+		t.Errorf("records %+v", recs)
 	}
 }

@@ -134,6 +134,12 @@ func (d *Decoder) templateSet(k sessionKey, b []byte, options bool, out []record
 			}
 			return out, nil // padding (or junk in it)
 		}
+		if s := d.session(k, false); s != nil {
+			if old := s.templates[id]; old != nil && old.options == options && bytes.HasPrefix(start, old.raw) {
+				b = start[len(old.raw):]
+				continue // the periodic resend of a template we have: its bytes tell the same
+			}
+		}
 		b = b[hdr:]
 		if nScope > nFields {
 			return out, fmt.Errorf("template %d: %d scope fields of %d", id, nScope, nFields)
@@ -194,9 +200,6 @@ func (d *Decoder) templateSet(k sessionKey, b []byte, options bool, out []record
 		if s == nil {
 			d.Stats.TemplatesCapped++
 			continue
-		}
-		if old := s.templates[id]; old != nil && bytes.Equal(old.raw, raw) {
-			continue // the periodic resend of a template we have
 		}
 		size := len(raw) + len(fields)*4 + 64
 		if old := s.templates[id]; old == nil && len(s.templates) >= d.Limits.TemplatesPerSession ||
