@@ -419,37 +419,13 @@ func (c *flatColumn) add(base unsafe.Pointer, stride uintptr, n int) error {
 		b := c.vals[l:]
 		switch c.kind {
 		case flatInt32:
-			lo, hi := c.imin, c.imax
-			for j := range m {
-				v := *(*int32)(p)
-				p = unsafe.Add(p, stride)
-				binary.LittleEndian.PutUint32(b[4*j:], uint32(v))
-				lo, hi = min(lo, int64(v)), max(hi, int64(v))
-			}
-			c.imin, c.imax = lo, hi
+			c.imin, c.imax, p = putInt32s(b, p, stride, m, c.imin, c.imax)
 		case flatInt64:
-			lo, hi := c.imin, c.imax
-			for j := range m {
-				v := *(*int64)(p)
-				p = unsafe.Add(p, stride)
-				binary.LittleEndian.PutUint64(b[8*j:], uint64(v))
-				lo, hi = min(lo, v), max(hi, v)
-			}
-			c.imin, c.imax = lo, hi
+			c.imin, c.imax, p = putInt64s(b, p, stride, m, c.imin, c.imax)
 		case flatFloat32:
-			for j := range m {
-				v := *(*float32)(p)
-				p = unsafe.Add(p, stride)
-				binary.LittleEndian.PutUint32(b[4*j:], math.Float32bits(v))
-				c.fbound(float64(v))
-			}
+			c.fmin, c.fmax, c.nan, p = putFloat32s(b, p, stride, m, c.fmin, c.fmax, c.nan)
 		case flatFloat64:
-			for j := range m {
-				v := *(*float64)(p)
-				p = unsafe.Add(p, stride)
-				binary.LittleEndian.PutUint64(b[8*j:], math.Float64bits(v))
-				c.fbound(v)
-			}
+			c.fmin, c.fmax, c.nan, p = putFloat64s(b, p, stride, m, c.fmin, c.fmax, c.nan)
 		}
 		c.n += m
 		i += m
@@ -479,11 +455,53 @@ func (c *flatColumn) addString(s string) error {
 	return nil
 }
 
-func (c *flatColumn) fbound(v float64) {
-	if v != v {
-		c.nan = true
+// putInt32s stores the m int32 fields stride apart from p in b, plain, and
+// widens lo..hi to them; it returns where the next field lies. The put
+// functions are small, so that their loops keep everything in registers.
+func putInt32s(b []byte, p unsafe.Pointer, stride uintptr, m int, lo, hi int64) (int64, int64, unsafe.Pointer) {
+	b = b[:4*m]
+	for j := range m {
+		v := *(*int32)(p)
+		p = unsafe.Add(p, stride)
+		binary.LittleEndian.PutUint32(b[4*j:], uint32(v))
+		lo, hi = min(lo, int64(v)), max(hi, int64(v))
 	}
-	c.fmin, c.fmax = min(c.fmin, v), max(c.fmax, v)
+	return lo, hi, p
+}
+
+func putInt64s(b []byte, p unsafe.Pointer, stride uintptr, m int, lo, hi int64) (int64, int64, unsafe.Pointer) {
+	b = b[:8*m]
+	for j := range m {
+		v := *(*int64)(p)
+		p = unsafe.Add(p, stride)
+		binary.LittleEndian.PutUint64(b[8*j:], uint64(v))
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi, p
+}
+
+func putFloat32s(b []byte, p unsafe.Pointer, stride uintptr, m int, lo, hi float64, nan bool) (float64, float64, bool, unsafe.Pointer) {
+	b = b[:4*m]
+	for j := range m {
+		v := *(*float32)(p)
+		p = unsafe.Add(p, stride)
+		binary.LittleEndian.PutUint32(b[4*j:], math.Float32bits(v))
+		nan = nan || v != v
+		lo, hi = min(lo, float64(v)), max(hi, float64(v))
+	}
+	return lo, hi, nan, p
+}
+
+func putFloat64s(b []byte, p unsafe.Pointer, stride uintptr, m int, lo, hi float64, nan bool) (float64, float64, bool, unsafe.Pointer) {
+	b = b[:8*m]
+	for j := range m {
+		v := *(*float64)(p)
+		p = unsafe.Add(p, stride)
+		binary.LittleEndian.PutUint64(b[8*j:], math.Float64bits(v))
+		nan = nan || v != v
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi, nan, p
 }
 
 func (c *flatColumn) bound(s []byte) {
