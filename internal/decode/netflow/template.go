@@ -409,6 +409,29 @@ func fixedLayout(fields []field) []fixedField {
 	return out
 }
 
+// fixedValues reads the values of a record of a fixed layout.
+func (d *Decoder) fixedValues(t *template, h header, rec []byte, x *values) {
+	for _, f := range t.fixed {
+		v := rec[f.off : f.off+f.n]
+		// The commonest fields, without set's dispatch: in a fixed layout
+		// nothing was set before them.
+		switch f.how {
+		case howPlain:
+			x.num[f.act], x.given = be(v), x.given|1<<f.act
+		case howSrc4:
+			x.src = d.addrs.V4(binary.BigEndian.Uint32(v))
+		case howDst4:
+			x.dst = d.addrs.V4(binary.BigEndian.Uint32(v))
+		case howStartMs:
+			x.startMs, x.haveAbs = int64(be(v)), true
+		case howEndMs:
+			x.endMs, x.haveEnd = int64(be(v)), true
+		default:
+			d.set(x, f.act, v, h)
+		}
+	}
+}
+
 // dataSet decodes the records of a data set whose template is t. It stops,
 // without error, when the rest cannot hold a record: that is padding.
 func (d *Decoder) dataSet(s *session, t *template, h header, b []byte, out []record.Flow) []record.Flow {
@@ -424,25 +447,7 @@ func (d *Decoder) dataSet(s *session, t *template, h header, b []byte, out []rec
 			rec := b[:t.minSize]
 			b = b[t.minSize:]
 			var x values
-			for _, f := range t.fixed {
-				v := rec[f.off : f.off+f.n]
-				// The commonest fields, without set's dispatch: in a fixed
-				// layout nothing was set before them.
-				switch f.how {
-				case howPlain:
-					x.num[f.act], x.given = be(v), x.given|1<<f.act
-				case howSrc4:
-					x.src = d.addrs.V4(binary.BigEndian.Uint32(v))
-				case howDst4:
-					x.dst = d.addrs.V4(binary.BigEndian.Uint32(v))
-				case howStartMs:
-					x.startMs, x.haveAbs = int64(be(v)), true
-				case howEndMs:
-					x.endMs, x.haveEnd = int64(be(v)), true
-				default:
-					d.set(&x, f.act, v, h)
-				}
-			}
+			d.fixedValues(t, h, rec, &x)
 			out = d.record(s, t, h, &x, source, rec, out)
 		}
 		return out
