@@ -12,7 +12,8 @@ type ReadAhead struct {
 	full    chan block
 	free    chan []byte
 	quit    chan struct{}
-	cur     []byte // unread bytes of buf
+	exited  chan struct{} // closed when the goroutine has stopped
+	cur     []byte        // unread bytes of buf
 	buf     []byte
 	err     error
 }
@@ -24,7 +25,7 @@ type block struct {
 
 // NewReadAhead returns a ReadAhead of r, not started.
 func NewReadAhead(r io.Reader) *ReadAhead {
-	return &ReadAhead{r: r, quit: make(chan struct{})}
+	return &ReadAhead{r: r, quit: make(chan struct{}), exited: make(chan struct{})}
 }
 
 // Start hands r's reading to a goroutine; it must not be called while a
@@ -43,6 +44,7 @@ func (a *ReadAhead) Start() {
 }
 
 func (a *ReadAhead) run() {
+	defer close(a.exited)
 	defer close(a.full)
 	for {
 		var buf []byte
@@ -86,12 +88,17 @@ func (a *ReadAhead) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close stops the goroutine once its Read returns; it does not close r.
+// Close stops the goroutine and waits for its Read to return, so that r
+// may be closed next (a gzip or zstd reader must not be closed while it
+// reads); it does not close r.
 func (a *ReadAhead) Close() error {
 	select {
 	case <-a.quit:
 	default:
 		close(a.quit)
+	}
+	if a.started {
+		<-a.exited
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -55,9 +56,9 @@ func TestReadAhead(t *testing.T) {
 // as they come, not when a block is full.
 func TestReadAheadLive(t *testing.T) {
 	pr, pw := io.Pipe()
-	defer pw.Close()
 	a := NewReadAhead(pr)
-	defer a.Close()
+	defer a.Close() // after the writer's end is closed: Close waits for the Read
+	defer pw.Close()
 	a.Start()
 	go pw.Write([]byte("first frames"))
 	got := make(chan string, 1)
@@ -73,5 +74,29 @@ func TestReadAheadLive(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the bytes written are held until more come")
+	}
+}
+
+// slowReader is an endless input whose reads take a while; reading counts
+// the reads under way.
+type slowReader struct{ reading atomic.Int32 }
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	r.reading.Add(1)
+	defer r.reading.Add(-1)
+	time.Sleep(20 * time.Millisecond)
+	return len(p), nil
+}
+
+// TestReadAheadClose: once Close returns, no read of the input is under
+// way, so the caller may close it.
+func TestReadAheadClose(t *testing.T) {
+	r := &slowReader{}
+	a := NewReadAhead(r)
+	a.Start()
+	a.Read(make([]byte, 10))
+	a.Close()
+	if n := r.reading.Load(); n != 0 {
+		t.Errorf("%d reads of the input still under way after Close", n)
 	}
 }
