@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/record"
@@ -17,14 +16,8 @@ import (
 // page index offset out of range).
 func TestCorruptParquet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	flows := make([]record.Flow, 300)
-	for i := range flows {
-		fill(rng, reflect.ValueOf(&flows[i]).Elem())
-	}
-	dns := make([]record.DNS, 100)
-	for i := range dns {
-		fill(rng, reflect.ValueOf(&dns[i]).Elem())
-	}
+	flows := random[record.Flow](rng, 300)
+	dns := random[record.DNS](rng, 100)
 	dir := t.TempDir()
 	fp, dp := filepath.Join(dir, "f.parquet"), filepath.Join(dir, "d.parquet")
 	writeT(t, fp, record.Flow{}.Meta(), flows)

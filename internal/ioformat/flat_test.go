@@ -80,14 +80,6 @@ func TestFlatWriterMatchesParquetGo(t *testing.T) {
 	t.Run("empty", func(t *testing.T) { matchParquetGo[record.Flow](t, nil, nil) })
 }
 
-func random[T any](rng *rand.Rand, n int) []T {
-	recs := make([]T, n)
-	for i := range recs {
-		fill(rng, reflect.ValueOf(&recs[i]).Elem())
-	}
-	return recs
-}
-
 // matchParquetGo returns the file flatWriter wrote.
 func matchParquetGo[T interface{ Meta() record.Meta }](t *testing.T, recs []T, extra []parquet.WriterOption) *parquet.File {
 	var zero T

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/record"
@@ -17,14 +16,8 @@ import (
 func FuzzReader(f *testing.F) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	dir := f.TempDir()
-	flows := make([]record.Flow, 50)
-	for i := range flows {
-		fill(rng, reflect.ValueOf(&flows[i]).Elem())
-	}
-	dns := make([]record.DNS, 20)
-	for i := range dns {
-		fill(rng, reflect.ValueOf(&dns[i]).Elem())
-	}
+	flows := random[record.Flow](rng, 50)
+	dns := random[record.DNS](rng, 20)
 	for name, w := range map[string]func(string){
 		"f.parquet": func(p string) { writeT(f, p, record.Flow{}.Meta(), flows) },
 		"d.parquet": func(p string) { writeT(f, p, record.DNS{}.Meta(), dns) },

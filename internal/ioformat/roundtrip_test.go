@@ -48,6 +48,15 @@ func fill(rng *rand.Rand, v reflect.Value) {
 	}
 }
 
+// random returns n records of random fields.
+func random[T any](rng *rand.Rand, n int) []T {
+	recs := make([]T, n)
+	for i := range recs {
+		fill(rng, reflect.ValueOf(&recs[i]).Elem())
+	}
+	return recs
+}
+
 func randString(rng *rand.Rand) string {
 	alphabet := []string{"a", "Z", "0", ".", "-", "_", " ", "\"", "\\", "\n", "\t", "é", "日本", "\x00", "/", "%", ","}
 	var b strings.Builder
@@ -170,10 +179,7 @@ func equal(a, b reflect.Value) bool {
 
 func TestProjection(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	want := make([]record.Flow, 5000)
-	for i := range want {
-		fill(rng, reflect.ValueOf(&want[i]).Elem())
-	}
+	want := random[record.Flow](rng, 5000)
 	path := filepath.Join(t.TempDir(), "f.parquet")
 	write(t, path, record.Flow{}.Meta(), want)
 	got := read[record.Flow](t, path, record.Flow{}.Meta(), "sip", "dport", "ibyt", "tdur")
