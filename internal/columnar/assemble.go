@@ -128,18 +128,3 @@ func (s *sideFile) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, nil
 }
-
-// templateMeta returns the footer of an empty file of schema written with opts.
-func templateMeta(schema *parquet.Schema, opts []parquet.WriterOption) (*format.FileMetaData, error) {
-	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[any](&buf, append([]parquet.WriterOption{schema}, opts...)...)
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	s, err := openSide(buf.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	m := *s.pf.Metadata()
-	return &m, nil
-}

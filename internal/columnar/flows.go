@@ -142,7 +142,7 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 		workers = runtime.GOMAXPROCS(0)
 	}
 	sideOpts := append(append([]parquet.WriterOption{}, r.Options...), parquet.MaxRowsPerRowGroup(math.MaxInt64))
-	tmpl, err := templateMeta(full, r.Options)
+	tmpl, err := ioformat.EmptyFooter(full, r.Options)
 	if err != nil {
 		return Stats{}, err
 	}

@@ -72,7 +72,7 @@ func newFlatWriter[T any](out *output, opts []parquet.WriterOption) (*flatWriter
 		len(cfg.Sorting.SortingColumns) > 0 || cfg.Encryption != nil || len(cfg.Encodings) > 0 {
 		return nil, false
 	}
-	meta, err := emptyFooter[T](opts)
+	meta, err := EmptyFooter(schema, opts)
 	if err != nil || len(meta.Schema) != len(fields)+1 {
 		return nil, false
 	}
@@ -116,11 +116,12 @@ func newFlatWriter[T any](out *output, opts []parquet.WriterOption) (*flatWriter
 	return w, true
 }
 
-// emptyFooter is the footer parquet-go writes for no records of T: the
-// schema, column orders, key-value metadata and creator of the file.
-func emptyFooter[T any](opts []parquet.WriterOption) (*format.FileMetaData, error) {
+// EmptyFooter is the footer parquet-go writes for a file of schema with no
+// rows: the schema, column orders, key-value metadata and creator that a
+// file written another way (flatWriter, columnar's assembler) copies.
+func EmptyFooter(schema *parquet.Schema, opts []parquet.WriterOption) (*format.FileMetaData, error) {
 	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[T](&buf, opts...)
+	w := parquet.NewGenericWriter[any](&buf, append([]parquet.WriterOption{schema}, opts...)...)
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
