@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -410,3 +411,40 @@ func BenchmarkSource(b *testing.B) {
 var _ = testenv.InCI
 
 func newGzip(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) }
+
+// TestPacketReset: reset leaves no field of the previous frame behind.
+func TestPacketReset(t *testing.T) {
+	var p Packet
+	v := reflect.ValueOf(&p).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if !f.CanSet() {
+			continue
+		}
+		switch f.Kind() {
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int, reflect.Int64:
+			f.SetInt(1)
+		case reflect.Uint8, reflect.Uint16, reflect.Uint32:
+			f.SetUint(1)
+		case reflect.Slice:
+			f.SetBytes([]byte{1})
+		case reflect.Interface:
+			f.Set(reflect.ValueOf(errors.New("x")))
+		case reflect.Struct: // netip.Addr
+			f.Set(reflect.ValueOf(netip.MustParseAddr("::1")))
+		default:
+			t.Fatalf("field %s: kind %s not covered by this test", v.Type().Field(i).Name, f.Kind())
+		}
+		if f.IsZero() {
+			t.Fatalf("field %s still zero", v.Type().Field(i).Name)
+		}
+	}
+	p.reset(0, 0, 0, 0, nil)
+	for i := range v.NumField() {
+		if !v.Field(i).IsZero() {
+			t.Errorf("reset left field %s set", v.Type().Field(i).Name)
+		}
+	}
+}
