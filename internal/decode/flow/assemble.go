@@ -143,32 +143,34 @@ type packet struct {
 	flags uint8 // TCP flags
 }
 
-// packetOf takes what the flow table needs of p (Status OK).
-func packetOf(p *pcap.Packet) packet {
-	var k flowKey
+// set takes what the flow table needs of p (Status OK), in place: the
+// packet is built where it is stored.
+func (q *packet) set(p *pcap.Packet) {
+	k := &q.key
 	k.proto = p.Proto
 	k.v4 = p.Src.Is4()
 	k.src, k.dst = p.Src.As16(), p.Dst.As16()
+	k.sport, k.dport = 0, 0
 	switch p.Proto {
 	case pcap.ProtoTCP, pcap.ProtoUDP, 132: // SCTP ports too, when the source gives them
 		k.sport, k.dport = p.SrcPort, p.DstPort
 	case pcap.ProtoICMP, pcap.ProtoICMPv6:
 		k.dport = uint16(p.ICMPType)<<8 | uint16(p.ICMPCode)
 	}
-	q := packet{key: k, ts: p.TsNs, ipLen: int32(p.IPLen), tos: p.TOS}
+	q.ts, q.ipLen, q.tos, q.flags, q.frags = p.TsNs, int32(p.IPLen), p.TOS, 0, 0
 	if p.Proto == pcap.ProtoTCP {
 		q.flags = p.TCPFlags
 	}
 	if p.Reasm {
 		q.frags = int32(p.Frags)
 	}
-	return q
 }
 
 // Add counts one packet (Status OK) into its flow; records of flows that
 // ended are appended to out and returned.
 func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
-	q := packetOf(p)
+	var q packet
+	q.set(p)
 	return a.add(&q, out)
 }
 

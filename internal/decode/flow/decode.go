@@ -484,7 +484,10 @@ func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
 				}
 				switch p.Status {
 				case pcap.OK:
-					pb.pkts = append(pb.pkts, parsed{packet: packetOf(p)})
+					pb.pkts = pb.pkts[:len(pb.pkts)+1]
+					q := &pb.pkts[len(pb.pkts)-1]
+					q.bad = nil
+					q.set(p)
 				case pcap.Malformed:
 					pb.pkts = append(pb.pkts, parsed{bad: &malformed{p.Frame, p.Err}})
 				}
