@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"slices"
@@ -50,11 +49,25 @@ func (k flowKey) reverse() flowKey {
 
 // canon is the key of both directions of k's flow: the direction whose
 // source (address, then port) is the lower.
-func (k flowKey) canon() flowKey {
-	if c := bytes.Compare(k.src[:], k.dst[:]); c > 0 || (c == 0 && k.sport > k.dport) {
+func (k *flowKey) canon() flowKey {
+	s0, d0 := binary.BigEndian.Uint64(k.src[:8]), binary.BigEndian.Uint64(k.dst[:8])
+	s1, d1 := binary.BigEndian.Uint64(k.src[8:]), binary.BigEndian.Uint64(k.dst[8:])
+	if s0 > d0 || s0 == d0 && (s1 > d1 || s1 == d1 && k.sport > k.dport) {
 		return k.reverse()
 	}
-	return k
+	return *k
+}
+
+// direction tells whether k is o's direction (fwd) or its reverse, or
+// neither.
+func (k *flowKey) direction(o *flowKey) (same, fwd bool) {
+	if k.proto != o.proto || k.v4 != o.v4 {
+		return false, false
+	}
+	if k.src == o.src && k.dst == o.dst && k.sport == o.sport && k.dport == o.dport {
+		return true, true
+	}
+	return k.src == o.dst && k.dst == o.src && k.sport == o.dport && k.dport == o.sport, false
 }
 
 type flowState struct {
@@ -81,8 +94,7 @@ type Assembler struct {
 	opts   AssembleOptions
 	source string
 	table  map[flowKey]*flowState // by canonical key
-	last   *flowState             // the flow of the previous packet, and its canonical key:
-	lastK  flowKey                // consecutive packets mostly share a flow
+	last   *flowState             // the flow of the previous packet: consecutive packets mostly share a flow
 	head   flowState              // sentinel of the list of flows, least recently seen first
 	fin    flowState              // sentinel of the list of ended (lingering) TCP flows
 	free   []*flowState
@@ -180,18 +192,21 @@ func (a *Assembler) add(p *packet, out []record.Flow) []record.Flow {
 		a.now = p.ts
 		a.expire()
 	}
-	k := p.key
+	k := &p.key
 	// A datagram reassembled from fragments is one packet of its full
 	// length, as nfpcapd counts it; its fragments are counted in Stats.
 	a.Stats.Fragments += int64(p.frags)
 	a.Stats.Packets++
 	byts := int64(p.ipLen)
-	c := k.canon()
 	f := a.last
-	if f == nil || a.lastK != c {
-		f = a.table[c]
+	var same, fwd bool
+	if f != nil {
+		same, fwd = k.direction(&f.key)
 	}
-	fwd := f == nil || f.key == k
+	if !same {
+		f = a.table[k.canon()]
+		fwd = f == nil || f.key == *k
+	}
 	if f != nil && (p.ts-f.first > int64(a.opts.ActiveTimeout) || (f.ended && p.flags&pcap.TCPSyn != 0)) {
 		a.end(f) // active timeout, or a new connection on the same ports
 		f, fwd = nil, true
@@ -206,13 +221,14 @@ func (a *Assembler) add(p *packet, out []record.Flow) []record.Flow {
 			}
 		}
 		f = a.newState()
-		f.key, f.first, f.tos = k, p.ts, p.tos
-		a.table[c] = f
-	} else {
+		f.key, f.first, f.tos = *k, p.ts, p.tos
+		a.table[k.canon()] = f
+		a.pushBack(f)
+	} else if f.next != &a.head && f.next != &a.fin { // not already the latest
 		a.unlink(f)
+		a.pushBack(f)
 	}
-	a.last, a.lastK = f, c
-	a.pushBack(f)
+	a.last = f
 	f.last = p.ts
 	if fwd {
 		f.pkts++

@@ -65,7 +65,11 @@ func BenchmarkParsePackets(b *testing.B) {
 // after the last (beyond the idle timeout: new flows), as the bench's
 // repeated capture does.
 func BenchmarkAssembler(b *testing.B) {
-	src, err := pcap.NewSource(bytes.NewReader(gnutella(b)), "bench")
+	data := gnutella(b)
+	if f := os.Getenv("BENCH_CAPTURE"); f != "" {
+		data, _ = os.ReadFile(f)
+	}
+	src, err := pcap.NewSource(bytes.NewReader(data), "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
