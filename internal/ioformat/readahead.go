@@ -88,6 +88,38 @@ func (a *ReadAhead) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// Block returns the next block read, without copying it; it stays valid
+// until the next call of Block or Read. Start must have been called.
+func (a *ReadAhead) Block() ([]byte, error) {
+	if len(a.cur) > 0 { // the rest of a block Read began
+		b := a.cur
+		a.cur = nil
+		return b, nil
+	}
+	for {
+		if a.buf != nil {
+			a.free <- a.buf
+			a.buf = nil
+		}
+		if a.err != nil {
+			return nil, a.err
+		}
+		blk, ok := <-a.full
+		if !ok {
+			return nil, io.ErrClosedPipe
+		}
+		a.buf, a.err = blk.b, blk.err
+		if len(blk.b) > 0 {
+			return blk.b, nil
+		}
+	}
+}
+
+// Ready reports whether Block would return at once.
+func (a *ReadAhead) Ready() bool {
+	return len(a.cur) > 0 || a.err != nil || len(a.full) > 0
+}
+
 // Close stops the goroutine and waits for its Read to return, so that r
 // may be closed next (a gzip or zstd reader must not be closed while it
 // reads); it does not close r.

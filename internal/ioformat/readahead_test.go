@@ -52,6 +52,49 @@ func TestReadAhead(t *testing.T) {
 	}
 }
 
+// TestReadAheadBlock: blocks taken after a Read, Reads mixed in, give the
+// input's bytes in order, then its error.
+func TestReadAheadBlock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	data := make([]byte, 5<<20)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	broken := errors.New("disk on fire")
+	a := NewReadAhead(&shortReader{data: data, rng: rng, err: broken})
+	defer a.Close()
+	got := make([]byte, 777)
+	if _, err := io.ReadFull(a, got); err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	small := make([]byte, 100)
+	for i := 0; ; i++ {
+		var b []byte
+		var err error
+		if i%5 == 4 { // a Read now and then
+			var n int
+			n, err = a.Read(small)
+			b = small[:n]
+		} else {
+			b, err = a.Block()
+		}
+		if err != nil {
+			if !errors.Is(err, broken) {
+				t.Errorf("error %v, want %v", err, broken)
+			}
+			break
+		}
+		if len(b) == 0 {
+			t.Fatal("empty block")
+		}
+		got = append(got, b...)
+	}
+	if !bytes.Equal(got, data) {
+		t.Errorf("read %d bytes, not the %d of the input", len(got), len(data))
+	}
+}
+
 // TestReadAheadLive: bytes from a pipe whose writer goes on are handed on
 // as they come, not when a block is full.
 func TestReadAheadLive(t *testing.T) {

@@ -410,6 +410,7 @@ func (o *Options) exportDecoder(name string) *netflow.Decoder {
 func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher, res Result, o Options) (Result, error) {
 	if o.readAhead != nil {
 		o.readAhead.Start()
+		src.ReadBlocks(o.readAhead)
 	}
 	batches, quit := parsePackets(src)
 	defer close(quit)

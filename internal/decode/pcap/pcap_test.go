@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/rand"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -445,6 +446,108 @@ func TestPacketReset(t *testing.T) {
 	for i := range v.NumField() {
 		if !v.Field(i).IsZero() {
 			t.Errorf("reset left field %s set", v.Type().Field(i).Name)
+		}
+	}
+}
+
+// blocks serves data both as a reader, in short reads, and as Blocks of
+// random sizes, each a copy the next call overwrites: a source that kept
+// a block past the next call would read garbage.
+type blocks struct {
+	data []byte
+	rng  *rand.Rand
+	max  int
+	buf  []byte
+}
+
+func (c *blocks) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 1+c.rng.Intn(c.max))], c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+
+func (c *blocks) Block() ([]byte, error) {
+	if len(c.data) == 0 {
+		return nil, io.EOF
+	}
+	for i := range c.buf {
+		c.buf[i] = 0xee
+	}
+	n := min(len(c.data), 1+c.rng.Intn(c.max))
+	c.buf = append(c.buf[:0], c.data[:n]...)
+	c.data = c.data[n:]
+	return c.buf, nil
+}
+
+func (c *blocks) Ready() bool { return true }
+
+// TestReadBlocks: a capture read from blocks, after some frames read from
+// the source's own buffer, gives the frames a plain read gives, whatever
+// the block sizes, and the same error where it is cut short.
+func TestReadBlocks(t *testing.T) {
+	z, err := os.Open("../../../testdata/hunt/gnutella.pcap.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	zr, err := gzip.NewReader(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type frame struct {
+		p    Packet
+		data string
+		err  string
+	}
+	read := func(src *Source, c *blocks, switchAt int) (out []frame) {
+		for i := 0; ; i++ {
+			if i == switchAt {
+				src.ReadBlocks(c)
+			}
+			p, err := src.Next()
+			if err != nil {
+				if err != io.EOF {
+					out = append(out, frame{err: err.Error()})
+				}
+				return out
+			}
+			f := frame{p: *p, data: string(p.Data)}
+			f.p.Data, f.p.Payload = nil, nil
+			out = append(out, f)
+		}
+	}
+	for _, cut := range []int{len(data), len(data) - 7, len(data) - 200} {
+		input := data[:cut]
+		src, err := NewSource(bytes.NewReader(input), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := read(src, nil, -1)
+		rng := rand.New(rand.NewSource(int64(cut)))
+		for _, max := range []int{1, 17, 300, 5000, 1 << 20} {
+			for _, switchAt := range []int{0, 1, 50} {
+				c := &blocks{data: input, rng: rng, max: max}
+				src, err := NewSource(c, "test")
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := read(src, c, switchAt)
+				if len(got) != len(want) {
+					t.Fatalf("cut %d, blocks of up to %d, switch at %d: %d frames, want %d", cut, max, switchAt, len(got), len(want))
+				}
+				for i := range want {
+					if !reflect.DeepEqual(got[i], want[i]) {
+						t.Fatalf("cut %d, blocks of up to %d, switch at %d: frame %d differs:\n%+v\nwant\n%+v", cut, max, switchAt, i+1, got[i], want[i])
+					}
+				}
+			}
 		}
 	}
 }

@@ -143,8 +143,11 @@ type Source struct {
 	swap    bool // the file's byte order is big-endian
 	nsScale int64
 	link    layers.LinkType
-	win     []byte // br's buffered bytes not yet taken as records
+	win     []byte // bytes read and not yet taken as records
 	used    int    // bytes taken from win since br last discarded
+	blocks  Blocks // once set, where the bytes after br's come from
+	next    []byte // the rest of a block, after a record that began in the one before
+	carry   []byte // a record that spans two blocks, put together
 
 	// pcapng
 	ng *pcapgo.NgReader
@@ -309,6 +312,26 @@ func (s *Source) Next() (*Packet, error) {
 	return p, nil
 }
 
+// Blocks hands out an input in blocks, each valid until the next call.
+type Blocks interface {
+	Block() ([]byte, error)
+	Ready() bool // whether Block would return without waiting
+}
+
+// ReadBlocks makes s read a classic pcap file's records, once the bytes it
+// has buffered are used, from b's blocks where they lie, copying only a
+// record that spans two blocks. b must be the reader s was made with (or
+// the one under it). It does nothing for pcapng.
+func (s *Source) ReadBlocks(b Blocks) {
+	if s.ng != nil || s.blocks != nil {
+		return
+	}
+	s.br.Discard(s.used)
+	s.used = 0
+	s.win, _ = s.br.Peek(s.br.Buffered())
+	s.blocks = b
+}
+
 // Drained reports whether every byte read from the input so far has been
 // consumed, so the next call to Next may block on a slow stream: a
 // streaming caller flushes its output then.
@@ -316,17 +339,57 @@ func (s *Source) Drained() bool {
 	if s.ng != nil {
 		return s.br.Buffered() == 0
 	}
-	return len(s.win) == 0
+	return len(s.win) == 0 && len(s.next) == 0 && (s.blocks == nil || !s.blocks.Ready())
 }
 
 // fill reads until the window holds n bytes, or the input ends (the window
 // then holds what there was).
 func (s *Source) fill(n int) error {
+	if s.blocks != nil {
+		return s.fillBlocks(n)
+	}
 	s.br.Discard(s.used)
 	s.used = 0
 	_, err := s.br.Peek(n)
 	s.win, _ = s.br.Peek(s.br.Buffered())
 	return err
+}
+
+func (s *Source) fillBlocks(n int) error {
+	if len(s.win) == 0 {
+		b, err := s.more()
+		if err != nil {
+			return err
+		}
+		if s.win = b; len(b) >= n {
+			return nil
+		}
+	}
+	// Copied before the block under it is handed back.
+	s.carry = append(s.carry[:0], s.win...)
+	for len(s.carry) < n {
+		b, err := s.more()
+		if err != nil {
+			s.win = s.carry
+			return err
+		}
+		k := min(n-len(s.carry), len(b))
+		s.carry = append(s.carry, b[:k]...)
+		s.next = b[k:]
+	}
+	s.win = s.carry
+	return nil
+}
+
+// more is the next bytes in block mode: the rest of the current block,
+// else the next block.
+func (s *Source) more() ([]byte, error) {
+	if len(s.next) > 0 {
+		b := s.next
+		s.next = nil
+		return b, nil
+	}
+	return s.blocks.Block()
 }
 
 // u32 reads a number of a classic pcap file's headers.
