@@ -41,23 +41,6 @@ type flowKey struct {
 	v4       bool
 }
 
-func (k flowKey) reverse() flowKey {
-	k.src, k.dst = k.dst, k.src
-	k.sport, k.dport = k.dport, k.sport
-	return k
-}
-
-// canon is the key of both directions of k's flow: the direction whose
-// source (address, then port) is the lower.
-func (k *flowKey) canon() flowKey {
-	s0, d0 := binary.BigEndian.Uint64(k.src[:8]), binary.BigEndian.Uint64(k.dst[:8])
-	s1, d1 := binary.BigEndian.Uint64(k.src[8:]), binary.BigEndian.Uint64(k.dst[8:])
-	if s0 > d0 || s0 == d0 && (s1 > d1 || s1 == d1 && k.sport > k.dport) {
-		return k.reverse()
-	}
-	return *k
-}
-
 // direction tells whether k is o's direction (fwd) or its reverse, or
 // neither.
 func (k *flowKey) direction(o *flowKey) (same, fwd bool) {
@@ -79,6 +62,8 @@ type flowState struct {
 	ended                    bool  // RST, or FIN from both sides, seen
 	fins                     uint8 // 1: FIN from the initiator, 2: from the responder
 	prev, next               *flowState
+	hash                     uint64     // of key, in the table
+	hnext                    *flowState // next in the table's bucket
 }
 
 // Assembler builds bidirectional flows from packets: one record per flow,
@@ -93,10 +78,10 @@ type Assembler struct {
 
 	opts   AssembleOptions
 	source string
-	table  map[flowKey]*flowState // by canonical key
-	last   *flowState             // the flow of the previous packet: consecutive packets mostly share a flow
-	head   flowState              // sentinel of the list of flows, least recently seen first
-	fin    flowState              // sentinel of the list of ended (lingering) TCP flows
+	table  flowTable
+	last   *flowState // the flow of the previous packet: consecutive packets mostly share a flow
+	head   flowState  // sentinel of the list of flows, least recently seen first
+	fin    flowState  // sentinel of the list of ended (lingering) TCP flows
 	free   []*flowState
 	out    []record.Flow
 	times  flowrec.Times
@@ -117,7 +102,7 @@ func NewAssembler(source string, o AssembleOptions) *Assembler {
 	if o.MaxFlows <= 0 {
 		o.MaxFlows = 1 << 20
 	}
-	a := &Assembler{opts: o, source: source, table: make(map[flowKey]*flowState, 1024), eid: record.NewEIDer(source)}
+	a := &Assembler{opts: o, source: source, table: newFlowTable(), eid: record.NewEIDer(source)}
 	if o.FinTimeout <= 0 {
 		o.FinTimeout = 5 * time.Second
 	}
@@ -203,16 +188,18 @@ func (a *Assembler) add(p *packet, out []record.Flow) []record.Flow {
 	if f != nil {
 		same, fwd = k.direction(&f.key)
 	}
+	var h uint64
 	if !same {
-		f = a.table[k.canon()]
-		fwd = f == nil || f.key == *k
+		h = a.table.hash(k)
+		f, fwd = a.table.find(k, h)
 	}
 	if f != nil && (p.ts-f.first > int64(a.opts.ActiveTimeout) || (f.ended && p.flags&pcap.TCPSyn != 0)) {
+		h = f.hash
 		a.end(f) // active timeout, or a new connection on the same ports
 		f, fwd = nil, true
 	}
 	if f == nil {
-		if len(a.table) >= a.opts.MaxFlows {
+		if a.table.n >= a.opts.MaxFlows {
 			if a.fin.next != &a.fin {
 				a.end(a.fin.next) // a finished flow first: nothing is cut
 			} else {
@@ -220,9 +207,9 @@ func (a *Assembler) add(p *packet, out []record.Flow) []record.Flow {
 				a.end(a.head.next)
 			}
 		}
-		f = a.newState()
+		f, fwd = a.newState(), true
 		f.key, f.first, f.tos = *k, p.ts, p.tos
-		a.table[k.canon()] = f
+		a.table.insert(f, h)
 		a.pushBack(f)
 	} else if f.next != &a.head && f.next != &a.fin { // not already the latest
 		a.unlink(f)
@@ -279,7 +266,7 @@ func (a *Assembler) expire() {
 
 func (a *Assembler) end(f *flowState) {
 	a.unlink(f)
-	delete(a.table, f.key.canon())
+	a.table.remove(f)
 	if a.last == f {
 		a.last = nil
 	}
@@ -340,4 +327,4 @@ func (a *Assembler) Flush(out []record.Flow) []record.Flow {
 }
 
 // Open is the number of flows held.
-func (a *Assembler) Open() int { return len(a.table) }
+func (a *Assembler) Open() int { return a.table.n }
