@@ -145,8 +145,16 @@ type packet struct {
 func (q *packet) set(p *pcap.Packet) {
 	k := &q.key
 	k.proto = p.Proto
-	k.v4 = p.Src.Is4()
-	k.src, k.dst = p.Src.As16(), p.Dst.As16()
+	if k.v4 = p.Src.Is4(); k.v4 {
+		// As16's bytes, stored in place (As16 goes through the stack).
+		s, d := p.Src.As4(), p.Dst.As4()
+		binary.BigEndian.PutUint64(k.src[:8], 0)
+		binary.BigEndian.PutUint64(k.src[8:], 0xffff<<32|uint64(binary.BigEndian.Uint32(s[:])))
+		binary.BigEndian.PutUint64(k.dst[:8], 0)
+		binary.BigEndian.PutUint64(k.dst[8:], 0xffff<<32|uint64(binary.BigEndian.Uint32(d[:])))
+	} else {
+		k.src, k.dst = p.Src.As16(), p.Dst.As16()
+	}
 	k.sport, k.dport = 0, 0
 	switch p.Proto {
 	case pcap.ProtoTCP, pcap.ProtoUDP, 132: // SCTP ports too, when the source gives them

@@ -419,14 +419,12 @@ func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher,
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
+		for _, m := range pb.bad { // they count in no flow: warned of first
+			res.Skipped++
+			o.Warn("packet", m.frame, m.err)
+		}
 		for i := range pb.pkts {
-			p := &pb.pkts[i]
-			if p.bad != nil {
-				res.Skipped++
-				o.Warn("packet", p.bad.frame, p.bad.err)
-				continue
-			}
-			b.buf = asm.add(&p.packet, b.buf)
+			b.buf = asm.add(&pb.pkts[i], b.buf)
 			if err := b.flush(false); err != nil {
 				return res, err
 			}
@@ -437,21 +435,17 @@ func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher,
 	return finishAssembly(src, asm, b, res, readErr, o)
 }
 
-// parsed is a packet for the flow table, or a malformed frame.
-type parsed struct {
-	packet
-	bad *malformed
-}
-
 type malformed struct {
 	frame int64
 	err   error
 }
 
-// packetBatch is packets parsed ahead, and the error that ended the
-// capture (io.EOF at its end) in the last batch.
+// packetBatch is packets parsed ahead, the malformed frames among them,
+// and the error that ended the capture (io.EOF at its end) in the last
+// batch.
 type packetBatch struct {
-	pkts []parsed
+	pkts []packet
+	bad  []malformed
 	err  error
 	free chan *packetBatch
 }
@@ -460,11 +454,11 @@ type packetBatch struct {
 // in batches what the flow table needs, so that parsing the capture
 // overlaps counting flows. Closing quit stops it.
 func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
-	const inFlight = 4
+	const inFlight, batchPackets = 4, 1024
 	batches := make(chan *packetBatch, inFlight)
 	free := make(chan *packetBatch, inFlight)
 	for range inFlight {
-		free <- &packetBatch{pkts: make([]parsed, 0, 1024), free: free}
+		free <- &packetBatch{pkts: make([]packet, 0, batchPackets), free: free}
 	}
 	quit := make(chan struct{})
 	go func() {
@@ -476,8 +470,8 @@ func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
 			case <-quit:
 				return
 			}
-			pb.pkts = pb.pkts[:0]
-			for len(pb.pkts) < cap(pb.pkts) {
+			pb.pkts, pb.bad = pb.pkts[:0], pb.bad[:0]
+			for len(pb.pkts)+len(pb.bad) < batchPackets {
 				p, err := src.Next()
 				if err != nil {
 					pb.err = err
@@ -486,11 +480,9 @@ func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
 				switch p.Status {
 				case pcap.OK:
 					pb.pkts = pb.pkts[:len(pb.pkts)+1]
-					q := &pb.pkts[len(pb.pkts)-1]
-					q.bad = nil
-					q.set(p)
+					pb.pkts[len(pb.pkts)-1].set(p)
 				case pcap.Malformed:
-					pb.pkts = append(pb.pkts, parsed{bad: &malformed{p.Frame, p.Err}})
+					pb.bad = append(pb.bad, malformed{p.Frame, p.Err})
 				}
 				if src.Drained() {
 					break // the next read may wait on a live capture: hand these on now
