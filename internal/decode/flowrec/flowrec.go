@@ -79,9 +79,13 @@ func Flags(f uint8) string { return flagStrings[f] }
 
 // Times fills a flow's time columns from first- and last-seen nanoseconds
 // since the epoch. It caches the formatted second, since consecutive flows
-// mostly share it.
+// mostly share it, and the formatted day, since they mostly share that.
 type Times struct {
 	cache [256]secText
+	day   int64
+	date  [11]byte // "2006-01-02 " of day
+	ymd   [3]int32
+	dayOK bool
 }
 
 type secText struct {
@@ -97,18 +101,33 @@ func (c *Times) Set(f *record.Flow, startNs, endNs int64) {
 	sec := floorDiv(startNs, 1e9)
 	t := &c.cache[uint64(sec)&255] // flows of one export share a few seconds
 	if !t.valid || sec != t.sec {
-		tm := time.Unix(sec, 0).UTC()
-		t.sec, t.valid = sec, true
-		t.str = tm.Format("2006-01-02 15:04:05")
-		y, mo, d := tm.Date()
-		h, mi, s := tm.Clock()
-		t.parts = [6]int32{int32(y), int32(mo), int32(d), int32(h), int32(mi), int32(s)}
+		c.second(t, sec)
 	}
 	f.TReceived = t.str
 	f.UnixTstamp = sec
 	f.TrYear, f.TrMonth, f.TrDay = t.parts[0], t.parts[1], t.parts[2]
 	f.TrHour, f.TrMinute, f.TrSec = t.parts[3], t.parts[4], t.parts[5]
 	f.TDur = float32(float64((endNs-startNs)/1e6) / 1e3)
+}
+
+// second formats sec (UTC) into t as time.Format's "2006-01-02 15:04:05".
+func (c *Times) second(t *secText, sec int64) {
+	day := floorDiv(sec, 86400)
+	if !c.dayOK || day != c.day {
+		tm := time.Unix(day*86400, 0).UTC()
+		y, mo, d := tm.Date()
+		copy(c.date[:], tm.Format("2006-01-02 ")) // nanoseconds in an int64 span years 1677-2262
+		c.day, c.ymd, c.dayOK = day, [3]int32{int32(y), int32(mo), int32(d)}, true
+	}
+	rem := int32(sec - day*86400)
+	h, mi, s := rem/3600, rem/60%60, rem%60
+	var b [19]byte
+	copy(b[:], c.date[:])
+	b[11], b[12], b[13] = byte('0'+h/10), byte('0'+h%10), ':'
+	b[14], b[15], b[16] = byte('0'+mi/10), byte('0'+mi%10), ':'
+	b[17], b[18] = byte('0'+s/10), byte('0'+s%10)
+	*t = secText{sec: sec, valid: true, str: string(b[:]),
+		parts: [6]int32{c.ymd[0], c.ymd[1], c.ymd[2], h, mi, s}}
 }
 
 func floorDiv(a, b int64) int64 {
