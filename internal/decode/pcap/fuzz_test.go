@@ -3,6 +3,7 @@ package pcap
 import (
 	"bytes"
 	"io"
+	"math/rand"
 	"os"
 	"testing"
 
@@ -28,9 +29,20 @@ func FuzzSource(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// The same capture read from small blocks after its first frame
+		// (TestReadBlocks' reader): the same frames, the same end.
+		c := &blocks{data: data, rng: rand.New(rand.NewSource(int64(len(data)))), max: 1 + len(data)%300}
+		inBlocks, _ := NewSource(c, "fuzz")
 		var n int64
 		for {
 			p, err := src.Next()
+			if n == 1 {
+				inBlocks.ReadBlocks(c)
+			}
+			q, qerr := inBlocks.Next()
+			if (err == nil) != (qerr == nil) || err != nil && err.Error() != qerr.Error() {
+				t.Fatalf("frame %d: read %v, from blocks %v", n+1, err, qerr)
+			}
 			if err == io.EOF {
 				return
 			}
@@ -46,6 +58,9 @@ func FuzzSource(f *testing.F) {
 			}
 			if p.Status == Malformed && p.Err == nil {
 				t.Fatal("malformed without a reason")
+			}
+			if q.Status != p.Status || !bytes.Equal(q.Data, p.Data) || q.TsNs != p.TsNs {
+				t.Fatalf("frame %d differs when read from blocks", n)
 			}
 		}
 	})
