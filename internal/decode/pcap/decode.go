@@ -8,7 +8,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-var be = binary.BigEndian
+var be, le = binary.BigEndian, binary.LittleEndian
 
 // Link types handled beyond those gopacket names.
 const (

@@ -57,6 +57,8 @@
 // ICMPv6 (type and code); for any other protocol Payload is the IP payload.
 //
 // Header parsing is hand-written over the frame bytes (no per-packet
-// allocation, no gopacket.Packet); classic pcap is read straight from the
-// input buffer, pcapng through gopacket's pcapgo.NgReader.
+// allocation, no gopacket.Packet). Classic pcap records and pcapng blocks
+// alike are read where they lie in the input buffer, or in a read-ahead's
+// blocks (ReadBlocks); the pcapng reader is held to gopacket's
+// pcapgo.NgReader by tests and fuzzing.
 package pcap

@@ -5,14 +5,15 @@ import (
 	"io"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/testenv"
 )
 
 // FuzzSource reads arbitrary bytes as a capture: never a panic, frame
-// numbers increase by one, and payloads lie within the frame or the
-// reassembly buffer.
+// numbers increase by one, the frames are the same read from small blocks,
+// and a pcapng reads as gopacket's NgReader reads it.
 func FuzzSource(f *testing.F) {
 	for _, name := range captures(f, testenv.Testdata(f, "dns")) {
 		data, err := os.ReadFile(name)
@@ -24,7 +25,18 @@ func FuzzSource(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	ng, _ := filepath.Glob("../../../testdata/pcapng/*.pcapng")
+	for _, name := range ng {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) >= 4 && string(data[:4]) == "\n\r\r\n" {
+			compareNg(t, "fuzz", data, 0) // gopacket's pcapng reader as the oracle
+		}
 		src, err := NewSource(bytes.NewReader(data), "fuzz")
 		if err != nil {
 			return

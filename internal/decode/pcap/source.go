@@ -10,7 +10,6 @@ import (
 	"net/netip"
 
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/spot-hunt/spot/internal/ioformat"
 )
@@ -150,7 +149,8 @@ type Source struct {
 	carry   []byte // a record that spans two blocks, put together
 
 	// pcapng
-	ng *pcapgo.NgReader
+	ng     bool
+	ifaces []ngIface // the section's
 
 	frame  int64
 	done   bool
@@ -192,11 +192,9 @@ func NewSource(r io.Reader, name string) (*Source, error) {
 	}
 	switch binary.BigEndian.Uint32(head) {
 	case 0x0a0d0d0a:
-		ng, err := pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
-		if err != nil {
+		if err := s.ngStart(); err != nil {
 			return nil, fmt.Errorf("pcapng: %w", err)
 		}
-		s.ng = ng
 		return s, nil
 	case 0xa1b2c3d4:
 		s.swap, s.nsScale = true, 1000
@@ -260,18 +258,14 @@ func (s *Source) Next() (*Packet, error) {
 		wireLen int
 		link    layers.LinkType
 	)
-	if s.ng != nil {
-		d, ci, err := s.ng.ZeroCopyReadPacketData()
-		if err != nil {
+	if s.ng {
+		var err error
+		if data, tsNs, wireLen, link, err = s.ngNext(); err != nil {
 			s.done = true
 			if err == io.EOF {
 				return nil, io.EOF
 			}
-			return nil, &CaptureError{Frame: s.frame + 1, Err: noEOF(err)}
-		}
-		data, tsNs, wireLen = d, ci.Timestamp.UnixNano(), ci.Length
-		if len(ci.AncillaryData) > 0 {
-			link, _ = ci.AncillaryData[0].(layers.LinkType)
+			return nil, &CaptureError{Frame: s.frame + 1, Err: err}
 		}
 	} else {
 		if len(s.win) < 16 {
@@ -318,12 +312,12 @@ type Blocks interface {
 	Ready() bool // whether Block would return without waiting
 }
 
-// ReadBlocks makes s read a classic pcap file's records, once the bytes it
-// has buffered are used, from b's blocks where they lie, copying only a
-// record that spans two blocks. b must be the reader s was made with (or
-// the one under it). It does nothing for pcapng.
+// ReadBlocks makes s read its records (pcap) or blocks (pcapng), once the
+// bytes it has buffered are used, from b's blocks where they lie, copying
+// only one that spans two blocks. b must be the reader s was made with (or
+// the one under it).
 func (s *Source) ReadBlocks(b Blocks) {
-	if s.ng != nil || s.blocks != nil {
+	if s.blocks != nil {
 		return
 	}
 	s.br.Discard(s.used)
@@ -336,9 +330,6 @@ func (s *Source) ReadBlocks(b Blocks) {
 // consumed, so the next call to Next may block on a slow stream: a
 // streaming caller flushes its output then.
 func (s *Source) Drained() bool {
-	if s.ng != nil {
-		return s.br.Buffered() == 0
-	}
 	return len(s.win) == 0 && len(s.next) == 0 && (s.blocks == nil || !s.blocks.Ready())
 }
 
