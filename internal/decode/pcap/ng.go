@@ -37,10 +37,7 @@ type ngIface struct {
 	mask, up, down, shift uint64
 }
 
-var (
-	errNgVersion = errors.New("pcapng: section version is not 1.0")
-	zeroTimeNs   = time.Time{}.UnixNano() // a simple packet's timestamp, as gopacket gives it
-)
+var zeroTimeNs = time.Time{}.UnixNano() // a simple packet's timestamp, as gopacket gives it
 
 // ngStart reads the section header a pcapng file starts with.
 func (s *Source) ngStart() error {
@@ -157,8 +154,8 @@ func (s *Source) ngBlock() (typ uint32, b []byte, err error) {
 		if len(b) < 28 {
 			return 0, nil, fmt.Errorf("section header of %d bytes", len(b))
 		}
-		if s.u16(b[12:14]) != 1 || s.u16(b[14:16]) != 0 {
-			return 0, nil, errNgVersion
+		if major, minor := s.u16(b[12:14]), s.u16(b[14:16]); major != 1 || minor != 0 {
+			return 0, nil, fmt.Errorf("section of version %d.%d (only 1.0 is read)", major, minor)
 		}
 		s.ifaces = s.ifaces[:0]
 	case ngInterface:
