@@ -95,6 +95,21 @@ func flowCases(env *Env) []Case {
 		Peer:     fmt.Sprintf("rm -rf %s && mkdir -p %s && nfpcapd -r %s -w %s >/dev/null 2>&1", nfdir, nfdir, big, nfdir),
 		PeerName: "nfpcapd",
 	})
+	// The same packets as pcapng, dumpcap's and Wireshark's format
+	// (editcap, of tshark's Debian package, converts them).
+	bigNg := big + "ng"
+	cases = append(cases, Case{
+		Name: fmt.Sprintf("flows from packets %s (pcapng) -> Parquet", si(float64(2000*copies))), Items: float64(2000 * copies), Unit: "packets",
+		Setup: func() error {
+			if exists(bigNg) {
+				return nil
+			}
+			return shell(fmt.Sprintf("editcap -F pcapng %s %s.tmp && mv %s.tmp %s", big, bigNg, bigNg, bigNg))
+		},
+		Ours:     fmt.Sprintf("$SPOT decode flow --from packets %s -o $BENCH_DIR/asm-out.parquet", bigNg),
+		Peer:     fmt.Sprintf("rm -rf %s && mkdir -p %s && nfpcapd -r %s -w %s >/dev/null 2>&1", nfdir, nfdir, bigNg, nfdir),
+		PeerName: "nfpcapd",
+	})
 	// The collector at 100k records/s on loopback for 10 s, from a bounded
 	// generator (softflowd's v5 datagrams, paced): the row fails unless every
 	// record sent was written.
