@@ -137,9 +137,9 @@ func newBatchWriter[T any](w ioformat.Writer[T]) *batchWriter[T] {
 	b := &batchWriter[T]{w: w, queue: make(chan writeBatch[T], inFlight), free: make(chan []T, inFlight+2), done: make(chan error, 1)}
 	b.flusher, _ = w.(ioformat.Flusher)
 	for range inFlight + 1 {
-		b.free <- make([]T, 0, ioformat.BatchSize)
+		b.free <- ioformat.Touched(make([]T, ioformat.BatchSize))[:0]
 	}
-	b.batch = make([]T, 0, ioformat.BatchSize)
+	b.batch = ioformat.Touched(make([]T, ioformat.BatchSize))[:0]
 	go func() {
 		var err error
 		for wb := range b.queue {

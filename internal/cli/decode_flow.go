@@ -225,7 +225,7 @@ const asyncBatches = 16
 func newAsyncWriter(w ioformat.Writer[record.Flow]) *asyncWriter {
 	a := &asyncWriter{w: w, work: make(chan []record.Flow, asyncBatches-1), free: make(chan []record.Flow, asyncBatches), done: make(chan error, 1)}
 	for range asyncBatches {
-		a.free <- make([]record.Flow, 0, ioformat.BatchSize+256)
+		a.free <- ioformat.Touched(make([]record.Flow, ioformat.BatchSize+256))[:0]
 	}
 	go func() {
 		var err error

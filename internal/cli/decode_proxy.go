@@ -89,7 +89,7 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, dest iofo
 	const inFlight = 4
 	free := make(chan []record.Proxy, inFlight)
 	for range inFlight {
-		free <- make([]record.Proxy, ioformat.BatchSize)
+		free <- ioformat.Touched(make([]record.Proxy, ioformat.BatchSize))
 	}
 	full := make(chan []record.Proxy, inFlight)
 	errc := make(chan error, 1)

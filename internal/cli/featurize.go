@@ -204,7 +204,7 @@ func writeCounts(d ioformat.Dest, kind record.Kind, c *feature.Counter) error {
 	if err != nil {
 		return err
 	}
-	buf := make([]record.Count, 0, ioformat.BatchSize)
+	buf := ioformat.Touched(make([]record.Count, ioformat.BatchSize))[:0]
 	var werr error
 	c.EachSorted(func(r record.Count) {
 		if werr != nil {

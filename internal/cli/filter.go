@@ -186,7 +186,7 @@ func eachOf[T any](ctx context.Context, ins []*ioformat.Input, fn func(*T)) erro
 		return err
 	}
 	defer r.Close()
-	buf := make([]T, ioformat.BatchSize)
+	buf := ioformat.Touched(make([]T, ioformat.BatchSize))
 	for {
 		n, err := r.Read(buf)
 		for i := range buf[:n] {
@@ -222,8 +222,8 @@ func filterScored[T any](ctx context.Context, ins []*ioformat.Input, meta record
 	if p.top > 0 {
 		top = filter.NewTopN[T](p.top)
 	}
-	buf := make([]T, ioformat.BatchSize)
-	kept := make([]T, 0, ioformat.BatchSize)
+	buf := ioformat.Touched(make([]T, ioformat.BatchSize))
+	kept := ioformat.Touched(make([]T, ioformat.BatchSize))[:0]
 	var seq, dropped int64
 	for {
 		if err := ctx.Err(); err != nil {

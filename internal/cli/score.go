@@ -275,7 +275,7 @@ func scoreProxyEvents(ctx context.Context, job *scoreJob, ins []*ioformat.Input,
 		return err
 	}
 	rej := &feature.Rejects[struct{}]{}
-	out := make([]record.ScoredProxy, 0, ioformat.BatchSize)
+	out := ioformat.Touched(make([]record.ScoredProxy, ioformat.BatchSize))[:0]
 	for i := range lines {
 		e := &lines[i]
 		if why := feature.ProxyReject(e); why != "" {

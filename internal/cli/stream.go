@@ -27,7 +27,7 @@ func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.
 	if err != nil {
 		return err
 	}
-	buf := make([]T, ioformat.BatchSize)
+	buf := ioformat.Touched(make([]T, ioformat.BatchSize))
 	for {
 		if err := ctx.Err(); err != nil {
 			w.Abort()

@@ -313,7 +313,7 @@ func withReader[T any](t *trainer, ins []*ioformat.Input, fn func(ioformat.Reade
 
 func eachRecord[T any](t *trainer, ins []*ioformat.Input, fn func(*T)) error {
 	return withReader[T](t, ins, func(r ioformat.Reader[T]) error {
-		buf := make([]T, ioformat.BatchSize)
+		buf := ioformat.Touched(make([]T, ioformat.BatchSize))
 		for {
 			if err := t.ctx.Err(); err != nil {
 				return err

@@ -151,10 +151,10 @@ func (r *Rejects[T]) Log(kind record.Kind) {
 // Proxy words need the user-agent counts: when the featurizer has none,
 // FeaturizeProxy must be used (it holds the events).
 func FeaturizeFlows(ctx context.Context, r ioformat.Reader[record.Flow], w ioformat.Writer[record.FeaturizedFlow], counts *Counter, rej *Rejects[record.Flow]) (int64, error) {
-	in := make([]record.Flow, ioformat.BatchSize)
+	in := ioformat.Touched(make([]record.Flow, ioformat.BatchSize))
 	var out []record.FeaturizedFlow
 	if w != nil {
-		out = make([]record.FeaturizedFlow, 0, ioformat.BatchSize)
+		out = ioformat.Touched(make([]record.FeaturizedFlow, ioformat.BatchSize))[:0]
 	}
 	var n int64
 	for {
@@ -198,7 +198,7 @@ func FeaturizeFlows(ctx context.Context, r ioformat.Reader[record.Flow], w iofor
 
 // FeaturizeDNS is FeaturizeFlows for DNS messages.
 func (f *Featurizer) FeaturizeDNS(ctx context.Context, r ioformat.Reader[record.DNS], w ioformat.Writer[record.FeaturizedDNS], counts *Counter, rej *Rejects[record.DNS]) (int64, error) {
-	in := make([]record.DNS, ioformat.BatchSize)
+	in := ioformat.Touched(make([]record.DNS, ioformat.BatchSize))
 	var out []record.FeaturizedDNS
 	var n int64
 	for {
@@ -243,7 +243,7 @@ func (f *Featurizer) FeaturizeDNS(ctx context.Context, r ioformat.Reader[record.
 // user-agent counts, so featurizing proxy logs holds the lines).
 func ReadAllProxy(ctx context.Context, r ioformat.Reader[record.Proxy]) ([]record.Proxy, error) {
 	var all []record.Proxy
-	buf := make([]record.Proxy, ioformat.BatchSize)
+	buf := ioformat.Touched(make([]record.Proxy, ioformat.BatchSize))
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -277,7 +277,7 @@ func (f *Featurizer) FeaturizeProxy(ctx context.Context, lines []record.Proxy, w
 	if ua == nil {
 		ua = UserAgentCounts(lines)
 	}
-	out := make([]record.FeaturizedProxy, 0, ioformat.BatchSize)
+	out := ioformat.Touched(make([]record.FeaturizedProxy, ioformat.BatchSize))[:0]
 	flush := func() error {
 		if w != nil && len(out) > 0 {
 			if err := w.Write(out); err != nil {

@@ -14,7 +14,7 @@ func Prefetch[T any](r Reader[T]) Reader[T] {
 	p := &prefetch[T]{r: r, full: make(chan batch[T], depth), free: make(chan []T, depth+1),
 		quit: make(chan struct{}), exited: make(chan struct{})}
 	for range depth + 1 {
-		p.free <- make([]T, BatchSize)
+		p.free <- Touched(make([]T, BatchSize))
 	}
 	go p.run()
 	return p

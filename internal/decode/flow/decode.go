@@ -143,7 +143,7 @@ type batcher struct {
 }
 
 func newBatcher(o Options, emit func([]record.Flow) error) *batcher {
-	return &batcher{size: o.BatchSize, emit: emit, handoff: o.Handoff, buf: make([]record.Flow, 0, o.BatchSize+64)}
+	return &batcher{size: o.BatchSize, emit: emit, handoff: o.Handoff, buf: ioformat.Touched(make([]record.Flow, o.BatchSize+64))[:0]}
 }
 
 func (b *batcher) flush(force bool) error {

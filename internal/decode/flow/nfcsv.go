@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spot-hunt/spot/internal/decode/flowrec"
+	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -536,7 +537,7 @@ func startCSVPipe(br *bufio.Reader, f *csvFormat, line int64) *csvPipe {
 // chunk parses the lines of c into c.recs, noting the malformed ones.
 func (p *lineParser) chunk(c *csvChunk) {
 	if c.recs == nil {
-		c.recs = make([]record.Flow, 0, len(c.data)/128)
+		c.recs = ioformat.Touched(make([]record.Flow, len(c.data)/128))[:0]
 	}
 	lineNo := c.first
 	for rest := c.data; len(rest) > 0; lineNo++ {
