@@ -27,6 +27,7 @@ const (
 	ngByteOrder  = 0x1a2b3c4d
 	maxNgPacket  = 32 + maxRecord + 4096 // a packet block's bytes, options included
 	ngSkipStride = 64 << 10              // bytes skipped at a time past a big block
+	maxNgIfaces  = 1 << 16               // interfaces held: a file of nothing else must not exhaust memory
 )
 
 // ngIface is an interface description: its link type, snap length and
@@ -161,6 +162,9 @@ func (s *Source) ngBlock() (typ uint32, b []byte, err error) {
 	case ngInterface:
 		if len(b) < 20 {
 			return 0, nil, fmt.Errorf("interface description of %d bytes", len(b))
+		}
+		if len(s.ifaces) >= maxNgIfaces {
+			return 0, nil, fmt.Errorf("more than %d interfaces in a section", maxNgIfaces)
 		}
 		if err := s.ngInterface(b); err != nil {
 			return 0, nil, err

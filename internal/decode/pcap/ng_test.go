@@ -221,3 +221,25 @@ func TestNgBlocks(t *testing.T) {
 		t.Errorf("frames %+v", got)
 	}
 }
+
+// TestNgInterfaceCap: a section of nothing but interface descriptions
+// ends in an error once it holds more than maxNgIfaces, not in memory
+// exhausted.
+func TestNgInterfaceCap(t *testing.T) {
+	w := ngBuild{o: binary.LittleEndian}
+	w.section()
+	for range maxNgIfaces + 1 {
+		w.block(ngInterface, w.u16(1, 0), w.u32(0))
+	}
+	src, err := NewSource(bytes.NewReader(w.buf), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Next()
+	if ce, ok := err.(*CaptureError); !ok || ce.Frame != 1 {
+		t.Fatalf("error %v, want a CaptureError at frame 1", err)
+	}
+	if len(src.ifaces) != maxNgIfaces {
+		t.Errorf("%d interfaces held", len(src.ifaces))
+	}
+}
