@@ -27,25 +27,34 @@ func (r *shortReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestReadAhead: what is read before and after Start is the input, in
-// order, and the input's error comes after its last byte.
-func TestReadAhead(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 3))
-	data := make([]byte, 5<<20)
+var errBroken = errors.New("disk on fire")
+
+// startedReadAhead is a ReadAhead, started after its first n bytes were
+// read, of 5 MiB of random bytes in reads of random lengths that end in
+// errBroken: it returns the input and the n bytes read.
+func startedReadAhead(t *testing.T, seed uint64, n int) (a *ReadAhead, data, head []byte) {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	data = make([]byte, 5<<20)
 	for i := range data {
 		data[i] = byte(rng.Uint32())
 	}
-	broken := errors.New("disk on fire")
-	a := NewReadAhead(&shortReader{data: data, rng: rng, err: broken})
-	defer a.Close()
-	head := make([]byte, 12345)
+	a = NewReadAhead(&shortReader{data: data, rng: rng, err: errBroken})
+	t.Cleanup(func() { a.Close() })
+	head = make([]byte, n)
 	if _, err := io.ReadFull(a, head); err != nil {
 		t.Fatal(err)
 	}
 	a.Start()
+	return a, data, head
+}
+
+// TestReadAhead: what is read before and after Start is the input, in
+// order, and the input's error comes after its last byte.
+func TestReadAhead(t *testing.T) {
+	a, data, head := startedReadAhead(t, 3, 12345)
 	rest, err := io.ReadAll(a)
-	if !errors.Is(err, broken) {
-		t.Errorf("error %v, want %v", err, broken)
+	if !errors.Is(err, errBroken) {
+		t.Errorf("error %v, want %v", err, errBroken)
 	}
 	if got := append(head, rest...); !bytes.Equal(got, data) {
 		t.Errorf("read %d bytes, not the %d of the input", len(got), len(data))
@@ -55,19 +64,7 @@ func TestReadAhead(t *testing.T) {
 // TestReadAheadBlock: blocks taken after a Read, Reads mixed in, give the
 // input's bytes in order, then its error.
 func TestReadAheadBlock(t *testing.T) {
-	rng := rand.New(rand.NewPCG(4, 4))
-	data := make([]byte, 5<<20)
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
-	broken := errors.New("disk on fire")
-	a := NewReadAhead(&shortReader{data: data, rng: rng, err: broken})
-	defer a.Close()
-	got := make([]byte, 777)
-	if _, err := io.ReadFull(a, got); err != nil {
-		t.Fatal(err)
-	}
-	a.Start()
+	a, data, got := startedReadAhead(t, 4, 777)
 	small := make([]byte, 100)
 	for i := 0; ; i++ {
 		var b []byte
@@ -80,8 +77,8 @@ func TestReadAheadBlock(t *testing.T) {
 			b, err = a.Block()
 		}
 		if err != nil {
-			if !errors.Is(err, broken) {
-				t.Errorf("error %v, want %v", err, broken)
+			if !errors.Is(err, errBroken) {
+				t.Errorf("error %v, want %v", err, errBroken)
 			}
 			break
 		}

@@ -5,9 +5,13 @@
 package testenv
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -72,4 +76,21 @@ func Tool(t testing.TB, name string) string {
 func Testdata(t testing.TB, sub string) string {
 	t.Helper()
 	return filepath.Join(ModuleRoot(t), "testdata", sub)
+}
+
+// ReadFile returns the contents of the file at path, gunzipped when its
+// name ends in .gz.
+func ReadFile(t testing.TB, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err == nil && strings.HasSuffix(path, ".gz") {
+		var z *gzip.Reader
+		if z, err = gzip.NewReader(bytes.NewReader(data)); err == nil {
+			data, err = io.ReadAll(z)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -2,32 +2,18 @@ package flow
 
 import (
 	"bytes"
-	"compress/gzip"
-	"io"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/testenv"
 )
 
 // gnutella is a real capture of raw traffic (3905 packets), in memory.
 func gnutella(b *testing.B) []byte {
-	f, err := os.Open("../../../testdata/hunt/gnutella.pcap.gz")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, err := io.ReadAll(z)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return data
+	return testenv.ReadFile(b, "../../../testdata/hunt/gnutella.pcap.gz")
 }
 
 // BenchmarkParsePackets reads a capture's frames and takes what the flow

@@ -2,16 +2,16 @@ package pcap
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"io"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/spot-hunt/spot/internal/testenv"
 )
 
 // ngFrame is what a reader gives of a pcapng packet.
@@ -101,19 +101,7 @@ func TestNgMatchesGopacket(t *testing.T) {
 	}
 	read := 0
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if filepath.Ext(f) == ".gz" {
-			z, err := gzip.NewReader(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if data, err = io.ReadAll(z); err != nil {
-				t.Fatal(err)
-			}
-		}
+		data := testenv.ReadFile(t, f)
 		if frames, failed := gopacketFrames(data); !failed && len(frames) > 0 {
 			read++
 		}

@@ -488,19 +488,7 @@ func (c *blocks) Ready() bool { return true }
 // the source's own buffer, gives the frames a plain read gives, whatever
 // the block sizes, and the same error where it is cut short.
 func TestReadBlocks(t *testing.T) {
-	z, err := os.Open("../../../testdata/hunt/gnutella.pcap.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer z.Close()
-	zr, err := gzip.NewReader(z)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := testenv.ReadFile(t, "../../../testdata/hunt/gnutella.pcap.gz")
 	type frame struct {
 		p    Packet
 		data string
