@@ -31,11 +31,11 @@ const (
 )
 
 // ngIface is an interface description: its link type, snap length and
-// timestamp units (ts/mask seconds since offset, the rest scaled to ns).
+// timestamp units (ts/mask seconds after offset, the rest scaled to ns).
 type ngIface struct {
-	link                  layers.LinkType
-	snap                  uint32
-	mask, up, down, shift uint64
+	link                   layers.LinkType
+	snap                   uint32
+	mask, up, down, offset uint64
 }
 
 var zeroTimeNs = time.Time{}.UnixNano() // a simple packet's timestamp, as gopacket gives it
@@ -57,11 +57,8 @@ func (s *Source) ngStart() error {
 func (s *Source) ngNext() (data []byte, tsNs int64, wireLen int, link layers.LinkType, err error) {
 	for {
 		typ, b, err := s.ngBlock()
-		if err != nil || typ == ngSection || b == nil {
-			if err != nil {
-				return nil, 0, 0, 0, err
-			}
-			continue
+		if err != nil {
+			return nil, 0, 0, 0, err
 		}
 		var iface uint32
 		var caplen, origlen uint32
@@ -91,7 +88,7 @@ func (s *Source) ngNext() (data []byte, tsNs int64, wireLen int, link layers.Lin
 			if snap := s.ifaces[0].snap; snap != 0 && caplen > snap {
 				caplen = snap
 			}
-		default:
+		default: // sections and interfaces (applied), blocks skipped
 			continue
 		}
 		if int(iface) >= len(s.ifaces) {
@@ -104,7 +101,7 @@ func (s *Source) ngNext() (data []byte, tsNs int64, wireLen int, link layers.Lin
 		if typ == ngSimple {
 			tsNs = zeroTimeNs
 		} else { // as time.Unix(sec, ns).UnixNano() of gopacket's seconds and ns
-			tsNs = int64(ts/f.mask+f.shift)*1e9 + int64(ts%f.mask*f.up/f.down)
+			tsNs = int64(ts/f.mask+f.offset)*1e9 + int64(ts%f.mask*f.up/f.down)
 		}
 		return b[hdr : hdr+int(caplen) : hdr+int(caplen)], tsNs, int(origlen), f.link, nil
 	}
@@ -187,7 +184,7 @@ func (s *Source) ngInterface(b []byte) error {
 		case code == 9 && n >= 1: // if_tsresol
 			res = v[0]
 		case code == 14 && n >= 8: // if_tsoffset
-			f.shift = s.u64(v)
+			f.offset = s.u64(v)
 		}
 		o = o[min(len(o), 4+(n+3)&^3):]
 	}
