@@ -69,19 +69,12 @@ func (a *ReadAhead) Read(p []byte) (int, error) {
 	if !a.started {
 		return a.r.Read(p)
 	}
-	for len(a.cur) == 0 {
-		if a.buf != nil {
-			a.free <- a.buf
-			a.buf = nil
+	if len(a.cur) == 0 {
+		b, err := a.Block()
+		if err != nil {
+			return 0, err
 		}
-		if a.err != nil {
-			return 0, a.err
-		}
-		blk, ok := <-a.full
-		if !ok {
-			return 0, io.ErrClosedPipe
-		}
-		a.buf, a.cur, a.err = blk.b, blk.b, blk.err
+		a.cur = b
 	}
 	n := copy(p, a.cur)
 	a.cur = a.cur[n:]
