@@ -405,3 +405,31 @@ func TestFlatWriterEmptyStringBound(t *testing.T) {
 		t.Errorf("treceived bounds %q..%q, want \"\"..\"b\"", st.MinValue, st.MaxValue)
 	}
 }
+
+// TestFlatWriterPrefixStrings: strings of one batch that start at the same
+// byte but differ in length (a name and its prefix) are different values,
+// in a dictionary column and in a plain one, and each moves the bounds.
+func TestFlatWriterPrefixStrings(t *testing.T) {
+	const s = "2026-01-01 00:00:00 UDP"
+	var recs []record.Flow
+	for i, n := range []int{3, 3, 1, 19, 19, 2, 3} {
+		recs = append(recs, record.Flow{Proto: s[20 : 20+min(n, 3)], TReceived: s[:n], EID: int64(i)})
+	}
+	var out bytes.Buffer
+	w, _ := newFlatWriter[record.Flow](newOutput(&out), ParquetOptions(record.Flow{}.Meta()))
+	if err := w.Write(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f := openBytes(t, out.Bytes())
+	got := make([]record.Flow, len(recs)+1)
+	n, _ := parquet.NewGenericReader[record.Flow](f).Read(got)
+	if !slices.Equal(got[:n], recs) {
+		t.Fatalf("read back %+v\nwant %+v", got[:n], recs)
+	}
+	if st := f.Metadata().RowGroups[0].Columns[0].MetaData.Statistics; string(st.MinValue) != "2" || string(st.MaxValue) != s[:19] {
+		t.Errorf("treceived bounds %q..%q", st.MinValue, st.MaxValue)
+	}
+}
