@@ -462,7 +462,7 @@ func (c *flatColumn) addStrings(p unsafe.Pointer, stride uintptr, n int) error {
 // per 4 bytes of b, and widens lo..hi to them; it returns where the next
 // field lies. The put functions are not inlined, so that their loops keep
 // everything in registers (inlined into add, the loop's counter lived on
-// the stack: a third of a NetFlow write's time).
+// the stack, a store and a load per value: NetFlow decodes took 9% longer).
 //
 //go:noinline
 func putInt32s(b []byte, p unsafe.Pointer, stride uintptr, lo, hi int64) (int64, int64, unsafe.Pointer) {
@@ -560,10 +560,7 @@ func (c *flatColumn) addDict(p unsafe.Pointer, stride uintptr, n int) error {
 		vals[i] = c.dictVals[k]
 	}
 	c.idx = c.idx[:0]
-	if err := c.addStrings(unsafe.Pointer(unsafe.SliceData(vals)), unsafe.Sizeof(""), len(vals)); err != nil {
-		return err
-	}
-	return nil
+	return c.addStrings(unsafe.Pointer(unsafe.SliceData(vals)), unsafe.Sizeof(""), len(vals))
 }
 
 // pageCodec compresses the pages of a file's columns.
