@@ -429,33 +429,58 @@ func (c *flatColumn) add(base unsafe.Pointer, stride uintptr, n int) error {
 }
 
 // addStrings appends the n strings stride apart from p, and cuts pages as
-// they fill. The page's buffers are held in locals while it fills.
+// they fill. The page's buffers and count are held in locals while it fills.
 func (c *flatColumn) addStrings(p unsafe.Pointer, stride uintptr, n int) error {
-	vals, offs, last := c.vals, c.offs, c.last
+	vals, offs, last, count := c.vals, c.offs, c.last, c.n
 	for i := 0; i < n; i++ {
 		s := *(*string)(p)
 		p = unsafe.Add(p, stride)
 		// A value like the last one (flows of one second) moves no bound.
 		ptr := unsafe.StringData(s)
 		cur := recentString{ptr, int32(len(s)), 0}
-		if c.bounds && (c.n == 0 || ptr == nil || cur != last) &&
-			(c.n == 0 || string(vals[offs[len(offs)-2]:]) != s) {
+		if c.bounds && (count == 0 || ptr == nil || cur != last) &&
+			(count == 0 || string(vals[offs[len(offs)-2]:]) != s) {
 			c.bound(unsafe.Slice(ptr, len(s)))
 		}
 		last = cur
-		vals = append(vals, s...)
+		vals = appendString(vals, s)
 		offs = append(offs, uint32(len(vals)))
-		c.n++
-		if len(vals)+4*c.n >= c.pageSize {
-			c.vals, c.offs = vals, offs
+		count++
+		if len(vals)+4*count >= c.pageSize {
+			c.vals, c.offs, c.n = vals, offs, count
 			if err := c.flushPage(); err != nil {
 				return err
 			}
-			vals, offs = c.vals, c.offs
+			vals, offs, count = c.vals, c.offs, c.n
 		}
 	}
-	c.vals, c.offs, c.last = vals, offs, last
+	c.vals, c.offs, c.last, c.n = vals, offs, last, count
 	return nil
+}
+
+// appendString appends s to b. Strings of up to 32 bytes (addresses, times)
+// are copied in overlapping words, without a call to memmove.
+func appendString(b []byte, s string) []byte {
+	l, n := len(b), len(s)
+	if n > 32 || cap(b)-l < 32 {
+		return append(b, s...)
+	}
+	b = b[:l+n]
+	dst, src := unsafe.Pointer(&b[l : l+1][0]), unsafe.Pointer(unsafe.StringData(s))
+	switch {
+	case n >= 16:
+		*(*[2]uint64)(dst) = *(*[2]uint64)(src)
+		*(*[2]uint64)(unsafe.Add(dst, n-16)) = *(*[2]uint64)(unsafe.Add(src, n-16))
+	case n >= 8:
+		*(*uint64)(dst) = *(*uint64)(src)
+		*(*uint64)(unsafe.Add(dst, n-8)) = *(*uint64)(unsafe.Add(src, n-8))
+	case n >= 4:
+		*(*uint32)(dst) = *(*uint32)(src)
+		*(*uint32)(unsafe.Add(dst, n-4)) = *(*uint32)(unsafe.Add(src, n-4))
+	default:
+		copy(b[l:], s)
+	}
+	return b
 }
 
 // putInt32s stores the int32 fields stride apart from p in b, plain, one
@@ -463,10 +488,26 @@ func (c *flatColumn) addStrings(p unsafe.Pointer, stride uintptr, n int) error {
 // field lies. The put functions are not inlined, so that their loops keep
 // everything in registers (inlined into add, the loop's counter lived on
 // the stack, a store and a load per value: NetFlow decodes took 3-9%
-// longer).
+// longer). The integer ones take four values a step, so that the bounds
+// wait on one min and one max per four values rather than per value.
 //
 //go:noinline
 func putInt32s(b []byte, p unsafe.Pointer, stride uintptr, lo, hi int64) (int64, int64, unsafe.Pointer) {
+	l, h := int32(min(lo, math.MaxInt32)), int32(max(hi, math.MinInt32))
+	for ; len(b) >= 16; b = b[16:] {
+		v0, v1 := *(*int32)(p), *(*int32)(unsafe.Add(p, stride))
+		v2, v3 := *(*int32)(unsafe.Add(p, 2*stride)), *(*int32)(unsafe.Add(p, 3*stride))
+		p = unsafe.Add(p, 4*stride)
+		binary.LittleEndian.PutUint32(b, uint32(v0))
+		binary.LittleEndian.PutUint32(b[4:], uint32(v1))
+		binary.LittleEndian.PutUint32(b[8:], uint32(v2))
+		binary.LittleEndian.PutUint32(b[12:], uint32(v3))
+		l = min(l, min(v0, v1), min(v2, v3))
+		h = max(h, max(v0, v1), max(v2, v3))
+	}
+	if l <= h {
+		lo, hi = min(lo, int64(l)), max(hi, int64(h))
+	}
 	for ; len(b) >= 4; b = b[4:] {
 		v := *(*int32)(p)
 		p = unsafe.Add(p, stride)
@@ -478,6 +519,17 @@ func putInt32s(b []byte, p unsafe.Pointer, stride uintptr, lo, hi int64) (int64,
 
 //go:noinline
 func putInt64s(b []byte, p unsafe.Pointer, stride uintptr, lo, hi int64) (int64, int64, unsafe.Pointer) {
+	for ; len(b) >= 32; b = b[32:] {
+		v0, v1 := *(*int64)(p), *(*int64)(unsafe.Add(p, stride))
+		v2, v3 := *(*int64)(unsafe.Add(p, 2*stride)), *(*int64)(unsafe.Add(p, 3*stride))
+		p = unsafe.Add(p, 4*stride)
+		binary.LittleEndian.PutUint64(b, uint64(v0))
+		binary.LittleEndian.PutUint64(b[8:], uint64(v1))
+		binary.LittleEndian.PutUint64(b[16:], uint64(v2))
+		binary.LittleEndian.PutUint64(b[24:], uint64(v3))
+		lo = min(lo, min(v0, v1), min(v2, v3))
+		hi = max(hi, max(v0, v1), max(v2, v3))
+	}
 	for ; len(b) >= 8; b = b[8:] {
 		v := *(*int64)(p)
 		p = unsafe.Add(p, stride)
@@ -740,14 +792,14 @@ func (c *flatColumn) finish() error {
 	// last page that held value k.
 	seen := make([]int32, len(c.dictVals))
 	per := max(c.pageSize/4, 1)
-	rest := c.idx
+	rest, unencoded := c.idx, 0
 	for page := int32(1); len(rest) > 0; page++ {
 		idx := rest[:min(per, len(rest))]
 		rest = rest[len(idx):]
 		var lo, hi string
 		first := true
 		for _, k := range idx {
-			c.unencoded += int64(len(c.dictVals[k]))
+			unencoded += len(c.dictVals[k])
 			if seen[k] == page {
 				continue
 			}
@@ -769,6 +821,7 @@ func (c *flatColumn) finish() error {
 			return err
 		}
 	}
+	c.unencoded += int64(unencoded)
 	return nil
 }
 

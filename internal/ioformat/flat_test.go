@@ -22,7 +22,7 @@ import (
 
 // allKinds has a column of every kind flatWriter writes, and the cases its
 // statistics must get right: NaN, long strings ending in 0xff, dictionaries
-// that overflow, bounds skipped.
+// that overflow, bounds skipped, numbers of one sign.
 type allKinds struct {
 	B    bool    `parquet:"b"`
 	I32  int32   `parquet:"i32"`
@@ -35,6 +35,8 @@ type allKinds struct {
 	Many string  `parquet:"many,dict"`
 	Skip string  `parquet:"skip"`
 	Asc  int64   `parquet:"asc"`
+	Pos  int32   `parquet:"pos"` // narrow ranges: a bound from outside them shows
+	Neg  int32   `parquet:"neg"`
 }
 
 func (allKinds) Meta() record.Meta { return record.Meta{Kind: record.KindFlow} }
@@ -51,6 +53,7 @@ func randomAllKinds(rng *rand.Rand, n int) []allKinds {
 		r.Few = []string{"TCP", "UDP", "ICMP", ""}[rng.IntN(4)]
 		r.Many = fmt.Sprintf("host-%d.example.org", rng.IntN(1<<20))
 		r.Asc = int64(i) * 3
+		r.Pos, r.Neg = 1+rng.Int32N(1000), -1-rng.Int32N(1000)
 	}
 	return recs
 }
@@ -431,5 +434,21 @@ func TestFlatWriterPrefixStrings(t *testing.T) {
 	}
 	if st := f.Metadata().RowGroups[0].Columns[0].MetaData.Statistics; string(st.MinValue) != "2" || string(st.MaxValue) != s[:19] {
 		t.Errorf("treceived bounds %q..%q", st.MinValue, st.MaxValue)
+	}
+}
+
+// TestAppendString: appendString's word copies give append's bytes for
+// every length around their cases, with and without room past the end.
+func TestAppendString(t *testing.T) {
+	src := "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH"
+	for n := 0; n <= len(src); n++ {
+		for _, room := range []int{0, 31, 32, 64} {
+			b := make([]byte, 3, 3+room)
+			copy(b, "xyz")
+			got := appendString(b, src[:n])
+			if want := "xyz" + src[:n]; string(got) != want {
+				t.Errorf("length %d, room %d: %q, want %q", n, room, got, want)
+			}
+		}
 	}
 }
