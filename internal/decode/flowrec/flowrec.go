@@ -4,6 +4,7 @@
 package flowrec
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 	"time"
@@ -138,11 +139,13 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// Addrs turns addresses into canonical strings, remembering recent IPv4
-// ones in a small direct-mapped cache: flows repeat their hosts.
+// Addrs turns addresses into canonical strings, remembering recent ones in
+// small direct-mapped caches: flows repeat their hosts.
 type Addrs struct {
-	keys [4096]uint32
-	vals [4096]string
+	keys  [4096]uint32
+	vals  [4096]string
+	keys6 [256][16]byte
+	vals6 [256]string
 }
 
 // V4 is the dotted-quad text of a (big-endian) IPv4 address.
@@ -168,17 +171,30 @@ func (c *Addrs) V4(a uint32) string {
 // V6 is the canonical text of a 16-byte address (an IPv4-mapped one prints
 // as nfdump prints it, ::ffff:a.b.c.d).
 func (c *Addrs) V6(b []byte) string {
-	return netip.AddrFrom16([16]byte(b)).String()
+	return c.v6([16]byte(b))
+}
+
+func (c *Addrs) v6(a [16]byte) string {
+	x := binary.LittleEndian.Uint64(a[:8]) ^ binary.LittleEndian.Uint64(a[8:])
+	h := x * 0x9e3779b97f4a7c15 >> 56
+	if c.vals6[h] != "" && c.keys6[h] == a {
+		return c.vals6[h]
+	}
+	s := netip.AddrFrom16(a).String()
+	c.keys6[h], c.vals6[h] = a, s
+	return s
 }
 
 // Addr is the canonical text of any address.
 func (c *Addrs) Addr(a netip.Addr) string {
-	if a.Is4() {
+	switch {
+	case a.Is4():
 		b := a.As4()
 		return c.V4(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
-	}
-	if !a.IsValid() {
+	case !a.IsValid():
 		return ""
+	case a.Zone() != "":
+		return a.String()
 	}
-	return a.String()
+	return c.v6(a.As16())
 }

@@ -1,7 +1,9 @@
 package flowrec
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -39,5 +41,48 @@ func TestTimes(t *testing.T) {
 		if f != want {
 			t.Fatalf("second %d:\n got %+v\nwant %+v", sec, f, want)
 		}
+	}
+}
+
+// TestAddrs: the cached texts are netip's, for addresses that collide in
+// the caches and repeat, IPv4, IPv6 and IPv4-mapped IPv6.
+func TestAddrs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	var c Addrs
+	var seen []netip.Addr
+	for i := range 50000 {
+		var a netip.Addr
+		switch {
+		case len(seen) > 0 && rng.IntN(3) == 0:
+			a = seen[rng.IntN(len(seen))]
+		case i%3 == 0:
+			a = netip.AddrFrom4([4]byte{10, byte(rng.IntN(4)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+		case i%3 == 1:
+			var b [16]byte
+			b[0], b[1], b[15] = 0x20, 0x01, byte(rng.IntN(256))
+			b[8] = byte(rng.IntN(8))
+			a = netip.AddrFrom16(b)
+		default:
+			a = netip.AddrFrom16(netip.AddrFrom4([4]byte{192, 0, 2, byte(rng.IntN(256))}).As16())
+		}
+		seen = append(seen, a)
+		want := a.String()
+		if got := c.Addr(a); got != want {
+			t.Fatalf("Addr(%v) = %q", a, got)
+		}
+		if a.Is4() {
+			b := a.As4()
+			if got := c.V4(binary.BigEndian.Uint32(b[:])); got != want {
+				t.Fatalf("V4(%v) = %q", a, got)
+			}
+		} else if b := a.As16(); c.V6(b[:]) != want {
+			t.Fatalf("V6(%v) = %q", a, c.V6(b[:]))
+		}
+	}
+	if got := c.Addr(netip.MustParseAddr("fe80::1%eth0")); got != "fe80::1%eth0" {
+		t.Errorf("zoned address: %q", got)
+	}
+	if got := c.Addr(netip.Addr{}); got != "" {
+		t.Errorf("zero address: %q", got)
 	}
 }
