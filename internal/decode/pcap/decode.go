@@ -4,20 +4,32 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
-
-	"github.com/gopacket/gopacket/layers"
 )
 
 var be, le = binary.BigEndian, binary.LittleEndian
 
-// Link types handled beyond those gopacket names.
+// LinkType is the link-layer header type of a capture's frames, a
+// LINKTYPE_ value of tcpdump.org (gopacket's layers.LinkType has the same
+// values; importing that package for them cost every spot command its
+// init and its 5 MB of tables, which each garbage collection scans).
+type LinkType uint16
+
+// The link types decode reads.
 const (
-	linkRawBSD12 = 12  // DLT_RAW on some BSDs, found in pcap files
-	linkRawBSD14 = 14  // DLT_RAW on OpenBSD
-	linkIPv4     = 228 // LINKTYPE_IPV4
-	linkIPv6     = 229 // LINKTYPE_IPV6
-	linkSLL2     = 276 // LINKTYPE_LINUX_SLL2
-	linkNFLOG    = 239 // LINKTYPE_NFLOG
+	LinkNull     LinkType = 0   // BSD loopback, host-order family
+	LinkEthernet LinkType = 1   // Ethernet II, 802.1Q/802.1ad VLANs, MPLS, PPPoE
+	LinkPPP      LinkType = 9   // PPP
+	LinkFDDI     LinkType = 10  // FDDI
+	LinkPPPHDLC  LinkType = 50  // PPP in HDLC-like framing
+	LinkRaw      LinkType = 101 // raw IPv4 or IPv6
+	LinkLoop     LinkType = 108 // OpenBSD loopback, network-order family
+	LinkLinuxSLL LinkType = 113 // Linux cooked capture v1
+	linkRawBSD12 LinkType = 12  // DLT_RAW on some BSDs, found in pcap files
+	linkRawBSD14 LinkType = 14  // DLT_RAW on OpenBSD
+	linkIPv4     LinkType = 228 // LINKTYPE_IPV4
+	linkIPv6     LinkType = 229 // LINKTYPE_IPV6
+	linkNFLOG    LinkType = 239 // LINKTYPE_NFLOG
+	linkSLL2     LinkType = 276 // LINKTYPE_LINUX_SLL2
 )
 
 type malformed string
@@ -50,13 +62,13 @@ func (s *Source) decode(p *Packet) {
 	b := p.Data
 	var ethertype uint16
 	switch p.LinkType {
-	case layers.LinkTypeEthernet:
+	case LinkEthernet:
 		if len(b) < 14 {
 			s.bad(p, errShortLink)
 			return
 		}
 		ethertype, b = be.Uint16(b[12:14]), b[14:]
-	case layers.LinkTypeRaw, linkRawBSD12, linkRawBSD14:
+	case LinkRaw, linkRawBSD12, linkRawBSD14:
 		if len(b) == 0 {
 			s.bad(p, errShortLink)
 			return
@@ -69,13 +81,13 @@ func (s *Source) decode(p *Packet) {
 		ethertype = 0x0800
 	case linkIPv6:
 		ethertype = 0x86dd
-	case layers.LinkTypeNull, layers.LinkTypeLoop:
+	case LinkNull, LinkLoop:
 		if len(b) < 4 {
 			s.bad(p, errShortLink)
 			return
 		}
 		var fam uint32
-		if p.LinkType == layers.LinkTypeLoop {
+		if p.LinkType == LinkLoop {
 			fam = be.Uint32(b)
 		} else {
 			fam = binary.LittleEndian.Uint32(b)
@@ -93,7 +105,7 @@ func (s *Source) decode(p *Packet) {
 			p.Status = NotIP
 			return
 		}
-	case layers.LinkTypeLinuxSLL:
+	case LinkLinuxSLL:
 		if len(b) < 16 {
 			s.bad(p, errShortLink)
 			return
@@ -111,7 +123,7 @@ func (s *Source) decode(p *Packet) {
 			s.bad(p, err)
 			return
 		}
-	case layers.LinkTypePPP, layers.LinkTypePPP_HDLC:
+	case LinkPPP, LinkPPPHDLC:
 		if len(b) >= 2 && b[0] == 0xff && b[1] == 0x03 {
 			b = b[2:]
 		}
@@ -120,7 +132,7 @@ func (s *Source) decode(p *Packet) {
 			return
 		}
 		ethertype, b = pppEthertype(be.Uint16(b)), b[2:]
-	case layers.LinkTypeFDDI:
+	case LinkFDDI:
 		// frame control, destination, source, then LLC/SNAP
 		if len(b) < 21 {
 			s.bad(p, errShortLink)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/gopacket/gopacket/layers"
 )
 
 // pcapng, read block by block from the same window as classic pcap's
@@ -33,7 +31,7 @@ const (
 // ngIface is an interface description: its link type, snap length and
 // timestamp units (ts/mask seconds after offset, the rest scaled to ns).
 type ngIface struct {
-	link                   layers.LinkType
+	link                   LinkType
 	snap                   uint32
 	mask, up, down, offset uint64
 }
@@ -54,7 +52,7 @@ func (s *Source) ngStart() error {
 }
 
 // ngNext reads blocks until a packet's.
-func (s *Source) ngNext() (data []byte, tsNs int64, wireLen int, link layers.LinkType, err error) {
+func (s *Source) ngNext() (data []byte, tsNs int64, wireLen int, link LinkType, err error) {
 	for {
 		typ, b, err := s.ngBlock()
 		if err != nil {
@@ -172,7 +170,7 @@ func (s *Source) ngBlock() (typ uint32, b []byte, err error) {
 
 // ngInterface adds the interface block b describes.
 func (s *Source) ngInterface(b []byte) error {
-	f := ngIface{link: layers.LinkType(s.u16(b[8:10])), snap: s.u32(b[12:16])}
+	f := ngIface{link: LinkType(s.u16(b[8:10])), snap: s.u32(b[12:16])}
 	var res uint8
 	for o := b[16 : len(b)-4]; len(o) >= 4; {
 		code, n := s.u16(o[0:2]), int(s.u16(o[2:4]))

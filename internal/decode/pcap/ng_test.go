@@ -66,7 +66,7 @@ func spotFrames(data []byte, blockMax int) (out []ngFrame, failed bool) {
 		if err != nil {
 			return out, true
 		}
-		out = append(out, ngFrame{string(p.Data), p.TsNs, p.WireLen, p.LinkType})
+		out = append(out, ngFrame{string(p.Data), p.TsNs, p.WireLen, layers.LinkType(p.LinkType)})
 	}
 }
 

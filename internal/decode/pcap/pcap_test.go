@@ -75,11 +75,11 @@ func ether(ethertype uint16, tags []byte, payload []byte) []byte {
 }
 
 // writePcap writes frames of one link type as a classic pcap.
-func writePcap(t *testing.T, link layers.LinkType, frames ...[]byte) []byte {
+func writePcap(t *testing.T, link LinkType, frames ...[]byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := pcapgo.NewWriterNanos(&buf)
-	if err := w.WriteFileHeader(262144, link); err != nil {
+	if err := w.WriteFileHeader(262144, layers.LinkType(link)); err != nil {
 		t.Fatal(err)
 	}
 	for i, f := range frames {
@@ -147,28 +147,28 @@ func TestLinkTypes(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		link  layers.LinkType
+		link  LinkType
 		frame []byte
 		ver   uint8
 	}{
-		{"ethernet", layers.LinkTypeEthernet, append(ether(0x0800, nil, v4), 0, 0, 0, 0), 4},
-		{"ethernet-ipv6-hbh", layers.LinkTypeEthernet, ether(0x86dd, nil, v6), 6},
-		{"vlan", layers.LinkTypeEthernet, ether(0x8100, nil, append([]byte{0, 11, 0x08, 0x00}, v4...)), 4},
-		{"qinq", layers.LinkTypeEthernet, ether(0x88a8, nil, append([]byte{0, 11, 0x81, 0x00, 0, 12, 0x86, 0xdd}, v6...)), 6},
-		{"mpls", layers.LinkTypeEthernet, ether(0x8847, nil, append(append([]byte{}, mpls...), v4...)), 4},
-		{"pppoe", layers.LinkTypeEthernet, ether(0x8864, nil, pppoe(v4, 0x0021)), 4},
-		{"pppoe-ipv6", layers.LinkTypeEthernet, ether(0x8864, nil, pppoe(v6, 0x0057)), 6},
-		{"sll", layers.LinkTypeLinuxSLL, sll(0x0800, v4), 4},
+		{"ethernet", LinkEthernet, append(ether(0x0800, nil, v4), 0, 0, 0, 0), 4},
+		{"ethernet-ipv6-hbh", LinkEthernet, ether(0x86dd, nil, v6), 6},
+		{"vlan", LinkEthernet, ether(0x8100, nil, append([]byte{0, 11, 0x08, 0x00}, v4...)), 4},
+		{"qinq", LinkEthernet, ether(0x88a8, nil, append([]byte{0, 11, 0x81, 0x00, 0, 12, 0x86, 0xdd}, v6...)), 6},
+		{"mpls", LinkEthernet, ether(0x8847, nil, append(append([]byte{}, mpls...), v4...)), 4},
+		{"pppoe", LinkEthernet, ether(0x8864, nil, pppoe(v4, 0x0021)), 4},
+		{"pppoe-ipv6", LinkEthernet, ether(0x8864, nil, pppoe(v6, 0x0057)), 6},
+		{"sll", LinkLinuxSLL, sll(0x0800, v4), 4},
 		{"sll2", linkSLL2, sll2(0x86dd, v6), 6},
-		{"raw", layers.LinkTypeRaw, v4, 4},
-		{"raw6", layers.LinkTypeRaw, v6, 6},
+		{"raw", LinkRaw, v4, 4},
+		{"raw6", LinkRaw, v6, 6},
 		{"ipv4", linkIPv4, v4, 4},
 		{"ipv6", linkIPv6, v6, 6},
-		{"null", layers.LinkTypeNull, append(le32(2), v4...), 4},
-		{"null6", layers.LinkTypeNull, append(le32(30), v6...), 6},
-		{"loop", layers.LinkTypeLoop, append(be32(2), v4...), 4},
+		{"null", LinkNull, append(le32(2), v4...), 4},
+		{"null6", LinkNull, append(le32(30), v6...), 6},
+		{"loop", LinkLoop, append(be32(2), v4...), 4},
 		{"nflog", linkNFLOG, nflog(v4), 4},
-		{"ppp", layers.LinkTypePPP, append([]byte{0xff, 0x03, 0x00, 0x21}, v4...), 4},
+		{"ppp", LinkPPP, append([]byte{0xff, 0x03, 0x00, 0x21}, v4...), 4},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -206,7 +206,7 @@ func TestIPv4Fragments(t *testing.T) {
 	}
 	other := ether(0x0806, nil, make([]byte, 28)) // ARP between fragments
 	// out of order: last, first, ARP, middle
-	pkts, err := readAll(t, writePcap(t, layers.LinkTypeEthernet,
+	pkts, err := readAll(t, writePcap(t, LinkEthernet,
 		frag(1200, len(u), false), frag(0, 600, true), other, frag(600, 1200, true)))
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +244,7 @@ func TestIPv6Fragments(t *testing.T) {
 		fh := []byte{17, 0, byte(fo >> 8), byte(fo), 0, 0, 0x12, 0x34}
 		return append(append(h, fh...), u[off:end]...)
 	}
-	pkts, err := readAll(t, writePcap(t, layers.LinkTypeRaw, frag(0, 504, true), frag(504, len(u), false)))
+	pkts, err := readAll(t, writePcap(t, LinkRaw, frag(0, 504, true), frag(504, len(u), false)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestMalformedHeaders(t *testing.T) {
 		"short-ipv6":   ether(0x86dd, nil, make([]byte, 30)),
 	}
 	for name, frame := range cases {
-		pkts, err := readAll(t, writePcap(t, layers.LinkTypeEthernet, frame, ether(0x0800, nil, v4)))
+		pkts, err := readAll(t, writePcap(t, LinkEthernet, frame, ether(0x0800, nil, v4)))
 		if err != nil || len(pkts) != 2 {
 			t.Fatalf("%s: %d packets, %v", name, len(pkts), err)
 		}
@@ -305,7 +305,7 @@ func TestMalformedHeaders(t *testing.T) {
 }
 
 func TestCorruptCaptures(t *testing.T) {
-	good := writePcap(t, layers.LinkTypeEthernet, ether(0x0800, nil, ipv4UDP([]byte("a"))), ether(0x0800, nil, ipv4UDP([]byte("b"))))
+	good := writePcap(t, LinkEthernet, ether(0x0800, nil, ipv4UDP([]byte("a"))), ether(0x0800, nil, ipv4UDP([]byte("b"))))
 	first := 24 + 16 + len(ether(0x0800, nil, ipv4UDP([]byte("a"))))
 	huge := append([]byte(nil), good...)
 	binary.LittleEndian.PutUint32(huge[first+8:], 1<<30) // second record's captured length
@@ -352,10 +352,10 @@ func TestPcapngMixedLinkTypes(t *testing.T) {
 	if err != nil || len(pkts) != 2 {
 		t.Fatal(len(pkts), err)
 	}
-	if pkts[0].LinkType != layers.LinkTypeEthernet || string(pkts[0].Payload) != "eth" || pkts[0].TsNs != ts.UnixNano() {
+	if pkts[0].LinkType != LinkEthernet || string(pkts[0].Payload) != "eth" || pkts[0].TsNs != ts.UnixNano() {
 		t.Errorf("frame 1: %+v", pkts[0])
 	}
-	if pkts[1].LinkType != layers.LinkTypeRaw || string(pkts[1].Payload) != "raw" || pkts[1].Frame != 2 || pkts[1].IPVer != 6 {
+	if pkts[1].LinkType != LinkRaw || string(pkts[1].Payload) != "raw" || pkts[1].Frame != 2 || pkts[1].IPVer != 6 {
 		t.Errorf("frame 2: %+v", pkts[1])
 	}
 	// truncated pcapng: CaptureError naming the frame
@@ -368,7 +368,7 @@ func TestPcapngMixedLinkTypes(t *testing.T) {
 
 func TestOpenCompressed(t *testing.T) {
 	// gzip via ioformat.OpenRaw
-	data := writePcap(t, layers.LinkTypeEthernet, ether(0x0800, nil, ipv4UDP([]byte("z"))))
+	data := writePcap(t, LinkEthernet, ether(0x0800, nil, ipv4UDP([]byte("z"))))
 	var gz bytes.Buffer
 	zw := newGzip(&gz)
 	zw.Write(data)
@@ -396,7 +396,7 @@ func BenchmarkSource(b *testing.B) {
 	for i := 0; i < 1000; i++ {
 		frames = append(frames, ether(0x0800, nil, ipv4UDP(make([]byte, 60))))
 	}
-	data := writePcap(&testing.T{}, layers.LinkTypeEthernet, frames...)
+	data := writePcap(&testing.T{}, LinkEthernet, frames...)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -536,6 +536,20 @@ func TestReadBlocks(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestLinkTypeValues: pcap's link types are gopacket's (and tcpdump.org's).
+func TestLinkTypeValues(t *testing.T) {
+	for ours, theirs := range map[LinkType]layers.LinkType{
+		LinkNull: layers.LinkTypeNull, LinkEthernet: layers.LinkTypeEthernet, LinkPPP: layers.LinkTypePPP,
+		LinkFDDI: layers.LinkTypeFDDI, LinkPPPHDLC: layers.LinkTypePPP_HDLC, LinkRaw: layers.LinkTypeRaw,
+		LinkLoop: layers.LinkTypeLoop, LinkLinuxSLL: layers.LinkTypeLinuxSLL, linkIPv4: layers.LinkTypeIPv4,
+		linkIPv6: layers.LinkTypeIPv6, linkSLL2: layers.LinkTypeLinuxSLL2,
+	} {
+		if uint16(ours) != uint16(theirs) {
+			t.Errorf("%d is gopacket's %v (%d)", ours, theirs, theirs)
 		}
 	}
 }

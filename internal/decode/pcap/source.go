@@ -9,8 +9,6 @@ import (
 	"math/bits"
 	"net/netip"
 
-	"github.com/gopacket/gopacket/layers"
-
 	"github.com/spot-hunt/spot/internal/ioformat"
 )
 
@@ -66,37 +64,37 @@ const (
 
 // Packet is one captured frame, its headers parsed.
 type Packet struct {
-	Frame    int64           // 1-based frame number, as Wireshark numbers it
-	TsNs     int64           // capture time, ns since the Unix epoch
-	WireLen  int             // length on the wire (frame.len)
-	CapLen   int             // captured length
-	LinkType layers.LinkType // link type of the frame's interface
-	Data     []byte          // the captured frame
-	Status   Status          // what was made of it
-	Err      error           // why, when Status is Malformed
-	IPVer    uint8           // 4 or 6; 0 when not IP
-	Src, Dst netip.Addr      // network addresses
-	Proto    uint8           // IP protocol (ProtoTCP, ProtoUDP, ...)
-	TOS      uint8           // IPv4 TOS or IPv6 traffic class
-	TTL      uint8           // IPv4 TTL or IPv6 hop limit
-	IPLen    int             // IP datagram length, headers included (reassembled length for a datagram)
-	FragID   uint32          // IP identification (IPv6: the fragment header's)
-	Frags    int             // number of fragments when Reassembled
-	Reasm    bool            // Reassembled: the datagram was put together from fragments
-	SrcPort  uint16          // TCP/UDP ports
-	DstPort  uint16          //
-	TCPFlags uint8           // TCP flags (TCPSyn, ...)
-	Seq, Ack uint32          // TCP sequence and acknowledgement numbers
-	ICMPType uint8           // ICMP/ICMPv6 type and code
-	ICMPCode uint8           //
-	Payload  []byte          // transport payload (UDP/TCP data; else the IP payload)
-	_        [0]func()       // not comparable
+	Frame    int64      // 1-based frame number, as Wireshark numbers it
+	TsNs     int64      // capture time, ns since the Unix epoch
+	WireLen  int        // length on the wire (frame.len)
+	CapLen   int        // captured length
+	LinkType LinkType   // link type of the frame's interface
+	Data     []byte     // the captured frame
+	Status   Status     // what was made of it
+	Err      error      // why, when Status is Malformed
+	IPVer    uint8      // 4 or 6; 0 when not IP
+	Src, Dst netip.Addr // network addresses
+	Proto    uint8      // IP protocol (ProtoTCP, ProtoUDP, ...)
+	TOS      uint8      // IPv4 TOS or IPv6 traffic class
+	TTL      uint8      // IPv4 TTL or IPv6 hop limit
+	IPLen    int        // IP datagram length, headers included (reassembled length for a datagram)
+	FragID   uint32     // IP identification (IPv6: the fragment header's)
+	Frags    int        // number of fragments when Reassembled
+	Reasm    bool       // Reassembled: the datagram was put together from fragments
+	SrcPort  uint16     // TCP/UDP ports
+	DstPort  uint16     //
+	TCPFlags uint8      // TCP flags (TCPSyn, ...)
+	Seq, Ack uint32     // TCP sequence and acknowledgement numbers
+	ICMPType uint8      // ICMP/ICMPv6 type and code
+	ICMPCode uint8      //
+	Payload  []byte     // transport payload (UDP/TCP data; else the IP payload)
+	_        [0]func()  // not comparable
 }
 
 // reset makes p a new frame, its other fields zero. It sets every field
 // in place: assigning p a Packet literal builds one on the stack and copies
 // it, and took a quarter of the time of reading a frame.
-func (p *Packet) reset(frame, tsNs int64, wireLen int, link layers.LinkType, data []byte) {
+func (p *Packet) reset(frame, tsNs int64, wireLen int, link LinkType, data []byte) {
 	p.Frame, p.TsNs, p.WireLen, p.CapLen, p.LinkType, p.Data = frame, tsNs, wireLen, len(data), link, data
 	p.Status, p.Err = 0, nil
 	p.IPVer, p.Proto, p.TOS, p.TTL = 0, 0, 0, 0
@@ -141,7 +139,7 @@ type Source struct {
 	// classic pcap
 	swap    bool // the file's byte order is big-endian
 	nsScale int64
-	link    layers.LinkType
+	link    LinkType
 	win     []byte // bytes read and not yet taken as records
 	used    int    // bytes taken from win since br last discarded
 	blocks  Blocks // once set, where the bytes after br's come from
@@ -211,7 +209,7 @@ func NewSource(r io.Reader, name string) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pcap: file header: %w", noEOF(err))
 	}
-	s.link = layers.LinkType(s.u32(hdr[20:24]) & 0xffff)
+	s.link = LinkType(s.u32(hdr[20:24]) & 0xffff)
 	s.br.Discard(24)
 	return s, nil
 }
@@ -256,7 +254,7 @@ func (s *Source) Next() (*Packet, error) {
 		data    []byte
 		tsNs    int64
 		wireLen int
-		link    layers.LinkType
+		link    LinkType
 	)
 	if s.ng {
 		var err error
