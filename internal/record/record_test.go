@@ -1,6 +1,7 @@
 package record
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -100,24 +101,39 @@ func TestEID(t *testing.T) {
 	}
 }
 
-// TestEIDerMatchesEID: EIDer resumes xxhash64 after the source's stripes;
-// it must give EID's ids for names and contents of every length around
-// the stripe (32) and stack (128) boundaries.
+// TestEIDerMatchesEID: an EIDer, which hashes its source's name once,
+// gives EID's ids, for names and contents of every length around XXH3's
+// cases (16, 128 and 240 bytes).
 func TestEIDerMatchesEID(t *testing.T) {
 	content := strings.Repeat("some content of a flow record ", 12)
-	lengths := []int{100, 250, 300}
-	for nl := range 70 { // every offset of the position in a word, around the stripes
-		lengths = append(lengths, nl)
-	}
-	for _, nl := range lengths {
+	for _, nl := range []int{0, 1, 17, 34, 300} {
 		source := strings.Repeat("n", nl)
 		e := NewEIDer(source)
 		for cl := range len(content) {
 			c := []byte(content[:cl])
-			pos := int64(cl*7919 + nl)
+			pos := int64(cl*7919+nl) + 0x0123456789abcdef
 			if got, want := e.EID(pos, c), EID(source, pos, c); got != want {
 				t.Fatalf("name of %d bytes, content of %d: %d, want %d", nl, cl, got, want)
 			}
 		}
+	}
+}
+
+// TestEIDDistinct: a million records of one content, or of one position in
+// a thousand sources, get a million ids.
+func TestEIDDistinct(t *testing.T) {
+	seen := make(map[int64]bool, 2<<20)
+	e := NewEIDer("day1.pcap")
+	for pos := range int64(1 << 20) {
+		seen[e.EID(pos+1, []byte("the same flow"))] = true
+	}
+	for s := range 1000 {
+		e := NewEIDer(fmt.Sprintf("shard-%03d.pcap", s))
+		for pos := range int64(1000) {
+			seen[e.EID(pos+1, []byte{byte(pos)})] = true
+		}
+	}
+	if len(seen) != 1<<20+1000*1000 {
+		t.Errorf("%d distinct ids of %d records", len(seen), 1<<20+1000*1000)
 	}
 }
