@@ -99,6 +99,10 @@ format converter between NDJSON, Parquet and CSV.`),
 				return filterScored(g.ctx, ins, meta, d, p, func(r *record.ScoredProxy) (float64, int64, bool) {
 					return r.Score, r.EID, p.noise != nil && p.noise.Proxy(&r.Proxy)
 				})
+			case record.KindFinding:
+				return filterScored(g.ctx, ins, meta, d, p, func(r *record.Finding) (float64, int64, bool) {
+					return r.Score, r.EID, false
+				})
 			}
 			closeInputs(ins)
 			return fmt.Errorf("cannot filter %s records", meta)

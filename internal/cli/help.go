@@ -34,6 +34,8 @@ Kinds and shapes
   metadata (spot.kind, spot.stream); NDJSON in each object ("kind", and
   "stream" for anything but events). Parquet without that metadata, such as
   Apache Spot's own Hive tables, is recognised by its column names.
+  Findings (kind finding, shape scored) are detectors' verdicts on subjects
+  that spot score writes beside the scored events.
 
 Converting
   spot filter with no predicate copies records, so it converts:
@@ -55,8 +57,8 @@ func addHelpTopics(root *cobra.Command, g *globals) {
 		topic("formats", "record stream formats: NDJSON, Parquet, CSV", formatsHelp),
 		topic("exit-codes", "what spot's exit status means", strings.TrimSpace(exitStatusHelp)),
 		topic("environment", "environment variables spot reads", environmentHelp),
-		topic("schema", "the columns of each record kind: spot help schema flow|dns|proxy [SHAPE]",
-			"spot help schema KIND [SHAPE] prints each column of KIND (flow, dns or proxy)\nrecords, its type and meaning. SHAPE is events (default), featurized,\ncounts or scored."),
+		topic("schema", "the columns of each record kind: spot help schema flow|dns|proxy|finding [SHAPE]",
+			"spot help schema KIND [SHAPE] prints each column of KIND (flow, dns or proxy)\nrecords, its type and meaning. SHAPE is events (default), featurized,\ncounts or scored. \"spot help schema finding\" prints the columns of the\nfindings spot score writes: a detector's verdict on a subject."),
 	)
 	def := root.HelpFunc()
 	root.SetHelpCommand(&cobra.Command{
@@ -82,12 +84,15 @@ func printSchema(w io.Writer, args []string) error {
 		return usageError{err}
 	}
 	m := record.Meta{Kind: kind, Stream: record.StreamEvents}
+	if kind == record.KindFinding {
+		m.Stream = record.StreamScored
+	}
 	if len(args) > 1 {
 		m.Stream = record.Stream(args[1])
 	}
 	ex := record.Example(m)
 	if ex == nil {
-		return usagef("unknown shape %q (want events, featurized, counts or scored)", args[1])
+		return usagef("unknown shape %q of %s records (want events, featurized, counts or scored; findings are only scored)", m.Stream, m.Kind)
 	}
 	fmt.Fprintf(w, "%s %s records\n\n", m.Kind, m.Stream)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -171,7 +171,7 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 }
 
 func explain(r score.Result, method string) record.Explanation {
-	return record.Explanation{Score: r.Score, Method: method, TopTopic: r.TopTopic, TopTopicWeight: r.TopTopicWeight}
+	return record.Explanation{Score: r.Score, LDAScore: r.Score, Method: method, TopTopic: r.TopTopic, TopTopicWeight: r.TopTopicWeight}
 }
 
 func (j *scoreJob) flow(e *record.FeaturizedFlow, to *record.ScoredFlow) {

@@ -101,6 +101,8 @@ func copyAny(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d iof
 		return copyRecords[record.ScoredDNS](ctx, ins, meta, d, nil, prog)
 	case record.ScoredProxy:
 		return copyRecords[record.ScoredProxy](ctx, ins, meta, d, nil, prog)
+	case record.Finding:
+		return copyRecords[record.Finding](ctx, ins, meta, d, nil, prog)
 	}
 	return fmt.Errorf("no record type for %s streams", meta)
 }

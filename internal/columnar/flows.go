@@ -70,7 +70,8 @@ func Flows(files []*parquet.File, outSchema *parquet.Schema) (*plan, bool) {
 }
 
 var computed = map[string]bool{"src_word": true, "dst_word": true, "src_score": true, "dst_score": true,
-	"score": true, "method": true, "top_topic": true, "top_topic_weight": true}
+	"score": true, "method": true, "top_topic": true, "top_topic_weight": true,
+	"lda_score": true, "detector": true, "detector_score": true, "subject": true, "evidence": true}
 
 func planFor(in, out *parquet.Schema) (*plan, bool) {
 	p := &plan{out: out.Columns(), key: map[string]int{}}
@@ -762,8 +763,20 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 				err = emit(parquet.Int32Value(pr.res[3*i+2].TopTopic))
 			}
 		}
-	case "src_score", "dst_score", "score", "top_topic_weight":
-		off := map[string]int{"src_score": 0, "dst_score": 1, "score": 2, "top_topic_weight": 2}[name]
+	case "detector", "subject", "evidence":
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				err = emit(parquet.ByteArrayValue(nil))
+			}
+		}
+	case "detector_score":
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				err = emit(parquet.DoubleValue(0))
+			}
+		}
+	case "src_score", "dst_score", "score", "lda_score", "top_topic_weight":
+		off := map[string]int{"src_score": 0, "dst_score": 1, "score": 2, "lda_score": 2, "top_topic_weight": 2}[name]
 		weight := name == "top_topic_weight"
 		for i := 0; i < n && err == nil; i++ {
 			if pr.keep[i] {

@@ -183,7 +183,7 @@ func TestFlowsMatchRowPath(t *testing.T) {
 				src, dst, low := sc.Flow(f.SIP, sw, f.DIP, dw)
 				want = append(want, record.ScoredFlow{FeaturizedFlow: record.FeaturizedFlow{Flow: f, SrcWord: sw, DstWord: dw},
 					SrcScore: src.Score, DstScore: dst.Score,
-					Explanation: record.Explanation{Score: low.Score, Method: string(method), TopTopic: low.TopTopic, TopTopicWeight: low.TopTopicWeight}})
+					Explanation: record.Explanation{Score: low.Score, LDAScore: low.Score, Method: string(method), TopTopic: low.TopTopic, TopTopicWeight: low.TopTopicWeight}})
 			}
 			if wantCopied := map[bool]int{true: 3, false: 0}[c.snappy]; st.Copied != wantCopied {
 				t.Errorf("%s %+v: %d row groups copied, want %d", method, c, st.Copied, wantCopied)

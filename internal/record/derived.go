@@ -34,12 +34,19 @@ type Count struct {
 	Count int64  `parquet:"count" json:"count" doc:"number of events of the document with the word"`
 }
 
-// Explanation says why a scored event ranks where it does.
+// Explanation says why a scored event ranks where it does: its topic-model
+// score and, for methods that use detectors, the strongest detector's
+// verdict on the event's subjects.
 type Explanation struct {
-	Score          float64 `parquet:"score" json:"score" doc:"the event's score: low means unusual; for flows the minimum of the two sides"`
-	Method         string  `parquet:"method" json:"method" doc:"scoring method, e.g. spot (Apache Spot's sum over topics of P(topic|doc)*P(word|topic))"`
+	Score          float64 `parquet:"score" json:"score" doc:"the event's score: low means suspicious; for flows the minimum of the two sides"`
+	Method         string  `parquet:"method" json:"method" doc:"scoring method, e.g. spot (Apache Spot's sum over topics of P(topic|doc)*P(word|topic)) or fused (detectors, then the topic model)"`
 	TopTopic       int32   `parquet:"top_topic" json:"top_topic" doc:"topic that explains the event best (for flows, on the lower-scoring side)"`
-	TopTopicWeight float64 `parquet:"top_topic_weight" json:"top_topic_weight" doc:"that topic's share of the score"`
+	TopTopicWeight float64 `parquet:"top_topic_weight" json:"top_topic_weight" doc:"that topic's share of the topic-model score"`
+	LDAScore       float64 `parquet:"lda_score" json:"lda_score" doc:"the topic-model score (Apache Spot's, for flows the lower side's); equal to score under --method spot"`
+	Detector       string  `parquet:"detector" json:"detector" doc:"the strongest detector on the event's subjects (dns-tunnel, beacon, scan, exfil, ...); empty when none found anything"`
+	DetectorScore  float64 `parquet:"detector_score" json:"detector_score" doc:"that detector's score, 0 (nothing) to 1 (certain)"`
+	Subject        string  `parquet:"subject" json:"subject" doc:"what the detector judged, e.g. 10.0.0.5 > x.example (a client and registrable domain)"`
+	Evidence       string  `parquet:"evidence" json:"evidence" doc:"why, in words and figures, e.g. 3,412 distinct names under x.example, ~21 kB in 1 h, 92% TXT"`
 }
 
 // ScoredFlow is a featurized flow with the score of each side.

@@ -13,18 +13,21 @@ const (
 	KindFlow  Kind = "flow"
 	KindDNS   Kind = "dns"
 	KindProxy Kind = "proxy"
+	// KindFinding is a detector's verdict on a subject (Finding), not an
+	// event; its stream is scored.
+	KindFinding Kind = "finding"
 )
 
-// Kinds lists every kind, in the order help shows them.
+// Kinds lists every event kind, in the order help shows them.
 var Kinds = []Kind{KindFlow, KindDNS, KindProxy}
 
-// ParseKind returns the kind named s.
+// ParseKind returns the kind named s: an event kind or finding.
 func ParseKind(s string) (Kind, error) {
 	k := Kind(s)
-	if slices.Contains(Kinds, k) {
+	if slices.Contains(Kinds, k) || k == KindFinding {
 		return k, nil
 	}
-	return "", fmt.Errorf("unknown record kind %q (want flow, dns or proxy)", s)
+	return "", fmt.Errorf("unknown record kind %q (want flow, dns, proxy or finding)", s)
 }
 
 // Stream is the shape of a record stream: events as decoded, featurized
@@ -78,6 +81,8 @@ func Infer(columns []string) (Meta, bool) {
 		m.Kind = KindDNS
 	case has("p_date", "clientip"):
 		m.Kind = KindProxy
+	case has("detector", "subject", "evidence", "event_kind"):
+		return Meta{KindFinding, StreamScored}, true
 	case has("doc", "word", "count"):
 		return m, false // a count table names its kind only in metadata
 	default:

@@ -10,9 +10,14 @@ import (
 // Every column of every record type has a name, a type and a meaning, and
 // names are unique within a type.
 func TestColumnsDocumented(t *testing.T) {
+	metas := []Meta{{KindFinding, StreamScored}}
 	for _, k := range Kinds {
 		for _, s := range Streams {
-			m := Meta{k, s}
+			metas = append(metas, Meta{k, s})
+		}
+	}
+	for _, m := range metas {
+		{
 			ex := Example(m)
 			if ex == nil {
 				t.Fatalf("no record type for %s", m)
@@ -135,5 +140,19 @@ func TestEIDDistinct(t *testing.T) {
 	}
 	if len(seen) != 1<<20+1000*1000 {
 		t.Errorf("%d distinct ids of %d records", len(seen), 1<<20+1000*1000)
+	}
+}
+
+// Findings are recognised by name and by their columns, as events are.
+func TestFindingKind(t *testing.T) {
+	if k, err := ParseKind("finding"); err != nil || k != KindFinding {
+		t.Fatalf("ParseKind(finding) = %q, %v", k, err)
+	}
+	var cols []string
+	for _, c := range Columns(Finding{}) {
+		cols = append(cols, c.Name)
+	}
+	if m, ok := Infer(cols); !ok || m != (Finding{}).Meta() {
+		t.Errorf("Infer(finding columns) = %s, %v; want %s", m, ok, Finding{}.Meta())
 	}
 }

@@ -86,6 +86,8 @@ func Example(m Meta) any {
 			return ScoredDNS{}
 		case KindProxy:
 			return ScoredProxy{}
+		case KindFinding:
+			return Finding{}
 		}
 	}
 	return nil
