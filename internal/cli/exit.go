@@ -22,7 +22,8 @@ EXIT STATUS
   1    error (the message names the stage, the file and the record or packet)
   2    usage error (unknown flag, bad argument)
   3    finished, but malformed input was skipped (counted on stderr)
-  130  interrupted (SIGINT/SIGTERM); no partial output file is left behind`
+  130  interrupted (SIGINT/SIGTERM) before the output was complete: no partial
+       output file is left behind (a signal once it is complete changes nothing)`
 
 // usageError marks errors in how spot was invoked.
 type usageError struct{ err error }

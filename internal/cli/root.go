@@ -55,10 +55,18 @@ func Run(ctx context.Context, args []string, io *IO) int {
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
+	stage := strings.TrimPrefix(cmd.CommandPath(), "spot")
+	stage = strings.TrimSpace(stage)
+	if stage != "" {
+		stage += ": "
 	}
+	out := outputFile(cmd)
 	if err == nil {
+		// A signal that came once the work was done (while the output was
+		// renamed into place, say) changes nothing: the output is whole.
+		if ctx.Err() != nil && out != "" {
+			fmt.Fprintf(io.Err, "spot: %sthe interrupt came after %s was written in full; it is kept\n", stage, out)
+		}
 		return ExitOK
 	}
 	if isBrokenPipe(err) {
@@ -66,19 +74,31 @@ func Run(ctx context.Context, args []string, io *IO) int {
 	}
 	code := exitCode(err)
 	if code == ExitInterrupted {
-		fmt.Fprintln(io.Err, "spot: interrupted")
+		if out != "" {
+			fmt.Fprintf(io.Err, "spot: %sinterrupted; %s was not written (a file already there keeps its content)\n", stage, out)
+		} else {
+			fmt.Fprintln(io.Err, "spot: interrupted")
+		}
 		return code
-	}
-	stage := strings.TrimPrefix(cmd.CommandPath(), "spot")
-	stage = strings.TrimSpace(stage)
-	if stage != "" {
-		stage += ": "
 	}
 	fmt.Fprintf(io.Err, "spot: %s%v\n", stage, err)
 	if code == ExitUsage {
 		fmt.Fprintf(io.Err, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
+}
+
+// outputFile is the file a command's -o names, "" for standard output or a
+// directory (the collector's partitions).
+func outputFile(cmd *cobra.Command) string {
+	f := cmd.Flags().Lookup("output")
+	if f == nil || f.Value.String() == "" || f.Value.String() == "-" {
+		return ""
+	}
+	if st, err := os.Stat(f.Value.String()); err == nil && st.IsDir() {
+		return ""
+	}
+	return f.Value.String()
 }
 
 // Command returns spot's command tree, for generating its documentation.

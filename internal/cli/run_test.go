@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -43,5 +45,70 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	if out.Len() != 0 {
 		t.Errorf("interrupted run wrote %q", out)
+	}
+}
+
+// committedCtx is a context whose interrupt arrives the moment path is
+// renamed into place: after the work, before Run looks at the outcome.
+type committedCtx struct {
+	context.Context
+	cancel context.CancelFunc
+	path   string
+}
+
+func (c committedCtx) Err() error {
+	if _, err := os.Stat(c.path); err == nil {
+		c.cancel()
+	}
+	return c.Context.Err()
+}
+
+// An interrupt after the output is in place does not turn a finished run
+// into an interrupted one: exit 0 and the new file; an interrupt before
+// leaves the old file and exits 130. The message says which.
+func TestRunInterruptAfterCommit(t *testing.T) {
+	sample := filepath.Join("..", "..", "testdata", "hunt", "flows.ndjson.gz")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"out.model", []string{"train", "--iterations", "3", sample}},
+		{"out.parquet", []string{"filter", sample}},
+	} {
+		out := filepath.Join(t.TempDir(), tc.name)
+		args := append(tc.args, "-o", out)
+
+		base, cancel := context.WithCancel(context.Background())
+		io, _, errb := Test("")
+		code := Run(committedCtx{base, cancel, out}, args, io)
+		cancel()
+		if code != ExitOK || base.Err() == nil {
+			t.Errorf("spot %v, interrupted after the rename: exit %d, want %d (stderr %q)", args, code, ExitOK, errb)
+		}
+		if !strings.Contains(errb.String(), "written in full") {
+			t.Errorf("spot %v: stderr %q does not say the output was kept", args, errb)
+		}
+		if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+			t.Errorf("spot %v: %s missing or empty after exit 0: %v", args, out, err)
+		}
+
+		if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		early, cancel2 := context.WithCancel(context.Background())
+		cancel2()
+		io, _, errb = Test("")
+		if code := Run(early, args, io); code != ExitInterrupted {
+			t.Errorf("spot %v, interrupted at once: exit %d, want %d (stderr %q)", args, code, ExitInterrupted, errb)
+		}
+		if !strings.Contains(errb.String(), "was not written") {
+			t.Errorf("spot %v: stderr %q does not say the output was not written", args, errb)
+		}
+		if b, _ := os.ReadFile(out); string(b) != "old" {
+			t.Errorf("spot %v: interrupted run replaced %s", args, out)
+		}
+		if left, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".*")); len(left) > 0 {
+			t.Errorf("spot %v: left %v", args, left)
+		}
 	}
 }
