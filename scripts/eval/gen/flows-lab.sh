@@ -60,7 +60,7 @@ for i, url in enumerate(["http://10.16.1.1", "http://10.16.1.2", "http://10.16.1
     for k in range(30):  # resources shared by the site's pages (css, js, logos)
         ext = rnd.choice(["css", "js", "png", "jpg", "woff2"])
         name = f"static/r{k}.{ext}"
-        open(f"{d}/{name}", "wb").write(blob(int(math.exp(rnd.gauss(8.3, 1.0)))))
+        open(f"{d}/{name}", "wb").write(blob(int(math.exp(rnd.gauss(7.6, 1.0)))))
         shared.append("/" + name)
     pages = []
     for p in range(40):
@@ -68,17 +68,17 @@ for i, url in enumerate(["http://10.16.1.1", "http://10.16.1.2", "http://10.16.1
         own = []
         for k in range(rnd.randint(0, 6)):
             name = f"static/p{p}-{k}.{rnd.choice(['jpg', 'png', 'webp'])}"
-            open(f"{d}/{name}", "wb").write(blob(int(math.exp(rnd.gauss(9.0, 1.1)))))
+            open(f"{d}/{name}", "wb").write(blob(int(math.exp(rnd.gauss(8.3, 1.1)))))
             own.append("/" + name)
         res = rnd.sample(shared, rnd.randint(2, 8)) + own
-        open(f"{d}{path}", "w").write("<html>" + "".join(f'<img src="{r}">' for r in res) + "x" * rnd.randint(2000, 40000) + "</html>")
+        open(f"{d}{path}", "w").write("<html>" + "".join(f'<img src="{r}">' for r in res) + "x" * rnd.randint(2000, 20000) + "</html>")
         pages.append({"path": path, "resources": res})
     servers.append({"url": url, "pages": pages})
     open(f"{d}/status.json", "w").write('{"ok": true, "queue": 3}')
 os.makedirs(f"{w}/site3/dl", exist_ok=True)
 downloads = []
 for k in range(3):
-    open(f"{w}/site3/dl/update-{k}.deb", "wb").write(blob(rnd.randint(1_000_000, 1_500_000)) * 2)
+    open(f"{w}/site3/dl/update-{k}.deb", "wb").write(blob(rnd.randint(600_000, 1_000_000)))
     downloads.append(f"http://10.16.1.3:8000/dl/update-{k}.deb")
 for c2 in ["c2a", "c2b"]:
     os.makedirs(f"{w}/{c2}/api/v1", exist_ok=True)

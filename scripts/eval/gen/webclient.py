@@ -51,7 +51,7 @@ def browse(sites, rnd, end, think):
                     args += [base + r, "-o", "/dev/null"]
                 curl(args)
             time.sleep(rnd.uniform(1, 8))
-        if rnd.random() < 0.03 and sites.get("downloads"):  # a software update, now and then
+        if rnd.random() < 0.01 and sites.get("downloads"):  # a software update, now and then
             curl([rnd.choice(sites["downloads"]), "-o", "/dev/null"], timeout=300)
         if rnd.random() < 0.05 and sites.get("upload"):  # a form with an attachment
             path = f"/tmp/s15f-form-{os.getpid()}.bin"
