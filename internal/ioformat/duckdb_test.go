@@ -1,22 +1,17 @@
 package ioformat
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/goccy/go-json"
-
 	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/testenv"
 )
 
 // Interop with a real engine: DuckDB (the npm package @duckdb/node-api,
@@ -24,34 +19,7 @@ import (
 // and spot reads the Parquet DuckDB writes.
 
 // duckdb runs SQL statements with DuckDB and returns the last one's rows.
-func duckdb(t *testing.T, stmts ...string) []map[string]any {
-	t.Helper()
-	dir, _ := filepath.Abs("../../scripts/duckdb")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("DuckDB is not installed (npm ci --prefix scripts/duckdb): %v", err)
-		}
-		t.Skip("DuckDB is not installed: run npm ci --prefix scripts/duckdb")
-	}
-	cmd := exec.Command("node", append([]string{filepath.Join(dir, "sql.mjs")}, stmts...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("duckdb: %v\n%s", err, stderr.String())
-	}
-	var rows []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 1<<24)
-	for sc.Scan() {
-		var row map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
+func duckdb(t *testing.T, stmts ...string) []map[string]any { return testenv.DuckDB(t, stmts...) }
 
 func TestDuckDBReadsSpotParquet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))

@@ -5,8 +5,10 @@
 package testenv
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -93,4 +95,36 @@ func ReadFile(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// DuckDB runs SQL statements with DuckDB (the npm package @duckdb/node-api,
+// installed by .ci/run into scripts/duckdb) and returns the last one's rows,
+// skipping the test when it is not installed (failing it in CI).
+func DuckDB(t testing.TB, stmts ...string) []map[string]any {
+	t.Helper()
+	dir := filepath.Join(ModuleRoot(t), "scripts", "duckdb")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
+		if InCI() {
+			t.Fatalf("DuckDB is not installed (npm ci --prefix scripts/duckdb): %v", err)
+		}
+		t.Skip("DuckDB is not installed: run npm ci --prefix scripts/duckdb")
+	}
+	cmd := exec.Command("node", append([]string{filepath.Join(dir, "sql.mjs")}, stmts...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("duckdb: %v\n%s", err, stderr.String())
+	}
+	var rows []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		var row map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
