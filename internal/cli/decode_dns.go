@@ -17,7 +17,7 @@ import (
 )
 
 type decodeDNSOptions struct {
-	out     OutputFlags
+	out     decodeOutput[record.DNS]
 	ports   []int
 	queries bool
 }
@@ -49,7 +49,7 @@ it. Either way the run ends with exit status 3.`),
 		},
 	}
 	f := cmd.Flags()
-	o.out.AddFlags(f, "ndjson|parquet|csv")
+	o.out.addFlags(f)
 	f.IntSliceVar(&o.ports, "ports", []int{53}, "DNS `PORTS` (replaces the list), e.g. 53,5353,5355")
 	f.BoolVar(&o.queries, "queries", false, "also write queries, not only responses")
 	return cmd
@@ -76,15 +76,19 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 	if stdin > 1 {
 		return usagef("stdin (-) named more than once")
 	}
-	dest, err := o.out.Dest(g.io)
-	if err != nil {
-		return err
-	}
-	w, err := ioformat.Create[record.DNS](dest, record.Meta{Kind: record.KindDNS, Stream: record.StreamEvents})
-	if err != nil {
+	if err := o.out.resolve(g.io, record.Meta{Kind: record.KindDNS, Stream: record.StreamEvents}, dnsTime); err != nil {
 		return err
 	}
 	defer relaxGC(96 << 20)() // peak RSS well under 200 MB
+	return o.out.each(args, func(names []string, w ioformat.Writer[record.DNS]) error {
+		return decodeDNSFiles(g, o, names, w)
+	})
+}
+
+func dnsTime(r *record.DNS) int64 { return r.UnixTstamp }
+
+// decodeDNSFiles decodes the captures named into w.
+func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.Writer[record.DNS]) error {
 	out := newBatchWriter(w)
 	var skipped, warned int64
 	warn := func(name string, frame int64, msg string, err error) {

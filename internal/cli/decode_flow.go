@@ -18,7 +18,7 @@ import (
 )
 
 type decodeFlowOptions struct {
-	out    OutputFlags
+	out    decodeOutput[record.Flow]
 	input  string
 	from   string
 	listen string
@@ -65,7 +65,7 @@ stated is in the "sampling" column.`),
 		},
 	}
 	f := cmd.Flags()
-	o.out.AddFlags(f, "ndjson|parquet|csv")
+	o.out.addFlags(f)
 	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|netflow|nfdump-csv|spot-csv")
 	f.StringVar(&o.from, "from", "auto", "what a capture holds: auto|exports|packets")
 	f.StringVar(&o.listen, "listen", "", "collect NetFlow/IPFIX on `udp://ADDR:PORT`; -o names a directory of hourly partitions")
@@ -104,10 +104,6 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 	if o.listen != "" {
 		return runCollector(g, o)
 	}
-	d, err := o.out.Dest(g.io)
-	if err != nil {
-		return err
-	}
 	if len(args) == 0 {
 		args = []string{"-"}
 	}
@@ -120,10 +116,19 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 			stdinUsed = true
 		}
 	}
-	sw, err := ioformat.Create[record.Flow](d, record.Flow{}.Meta())
-	if err != nil {
+	if err := o.out.resolve(g.io, record.Flow{}.Meta(), flowTime); err != nil {
 		return err
 	}
+	return o.out.each(args, func(names []string, sw ioformat.Writer[record.Flow]) error {
+		return decodeFlowFiles(g, o, loc, names, sw)
+	})
+}
+
+func flowTime(r *record.Flow) int64 { return r.UnixTstamp }
+
+// decodeFlowFiles decodes the inputs named into sw; NetFlow templates
+// carry over from one input to the next.
+func decodeFlowFiles(g *globals, o *decodeFlowOptions, loc *time.Location, args []string, sw ioformat.Writer[record.Flow]) error {
 	w := newAsyncWriter(sw)
 	var skipped, dropped int64
 	unit := "packets"
@@ -292,6 +297,9 @@ func (a *asyncWriter) Abort() {
 func runCollector(g *globals, o *decodeFlowOptions) error {
 	if o.out.Path == "" || o.out.Path == "-" {
 		return usagef("--listen needs -o DIR, the root of the hourly partitions")
+	}
+	if o.out.by != "" && o.out.by != "hour" {
+		return usagef("--listen writes hourly partitions (--partition %s)", o.out.by)
 	}
 	if o.out.Format != "" && o.out.Format != "parquet" {
 		return usagef("--listen writes Parquet partitions (-f %s)", o.out.Format)

@@ -14,7 +14,7 @@ import (
 )
 
 type decodeProxyOptions struct {
-	out   OutputFlags
+	out   decodeOutput[record.Proxy]
 	input string
 	tz    string
 }
@@ -53,31 +53,33 @@ stderr, counted, and skipped. Streams.`),
 			if err != nil {
 				return usagef("--tz: %v", err)
 			}
-			d, err := o.out.Dest(g.io)
-			if err != nil {
+			if err := o.out.resolve(g.io, record.Proxy{}.Meta(), proxyTime); err != nil {
 				return err
 			}
-			return decodeProxy(g.ctx, args, g.io.In, d, proxy.Options{Format: format, Location: loc})
+			return o.out.each(args, func(names []string, w ioformat.Writer[record.Proxy]) error {
+				return decodeProxy(g.ctx, names, g.io.In, w, proxy.Options{Format: format, Location: loc})
+			})
 		},
 	}
 	f := cmd.Flags()
-	o.out.AddFlags(f, "ndjson|parquet|csv")
+	o.out.addFlags(f)
 	f.StringVarP(&o.input, "input-format", "i", "auto", "log `FORMAT`: auto|squid|combined|common|w3c|bluecoat")
 	f.StringVar(&o.tz, "tz", "UTC", "time `ZONE` of logs that write local time without an offset (W3C, Blue Coat; NCSA times without one)")
 	return cmd
 }
 
-// decodeProxy decodes the logs named (none: stdin) into one stream. The
-// decoder runs in its own goroutine, a batch ahead of the writer.
-func decodeProxy(ctx context.Context, names []string, stdin io.Reader, dest ioformat.Dest, opt proxy.Options) error {
+func proxyTime(r *record.Proxy) int64 {
+	return (r.TsNs - (r.TsNs%1e9+1e9)%1e9) / 1e9 // floor
+}
+
+// decodeProxy decodes the logs named (none: stdin) into w, which it closes
+// or aborts. The decoder runs in its own goroutine, a batch ahead of the
+// writer.
+func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioformat.Writer[record.Proxy], opt proxy.Options) error {
 	if len(names) == 0 {
 		names = []string{"-"}
 	}
 	defer relaxGC(0)() // peak RSS 90-210 MB measured
-	w, err := ioformat.Create[record.Proxy](dest, record.Proxy{}.Meta())
-	if err != nil {
-		return err
-	}
 	var skipped int64
 	opt.OnSkip = func(err error) {
 		skipped++

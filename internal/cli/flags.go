@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/partition"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -39,12 +40,17 @@ func (o *OutputFlags) Dest(io *IO) (ioformat.Dest, error) {
 	return d, nil
 }
 
-// openInputs opens every named record stream ("-" or none: stdin) and checks
-// that they hold the same kind and stream shape. Empty inputs are dropped;
-// the returned meta is empty when every input was empty.
+// openInputs opens every named record stream ("-" or none: stdin; a folder
+// or a pattern: the record files of a tree of partitions) and checks that
+// they hold the same kind and stream shape. Empty inputs are dropped; the
+// returned meta is empty when every input was empty.
 func openInputs(names []string, stdin io.Reader) ([]*ioformat.Input, record.Meta, error) {
 	if len(names) == 0 {
 		names = []string{"-"}
+	}
+	names, err := partition.Files(names)
+	if err != nil {
+		return nil, record.Meta{}, err
 	}
 	var ins []*ioformat.Input
 	var meta record.Meta

@@ -18,7 +18,18 @@ Input
   "PAR1" is Parquet, "{" is NDJSON. gzip- and zstd-compressed input is read
   transparently. Parquet read from a pipe is first spooled to a temporary file
   in $TMPDIR (its footer comes last). Several inputs are read one after the
-  other and must hold records of one kind.
+  other and must hold records of one kind. A folder stands for the record
+  files under it (.parquet, .ndjson, .jsonl; names starting with . or _
+  are skipped), in name order; a quoted pattern is expanded by spot, ** for
+  any number of folders: spot score -m m.model 'day/**/*.parquet'.
+
+Partitions
+  Decoders write Hive-style partitions with --partition hour|day -o DIR:
+  DIR/y=YYYY/m=MM/d=DD/h=HH/NAME.parquet, one file per input and partition,
+  NAME being the input's file name, so a rerun over an input replaces its
+  files (DIR/_inputs/ lists what each input wrote). Each input is decoded on
+  its own, as a job array decodes it. Spark, Trino and DuckDB read the tree
+  as one table: read_parquet('DIR/**/*.parquet', hive_partitioning=true).
 
 Output
   -o PATH writes to PATH (default -, stdout). The format follows -o's

@@ -15,6 +15,7 @@ import (
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/lda"
+	"github.com/spot-hunt/spot/internal/partition"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -196,6 +197,10 @@ func (t *trainer) readInputs(names []string, stdin io.Reader, fo feature.Options
 	t.fo = fo
 	if len(names) == 0 {
 		names = []string{"-"}
+	}
+	names, err := partition.Files(names)
+	if err != nil {
+		return err
 	}
 	for _, name := range names {
 		in, err := ioformat.Open(name, stdin)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spot-hunt/spot/internal/decode/netflow"
 	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/partition"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -148,7 +149,7 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 		}
 		if w == nil {
 			hour = h
-			dir := filepath.Join(o.Dir, fmt.Sprintf("y=%d/m=%02d/d=%02d/h=%02d", h.Year(), h.Month(), h.Day(), h.Hour()))
+			dir := filepath.Join(o.Dir, partition.Hour.Path(partition.Hour.Key(h.Unix())))
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				werr = err
 				return
