@@ -6,8 +6,10 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/parquet-go/parquet-go"
 	"github.com/spf13/cobra"
 
+	"github.com/spot-hunt/spot/internal/columnar"
 	"github.com/spot-hunt/spot/internal/filter"
 
 	"github.com/spot-hunt/spot/internal/ioformat"
@@ -212,6 +214,9 @@ func eachOf[T any](ctx context.Context, ins []*ioformat.Input, fn func(*T)) erro
 // --top it streams; with --top it keeps a heap of N records and writes them
 // lowest score first.
 func filterScored[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, p scorePredicate, key func(*T) (score float64, eid int64, noise bool)) error {
+	if files, ok := parquetFiles(ins); ok && p.top > 0 && p.noise == nil && columnar.TopPlan[T](files) {
+		return topColumnar[T](ctx, ins, files, meta, d, p)
+	}
 	r, err := newConcat[T](ctx, ins)
 	if err != nil {
 		closeInputs(ins)
@@ -285,4 +290,27 @@ func filterScored[T any](ctx context.Context, ins []*ioformat.Input, meta record
 		return &SkippedError{Count: n, Unit: "records"}
 	}
 	return nil
+}
+
+// topColumnar is --top (and --max-score) over spot's Parquet: it ranks the
+// records by their score and eid columns alone, then reads the rows kept.
+func topColumnar[T any](ctx context.Context, ins []*ioformat.Input, files []*parquet.File, meta record.Meta, d ioformat.Dest, p scorePredicate) error {
+	defer closeInputs(ins)
+	var keep func(float64) bool
+	if p.useMax {
+		keep = func(score float64) bool { return score <= p.maxScore }
+	}
+	recs, err := columnar.Top[T](ctx, files, inputNames(ins), p.top, keep)
+	if err != nil {
+		return err
+	}
+	w, err := ioformat.Create[T](d, meta)
+	if err != nil {
+		return err
+	}
+	if err := w.Write(recs); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
 }

@@ -76,6 +76,22 @@ func (t *TopN[T]) Wants(k Key) bool {
 	return t.n > 0 && (len(t.h) < t.n || k.Less(t.h[0].key))
 }
 
+// Entry is a record TopN keeps, with its key.
+type Entry[T any] struct {
+	Key Key
+	Rec T
+}
+
+// Entries returns the kept records with their keys, in no order: the
+// entries of several TopNs offered to one give the top N of them all.
+func (t *TopN[T]) Entries() []Entry[T] {
+	out := make([]Entry[T], len(t.h))
+	for i, it := range t.h {
+		out[i] = Entry[T]{it.key, it.rec}
+	}
+	return out
+}
+
 // Sorted returns the kept records, lowest key first, and empties t.
 func (t *TopN[T]) Sorted() []T {
 	out := make([]T, len(t.h))

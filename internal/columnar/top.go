@@ -1,0 +1,216 @@
+package columnar
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/spot-hunt/spot/internal/filter"
+	"github.com/spot-hunt/spot/internal/ioformat"
+)
+
+// TopPlan reports whether Top can rank the records of files: each file's
+// schema is T's (as spot writes scored records), so the rows it picks read
+// back as the row path reads them.
+func TopPlan[T any](files []*parquet.File) bool {
+	want := parquet.SchemaOf(new(T))
+	for _, f := range files {
+		if !parquet.EqualNodes(f.Schema(), want) {
+			return false
+		}
+		for _, name := range []string{"score", "eid"} {
+			if _, ok := f.Schema().Lookup(name); !ok {
+				return false
+			}
+		}
+	}
+	return len(files) > 0
+}
+
+// pick is a row Top keeps: its key and where it is.
+type pick struct {
+	file, group int
+	row         int64 // in the row group
+}
+
+// Top returns the n records of files with the lowest keys (score, then eid,
+// then position in the files read one after the other: filter.Key), lowest
+// first, among those whose score keep accepts (nil: all). It reads the
+// score and eid columns only, row groups in parallel, then the rows it
+// picked: the records filter --top keeps from the same files, at the speed
+// of two columns. names name the files in errors.
+func Top[T any](ctx context.Context, files []*parquet.File, names []string, n int, keep func(score float64) bool) ([]T, error) {
+	type group struct {
+		file, index int
+		rg          parquet.RowGroup
+		seq         int64 // records before it
+	}
+	var groups []group
+	var seq int64
+	for fi, f := range files {
+		for gi, rg := range f.RowGroups() {
+			groups = append(groups, group{fi, gi, rg, seq})
+			seq += rg.NumRows()
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(groups)))
+	tops := make([]*filter.TopN[pick], workers)
+	errs := make([]error, workers)
+	next := make(chan group)
+	var wg sync.WaitGroup
+	for w := range workers {
+		top := filter.NewTopN[pick](n)
+		tops[w] = top
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scores []float64
+			var eids []int64
+			for g := range next {
+				if errs[w] != nil || ctx.Err() != nil {
+					continue
+				}
+				var err error
+				if scores, eids, err = readKeys(g.rg, scores[:0], eids[:0]); err != nil {
+					errs[w] = fmt.Errorf("%s: row group %d: %w", fileName(names, g.file), g.index, err)
+					continue
+				}
+				for i, s := range scores {
+					if keep != nil && !keep(s) {
+						continue
+					}
+					k := filter.Key{Score: s, EID: eids[i], Seq: g.seq + int64(i) + 1}
+					if top.Wants(k) {
+						top.Offer(k, pick{g.file, g.index, int64(i)})
+					}
+				}
+			}
+		}()
+	}
+	for _, g := range groups {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- g
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	// The n lowest of the workers' n lowest: the n lowest of all.
+	all := filter.NewTopN[pick](n)
+	for _, t := range tops {
+		for _, e := range t.Entries() {
+			all.Offer(e.Key, e.Rec)
+		}
+	}
+	picks := all.Sorted()
+	out := make([]T, len(picks))
+	// Read the rows kept, one row group at a time.
+	byGroup := map[[2]int][]int{} // file, group -> indexes into picks
+	for i, p := range picks {
+		k := [2]int{p.file, p.group}
+		byGroup[k] = append(byGroup[k], i)
+	}
+	for k, idx := range byGroup {
+		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(picks[a].row, picks[b].row) })
+		rows := make([]int64, len(idx))
+		for j, i := range idx {
+			rows[j] = picks[i].row
+		}
+		recs, err := readRows[T](files[k[0]].RowGroups()[k[1]], rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: row group %d: %w", fileName(names, k[0]), k[1], err)
+		}
+		for j, i := range idx {
+			out[i] = recs[j]
+		}
+	}
+	return out, nil
+}
+
+// readKeys reads a row group's score and eid columns.
+func readKeys(rg parquet.RowGroup, scores []float64, eids []int64) (_ []float64, _ []int64, err error) {
+	defer ioformat.RecoverCorrupt("", &err)
+	schema := rg.Schema()
+	sc, _ := schema.Lookup("score")
+	ec, _ := schema.Lookup("eid")
+	chunks := rg.ColumnChunks()
+	err = eachPage(chunks[sc.ColumnIndex], func(pg parquet.Page) error {
+		if pg.Dictionary() == nil && pg.Type().Kind() == parquet.Double {
+			d := pg.Data()
+			scores = append(scores, d.Double()...)
+			return nil
+		}
+		return readValues(pg, make([]parquet.Value, 1024), func(v parquet.Value) { scores = append(scores, v.Double()) })
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	err = eachPage(chunks[ec.ColumnIndex], func(pg parquet.Page) error {
+		if pg.Dictionary() == nil && pg.Type().Kind() == parquet.Int64 {
+			d := pg.Data()
+			eids = append(eids, d.Int64()...)
+			return nil
+		}
+		return readValues(pg, make([]parquet.Value, 1024), func(v parquet.Value) { eids = append(eids, v.Int64()) })
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(scores)) != rg.NumRows() || int64(len(eids)) != rg.NumRows() {
+		return nil, nil, fmt.Errorf("%d scores and %d eids for %d rows", len(scores), len(eids), rg.NumRows())
+	}
+	return scores, eids, nil
+}
+
+// readRows reads the rows of a row group whose indexes are given, in
+// increasing order: seeking to each when they are few, else reading the
+// row group through.
+func readRows[T any](rg parquet.RowGroup, rows []int64) (recs []T, err error) {
+	defer ioformat.RecoverCorrupt("", &err)
+	r := parquet.NewGenericRowGroupReader[T](rg)
+	defer r.Close()
+	recs = make([]T, 0, len(rows))
+	if int64(len(rows))*256 < rg.NumRows() {
+		buf := make([]T, 1)
+		for _, i := range rows {
+			if err := r.SeekToRow(i); err != nil {
+				return nil, err
+			}
+			if n, err := r.Read(buf); n != 1 {
+				return nil, fmt.Errorf("row %d: %w", i+1, cmp.Or(err, io.ErrUnexpectedEOF))
+			}
+			recs = append(recs, buf[0])
+		}
+		return recs, nil
+	}
+	buf := make([]T, 1024)
+	var at int64
+	for len(rows) > 0 {
+		n, err := r.Read(buf)
+		for j := range buf[:n] {
+			if len(rows) > 0 && at+int64(j) == rows[0] {
+				recs = append(recs, buf[j])
+				rows = rows[1:]
+			}
+		}
+		at += int64(n)
+		if err != nil && len(rows) > 0 {
+			return nil, fmt.Errorf("row %d: %w", rows[0]+1, cmp.Or(err, io.ErrUnexpectedEOF))
+		}
+	}
+	return recs, nil
+}
