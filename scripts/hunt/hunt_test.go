@@ -1,0 +1,288 @@
+// Package hunt_test runs the job scripts (scripts/parallel/hunt.sh with GNU
+// parallel, scripts/slurm/hunt.sh on a real one-node Slurm cluster started
+// for the test) on days made of corpus files, and checks that the sharded
+// run gives the model file, byte for byte, and the top N rows, every field,
+// of one process run over the same files; and that a corrupt file fails
+// its shard visibly, the others finish, and rerunning after fixing it
+// completes the day.
+package hunt_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spot-hunt/spot/internal/cli"
+	"github.com/spot-hunt/spot/internal/testenv"
+)
+
+// TestMain makes this test binary spot when it is called by that name: the
+// job scripts run the spot of this very commit without a build.
+func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == "spot" {
+		os.Exit(cli.Main())
+	}
+	os.Exit(m.Run())
+}
+
+const topN = 50
+
+// spotBin returns the path of a spot command: a link to this test binary.
+func spotBin(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "spot")
+	if err := os.Symlink(exe, bin); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// day is a folder of one kind's files, as a job script gets it.
+type day struct {
+	kind       string
+	dir        string
+	files      []string
+	decodeArgs []string
+	trainArgs  []string
+}
+
+// flowDay is NetFlow v5/v9/IPFIX export captures (softflowd's datagrams,
+// and vendors' v5 datagrams, replayed to nfcapd), nfdump's CSV of the same
+// flows, and raw traffic captures from which flows are assembled: 23 files
+// of mixed kinds and years, copied so that a test can corrupt one. Each
+// export capture holds its own templates, as a day's files must (each is
+// decoded on its own); the corpus's v9/IPFIX vendor replays are left out:
+// they all came from one exporter address, whose template ids collide when
+// one process reads them all.
+func flowDay(t *testing.T) day {
+	t.Helper()
+	corpus := testenv.Corpus(t, "")
+	var files []string
+	for _, pattern := range []string{"netflow/generated/*.pcap", "netflow/generated/*.nfdump.csv", "netflow/logstash-replay/netflow5*.pcap",
+		"flows/ndpi/1kxun.pcap", "flows/ndpi/WebattackRCE.pcap", "flows/ndpi/alexa-app.pcapng", "flows/ndpi/synscan.pcap", "flows/ndpi/malware.pcap", "flows/ndpi/http_ipv6.pcap"} {
+		m, err := filepath.Glob(filepath.Join(corpus, pattern))
+		if err != nil || len(m) == 0 {
+			t.Fatalf("corpus: nothing matches %s", pattern)
+		}
+		files = append(files, m...)
+	}
+	d := day{kind: "flow", dir: filepath.Join(t.TempDir(), "flowday"),
+		decodeArgs: []string{"--ports", "2055,29995,29996,29997,29998"}, trainArgs: []string{"--topics", "8", "--seed", "3"}}
+	for _, f := range files {
+		dst := filepath.Join(d.dir, filepath.Base(filepath.Dir(f)), filepath.Base(f))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d.files = append(d.files, dst)
+	}
+	slices.Sort(d.files)
+	return d
+}
+
+// dnsDay is the corpus's labelled dnsperf capture (34,049 packets: 20
+// benign clients and 3 tunnels, UDP and TCP) split as Apache Spot's ingest
+// split DNS captures, with editcap -c, into 12 files, the i-th moved 2i
+// hours later (editcap -t) so that the day spans 24 hourly partitions.
+func dnsDay(t *testing.T) day {
+	t.Helper()
+	src := filepath.Join(testenv.Corpus(t, "dns/generated"), "dnsperf-nsd.pcap")
+	editcap := testenv.Tool(t, "editcap")
+	tmp := t.TempDir()
+	run(t, "", editcap, "-c", "2900", src, filepath.Join(tmp, "piece.pcap"))
+	pieces, _ := filepath.Glob(filepath.Join(tmp, "piece_*.pcap"))
+	slices.Sort(pieces)
+	if len(pieces) != 12 {
+		t.Fatalf("editcap made %d pieces, want 12", len(pieces))
+	}
+	d := day{kind: "dns", dir: filepath.Join(t.TempDir(), "dnsday"), trainArgs: []string{"--topics", "6", "--seed", "5"}}
+	if err := os.MkdirAll(d.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range pieces {
+		dst := filepath.Join(d.dir, fmt.Sprintf("dns-%02d.pcap", 2*i))
+		run(t, "", editcap, "-t", fmt.Sprint(2*i*3600), p, dst)
+		d.files = append(d.files, dst)
+	}
+	return d
+}
+
+// run runs a command and returns its stdout; it fails the test when the
+// command fails.
+func run(t *testing.T, dir string, name string, args ...string) string {
+	t.Helper()
+	out, err := command(dir, nil, name, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// command runs a command with extra environment variables and returns its
+// output (stdout and stderr).
+func command(dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// reference runs the hunt in one process per stage over the whole day and
+// returns the model file and the top N rows as NDJSON.
+func reference(t *testing.T, spot string, d day) (model, top []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	run(t, "", spot, append(append(append([]string{"decode", d.kind}, d.decodeArgs...), d.files...), "-o", p("events.parquet"))...)
+	run(t, "", spot, "featurize", "--counts", p("events.parquet"), "-o", p("counts.parquet"))
+	run(t, "", spot, append(append([]string{"train"}, d.trainArgs...), p("counts.parquet"), "-o", p("model"))...)
+	run(t, "", spot, "score", "-m", p("model"), p("events.parquet"), "-o", p("scored.parquet"))
+	top = []byte(run(t, "", spot, "filter", "--top", fmt.Sprint(topN), p("scored.parquet")))
+	model, err := os.ReadFile(p("model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(top, []byte("\n")); n != topN {
+		t.Fatalf("the reference top holds %d rows, want %d", n, topN)
+	}
+	return model, top
+}
+
+// checkSame compares a job script's results in out with the reference's.
+func checkSame(t *testing.T, spot string, d day, out string, model, top []byte) {
+	t.Helper()
+	got, err := os.ReadFile(filepath.Join(out, "model", d.kind+".model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, model) {
+		t.Errorf("%s: the sharded run's model (%d bytes) differs from one process's (%d bytes)", d.kind, len(got), len(model))
+	}
+	rows := run(t, "", spot, "filter", filepath.Join(out, "top.parquet"))
+	if rows != string(top) {
+		t.Errorf("%s: the sharded run's top %d differs from one process's:\n%s\nwant:\n%s", d.kind, topN, head(rows, 3), head(string(top), 3))
+	}
+	csv, err := os.ReadFile(filepath.Join(out, "top.csv"))
+	if err != nil || bytes.Count(csv, []byte("\n")) != topN+1 {
+		t.Errorf("%s: top.csv: %d lines (%v), want a header and %d rows", d.kind, bytes.Count(csv, []byte("\n")), err, topN)
+	}
+	// Every partition was counted and scored.
+	parts, _ := filepath.Glob(filepath.Join(out, "events", "y=*", "m=*", "d=*", "h=*"))
+	scored, _ := filepath.Glob(filepath.Join(out, "scored", "y=*", "m=*", "d=*", "h=*", "scored.parquet"))
+	if len(parts) < 8 || len(scored) != len(parts) {
+		t.Errorf("%s: %d hourly partitions, %d scored", d.kind, len(parts), len(scored))
+	}
+}
+
+func head(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
+
+// script is the path of a job script of this repository.
+func script(t *testing.T, rel string) string {
+	t.Helper()
+	return filepath.Join(testenv.ModuleRoot(t), "scripts", rel)
+}
+
+// hunter runs a job script over a day into out and returns its output and
+// whether it completed.
+type hunter func(t *testing.T, d day, out string) (string, bool)
+
+func scriptArgs(spot string, d day, shards int) []string {
+	return []string{"--kind", d.kind, "--shards", fmt.Sprint(shards), "--top", fmt.Sprint(topN), "--spot", spot,
+		"--decode-args", strings.Join(d.decodeArgs, " "), "--train-args", strings.Join(d.trainArgs, " ")}
+}
+
+// testDay runs a day through hunt and compares it with the reference.
+func testDay(t *testing.T, spot string, d day, hunt hunter) {
+	model, top := reference(t, spot, d)
+	out := filepath.Join(t.TempDir(), "out")
+	log, ok := hunt(t, d, out)
+	if !ok {
+		t.Fatalf("%s: the day did not complete:\n%s", d.kind, log)
+	}
+	checkSame(t, spot, d, out, model, top)
+}
+
+// testCorrupt runs a day one of whose files is cut short (a capture whose
+// disk filled up): its shard fails and says which file and where the log
+// is, the other files are decoded, and nothing after decode runs. Once the
+// file is whole again, rerunning decodes it alone and completes the day as
+// one process would have.
+func testCorrupt(t *testing.T, spot string, d day, hunt hunter) {
+	model, top := reference(t, spot, d)
+	victim := d.files[slices.IndexFunc(d.files, func(f string) bool { return filepath.Base(f) == "gnutella.softflowd-v9.pcap" })]
+	whole, err := os.ReadFile(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(victim, whole[:len(whole)*3/5], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	log, ok := hunt(t, d, out)
+	if ok {
+		t.Fatalf("a day with a corrupt file completed:\n%s", log)
+	}
+	if !regexp.MustCompile(`FAILED: decode/gnutella.softflowd-v9.pcap: exit status 3.*log: \S+/logs/decode/gnutella.softflowd-v9.pcap.log`).MatchString(log) {
+		t.Errorf("the failure does not name the file and its log:\n%s", log)
+	}
+	sigs, _ := filepath.Glob(filepath.Join(out, "state", "decode", "*.sig"))
+	if len(sigs) != len(d.files)-1 {
+		t.Errorf("%d files decoded besides the corrupt one, want %d", len(sigs), len(d.files)-1)
+	}
+	if left, _ := filepath.Glob(filepath.Join(out, "events", "*", "*", "*", "*", "gnutella.softflowd-v9.pcap.parquet")); len(left) > 0 {
+		t.Errorf("the failed file's records stayed in the day: %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(out, "model")); err == nil {
+		t.Error("train ran although decode failed")
+	}
+
+	if err := os.WriteFile(victim, whole, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log, ok = hunt(t, d, out)
+	if !ok {
+		t.Fatalf("the day did not complete once the file was fixed:\n%s", log)
+	}
+	if n := strings.Count(log, ": up to date"); !strings.Contains(log, "decode/gnutella.softflowd-v9.pcap: done") ||
+		strings.Count(log, "decode/") < len(d.files) || n < len(d.files)-1 {
+		t.Errorf("the rerun should decode the fixed file alone (%d units up to date):\n%s", n, log)
+	}
+	checkSame(t, spot, d, out, model, top)
+}
+
+func parallelHunt(spot string) hunter {
+	return func(t *testing.T, d day, out string) (string, bool) {
+		args := append(scriptArgs(spot, d, 8), "--jobs", "2", d.dir, out)
+		log, err := command("", nil, script(t, "parallel/hunt.sh"), args...)
+		return log, err == nil
+	}
+}
+
+func TestParallel(t *testing.T) {
+	testenv.Tool(t, "parallel")
+	spot := spotBin(t)
+	t.Run("flow", func(t *testing.T) { testCorrupt(t, spot, flowDay(t), parallelHunt(spot)) })
+	t.Run("dns", func(t *testing.T) { testDay(t, spot, dnsDay(t), parallelHunt(spot)) })
+}
