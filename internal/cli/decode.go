@@ -16,7 +16,7 @@ Malformed packets and lines are skipped, counted and named on stderr; the run
 then ends with exit status 3.`),
 		Example: `  spot decode dns capture.pcap -o dns.parquet
   tcpdump -i eth0 -w - port 53 | spot decode dns | spot score -m dns.model
-  nfdump -r nfcapd.202601011200 -o csv | spot decode flow -o flows.parquet
+  spot decode flow nfcapd.202601011200 -o flows.parquet
   spot decode proxy access.log.gz -o proxy.parquet`,
 	}
 	cmd.AddCommand(newDecodeDNSCmd(g), newDecodeFlowCmd(g), newDecodeProxyCmd(g))

@@ -31,14 +31,18 @@ func newDecodeFlowCmd(g *globals) *cobra.Command {
 	o := &decodeFlowOptions{}
 	cmd := &cobra.Command{
 		Use:   "flow [FILE...]",
-		Short: "flows from NetFlow/IPFIX exports, nfdump CSV or raw packets",
+		Short: "flows from NetFlow/IPFIX exports, nfcapd files, nfdump CSV or raw packets",
 		Long: withExitStatus(`Decode flow reads NetFlow v5/v9 and IPFIX exports (in captures or as raw
-datagrams), nfdump CSV (stock -o csv and Apache Spot's patched layout), or raw
-traffic captures, from which it assembles bidirectional flows. With --listen it
-is a collector writing hourly Parquet partitions. Streams.
+datagrams), nfdump's binary files (nfcapd's storage, nfdump 1.6 and 1.7,
+uncompressed or LZO, bzip2, LZ4 or zstd), nfdump CSV (stock -o csv and Apache
+Spot's patched layout), or raw traffic captures, from which it assembles
+bidirectional flows. With --listen it is a collector writing hourly Parquet
+partitions. Streams.
 
-Inputs are recognised by their first bytes: a pcap or pcapng capture, a file
-of NetFlow/IPFIX datagrams (as written by "nc -u -l > file"), or nfdump CSV.
+Inputs are recognised by their first bytes: a pcap or pcapng capture, an
+nfcapd file, a file of NetFlow/IPFIX datagrams (as written by
+"nc -u -l > file"), or nfdump CSV. An nfcapd file gives the records that
+"nfdump -r FILE -o csv | spot decode flow" gives, without nfdump.
 In a capture, UDP datagrams to the --ports are decoded as exports; a capture
 with none in its first 2000 frames is raw traffic (--from forces either).
 
@@ -57,6 +61,7 @@ nfdump prints local time: --tz names the zone its CSV was written in.
 Packet and byte counts are as exported; the sampling interval an exporter
 stated is in the "sampling" column.`),
 		Example: `  spot decode flow exports.pcap -o flows.parquet
+  spot decode flow /var/cache/nfdump/2026/01/01/nfcapd.2026010112* -o flows.parquet
   nfdump -r nfcapd.202601011200 -o csv | spot decode flow
   nfdump -r nfcapd.202601011200 -o csv | spot decode flow --tz Europe/Paris -o flows.parquet
   spot decode flow --listen udp://0.0.0.0:2055 -o /data/flows`,
@@ -66,7 +71,7 @@ stated is in the "sampling" column.`),
 	}
 	f := cmd.Flags()
 	o.out.addFlags(f)
-	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|netflow|nfdump-csv|spot-csv")
+	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|netflow|nfcapd|nfdump-csv|spot-csv")
 	f.StringVar(&o.from, "from", "auto", "what a capture holds: auto|exports|packets")
 	f.StringVar(&o.listen, "listen", "", "collect NetFlow/IPFIX on `udp://ADDR:PORT`; -o names a directory of hourly partitions")
 	f.IntSliceVar(&o.ports, "ports", flow.DefaultPorts, "UDP `PORTS` of NetFlow/IPFIX exports in captures (replaces the list)")
@@ -80,9 +85,9 @@ stated is in the "sampling" column.`),
 
 func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 	switch o.input {
-	case "auto", "pcap", "netflow", "nfdump-csv", "spot-csv":
+	case "auto", "pcap", "netflow", "nfcapd", "nfdump-csv", "spot-csv":
 	default:
-		return usagef("-i: unknown input format %q (want auto, pcap, netflow, nfdump-csv or spot-csv)", o.input)
+		return usagef("-i: unknown input format %q (want auto, pcap, netflow, nfcapd, nfdump-csv or spot-csv)", o.input)
 	}
 	switch o.from {
 	case "auto", "exports", "packets":

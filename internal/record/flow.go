@@ -34,7 +34,7 @@ type Flow struct {
 	TStartNs   int64   `parquet:"tstart_ns" json:"tstart_ns" doc:"first-seen time, nanoseconds since the Unix epoch"`
 	TEndNs     int64   `parquet:"tend_ns" json:"tend_ns" doc:"last-seen time, nanoseconds since the Unix epoch"`
 	Sampling   int32   `parquet:"sampling" json:"sampling" doc:"sampling interval the exporter stated (1 in N packets; 0 unknown/unsampled); packet and byte counts are as exported, not scaled"`
-	Source     string  `parquet:"source,dict" json:"source" doc:"what decoded it: netflow5, netflow9, ipfix, packets, nfdump-csv, spot-csv"`
+	Source     string  `parquet:"source,dict" json:"source" doc:"what decoded it: netflow5, netflow9, ipfix, packets, nfcapd, nfdump-csv, spot-csv"`
 	EID        int64   `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards"`
 }
 

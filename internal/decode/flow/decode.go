@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spot-hunt/spot/internal/decode/netflow"
+	"github.com/spot-hunt/spot/internal/decode/nfcapd"
 	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
@@ -25,7 +26,7 @@ var DefaultPorts = []int{2055, 9995, 9996, 4739, 6343}
 
 // Options say how to read one input.
 type Options struct {
-	Input string // auto|pcap|netflow|nfdump-csv|spot-csv
+	Input string // auto|pcap|netflow|nfcapd|nfdump-csv|spot-csv
 	From  string // what a capture holds: auto|exports|packets
 	Ports []int  // UDP ports of exports in captures
 	Loc   *time.Location
@@ -88,6 +89,8 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 			return Result{Kind: "empty"}, nil
 		case isCapture(head):
 			kind = "pcap"
+		case nfcapd.Sniff(head):
+			kind = "nfcapd"
 		case len(head) >= 2 && head[0] == 0 && (head[1] == 5 || head[1] == 9 || head[1] == 10):
 			kind = "netflow"
 		default:
@@ -99,10 +102,53 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 		return decodeCapture(ctx, name, br, o, emit)
 	case "netflow":
 		return decodeDatagrams(ctx, name, br, o, emit)
+	case "nfcapd":
+		return decodeNfcapd(ctx, name, br, o, emit)
 	case "nfdump-csv", "spot-csv":
 		return decodeCSV(ctx, name, br, o, emit)
 	}
-	return Result{}, fmt.Errorf("unknown input format %q (want auto, pcap, netflow, nfdump-csv or spot-csv)", kind)
+	return Result{}, fmt.Errorf("unknown input format %q (want auto, pcap, netflow, nfcapd, nfdump-csv or spot-csv)", kind)
+}
+
+// decodeNfcapd reads an nfdump binary file (nfcapd's storage).
+func decodeNfcapd(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
+	res := Result{Kind: "nfcapd", Unit: "records"}
+	r, err := nfcapd.NewReader(br, name)
+	if err != nil {
+		return res, err
+	}
+	defer r.Close()
+	r.Warn = func(e *nfcapd.RecordError) {
+		n := e.Record
+		if n == 0 {
+			n = e.Block
+			o.Warn("block", n, e.Err)
+			return
+		}
+		o.Warn("record", n, fmt.Errorf("block %d: %w", e.Block, e.Err))
+	}
+	b := newBatcher(o, emit)
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		var rerr error
+		b.buf, rerr = r.Next(b.buf, o.BatchSize-len(b.buf))
+		if err := b.flush(false); err != nil {
+			return res, err
+		}
+		if rerr != nil {
+			res.Skipped = r.Stats().Skipped
+			if err := b.flush(true); err != nil {
+				return res, err
+			}
+			res.Records = b.n
+			if rerr == io.EOF {
+				return res, nil
+			}
+			return res, rerr
+		}
+	}
 }
 
 func decodeCSV(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
