@@ -8,6 +8,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/spot-hunt/spot/internal/cli"
+	"github.com/spot-hunt/spot/internal/enrich/enrichtest"
 )
 
 func TestMain(m *testing.M) {
@@ -29,6 +30,17 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") != "",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// mkmmdb OUT CIDR=CC,city,lat,lon,asn,org...: a MaxMind-format database
+			"mkmmdb": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 1 {
+					ts.Fatalf("usage: mkmmdb OUT CIDR=CC,city,lat,lon,asn,org...")
+				}
+				places, err := enrichtest.ParsePlaces(args[1:])
+				ts.Check(err)
+				ts.Check(enrichtest.Write(ts.MkAbs(args[0]), places))
+			},
+		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("TESTDATA", testdata)
 			return nil

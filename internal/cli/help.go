@@ -69,7 +69,7 @@ func addHelpTopics(root *cobra.Command, g *globals) {
 		topic("exit-codes", "what spot's exit status means", strings.TrimSpace(exitStatusHelp)),
 		topic("environment", "environment variables spot reads", environmentHelp),
 		topic("schema", "the columns of each record kind: spot help schema flow|dns|proxy|finding [SHAPE]",
-			"spot help schema KIND [SHAPE] prints each column of KIND (flow, dns or proxy)\nrecords, its type and meaning. SHAPE is events (default), featurized,\ncounts or scored. \"spot help schema finding\" prints the columns of the\nfindings spot score writes: a detector's verdict on a subject."),
+			"spot help schema KIND [SHAPE] prints each column of KIND (flow, dns or proxy)\nrecords, its type and meaning. SHAPE is events (default), featurized,\ncounts or scored; enriched lists the columns spot filter --enrich adds.\n\"spot help schema finding\" prints the columns of the findings spot score\nwrites: a detector's verdict on a subject."),
 	)
 	def := root.HelpFunc()
 	root.SetHelpCommand(&cobra.Command{
@@ -102,10 +102,15 @@ func printSchema(w io.Writer, args []string) error {
 		m.Stream = record.Stream(args[1])
 	}
 	ex := record.Example(m)
-	if ex == nil {
-		return usagef("unknown shape %q of %s records (want events, featurized, counts or scored; findings are only scored)", m.Stream, m.Kind)
+	title := fmt.Sprintf("%s %s records", m.Kind, m.Stream)
+	if m.Stream == "enriched" {
+		ex = record.ContextExample(kind)
+		title = fmt.Sprintf("columns spot filter --enrich adds to %s records (after the stream's own)", kind)
 	}
-	fmt.Fprintf(w, "%s %s records\n\n", m.Kind, m.Stream)
+	if ex == nil {
+		return usagef("unknown shape %q of %s records (want events, featurized, counts, scored or enriched; findings are only scored)", m.Stream, m.Kind)
+	}
+	fmt.Fprintf(w, "%s\n\n", title)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "COLUMN\tTYPE\tMEANING")
 	for _, c := range record.Columns(ex) {

@@ -86,12 +86,15 @@ func newColumnsReader[T any](in *Input, only []string) (*columnsReader[T], error
 	var zero T
 	t := reflect.TypeOf(zero)
 	fields, ok := flatFields(t)
-	if !ok {
+	if !ok && len(only) == 0 {
 		return nil, errNotFlat
 	}
 	want := map[string]bool{}
 	for _, c := range only {
 		want[c] = true
+	}
+	if !ok && !namesFlat(t, only) {
+		return nil, errNotFlat // a list column is asked for
 	}
 	r := &columnsReader[T]{in: in, stride: t.Size()}
 	schema := in.pf.Schema()
@@ -121,6 +124,39 @@ func newColumnsReader[T any](in *Input, only []string) (*columnsReader[T], error
 }
 
 var errNotFlat = fmt.Errorf("record type holds lists")
+
+// namesFlat reports whether every column named is a scalar field of t (a
+// subset of a type with lists can be read column by column).
+func namesFlat(t reflect.Type, names []string) bool {
+	fields, _ := flatFields(t)
+	have := map[string]bool{}
+	for _, f := range fields {
+		have[f.name] = true
+	}
+	for _, n := range names {
+		if !have[n] && hasColumn(t, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasColumn reports whether t has a field for column name (of any type).
+func hasColumn(t reflect.Type, name string) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if hasColumn(f.Type, name) {
+				return true
+			}
+			continue
+		}
+		if n, _, _ := strings.Cut(f.Tag.Get("parquet"), ","); n == name {
+			return true
+		}
+	}
+	return false
+}
 
 func convertible(src parquet.Kind, dst reflect.Kind) bool {
 	switch src {
@@ -164,6 +200,66 @@ func (r *columnsReader[T]) read(buf []T) (int, error) {
 	r.left -= int64(n)
 	r.row += int64(n)
 	return n, nil
+}
+
+// SeekToRow positions the reader at row (0-based, counted over the whole
+// file): the next Read starts there. Rows in the pages already decoded are
+// stepped over; farther ones are reached through the column index, without
+// reading the pages between.
+func (r *columnsReader[T]) SeekToRow(row int64) error {
+	rgs := r.in.pf.RowGroups()
+	start := int64(0)
+	g := 0
+	for ; g < len(rgs); g++ {
+		if n := rgs[g].NumRows(); row < start+n {
+			break
+		}
+		start += rgs[g].NumRows()
+	}
+	if g == len(rgs) { // past the end: the next Read says EOF
+		for _, c := range r.cols {
+			c.close()
+		}
+		r.rg, r.left, r.row = len(rgs), 0, start
+		return nil
+	}
+	in := row - start
+	if g == r.rg-1 && row >= r.row { // ahead in the current row group
+		if err := r.skip(row-r.row, in); err != nil {
+			return err
+		}
+		return nil
+	}
+	r.rg = g
+	if err := r.nextRowGroup(); err != nil {
+		return err
+	}
+	for _, c := range r.cols {
+		if err := c.seek(in); err != nil {
+			return &RecordError{Name: r.in.Name, Unit: "row", Number: row + 1, Err: fmt.Errorf("column %s: %w", c.name, err)}
+		}
+	}
+	r.left = rgs[g].NumRows() - in
+	r.row = row
+	return nil
+}
+
+// skip steps over n rows of the current row group, to row in of it: each
+// column within its decoded page when the row is there, else through the
+// column index.
+func (r *columnsReader[T]) skip(n, in int64) error {
+	for _, c := range r.cols {
+		if int64(c.rows-c.row) >= n {
+			c.skip(int(n))
+			continue
+		}
+		if err := c.seek(in); err != nil {
+			return &RecordError{Name: r.in.Name, Unit: "row", Number: r.row + n + 1, Err: fmt.Errorf("column %s: %w", c.name, err)}
+		}
+	}
+	r.left -= n
+	r.row += n
+	return nil
 }
 
 func (r *columnsReader[T]) nextRowGroup() error {
@@ -382,6 +478,30 @@ func (c *column) loadDict(d parquet.Dictionary) {
 		b, off := data.ByteArray()
 		c.dictStrs = appendStrings(c.dictStrs[:0], b, off)
 	}
+}
+
+// seek positions the column at row in of its row group.
+func (c *column) seek(in int64) error {
+	if c.page != nil {
+		parquet.Release(c.page)
+		c.page = nil
+	}
+	c.row, c.rows = 0, 0
+	return c.pages.SeekToRow(in)
+}
+
+// skip steps over the next k rows of the page.
+func (c *column) skip(k int) {
+	if c.defs == nil {
+		c.val += k
+	} else {
+		for _, d := range c.defs[c.row : c.row+k] {
+			if d == c.maxDef {
+				c.val++
+			}
+		}
+	}
+	c.row += k
 }
 
 // store writes the next k rows of the page into k records, the first at p.

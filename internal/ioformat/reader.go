@@ -19,7 +19,7 @@ type Skipper interface {
 //
 // With columns named, a Parquet file is read only in those columns (the
 // other fields stay zero): hot stages read what they use. NDJSON is always
-// read whole.
+// read whole. Parquet readers are RowSeekers.
 func NewReader[T any](in *Input, columns ...string) (Reader[T], error) {
 	switch in.Format {
 	case Parquet:
@@ -35,6 +35,13 @@ func NewReader[T any](in *Input, columns ...string) (Reader[T], error) {
 		return newNDJSONReader[T](in), nil
 	}
 	return nil, fmt.Errorf("%s: cannot read %s", DisplayName(in.Name), in.Format)
+}
+
+// RowSeeker is implemented by the readers of Parquet files: SeekToRow
+// positions the reader at a row of its input (0-based), so that a stage
+// that chose rows by reading a few columns then reads only those in full.
+type RowSeeker interface {
+	SeekToRow(row int64) error
 }
 
 type parquetReader[T any] struct {
@@ -59,6 +66,15 @@ func (p *parquetReader[T]) Read(buf []T) (n int, err error) {
 		err = nil
 	}
 	return n, err
+}
+
+// SeekToRow implements RowSeeker.
+func (p *parquetReader[T]) SeekToRow(row int64) error {
+	if err := p.r.SeekToRow(row); err != nil {
+		return &RecordError{Name: p.in.Name, Unit: "row", Number: row + 1, Err: err}
+	}
+	p.row = row
+	return nil
 }
 
 func (p *parquetReader[T]) Close() error {
