@@ -68,6 +68,11 @@ func NewPlan[T any](o Options, k record.Kind) (*Plan[T], error) {
 		baseType = reflect.TypeFor[record.DNS]()
 	case record.KindProxy:
 		baseType = reflect.TypeFor[record.Proxy]()
+	case record.KindFinding:
+		baseType = reflect.TypeFor[record.Finding]()
+		if o.Noise != nil {
+			return nil, fmt.Errorf("--feedback marks events; it does not apply to findings")
+		}
 	}
 	if p.base, ok = embeddedOffset(t, baseType); !ok && (o.Allow != nil || o.Noise != nil || !o.Since.IsZero() || !o.Until.IsZero()) {
 		return nil, fmt.Errorf("--since, --until, --allow and --feedback need %s events; %s records hold none", k, t.Name())
@@ -105,6 +110,8 @@ func (p *Plan[T]) Columns() []string {
 			c = append(c, "ts_ns", "unix_tstamp")
 		case record.KindProxy:
 			c = append(c, "ts_ns", "p_date", "p_time")
+		case record.KindFinding:
+			c = append(c, "tstart_ns")
 		}
 	}
 	if p.o.Allow != nil || p.o.Noise != nil {
@@ -115,6 +122,8 @@ func (p *Plan[T]) Columns() []string {
 			c = append(c, "ip_dst", "ip_src", "response", "dns_qry_name")
 		case record.KindProxy:
 			c = append(c, "clientip", "fulluri")
+		case record.KindFinding:
+			c = append(c, "src", "dst")
 		}
 	}
 	return c
@@ -201,13 +210,17 @@ func (p *Plan[T]) timeOf(b unsafe.Pointer) (int64, bool) {
 		}
 		t, err := time.Parse("2006-01-02 15:04:05", x.PDate+" "+x.PTime)
 		return t.UnixNano(), err == nil
+	case record.KindFinding:
+		f := (*record.Finding)(b)
+		return f.TStartNs, f.TStartNs != 0
 	}
 	return 0, false
 }
 
 // allowed matches a record's key against an allow list: a flow's either
 // address; a DNS message's client or question name; a proxy request's
-// client or URI (whose host may be listed as a domain or an address).
+// client or URI (whose host may be listed as a domain or an address); a
+// finding's source or destination.
 func (p *Plan[T]) allowed(a *enrich.Indicators, b unsafe.Pointer) bool {
 	switch p.kind {
 	case record.KindFlow:
@@ -232,6 +245,11 @@ func (p *Plan[T]) allowed(a *enrich.Indicators, b unsafe.Pointer) bool {
 		}
 		_, ok := a.AddrString(x.ClientIP)
 		return ok
+	case record.KindFinding:
+		f := (*record.Finding)(b)
+		_, s := a.Host(f.Src)
+		_, d := a.Host(f.Dst)
+		return s || d
 	}
 	return false
 }
