@@ -8,7 +8,7 @@ type DNS struct {
 	FrameLen   int32    `parquet:"frame_len" json:"frame_len" doc:"length of the packet on the wire, bytes (tshark's frame.len)"`
 	IPDst      string   `parquet:"ip_dst" json:"ip_dst" doc:"packet destination address; for a response, the client"`
 	IPSrc      string   `parquet:"ip_src" json:"ip_src" doc:"packet source address; for a response, the server"`
-	QryName    string   `parquet:"dns_qry_name" json:"dns_qry_name" doc:"question name, without the trailing dot"`
+	QryName    string   `parquet:"dns_qry_name" json:"dns_qry_name" doc:"question name, without the trailing dot, as tshark prints it: printable ASCII and printable UTF-8 as is, other ASCII as C escapes (\\t, \\n) or octal (\\037), other code points as \\uXXXX, bytes that are not UTF-8 as U+FFFD; dots and backslashes inside a label are not escaped"`
 	QryClass   string   `parquet:"dns_qry_class" json:"dns_qry_class" doc:"question class as hex text, e.g. 0x00000001"`
 	QryType    int32    `parquet:"dns_qry_type" json:"dns_qry_type" doc:"question type, e.g. 1 for A, 28 for AAAA"`
 	QryRcode   int32    `parquet:"dns_qry_rcode" json:"dns_qry_rcode" doc:"response code, e.g. 0 NOERROR, 3 NXDOMAIN"`

@@ -263,3 +263,56 @@ func TestTCPHeldBytesBounded(t *testing.T) {
 		t.Fatalf("%d bytes held, %d evicted", d.held, d.Evicted)
 	}
 }
+
+// TestNamesAsTshark: names as tshark 4.0.17 prints them (the oracle tests
+// check every byte value and code point against tshark itself).
+func TestNamesAsTshark(t *testing.T) {
+	l63 := bytes.Repeat([]byte{'a'}, 63)
+	cases := []struct {
+		qname []byte
+		want  string
+	}{
+		{dnsName([]byte("a\tb\x1fc\n"), []byte("example"), []byte("com")), `a\tb\037c\n.example.com`},
+		{dnsName([]byte("caf\xe9\x7f")), "caf\uFFFD\\177"},
+		{dnsName([]byte("\x00\x07\x08\x0b\x0c\x0d\x1b\x20\x7e")), `\000\a\b\v\f\r\033 ~`},
+		{dnsName([]byte("caf\xc3\xa9"), []byte("\xf0\x9f\x98\x80")), "café.😀"},
+		{dnsName([]byte("\xc2\x85\xe2\x80\x8b\xef\xbf\xbe\xf3\xa0\x80\x81\xf4\x8f\xbf\xbf")), `\u0085\u200B\uFFFE\U000E0001\U0010FFFF`},
+		{dnsName([]byte("\xc1\x81\xc0\x80\xe0\x80\x8a\xf8\x80\x80\x81\x81")), `A\u0000\u000AA`},
+		{dnsName([]byte("\xed\xa0\x80\xf4\x90\x80\x80\xfe\xbf\xe2\x82")), "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD"},
+		{dnsName([]byte("\xee\x80\x80\xc2\xa0\xe2\x80\xa8")), "\ue000\u00a0\u2028"},
+		{dnsName([]byte(`a.b\c`)), `a.b\c`},
+		{dnsName(l63, l63, l63, bytes.Repeat([]byte{'z'}, 61)), string(l63) + "." + string(l63) + "." + string(l63) + "." + strings.Repeat("z", 61)},
+		{dnsName(l63, l63, l63, bytes.Repeat([]byte{'z'}, 62)), "<Name too long>"},
+		{dnsName(bytes.Repeat([]byte{1}, 63), []byte("x")), strings.Repeat(`\001`, 63) + ".x"},
+		{[]byte{0}, "<Root>"},
+	}
+	for _, c := range cases {
+		m := response(1, c.qname)
+		var msg Message
+		if err := msg.Parse(m, false); err != nil {
+			t.Errorf("%q: %v", c.qname, err)
+			continue
+		}
+		if string(msg.QName) != c.want {
+			t.Errorf("%q: got %q, want %q", c.qname, msg.QName, c.want)
+		}
+	}
+	// compression: a chain of 255 pointers is followed, 256 loop; a
+	// pointer to two bytes past its end loops (tshark's check); a bare
+	// pointer to a name starting with a zero byte is the root
+	for _, c := range []struct {
+		msg  []byte
+		want string
+	}{
+		{pointerChain(255), "z"},
+		{pointerChain(256), "<Name contains a pointer that loops>"},
+		{response(1, []byte{1, 'a', 0xc0, 18}, nullRR(dnsName([]byte("b")))), "<Name contains a pointer that loops>"},
+		{response(1, []byte{0xc0, 29}, nullRR(dnsName([]byte{0, 'x'}))), "<Root>"},
+		{response(1, []byte{1, 'a', 0xc0, 31}, nullRR(dnsName([]byte{0, 'x'}))), `a.\000x`},
+	} {
+		var msg Message
+		if err := msg.Parse(c.msg, false); err != nil || string(msg.QName) != c.want {
+			t.Errorf("got %q (%v), want %q", msg.QName, err, c.want)
+		}
+	}
+}

@@ -16,15 +16,23 @@
 // Wireshark reports it.
 //
 // Field rules (matching tshark 4.0): dns_qry_name is the first question's
-// name, labels joined by dots, bytes outside printable ASCII written as
-// \DDD, the root as "<Root>"; dns_qry_class is "0x%08x" hex text, as Spot's
+// name, labels joined by dots, each label shown as tshark's format_text
+// shows text (printable ASCII and printable UTF-8 as is, other ASCII as C
+// escapes or \ooo octal, other code points as \uXXXX, bytes that are not
+// UTF-8 as U+FFFD; lossy: a dot or backslash inside a label is not
+// escaped), the root as "<Root>"; dns_qry_class is "0x%08x" hex text, as Spot's
 // tshark wrote it; dns_qry_rcode is the header's 4-bit code (0 for queries);
 // dns_a is the first class-IN A record of the message in any section (as
 // tshark's dns.a), else the first AAAA.
 //
-// Names longer than 255 characters print as "<Name too long>" and names whose
-// compression pointers loop as "<Name contains a pointer that loops>", as
-// tshark prints them; parsing goes on after them.
+// Names longer than 253 bytes (labels and dots) print as "<Name too long>"
+// and names with more than 255 compression pointers (or a pointer to two
+// bytes past its own end, tshark's loop check) as "<Name contains a pointer
+// that loops>", as tshark prints them; parsing goes on after them. Every
+// byte value and every code point in labels is checked against tshark
+// (oracle_test.go, on captures written by capture_test.go). Extended label
+// types (RFC 6891 made them historic) make the message malformed, where
+// tshark prints "<Unknown extended label>" or a bitstring label.
 //
 // Where tshark marks a message malformed (4 messages of the corpus) spot
 // differs on purpose: a message whose header or question is cut short

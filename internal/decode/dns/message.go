@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"strconv"
+	"unicode"
+	"unicode/utf8"
 )
 
 var be = binary.BigEndian
@@ -66,8 +68,8 @@ const (
 )
 
 const (
-	maxPointers = 64  // compression pointers followed in one name
-	maxNameLen  = 255 // longer names print as "<Name too long>", as in tshark
+	maxPointers = 255 // compression pointers followed in one name, as tshark (MAX_DNAME_LEN)
+	maxNameLen  = 253 // longest name printed, in bytes of labels and dots; longer ones print as "<Name too long>", as in tshark
 )
 
 // Parse parses msg into m (reusing its buffers). With answers set it also
@@ -216,10 +218,16 @@ func (m *Message) rdataText(msg []byte, off int, typ uint16, rdata []byte) strin
 
 // readName appends the presentation form of the name at off to dst and
 // returns the offset after it (after the first pointer when compressed).
-// The root name is "<Root>", as tshark prints it.
+// It prints names as tshark 4.0 does: labels joined by dots, their bytes
+// through formatText; the root as "<Root>", names of more than maxNameLen
+// bytes as "<Name too long>", names with more than maxPointers pointers (or
+// a pointer to two bytes past its own end, tshark's check for a loop) as
+// "<Name contains a pointer that loops>".
 func readName(msg []byte, off int, dst []byte, section string) ([]byte, int, *ParseError) {
+	start, begin := len(dst), off
 	end := -1
-	start := len(dst)
+	raw := 0 // bytes of labels and dots
+	first := -1
 	jumps := 0
 	for {
 		if off >= len(msg) {
@@ -233,9 +241,11 @@ func readName(msg []byte, off int, dst []byte, section string) ([]byte, int, *Pa
 					end = off + 1
 				}
 				switch {
-				case len(dst) == start:
-					dst = append(dst, "<Root>"...)
-				case len(dst)-start > maxNameLen:
+				// tshark tests the name's first byte, so a bare pointer to a
+				// name starting with a zero byte is the root too
+				case first <= 0 && end-begin <= 2:
+					dst = append(dst[:start], "<Root>"...)
+				case raw > maxNameLen:
 					dst = append(dst[:start], "<Name too long>"...)
 				}
 				return dst, end, nil
@@ -243,10 +253,18 @@ func readName(msg []byte, off int, dst []byte, section string) ([]byte, int, *Pa
 			if off+1+c > len(msg) {
 				return dst, 0, &ParseError{section, "label runs past the message"}
 			}
-			if len(dst) > start {
-				dst = append(dst, '.')
+			if first < 0 {
+				first = int(msg[off+1])
+			} else {
+				raw++
 			}
-			dst = appendLabel(dst, msg[off+1:off+1+c])
+			raw += c
+			if raw <= maxNameLen { // past it the name is not printed
+				if len(dst) > start {
+					dst = append(dst, '.')
+				}
+				dst = formatText(dst, msg[off+1:off+1+c])
+			}
 			off += 1 + c
 		case 0xc0:
 			if off+2 > len(msg) {
@@ -255,28 +273,89 @@ func readName(msg []byte, off int, dst []byte, section string) ([]byte, int, *Pa
 			if end < 0 {
 				end = off + 2
 			}
+			target := int(be.Uint16(msg[off:]) & 0x3fff)
 			jumps++
-			if jumps > maxPointers { // tshark prints the name so and goes on
+			if jumps > maxPointers || target == off+4 { // tshark prints the name so and goes on
 				return append(dst[:start], "<Name contains a pointer that loops>"...), end, nil
 			}
-			off = int(be.Uint16(msg[off:]) & 0x3fff)
+			off = target
 		default:
 			return dst, 0, &ParseError{section, "unsupported label type"}
 		}
 	}
 }
 
-// appendLabel appends one label; bytes outside printable ASCII are written
-// as \DDD (decimal), as tshark does.
-func appendLabel(dst, label []byte) []byte {
-	for _, b := range label {
-		if b >= 0x20 && b < 0x7f {
-			dst = append(dst, b)
+// formatText appends the bytes of a label as tshark's format_text shows
+// them: printable ASCII as is; other ASCII as C escapes (\a \b \f \n \r
+// \t \v) or \ooo octal; the rest decoded as UTF-8 (old 5- and 6-byte forms
+// and overlong forms included), a byte that starts no valid sequence, a cut
+// sequence, a surrogate or a code point past U+10FFFF becoming U+FFFD;
+// printable characters (not Cc, Cf, Cs or unassigned, glib's
+// g_unichar_isprint) as UTF-8, others as \uXXXX or \UXXXXXXXX. Dots and
+// backslashes inside a label are not escaped, so the rendering is lossy.
+func formatText(dst, label []byte) []byte {
+	for i := 0; i < len(label); {
+		c := label[i]
+		i++
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			dst = append(dst, c)
+			continue
+		case c < 0x80:
+			if e := cEscape[c]; e != 0 {
+				dst = append(dst, '\\', e)
+			} else {
+				dst = append(dst, '\\', '0'+c>>6, '0'+c>>3&7, '0'+c&7)
+			}
 			continue
 		}
-		dst = append(dst, '\\', '0'+b/100, '0'+b/10%10, '0'+b%10)
+		var n int // continuation bytes
+		var r uint32
+		switch {
+		case c&0xe0 == 0xc0:
+			n, r = 1, uint32(c&0x1f)
+		case c&0xf0 == 0xe0:
+			n, r = 2, uint32(c&0x0f)
+		case c&0xf8 == 0xf0:
+			n, r = 3, uint32(c&0x07)
+		case c&0xfc == 0xf8:
+			n, r = 4, uint32(c&0x03)
+		case c&0xfe == 0xfc:
+			n, r = 5, uint32(c&0x01)
+		default: // a continuation byte, 0xfe or 0xff
+			n, r = -1, utf8.RuneError
+		}
+		for k := 0; k < n; k++ {
+			if i >= len(label) || label[i]&0xc0 != 0x80 {
+				r = utf8.RuneError // the byte that ended it starts the next character
+				break
+			}
+			r = r<<6 | uint32(label[i]&0x3f)
+			i++
+		}
+		if r > unicode.MaxRune || r >= 0xd800 && r < 0xe000 {
+			r = utf8.RuneError
+		}
+		dst = appendRune(dst, rune(r))
 	}
 	return dst
+}
+
+// cEscape holds the letters of the C escapes format_text uses.
+var cEscape = [0x80]byte{'\a': 'a', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\v': 'v'}
+
+// appendRune appends a code point of a label: as UTF-8 when glib calls it
+// printable (assigned and not a control or format character), else
+// escaped.
+func appendRune(dst []byte, r rune) []byte {
+	if unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z, unicode.Co) {
+		return utf8.AppendRune(dst, r)
+	}
+	const hex = "0123456789ABCDEF"
+	if r <= 0xffff {
+		return append(dst, '\\', 'u', hex[r>>12], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+	}
+	return append(dst, '\\', 'U', '0', '0', hex[r>>20&15], hex[r>>16&15], hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
 }
 
 // skipName returns the offset after the name at off without decoding it.

@@ -381,14 +381,57 @@ func captureFiles(t testing.TB, dir string) []string {
 }
 
 func TestOracleTestdata(t *testing.T) {
-	files := captureFiles(t, testenv.Testdata(t, "dns"))
+	dir := testenv.Testdata(t, "dns")
+	files := captureFiles(t, dir)
 	res := runOracle(t, files)
 	total := 0
 	for _, r := range res {
 		total += r.compared
 	}
-	if total < 250 {
+	if total < 1100 {
 		t.Errorf("only %d messages compared", total)
+	}
+	// the generated captures (capture_test.go): every message equal
+	for name, msgs := range generated {
+		r, n := res[filepath.Join(dir, name)], len(msgs())
+		if r.tsharkMsgs != n || r.compared != n {
+			t.Errorf("%s: %d of %d messages compared equal (tshark read %d)", name, r.compared, n, r.tsharkMsgs)
+		}
+	}
+}
+
+// TestOracleCodePoints puts every code point, U+0000 to U+10FFFF
+// (surrogates included), in UTF-8 in question names, 60-odd to a name,
+// and compares spot's names with tshark's.
+func TestOracleCodePoints(t *testing.T) {
+	var msgs [][]byte
+	var labels [][]byte
+	var label []byte
+	flush := func(last bool) {
+		if len(label) > 0 {
+			labels = append(labels, label)
+			label = nil
+		}
+		if len(labels) == 4 || last && len(labels) > 0 {
+			msgs = append(msgs, response(uint16(len(msgs)), dnsName(labels...)))
+			labels = nil
+		}
+	}
+	for r := uint32(0); r <= 0x10ffff; r++ {
+		seq := utf8Seq(r, utf8Len(r))
+		if len(label)+len(seq) > 62 { // 4 labels and 3 dots stay under 253 bytes
+			flush(false)
+		}
+		label = append(label, seq...)
+	}
+	flush(true)
+	file := filepath.Join(t.TempDir(), "codepoints.pcap")
+	if err := os.WriteFile(file, writeCapture(msgs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runOracle(t, []string{file})[file]
+	if r.compared != len(msgs) || r.tsharkMsgs != len(msgs) {
+		t.Errorf("%d of %d messages compared equal (tshark read %d)", r.compared, len(msgs), r.tsharkMsgs)
 	}
 }
 
