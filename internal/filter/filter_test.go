@@ -44,3 +44,50 @@ func TestKeyTies(t *testing.T) {
 		t.Fatal("then on position")
 	}
 }
+
+// Wants gates Offer as spot filter does (internal/cli): gated or not, the
+// kept records are a full sort's first N, and Wants says yes exactly when
+// Offer would keep the record.
+func TestTopNWants(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var keys []Key
+	for i := 0; i < 2000; i++ {
+		keys = append(keys, Key{Score: float64(r.IntN(50)) / 7, EID: int64(r.IntN(300)), Seq: int64(i)})
+	}
+	want := slices.Clone(keys)
+	sort.Slice(want, func(i, j int) bool { return want[i].Less(want[j]) })
+	for _, n := range []int{0, 1, 2, 10, 500, 2000, 2001} {
+		top := NewTopN[Key](n)
+		for _, k := range keys {
+			kept := slices.Contains(want[:min(n, len(want))], k)
+			wants := top.Wants(k)
+			if kept && !wants {
+				t.Fatalf("n=%d: Wants(%v) false for a record of the final top N", n, k)
+			}
+			if wants {
+				top.Offer(k, k)
+			}
+		}
+		if got := top.Sorted(); !slices.Equal(got, want[:min(n, len(want))]) {
+			t.Fatalf("n=%d: Wants-gated top N differs from a full sort", n)
+		}
+	}
+	// with the heap full, Wants is true only for keys below its worst
+	top := NewTopN[Key](2)
+	top.Offer(Key{Score: 1}, Key{})
+	if !top.Wants(Key{Score: 5}) {
+		t.Fatal("Wants false with room left")
+	}
+	top.Offer(Key{Score: 2}, Key{})
+	for _, c := range []struct {
+		k    Key
+		want bool
+	}{{Key{Score: 1.5}, true}, {Key{Score: 2}, false}, {Key{Score: 2, Seq: -1}, true}, {Key{Score: 3}, false}} {
+		if got := top.Wants(c.k); got != c.want {
+			t.Errorf("Wants(%v) = %v with keys 1 and 2 kept", c.k, got)
+		}
+	}
+	if NewTopN[Key](0).Wants(Key{}) {
+		t.Error("a top 0 wants nothing")
+	}
+}
