@@ -20,6 +20,16 @@ import (
 // InCI reports whether the tests run in CI (CI=true).
 func InCI() bool { return os.Getenv("CI") == "true" }
 
+// Unavailable skips the test because something outside it is missing
+// (a peer, the corpus, a facility of the machine), failing it in CI.
+func Unavailable(t testing.TB, msg string) {
+	t.Helper()
+	if InCI() {
+		t.Fatal(msg + " (CI must have it: see .ci/run)")
+	}
+	t.Skip(msg)
+}
+
 // ModuleRoot is the directory holding go.mod, found upwards from the
 // working directory.
 func ModuleRoot(t testing.TB) string {
@@ -50,11 +60,7 @@ func Corpus(t testing.TB, sub string) string {
 	}
 	dir := filepath.Join(root, sub)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		msg := "corpus " + dir + " not found (set SPOT_CORPUS)"
-		if InCI() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		Unavailable(t, "corpus "+dir+" not found (set SPOT_CORPUS)")
 	}
 	return dir
 }
@@ -65,11 +71,7 @@ func Tool(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		msg := name + " not installed"
-		if InCI() {
-			t.Fatal(msg + " (CI must have it: see .ci/run)")
-		}
-		t.Skip(msg)
+		Unavailable(t, name+" not installed")
 	}
 	return path
 }

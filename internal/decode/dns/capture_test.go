@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"flag"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,15 +21,41 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the generated captures in testdata/dns")
 
-// generated maps each generated capture to the messages it holds.
-var generated = map[string]func() [][]byte{
-	"spot_label-bytes.pcap": labelBytesMessages,
+// generated maps each generated capture to the packets it holds.
+var generated = map[string]func() []packet{
+	"spot_label-bytes.pcap": func() []packet { return udpPackets(labelBytesMessages()) },
+	"spot_answers.pcap":     answersPackets,
+}
+
+// packet is one UDP datagram (one message) or one TCP segment (messages
+// framed with their 2-byte length, maybe cut: see cut).
+type packet struct {
+	msgs [][]byte
+	tcp  bool
+	cut  int // TCP: send only the first cut bytes now, the rest in the next segment
+}
+
+func udpPackets(msgs [][]byte) []packet {
+	pkts := make([]packet, len(msgs))
+	for i, m := range msgs {
+		pkts[i] = packet{msgs: [][]byte{m}}
+	}
+	return pkts
+}
+
+// messageCount is the number of DNS messages in pkts.
+func messageCount(pkts []packet) int {
+	n := 0
+	for _, p := range pkts {
+		n += len(p.msgs)
+	}
+	return n
 }
 
 func TestGeneratedCaptures(t *testing.T) {
-	for name, msgs := range generated {
+	for name, pkts := range generated {
 		path := filepath.Join(testenv.Testdata(t, "dns"), name)
-		want := writeCapture(msgs())
+		want := writeCapture(pkts())
 		if *update {
 			if err := os.WriteFile(path, want, 0o644); err != nil {
 				t.Fatal(err)
@@ -45,10 +72,13 @@ func TestGeneratedCaptures(t *testing.T) {
 	}
 }
 
-// writeCapture writes messages as a classic pcap (Ethernet, microsecond
-// timestamps), each a UDP datagram from 192.0.2.53:53 to 192.0.2.1:40000
-// (a response) or the reverse (a query), one millisecond apart.
-func writeCapture(msgs [][]byte) []byte {
+// writeCapture writes packets as a classic pcap (Ethernet, microsecond
+// timestamps, one millisecond apart) between 192.0.2.53 port 53 and
+// 192.0.2.1 port 40000: responses from the server, queries to it (by the
+// first message's QR bit). TCP segments of each direction carry
+// consecutive sequence numbers (no handshake: both spot and tshark pick a
+// connection up at its first segment).
+func writeCapture(pkts []packet) []byte {
 	le := binary.LittleEndian
 	b := le.AppendUint32(nil, 0xa1b2c3d4)
 	b = le.AppendUint16(b, 2)
@@ -57,28 +87,63 @@ func writeCapture(msgs [][]byte) []byte {
 	b = le.AppendUint32(b, 65535) // snap length
 	b = le.AppendUint32(b, 1)     // Ethernet
 	const t0 = 1767225600         // 2026-01-01 00:00:00 UTC
-	for i, m := range msgs {
-		f := udpFrame(m, m[2]&0x80 != 0)
+	seq := map[bool]uint32{true: 1000, false: 5000}
+	var pending []byte // TCP bytes left over by a cut segment
+	i := 0
+	frame := func(f []byte) {
 		b = le.AppendUint32(b, uint32(t0+i/1000))
 		b = le.AppendUint32(b, uint32(i%1000*1000))
 		b = le.AppendUint32(b, uint32(len(f)))
 		b = le.AppendUint32(b, uint32(len(f)))
 		b = append(b, f...)
+		i++
+	}
+	for _, p := range pkts {
+		resp := p.msgs[0][2]&0x80 != 0
+		if !p.tcp {
+			frame(ipFrame(p.msgs[0], resp, nil))
+			continue
+		}
+		payload := pending
+		for _, m := range p.msgs {
+			payload = be.AppendUint16(payload, uint16(len(m)))
+			payload = append(payload, m...)
+		}
+		pending = nil
+		if p.cut > 0 {
+			payload, pending = payload[:p.cut], append([]byte(nil), payload[p.cut:]...)
+		}
+		hdr := be.AppendUint32(nil, seq[resp])
+		hdr = append(hdr, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0) // ack 0, PSH|ACK, window
+		seq[resp] += uint32(len(payload))
+		frame(ipFrame(payload, resp, hdr))
 	}
 	return b
 }
 
-func udpFrame(msg []byte, response bool) []byte {
+// ipFrame wraps payload in Ethernet and IPv4, and in UDP or (with the
+// rest of a TCP header after the ports) in TCP.
+func ipFrame(payload []byte, response bool, tcpRest []byte) []byte {
 	server, client := []byte{192, 0, 2, 53}, []byte{192, 0, 2, 1}
 	sport, dport := uint16(53), uint16(40000)
 	src, dst := server, client
 	if !response {
 		src, dst, sport, dport = client, server, dport, sport
 	}
+	l4 := be.AppendUint16(nil, sport)
+	l4 = be.AppendUint16(l4, dport)
+	proto := byte(17)
+	if tcpRest != nil {
+		proto = 6
+		l4 = append(l4, tcpRest...)
+	} else {
+		l4 = be.AppendUint16(l4, uint16(8+len(payload)))
+		l4 = be.AppendUint16(l4, 0) // no checksum
+	}
 	f := []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0}
-	ip := []byte{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0}
+	ip := []byte{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, proto, 0, 0}
 	ip = append(append(ip, src...), dst...)
-	be.PutUint16(ip[2:], uint16(20+8+len(msg)))
+	be.PutUint16(ip[2:], uint16(20+len(l4)+len(payload)))
 	sum := 0
 	for i := 0; i < 20; i += 2 {
 		sum += int(be.Uint16(ip[i:]))
@@ -87,12 +152,7 @@ func udpFrame(msg []byte, response bool) []byte {
 		sum = sum&0xffff + sum>>16
 	}
 	be.PutUint16(ip[10:], ^uint16(sum))
-	u := be.AppendUint16(nil, sport)
-	u = be.AppendUint16(u, dport)
-	u = be.AppendUint16(u, uint16(8+len(msg)))
-	u = be.AppendUint16(u, 0) // no checksum
-	f = append(append(append(f, ip...), u...), msg...)
-	return f
+	return append(append(append(f, ip...), l4...), payload...)
 }
 
 // dnsName encodes labels as an uncompressed name.
@@ -256,4 +316,109 @@ func pointerChain(n int) []byte {
 	be.PutUint16(m[rd-2:], uint16(len(m)-rd))
 	be.PutUint16(m[qname:], 0xc000|uint16(prev))
 	return m
+}
+
+// builder writes a response record by record, so that later names can
+// point at earlier ones wherever they landed.
+type builder struct {
+	b  []byte
+	an uint16
+}
+
+func newResponse(id uint16, flags uint16, qname []byte, qtype uint16) *builder {
+	b := be.AppendUint16(nil, id)
+	b = be.AppendUint16(b, flags)
+	b = append(b, 0, 1, 0, 0, 0, 0, 0, 0)
+	b = append(b, qname...)
+	b = be.AppendUint16(b, qtype)
+	b = be.AppendUint16(b, 1)
+	return &builder{b: b}
+}
+
+// rr appends an answer and returns the offset of its data.
+func (m *builder) rr(owner []byte, typ uint16, ttl uint32, rdata ...[]byte) int {
+	m.b = append(m.b, owner...)
+	m.b = be.AppendUint16(m.b, typ)
+	m.b = be.AppendUint16(m.b, 1)
+	m.b = be.AppendUint32(m.b, ttl)
+	n := 0
+	for _, r := range rdata {
+		n += len(r)
+	}
+	m.b = be.AppendUint16(m.b, uint16(n))
+	off := len(m.b)
+	for _, r := range rdata {
+		m.b = append(m.b, r...)
+	}
+	m.an++
+	return off
+}
+
+func (m *builder) msg() []byte {
+	be.PutUint16(m.b[6:], m.an)
+	return m.b
+}
+
+// ptr is a compression pointer to off.
+func ptr(off int) []byte { return []byte{0xc0 | byte(off>>8), byte(off)} }
+
+// label is one length-prefixed label, no terminator.
+func label(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+
+func u16(v uint16) []byte { return be.AppendUint16(nil, v) }
+
+// everyType is a response with one answer of each type spot renders,
+// names compressed against each other, and one of a private type.
+func everyType(id uint16) []byte {
+	m := newResponse(id, 0x8180, dnsName([]byte("www"), []byte("example"), []byte("com")), 1)
+	edge := m.rr(ptr(12), typeCNAME, 300, dnsName([]byte("edge"), []byte("cdn"), []byte("example"), []byte("net")))
+	cdn := edge + 5
+	m.rr(ptr(edge), typeA, 60, []byte{192, 0, 2, 10})
+	m.rr(ptr(edge), typeAAAA, 61, netip.MustParseAddr("2001:db8::10").AsSlice())
+	m.rr(ptr(cdn), typeNS, 3600, label("ns1"), ptr(cdn))
+	m.rr(dnsName([]byte("10"), []byte("2"), []byte("0"), []byte("192"), []byte("in-addr"), []byte("arpa")), typePTR, 5, ptr(edge))
+	m.rr(ptr(12), typeMX, 7, u16(10), label("mail"), ptr(cdn))
+	m.rr(append(label("_sip"), append(label("_tcp"), ptr(16)...)...), typeSRV, 8, u16(1), u16(2), u16(5060), ptr(edge))
+	m.rr(ptr(12), typeTXT, 9, label("v=spf1 -all"), label(" second string"))
+	m.rr(ptr(cdn), typeSOA, 10, ptr(edge), label("hostmaster"), ptr(cdn), make([]byte, 20))
+	m.rr(ptr(16), typeDNAME, 11, dnsName([]byte("example"), []byte("org")))
+	m.rr(ptr(12), 65280, 12, []byte{1, 2, 3})
+	return m.msg()
+}
+
+// longAnswers is a response whose question name ends past offset 255, a
+// CNAME target beyond it, and n A records owned by pointers to it.
+func longAnswers(id uint16, n int) []byte {
+	l59 := bytes.Repeat([]byte{'q'}, 59)
+	m := newResponse(id, 0x8180, dnsName(l59, l59, l59, []byte("example")), 1)
+	target := m.rr(ptr(12), typeCNAME, 100, label("target"), ptr(12+3*60))
+	alias := m.rr(ptr(target), typeCNAME, 101, label("a2"), ptr(target))
+	for i := 0; i < n; i++ {
+		owner := ptr(target)
+		if i%2 == 1 {
+			owner = ptr(alias)
+		}
+		m.rr(owner, typeA, uint32(1000+i), []byte{198, 51, byte(100 + i>>8), byte(i)})
+	}
+	return m.msg()
+}
+
+// answersPackets are the packets of spot_answers.pcap: every record type
+// spot renders, long answer sections with pointers past offset 255, an
+// NXDOMAIN with no answers, a query, over UDP and over TCP (two messages
+// in one segment, one message over two).
+func answersPackets() []packet {
+	nx := newResponse(3, 0x8183, dnsName([]byte("nope"), []byte("example")), 28).msg()
+	query := response(4, dnsName([]byte("www"), []byte("example"), []byte("com")))
+	be.PutUint16(query[2:], 0x0100)
+	return []packet{
+		{msgs: [][]byte{everyType(1)}},
+		{msgs: [][]byte{longAnswers(2, 200)}},
+		{msgs: [][]byte{nx}},
+		{msgs: [][]byte{query}},
+		{msgs: [][]byte{everyType(5)}, tcp: true},
+		{msgs: [][]byte{longAnswers(6, 20), longAnswers(7, 3)}, tcp: true},
+		{msgs: [][]byte{longAnswers(8, 50)}, tcp: true, cut: 300},
+		{msgs: [][]byte{longAnswers(9, 400)}, tcp: true},
+	}
 }
