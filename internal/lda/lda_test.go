@@ -373,12 +373,41 @@ func FuzzDecode(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte(lda.Magic))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		lda.Decode(b)
+		roundTrip(t, b)
 		// Also past the checksum: re-sum the altered body.
 		if len(b) > 8 {
-			lda.Decode(lda.Resum(b))
+			roundTrip(t, lda.Resum(b))
 		}
 	})
+}
+
+// roundTrip: bytes that decode to a model encode back to bytes that
+// decode to the same model, which encodes to the same bytes again; and a
+// decoded model's shapes agree with its settings.
+func roundTrip(t *testing.T, b []byte) {
+	m, err := lda.Decode(b)
+	if err != nil {
+		return
+	}
+	if len(m.DocTopic) != len(m.Docs) || len(m.TopicWord) != m.Settings.Topics {
+		t.Fatalf("decoded %d doc rows for %d docs, %d topic rows for K=%d", len(m.DocTopic), len(m.Docs), len(m.TopicWord), m.Settings.Topics)
+	}
+	for _, row := range m.TopicWord {
+		if len(row) != len(m.Words) {
+			t.Fatalf("topic row of %d for %d words", len(row), len(m.Words))
+		}
+	}
+	var enc1, enc2 bytes.Buffer
+	if err := m.Encode(&enc1); err != nil {
+		t.Fatalf("a decoded model does not encode: %v", err)
+	}
+	m2, err := lda.Decode(enc1.Bytes())
+	if err != nil {
+		t.Fatalf("a re-encoded model does not decode: %v", err)
+	}
+	if err := m2.Encode(&enc2); err != nil || !bytes.Equal(enc1.Bytes(), enc2.Bytes()) {
+		t.Fatalf("encode(decode(encode(m))) differs from encode(m) (%v)", err)
+	}
 }
 
 func TestZeroIterationsAndTinyCorpora(t *testing.T) {
