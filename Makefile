@@ -7,7 +7,7 @@ BIN      := bin/spot
 FUZZTIME ?= 30s
 export SPOT_CORPUS ?= $(abspath ../shared/corpus)
 
-.PHONY: all build test unit bench demo docs check-docs fmt vet fuzz eval eval-data clean
+.PHONY: all build test unit bench demo docs check-docs fmt vet fuzz eval eval-data mutate clean
 
 all: build
 
@@ -68,6 +68,13 @@ testdata/eval/flows-lab.pcap.gz:
 
 testdata/eval/mix-%.pcap.gz: | testdata/eval/flows-lab.pcap.gz
 	/usr/bin/python3 scripts/eval/gen/mix.py $(SPOT_CORPUS) testdata/eval mix-$*
+
+# Mutation testing (go-gremlins/gremlins) over the packages that decide what
+# spot finds, one package and one mutant at a time: prints each survivor and
+# a table, fails above 10% survivors. Long (CPU-heavy): not part of test.
+# MUTATE_PKGS narrows it, e.g. make mutate MUTATE_PKGS=internal/filter
+mutate:
+	$(GO) run ./scripts/mutate $(MUTATE_PKGS)
 
 # Run each fuzz target for FUZZTIME.
 fuzz:

@@ -2,6 +2,9 @@ package dns
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -180,18 +183,51 @@ func tsharkAnswers(m any) (answers []string, skip []bool, grouped bool, ttl stri
 	return answers, skip, grouped, ttl
 }
 
-func tsharkMessages(t *testing.T, tshark, file string) []oracleMsg {
-	cmd := exec.Command(tshark, "-n", "-r", file, "-Y", "dns || mdns || llmnr", "-T", "json", "--no-duplicate-keys",
-		"-J", "frame ip ipv6 udp tcp dns mdns llmnr _ws.malformed")
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	out, err := cmd.StdoutPipe()
+// tsharkJSON returns tshark's JSON of the DNS messages in file. With
+// SPOT_TSHARK_CACHE set (make mutate sets it) the output is kept in that
+// folder under a hash of tshark's version, its arguments and the capture,
+// and read from there next time, so mutation runs need not run tshark per
+// mutant.
+func tsharkJSON(t *testing.T, tshark, file string) io.ReadCloser {
+	args := []string{"-n", "-r", file, "-Y", "dns || mdns || llmnr", "-T", "json", "--no-duplicate-keys",
+		"-J", "frame ip ipv6 udp tcp dns mdns llmnr _ws.malformed"}
+	run := func() []byte {
+		cmd := exec.Command(tshark, args...)
+		cmd.Env = append(os.Environ(), "TZ=UTC")
+		out, _ := cmd.Output() // tshark exits non-zero on a capture cut short, after printing what it read
+		return out
+	}
+	cache := os.Getenv("SPOT_TSHARK_CACHE")
+	if cache == "" {
+		return io.NopCloser(bytes.NewReader(run()))
+	}
+	version, err := exec.Command(tshark, "--version").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	data, err := os.ReadFile(file)
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
+	h := sha256.New()
+	h.Write(version)
+	h.Write([]byte(strings.Join(args[3:], "\x00")))
+	h.Write(data)
+	path := filepath.Join(cache, hex.EncodeToString(h.Sum(nil))+".json")
+	if f, err := os.Open(path); err == nil {
+		return f
+	}
+	out := run()
+	tmp := path + "." + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, out, 0o644); err == nil {
+		os.Rename(tmp, path)
+	}
+	return io.NopCloser(bytes.NewReader(out))
+}
+
+func tsharkMessages(t *testing.T, tshark, file string) []oracleMsg {
+	out := tsharkJSON(t, tshark, file)
+	defer out.Close()
 	dec := json.NewDecoder(bufio.NewReaderSize(out, 1<<20))
 	if tok, err := dec.Token(); err != nil {
 		if err == io.EOF {
@@ -514,6 +550,9 @@ func TestOracleCodePoints(t *testing.T) {
 }
 
 func TestOracleCorpus(t *testing.T) {
+	if testing.Short() && !testenv.InCI() {
+		t.Skip("-short: the corpus-wide oracle takes minutes")
+	}
 	dir := testenv.Corpus(t, "dns")
 	files := captureFiles(t, dir)
 	res := runOracle(t, files)
