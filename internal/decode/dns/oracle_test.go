@@ -518,6 +518,9 @@ func TestOracleTestdata(t *testing.T) {
 // (surrogates included), in UTF-8 in question names, 60-odd to a name,
 // and compares spot's names with tshark's.
 func TestOracleCodePoints(t *testing.T) {
+	if testing.Short() && !testenv.InCI() {
+		t.Skip("-short: 18,286 messages through tshark")
+	}
 	var msgs [][]byte
 	var labels [][]byte
 	var label []byte
