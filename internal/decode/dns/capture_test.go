@@ -390,8 +390,8 @@ func everyType(id uint16) []byte {
 // CNAME target beyond it, and n A records owned by pointers to it.
 func longAnswers(id uint16, n int) []byte {
 	l59 := bytes.Repeat([]byte{'q'}, 59)
-	m := newResponse(id, 0x8180, dnsName(l59, l59, l59, []byte("example")), 1)
-	target := m.rr(ptr(12), typeCNAME, 100, label("target"), ptr(12+3*60))
+	m := newResponse(id, 0x8180, dnsName(l59, l59, l59, l59, []byte("example")), 1)
+	target := m.rr(ptr(12), typeCNAME, 100, label("target"), ptr(12+4*60))
 	alias := m.rr(ptr(target), typeCNAME, 101, label("a2"), ptr(target))
 	for i := 0; i < n; i++ {
 		owner := ptr(target)
