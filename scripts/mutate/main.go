@@ -107,7 +107,9 @@ func main() {
 		cmd := exec.Command(*gremlins, "unleash", "--workers", fmt.Sprint(*workers),
 			"--timeout-coefficient", fmt.Sprint(*coef), "-S", "lc", "-o", report)
 		cmd.Dir = filepath.Join(root, pkg)
-		cmd.Env = append(os.Environ(), "GOFLAGS=-short", "SPOT_TSHARK_CACHE="+cache)
+		// -timeout: gremlins runs the unmutated tests (to measure coverage) with go
+		// test's default of 10 minutes, too short on a loaded machine
+		cmd.Env = append(os.Environ(), "GOFLAGS=-short -timeout=60m", "SPOT_TSHARK_CACHE="+cache)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintf(os.Stderr, "mutate: %s: gremlins: %v\n", pkg, err)
