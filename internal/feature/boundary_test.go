@@ -249,3 +249,16 @@ func TestProxyWordBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// Names made only of dots split as Java's String.split does: no parts.
+func TestSplitDomainDotsOnly(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		parts int
+	}{{".", 0}, {"..", 0}, {"a..", 1}, {"", 1}} {
+		d, s, n := SplitDomain(c.name, ParserSpot)
+		if d != None || s != None || n != c.parts {
+			t.Errorf("%q: (%q, %q, %d), want (None, None, %d)", c.name, d, s, n, c.parts)
+		}
+	}
+}
