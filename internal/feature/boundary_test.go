@@ -262,3 +262,14 @@ func TestSplitDomainDotsOnly(t *testing.T) {
 		}
 	}
 }
+
+// Only names ending in in-addr.arpa are left without a domain by that
+// rule: an in-addr label elsewhere is a label like any other.
+func TestSplitDomainInAddr(t *testing.T) {
+	if d, s, n := SplitDomain("a.in-addr.com", ParserSpot); d != "in-addr" || s != "a" || n != 3 {
+		t.Errorf("a.in-addr.com: (%q, %q, %d)", d, s, n)
+	}
+	if d, s, _ := SplitDomain("4.3.2.1.in-addr.arpa", ParserSpot); d != None || s != None {
+		t.Errorf("4.3.2.1.in-addr.arpa: (%q, %q)", d, s)
+	}
+}

@@ -316,3 +316,13 @@ func TestNamesAsTshark(t *testing.T) {
 		}
 	}
 }
+
+// Ports 0 and 65535 can be listed; values outside 0-65535 are ignored.
+func TestPortEdges(t *testing.T) {
+	d := NewDecoder(Options{Ports: []int{-1, 0, 65535, 65536, 1 << 20}}, "x")
+	for p, want := range map[uint16]bool{0: true, 65535: true, 53: false, 1: false, 65534: false} {
+		if got := d.isPort(p); got != want {
+			t.Errorf("port %d: %v, want %v", p, got, want)
+		}
+	}
+}
