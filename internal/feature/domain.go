@@ -107,10 +107,9 @@ func SplitDomain(name string, p DomainParser) (domain, subdomain string, numPart
 	if _, ok := countryCodes[rest[len(rest)-1]]; ok {
 		rest = rest[:len(rest)-1]
 	}
-	if len(rest) > 0 {
-		if _, ok := genericTLDs[rest[len(rest)-1]]; ok {
-			rest = rest[:len(rest)-1]
-		}
+	// two labels or more, at most one dropped: rest is not empty
+	if _, ok := genericTLDs[rest[len(rest)-1]]; ok {
+		rest = rest[:len(rest)-1]
 	}
 	if len(rest) > 0 {
 		domain = rest[len(rest)-1]
