@@ -182,7 +182,8 @@ func (m *Message) rdataText(msg []byte, off int, typ uint16, rdata []byte) strin
 			return netip.AddrFrom16([16]byte(rdata)).String()
 		}
 	case typeNS, typeCNAME, typePTR, typeDNAME, typeSOA:
-		if name, _, err := readName(msg, off, m.scratch[:0], "answer"); err == nil {
+		// the name must lie in the data: an UPDATE's prerequisite has none
+		if name, end, err := readName(msg, off, m.scratch[:0], "answer"); err == nil && end <= off+len(rdata) {
 			m.scratch = name
 			return string(name)
 		}

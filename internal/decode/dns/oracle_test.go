@@ -155,6 +155,9 @@ var answerField = map[string]string{
 func tsharkAnswers(m any) (answers []string, skip []bool, grouped bool, ttl string) {
 	ttl = "0"
 	section, _ := get(m, "Answers").([]kv)
+	if section == nil {
+		section, _ = get(m, "Prerequisites").([]kv) // UPDATE
+	}
 	for _, e := range section {
 		rrs := all(e.v)
 		grouped = grouped || len(rrs) > 1
@@ -295,6 +298,9 @@ func tsharkMessages(t *testing.T, tshark, file string) []oracleMsg {
 			w["dns_a"] = a
 			w["transport"] = transport
 			w["ancount"] = str(get(m, "dns.count.answers"))
+			if w["ancount"] == "" { // an UPDATE's answer section holds its prerequisites
+				w["ancount"] = str(get(m, "dns.count.prerequisites"))
+			}
 			answers, skip, grouped, ttl := tsharkAnswers(m)
 			w["answers"] = strings.Join(answers, "\x1f")
 			w["ttl"] = ttl
