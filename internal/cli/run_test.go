@@ -23,7 +23,7 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"filter"}, `{"kind":"flow","sip":"1.2.3.4"}` + "\n{oops\n", ExitSkipped, "spot: filter: skipped 1 malformed records"},
 		{[]string{"filter", "missing.ndjson"}, "", ExitError, "spot: filter: open missing.ndjson"},
 		{[]string{"filter"}, "PAR1 not really", ExitError, "spot: filter: <stdin>: not a readable Parquet file"},
-		{[]string{"report"}, "", ExitError, "spot: report: report is not implemented yet"},
+		{[]string{"report"}, "", ExitError, "spot: report: no records to report"},
 	} {
 		io, _, errb := Test(tc.stdin)
 		code := Run(context.Background(), tc.args, io)

@@ -137,6 +137,10 @@ func TestNetworks(t *testing.T) {
 	if _, err := LoadNetworks(write(t, "bad.csv", "10.0.0.0/8,a\nfoo,b\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("bad row: %v", err)
 	}
+	// a first row that is a network is no header: its error is reported
+	if _, err := LoadNetworks(write(t, "bad.csv", "10.0.0.0/8,a, b\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("bad first row: %v", err)
+	}
 }
 
 func TestGeo(t *testing.T) {

@@ -55,7 +55,7 @@ func LoadNetworks(path string) (*Networks, error) {
 			continue
 		}
 		if err := n.addRow(rec); err != nil {
-			if row == 1 {
+			if _, nerr := parseNetwork(strings.TrimSpace(rec[0])); row == 1 && nerr != nil {
 				continue // a header
 			}
 			line, _ := r.FieldPos(0)

@@ -87,7 +87,12 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 			return in, nil
 		}
 		if first[0] != '{' {
-			return fail(errors.New("not a record stream: neither Parquet (no PAR1 magic) nor NDJSON (does not start with '{')"))
+			if m, ok := csvMeta(first); ok {
+				in.Format = CSV
+				in.Meta = m
+				return in, nil
+			}
+			return fail(errors.New("not a record stream: neither Parquet (no PAR1 magic), NDJSON (does not start with '{') nor CSV with a header of spot's columns"))
 		}
 		in.Format = NDJSON
 		m, err := ndjsonMeta(first)
@@ -124,6 +129,10 @@ func (in *Input) Columns() []string {
 		return cols
 	}
 	first, _ := firstLine(in.br)
+	if in.Format == CSV {
+		h, _ := csvHeader(first)
+		return h
+	}
 	keys, _ := objectKeys(first)
 	return keys
 }

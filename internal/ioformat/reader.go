@@ -33,6 +33,8 @@ func NewReader[T any](in *Input, columns ...string) (Reader[T], error) {
 		return r, nil
 	case NDJSON:
 		return newNDJSONReader[T](in), nil
+	case CSV:
+		return newCSVReader[T](in)
 	}
 	return nil, fmt.Errorf("%s: cannot read %s", DisplayName(in.Name), in.Format)
 }

@@ -255,20 +255,25 @@ func (w *parquetWriter[T]) Close() error {
 
 func (w *parquetWriter[T]) Abort() { w.out.abort() }
 
-// csvWriter writes a header of column names, then one line per record.
+// csvWriter writes a header of column names, then one line per record. A
+// feedback row's severity 0 (not judged yet) is an empty cell.
 type csvWriter[T any] struct {
-	out    *output
-	cw     *csv.Writer
-	fields [][]int // struct field index paths, in column order
-	row    []string
+	out      *output
+	cw       *csv.Writer
+	fields   [][]int // struct field index paths, in column order
+	row      []string
+	severity int // index of the severity column; -1 when none
 }
 
 func newCSVWriter[T any](out *output) (*csvWriter[T], error) {
 	var zero T
 	t := reflect.TypeOf(zero)
-	w := &csvWriter[T]{out: out, cw: csv.NewWriter(out.w)}
+	w := &csvWriter[T]{out: out, cw: csv.NewWriter(out.w), severity: -1}
 	var header []string
 	for _, c := range record.Columns(zero) {
+		if c.Name == "severity" {
+			w.severity = len(header)
+		}
 		header = append(header, c.Name)
 		f, ok := fieldByColumn(t, c.Name)
 		if !ok {
@@ -303,6 +308,9 @@ func (w *csvWriter[T]) Write(recs []T) error {
 		v := reflect.ValueOf(&recs[i]).Elem()
 		for j, idx := range w.fields {
 			w.row[j] = formatValue(v.FieldByIndex(idx))
+			if j == w.severity && w.row[j] == "0" {
+				w.row[j] = "" // not judged yet: a cell for the analyst to fill in
+			}
 		}
 		if err := w.cw.Write(w.row); err != nil {
 			return err
