@@ -3,9 +3,10 @@
 //
 // Inputs are sniffed (gzip and zstd are unwrapped, "PAR1" means Parquet, "{"
 // means NDJSON) and carry their record kind and stream shape (record.Meta).
-// Outputs go to a temporary file that is renamed into place by Close, so a
-// failed or interrupted run never leaves a truncated file behind (a device
-// or a named pipe is written in place). Records of a flat type are written
+// Outputs go to a file that appears at its path only when Close commits it
+// (package atomicfile), so a failed, interrupted or killed run never leaves
+// a truncated or temporary file behind (a device or a named pipe is written
+// in place); Parquet read from a pipe is spooled to a file without a name. Records of a flat type are written
 // as Parquet column by column straight from the records (flatWriter); the
 // others through parquet-go's GenericWriter.
 package ioformat

@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/spot-hunt/spot/internal/atomicfile"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -25,7 +26,6 @@ type Input struct {
 	br      *bufio.Reader // NDJSON: the decompressed bytes
 	pf      *parquet.File // Parquet
 	closers []io.Closer
-	spool   string // temporary copy of a Parquet stream, removed by Close
 }
 
 const readBufferSize = 1 << 20
@@ -64,7 +64,6 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 			if err != nil {
 				return fail(fmt.Errorf("spooling Parquet to a temporary file: %w", err))
 			}
-			in.spool = f.Name()
 			in.closers = append(in.closers, f)
 			ra, size = f, n
 		}
@@ -104,17 +103,14 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 	return in, nil
 }
 
-// Close releases the input and removes any temporary spool file.
+// Close releases the input (a spool of stdin, which has no name, goes with
+// it).
 func (in *Input) Close() error {
 	var errs []error
 	for i := len(in.closers) - 1; i >= 0; i-- {
 		errs = append(errs, in.closers[i].Close())
 	}
 	in.closers = nil
-	if in.spool != "" {
-		errs = append(errs, os.Remove(in.spool))
-		in.spool = ""
-	}
 	return errors.Join(errs...)
 }
 
@@ -226,15 +222,16 @@ func fileSize(f *os.File) int64 {
 	return st.Size()
 }
 
+// spoolToFile copies r to a scratch file in $TMPDIR, unlinked at once, so
+// that no end of the process leaves it behind.
 func spoolToFile(r io.Reader) (*os.File, int64, error) {
-	f, err := os.CreateTemp("", "spot-spool-*.parquet")
+	f, err := atomicfile.Scratch("spot-spool-*.parquet")
 	if err != nil {
 		return nil, 0, err
 	}
 	n, err := io.Copy(f, r)
 	if err != nil {
 		f.Close()
-		os.Remove(f.Name())
 		return nil, 0, err
 	}
 	return f, n, nil

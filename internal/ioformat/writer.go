@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/goccy/go-json"
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/spot-hunt/spot/internal/atomicfile"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -82,9 +82,8 @@ func Create[T any](d Dest, m record.Meta) (Writer[T], error) {
 type output struct {
 	w     *bufio.Writer
 	async *asyncWriter
-	file  *os.File // the temporary file; nil for stdout, a device or a pipe
-	dev   *os.File // a device or pipe, closed on commit
-	path  string
+	file  *atomicfile.File // nil for stdout, a device or a pipe
+	dev   *os.File         // a device or pipe, closed on commit
 }
 
 func newOutput(w io.Writer) *output {
@@ -107,16 +106,12 @@ func openOutput(d Dest) (*output, error) {
 		o.dev = f
 		return o, nil
 	}
-	dir, base := filepath.Split(d.Path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := atomicfile.Create(d.Path)
 	if err != nil {
 		return nil, err
 	}
 	o := newOutput(f)
-	o.file, o.path = f, d.Path
+	o.file = f
 	return o, nil
 }
 
@@ -135,26 +130,13 @@ func (o *output) commit() error {
 		o.abort()
 		return err
 	}
-	if o.dev != nil {
-		return o.dev.Close()
-	}
 	if o.file == nil {
+		if o.dev != nil {
+			return o.dev.Close()
+		}
 		return nil
 	}
-	tmp := o.file.Name()
-	if err := o.file.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, o.path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return o.file.Commit()
 }
 
 func (o *output) abort() {
@@ -167,8 +149,7 @@ func (o *output) abort() {
 		return
 	}
 	o.async.stop()
-	o.file.Close()
-	os.Remove(o.file.Name())
+	o.file.Abort()
 }
 
 func ndjsonPrefix(m record.Meta) []byte {

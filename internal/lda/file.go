@@ -8,10 +8,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/spot-hunt/spot/internal/atomicfile"
 )
 
 // The model file: Magic, the format version (uint32, little endian), the
@@ -38,35 +39,25 @@ func (m *Model) CheckKind(kind string) error {
 	return nil
 }
 
-// WriteFile writes the model to path atomically (a temporary file in the
-// same directory, renamed when complete).
-func (m *Model) WriteFile(path string) (err error) {
+// WriteFile writes the model to path atomically: it appears there only
+// once complete and synced.
+func (m *Model) WriteFile(path string) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = m.Encode(f); err != nil {
+	if err := m.Encode(f); err != nil {
+		f.Abort()
 		return err
 	}
-	if err = f.Sync(); err != nil {
+	if err := f.Sync(); err != nil {
+		f.Abort()
 		return err
 	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return f.Commit()
 }
 
 // Encode writes the model file's bytes to w.
