@@ -3,13 +3,19 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
 )
 
 // buildSpot builds the binary for tests that need a real process to signal.
@@ -65,4 +71,148 @@ func TestInterruptLeavesNoOutput(t *testing.T) {
 			t.Errorf("%s: left %s behind", out, e.Name())
 		}
 	}
+}
+
+// A second Ctrl-C ends a stage that did not stop at the first (it waits on
+// an idle pipe): exit 130 at once, saying so, and nothing left behind.
+func TestSecondInterruptEndsAtOnce(t *testing.T) {
+	bin := buildSpot(t)
+	dir := t.TempDir()
+	pcap, err := os.ReadFile("../../testdata/dns/ndpi_dns_fragmented.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "decode", "dns", "-o", "out.ndjson")
+	cmd.Dir = dir
+	stdin, _ := cmd.StdinPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stdin.Write(pcap) // a capture whose writer goes quiet
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(200 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	deadline := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+	err = cmd.Wait()
+	deadline.Stop()
+	stdin.Close()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Errorf("%v after two SIGINTs, want exit 130 (stderr %q)", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "interrupted again") {
+		t.Errorf("stderr %q does not say it was stopped at once", stderr.String())
+	}
+	left, _ := os.ReadDir(dir)
+	for _, e := range left {
+		t.Errorf("left %s behind", e.Name())
+	}
+}
+
+// The collector, flooded on loopback, gets SIGTERM twice, the second
+// inside its drain: it still writes every record it received, leaves no
+// temporary file and exits 0.
+func TestCollectorDoubleSignal(t *testing.T) {
+	bin := buildSpot(t)
+	dir := t.TempDir()
+	tpl, err1 := os.ReadFile("../../testdata/flow/netflow9_test_cisco_asa_1_tpl.dat")
+	data, err2 := os.ReadFile("../../testdata/flow/netflow9_test_cisco_asa_1_data.dat")
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "decode", "flow", "--listen", "udp://127.0.0.1:0", "-o", dir, "-v")
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	addr := waitFor(t, stderr, regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`))
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write(tpl)
+	stopAt := time.Now().Add(time.Second)
+	for sent := 0; ; sent++ { // a flood: as fast as loopback takes it, for a second
+		if sent%256 == 0 && time.Now().After(stopAt) {
+			break
+		}
+		conn.Write(data)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	// The second as soon as the first is seen (5 ms might merge the two
+	// in the kernel on a loaded machine).
+	waitFor(t, stderr, regexp.MustCompile(`(stopping: reading)`))
+	cmd.Process.Signal(syscall.SIGTERM)
+	deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
+	err = cmd.Wait()
+	deadline.Stop()
+	if err != nil {
+		t.Errorf("%v after SIGTERM twice, want exit 0 (stderr %q)", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "without draining the socket") {
+		t.Errorf("the second signal was not taken as one (stderr %q)", stderr.String())
+	}
+	m := regexp.MustCompile(`decoded (\d+) flow records into (\d+) files`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no counts on stderr: %q", stderr.String())
+	}
+	decoded, _ := strconv.ParseInt(m[1], 10, 64)
+	var written int64
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") || !strings.HasSuffix(d.Name(), ".parquet") {
+			t.Errorf("left %s behind", path)
+			return nil
+		}
+		in, err := ioformat.Open(path, nil)
+		if err != nil {
+			return err
+		}
+		written += in.ParquetFile().NumRows()
+		return in.Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if decoded < 1000 || written != decoded {
+		t.Errorf("%d flow records in the partitions, %d decoded (want equal, and a flood's worth)", written, decoded)
+	}
+	t.Logf("flood: %d records decoded and written; %s", decoded, stderr.String())
+}
+
+// syncBuffer is a bytes.Buffer that a process writes while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor waits until re matches what b holds and returns its first group.
+func waitFor(t *testing.T, b *syncBuffer, re *regexp.Regexp) string {
+	t.Helper()
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(b.String()); m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("no %s in %q after 20 s", re, b.String())
+	return ""
 }

@@ -57,6 +57,12 @@ nfpcapd counts it). The table holds at most --max-flows flows. Templates are kep
 exporter and observation domain; data that comes before its template is held
 and decoded when it comes, or counted as dropped at the end.
 
+The collector runs until SIGINT or SIGTERM: it then reads what the kernel
+still holds (for up to 250 ms; a second signal cuts this short), writes
+everything it received and exits 0, or 3 if it skipped malformed datagrams
+(counted on stderr). A third signal abandons what is not yet written (it
+says how many records) and exits 130; no temporary file is left.
+
 nfdump prints local time: --tz names the zone its CSV was written in.
 Packet and byte counts are as exported; the sampling interval an exporter
 stated is in the "sampling" column.`),
@@ -313,8 +319,23 @@ func runCollector(g *globals, o *decodeFlowOptions) error {
 		return usagef("%v", err)
 	}
 	warned := 0
+	hurry := make(chan struct{})
+	var unwritten atomic.Int64
+	setLateSignals(&lateSignals{
+		hurry: func() {
+			close(hurry)
+			fmt.Fprintln(g.io.Err, "spot: decode flow: writing what was received without draining the socket (a third signal abandons it)")
+		},
+		lost: func() string {
+			return fmt.Sprintf("%d flow records received were not written", unwritten.Load())
+		},
+	})
+	defer setLateSignals(nil)
 	st, err := flow.Collect(g.ctx, flow.CollectOptions{
-		Listen: o.listen, Dir: o.out.Path,
+		Listen: o.listen, Dir: o.out.Path, Hurry: hurry, Unwritten: &unwritten,
+		Draining: func(d time.Duration) {
+			slog.Info("stopping: reading what the kernel still holds, then writing everything received", "for", d)
+		},
 		Ready: func(a net.Addr) { slog.Info("collecting NetFlow/IPFIX", "listen", a.String(), "dir", o.out.Path) },
 		Warn: func(from netip.AddrPort, err error) {
 			warned++

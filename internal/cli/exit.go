@@ -23,7 +23,8 @@ EXIT STATUS
   2    usage error (unknown flag, bad argument)
   3    finished, but malformed input was skipped (counted on stderr)
   130  interrupted (SIGINT/SIGTERM) before the output was complete: no partial
-       output file is left behind (a signal once it is complete changes nothing)`
+       or temporary file is left behind (a signal once it is complete changes
+       nothing; a second signal stops at once)`
 
 // usageError marks errors in how spot was invoked.
 type usageError struct{ err error }

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -26,9 +24,9 @@ type globals struct {
 // Main runs spot with the process's arguments and streams and returns its
 // exit status.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() { <-ctx.Done(); stop() }() // a second Ctrl-C ends the process at once
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer handleSignals(cancel, os.Stderr)()
 	if path := os.Getenv("SPOT_CPUPROFILE"); path != "" {
 		defer startCPUProfile(path)()
 	}

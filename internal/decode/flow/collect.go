@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spot-hunt/spot/internal/decode/netflow"
@@ -30,7 +31,19 @@ type CollectOptions struct {
 	Ready func(addr net.Addr)
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Draining, when set, is called when ctx is done and the drain starts.
+	Draining func(time.Duration)
+	// Hurry, when closed after ctx is done, cuts the drain of the socket
+	// short: what was received is still written.
+	Hurry <-chan struct{}
+	// Unwritten, when set, is kept at the number of records received but
+	// not yet in a committed partition file.
+	Unwritten *atomic.Int64
 }
+
+// drainTime bounds how long a stopped collector reads what the kernel
+// still holds.
+const drainTime = 250 * time.Millisecond
 
 // CollectStats are reported when the collector stops.
 type CollectStats struct {
@@ -116,8 +129,24 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 		<-ctx.Done()
 		drops <- udpDrops(conn.LocalAddr()) // while the socket is still open
 		// Drain what the kernel already holds, then stop reading.
-		conn.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
+		conn.SetReadDeadline(time.Now().Add(drainTime))
+		if o.Draining != nil {
+			o.Draining(drainTime)
+		}
+		if o.Hurry != nil {
+			t := time.NewTimer(drainTime)
+			defer t.Stop()
+			select {
+			case <-o.Hurry:
+				conn.SetReadDeadline(time.Now())
+			case <-t.C:
+			}
+		}
 	}()
+	unwritten := o.Unwritten
+	if unwritten == nil {
+		unwritten = new(atomic.Int64)
+	}
 
 	dec := netflow.New("collector")
 	var (
@@ -129,6 +158,7 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 		pending []record.Flow
 	)
 	defer tick.Stop()
+	var inFile int64 // records written to the open hour's file
 	closeHour := func() {
 		if w != nil {
 			if len(pending) > 0 && werr == nil {
@@ -138,7 +168,10 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 			if err := w.Close(); err != nil && werr == nil {
 				werr = err
 			}
-			w = nil
+			if werr == nil {
+				unwritten.Add(-inFile)
+			}
+			w, inFile = nil, 0
 			st.Files++
 		}
 	}
@@ -162,6 +195,7 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 			}
 		}
 		pending = append(pending, rs...)
+		inFile += int64(len(rs))
 		if len(pending) >= ioformat.BatchSize {
 			if werr == nil {
 				werr = w.Write(pending)
@@ -184,6 +218,7 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 			pool.Put(g.data[:cap(g.data)])
 			if len(recs) > 0 {
 				st.Records += int64(len(recs))
+				unwritten.Add(int64(len(recs)))
 				write(g.at, recs)
 			}
 		case now := <-tick.C:

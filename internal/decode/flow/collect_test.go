@@ -37,9 +37,10 @@ func TestCollector(t *testing.T) {
 	ready := make(chan net.Addr, 1)
 	var st CollectStats
 	var err error
+	var unwritten atomic.Int64
 	done := make(chan struct{})
 	go func() {
-		st, err = Collect(ctx, CollectOptions{Listen: "udp://127.0.0.1:0", Dir: dir, Now: clock, Ready: func(a net.Addr) { ready <- a }})
+		st, err = Collect(ctx, CollectOptions{Listen: "udp://127.0.0.1:0", Dir: dir, Now: clock, Ready: func(a net.Addr) { ready <- a }, Unwritten: &unwritten})
 		close(done)
 	}()
 	addr := <-ready
@@ -60,6 +61,9 @@ func TestCollector(t *testing.T) {
 	}
 	if st.Datagrams != 4 || st.Records != 28 || st.Malformed != 1 || st.Files != 2 {
 		t.Fatalf("%+v", st)
+	}
+	if n := unwritten.Load(); n != 0 {
+		t.Errorf("%d records counted as not written after a clean stop", n)
 	}
 	if st.KernelDrops != 0 {
 		t.Errorf("kernel drops %d (want 0, read from /proc/net/udp)", st.KernelDrops)
