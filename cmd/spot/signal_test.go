@@ -90,7 +90,12 @@ func TestSecondInterruptEndsAtOnce(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	stdin.Write(pcap) // a capture whose writer goes quiet
+	// A capture whose writer goes quiet; more than a pipe holds, so that
+	// spot is reading (and catching signals) once the write returns.
+	stdin.Write(pcap)
+	for range 4 {
+		stdin.Write(pcap[24:]) // its packets again
+	}
 	time.Sleep(300 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	time.Sleep(200 * time.Millisecond)
