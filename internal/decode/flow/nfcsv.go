@@ -29,6 +29,8 @@ const (
 	LayoutUnknown Layout = iota
 	// LayoutNfdump is stock nfdump's -o csv (1.6/1.7): a header line naming
 	// the columns (ts,te,td,sa,da,...), found by name; then a Summary block.
+	// Outputs joined with cat follow one another: a header after a Summary
+	// starts a new table.
 	LayoutNfdump
 	// LayoutSpot is Apache Spot's patched nfdump: 27 columns
 	// tr,try,trm,trd,trh,trm,trs,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,
@@ -215,20 +217,29 @@ func newLineParser(f *csvFormat) *lineParser {
 
 // CSVReader reads nfdump CSV into flow records. After the header and the
 // first data line, blocks of lines are parsed on every core, and records
-// come out in the file's order.
+// come out in the file's order. Lines that begin with a letter (a header, a
+// Summary trailer) stop the blocks and are read one by one: a header after
+// a trailer starts a new table (outputs joined with cat), and any other
+// line after a trailer is skipped, counted and warned about.
 type CSVReader struct {
 	// Warn, when set, is called for every malformed line skipped.
 	Warn func(*LineError)
 
-	br       *bufio.Reader
-	format   csvFormat
-	first    *lineParser // parses the first data line, before the pipeline starts
+	br       *bufio.Reader // what is read: base, or the lines read ahead when the blocks stopped, then base
+	base     *bufio.Reader // the input
+	replay   *replay       // under br, when the blocks stopped
+	format   *csvFormat    // the current table's; a new table gets a new one
+	first    *lineParser   // parses the lines read one by one
 	firstRec [1]record.Flow
 	line     int64
 	skipped  int64
 	err      error // io.EOF at the end
-	started  bool
-	planned  bool
+	started  bool  // the first line was read
+	planned  bool  // a data line planned how the current table's lines split
+	seq      bool  // read lines one by one (the first ones, and after a stop)
+	seqBytes int   // of data lines read one by one since the blocks stopped
+	trailer  int   // lines of a Summary block still to come (its header and totals)
+	after    bool  // after a trailer, before a new header: no flows here
 
 	pipe    *csvPipe
 	cur     *csvChunk     // the chunk Next returned last
@@ -247,8 +258,8 @@ func NewCSVReader(r io.Reader, name string, loc *time.Location) *CSVReader {
 	if !ok {
 		br = bufio.NewReaderSize(r, 256<<10)
 	}
-	c := &CSVReader{br: br, format: csvFormat{loc: loc, eid: record.NewEIDer(filepath.Base(name))}}
-	c.first = newLineParser(&c.format)
+	c := &CSVReader{br: br, base: br, format: &csvFormat{loc: loc, eid: record.NewEIDer(filepath.Base(name))}, seq: true}
+	c.first = newLineParser(c.format)
 	return c
 }
 
@@ -297,18 +308,20 @@ func (r *CSVReader) Read(buf []record.Flow) (int, error) {
 // is returned again.
 func (r *CSVReader) Next() ([]record.Flow, error) {
 	if r.cur != nil {
-		r.pipe.put(r.cur)
+		if r.pipe != nil {
+			r.pipe.put(r.cur)
+		}
 		r.cur = nil
 	}
 	for r.err == nil {
-		if !r.planned {
-			if rec, ok := r.readFirst(); ok {
+		if r.seq {
+			if rec, ok := r.readLine(); ok {
 				return rec, nil
 			}
 			continue
 		}
 		if r.pipe == nil {
-			r.pipe = startCSVPipe(r.br, &r.format, r.line+1)
+			r.pipe = startCSVPipe(r.br, r.format, r.line+1)
 		}
 		c, ok := <-r.pipe.order
 		if !ok {
@@ -322,11 +335,10 @@ func (r *CSVReader) Next() ([]record.Flow, error) {
 		r.line = c.first + c.lines - 1
 		r.cur = c
 		switch {
+		case c.stop:
+			r.stopBlocks(c)
 		case c.err != nil:
 			r.err = c.err
-		case c.end:
-			r.err = io.EOF
-			r.pipe.stop()
 		}
 		if len(c.recs) > 0 {
 			return c.recs, nil
@@ -335,9 +347,55 @@ func (r *CSVReader) Next() ([]record.Flow, error) {
 	return nil, r.err
 }
 
-// readFirst reads lines one by one up to the first data line, which shows
-// how the file's lines are split, and parses it.
-func (r *CSVReader) readFirst() ([]record.Flow, bool) {
+// stopBlocks ends the blocks at a line for readLine: reading goes on one
+// line at a time from that line, through what the blocks read ahead.
+func (r *CSVReader) stopBlocks(c *csvChunk) {
+	r.pipe.stop()
+	r.pipe, r.seq, r.seqBytes = nil, true, 0
+	ahead := [][]byte{c.rest}
+	if n := r.br.Buffered(); n > 0 {
+		b, _ := r.br.Peek(n)
+		ahead = append(ahead, bytes.Clone(b))
+		r.br.Discard(n)
+	}
+	var src io.Reader = r.base
+	if r.replay != nil {
+		ahead = append(ahead, r.replay.ahead...)
+	}
+	if c.err != nil {
+		src = errReader{c.err}
+	}
+	r.replay = &replay{ahead: ahead, src: src}
+	r.br = bufio.NewReaderSize(r.replay, 256<<10)
+}
+
+// replay reads bytes read ahead, then the rest of src.
+type replay struct {
+	ahead [][]byte
+	src   io.Reader
+}
+
+func (p *replay) Read(b []byte) (int, error) {
+	for len(p.ahead) > 0 {
+		if len(p.ahead[0]) == 0 {
+			p.ahead = p.ahead[1:]
+			continue
+		}
+		n := copy(b, p.ahead[0])
+		p.ahead[0] = p.ahead[0][n:]
+		return n, nil
+	}
+	return p.src.Read(b)
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// readLine reads one line by itself: the header, the first data line of a
+// table (which shows how its lines split), a Summary trailer and what
+// follows it. It returns the record of a data line.
+func (r *CSVReader) readLine() ([]record.Flow, bool) {
 	line, err := r.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		// A line longer than the buffer: gather it.
@@ -367,25 +425,86 @@ func (r *CSVReader) readFirst() ([]record.Flow, bool) {
 			return nil, false // a header line
 		}
 	}
-	if isTrailer(line) {
-		r.err = io.EOF
+	switch {
+	case isTrailer(line):
+		r.after = true
+		if bytes.HasPrefix(line, []byte("Summary")) {
+			r.trailer = 2 // its header and its totals
+		}
+		return nil, false
+	case r.trailer > 0:
+		r.trailer--
+		if isSummaryLine(line) {
+			return nil, false
+		}
+		r.trailer = 0
+	}
+	if isLetter(line[0]) {
+		if f, err := r.newTable(line); err == nil {
+			r.format, r.first = f, newLineParser(f)
+			r.planned, r.after = false, false
+			return nil, false
+		}
+	}
+	if r.after {
+		r.skip(&LineError{Line: r.line, Err: errAfterTrailer})
 		return nil, false
 	}
-	r.planned = true
-	r.format.planTail(line)
+	if !r.planned {
+		r.planned = true
+		r.format.planTail(line)
+	}
 	rec := r.firstRec[:]
 	if perr := r.first.parse(line, r.line, &rec[0]); perr != nil {
 		r.skip(&LineError{Line: r.line, Err: perr})
 		return nil, false
 	}
+	// The lines after it go in blocks: at once after the first line, or
+	// when a quarter block was read alone after a stop (so that lines
+	// stopping the blocks often cost no more than reading them alone).
+	r.seqBytes += len(line)
+	if r.replay == nil || r.seqBytes >= csvChunkSize/4 {
+		r.seq = false
+	}
 	return rec, true
 }
+
+var errAfterTrailer = errors.New("after nfdump's Summary trailer and before a new header: not a flow")
 
 func (r *CSVReader) skip(e *LineError) {
 	r.skipped++
 	if r.Warn != nil {
 		r.Warn(e)
 	}
+}
+
+func isLetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
+
+// isSummaryLine tells the lines of nfdump's Summary block after "Summary":
+// its header (flows,bytes,...) and its totals (numbers).
+func isSummaryLine(line []byte) bool {
+	if bytes.HasPrefix(line, []byte("flows,")) {
+		return true
+	}
+	for _, b := range line {
+		if (b < '0' || b > '9') && b != ',' && b != '.' && b != ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+// stopsBlocks tells a line the blocks leave to readLine: a trailer or a
+// header (both begin with a letter; flows begin with their time).
+func stopsBlocks(line []byte) bool {
+	if len(line) == 0 || !isLetter(line[0]) {
+		return false
+	}
+	if isTrailer(line) {
+		return true
+	}
+	_, err := parseHeader(line)
+	return err == nil
 }
 
 // isTrailer tells nfdump's trailer ("Summary", its header and totals, or
@@ -396,12 +515,31 @@ func isTrailer(line []byte) bool {
 }
 
 func (r *CSVReader) header(line []byte) error {
+	f, err := parseHeader(line)
+	if err != nil {
+		return err
+	}
+	r.format.layout, r.format.cols, r.format.ncols = f.layout, f.cols, f.ncols
+	return nil
+}
+
+// newTable returns the format of a table whose header is line.
+func (r *CSVReader) newTable(line []byte) (*csvFormat, error) {
+	f, err := parseHeader(line)
+	if err != nil {
+		return nil, err
+	}
+	f.loc, f.eid = r.format.loc, r.format.eid
+	return f, nil
+}
+
+// parseHeader reads a header line, or the first line of Spot's headerless
+// layout.
+func parseHeader(line []byte) (*csvFormat, error) {
 	names := bytes.Split(line, []byte(","))
 	if bytes.HasPrefix(line, []byte("tr,try,")) || (len(names) == 27 && len(line) > 0 && line[0] >= '0' && line[0] <= '9') {
-		r.format.layout = LayoutSpot
 		c, err := columnsFor(spotColumns)
-		r.format.cols = c
-		return err
+		return &csvFormat{layout: LayoutSpot, cols: c}, err
 	}
 	s := make([]string, len(names))
 	for i, n := range names {
@@ -409,10 +547,9 @@ func (r *CSVReader) header(line []byte) error {
 	}
 	c, err := columnsFor(s)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotCSV, err)
+		return nil, fmt.Errorf("%w: %v", ErrNotCSV, err)
 	}
-	r.format.layout, r.format.cols, r.format.ncols = LayoutNfdump, c, len(names)
-	return nil
+	return &csvFormat{layout: LayoutNfdump, cols: c, ncols: len(names)}, nil
 }
 
 // csvChunkSize is how many bytes of whole lines a worker parses at a time
@@ -426,8 +563,9 @@ type csvChunk struct {
 	lines int64
 	recs  []record.Flow
 	errs  []*LineError
-	end   bool  // the trailer starts here: nothing after it is a flow
-	err   error // a read error after data
+	stop  bool   // a line for readLine follows data: the blocks end here
+	rest  []byte // with stop: the input from that line on, read ahead
+	err   error  // a read error after data (or after rest)
 	ready chan struct{}
 }
 
@@ -507,6 +645,11 @@ func startCSVPipe(br *bufio.Reader, f *csvFormat, line int64) *csvPipe {
 				i := bytes.LastIndexByte(buf[:n], '\n')
 				c.data, carry = buf[:i+1], append([]byte(nil), buf[i+1:n]...)
 			}
+			if at := stopLine(c.data); at >= 0 {
+				// The blocks end before it: readLine takes over there
+				// (this buffer is not reused: the pipe ends).
+				c.rest, c.data, c.stop = buf[at:n], buf[:at], true
+			}
 			c.lines = int64(bytes.Count(c.data, []byte{'\n'}))
 			if len(c.data) > 0 && c.data[len(c.data)-1] != '\n' {
 				c.lines++
@@ -526,12 +669,28 @@ func startCSVPipe(br *bufio.Reader, f *csvFormat, line int64) *csvPipe {
 				close(c.ready)
 				return
 			}
-			if err != nil {
+			if err != nil || c.stop {
 				return
 			}
 		}
 	}()
 	return p
+}
+
+// stopLine returns where the first line that stopsBlocks begins in data,
+// or -1.
+func stopLine(data []byte) int {
+	for at := 0; at < len(data); {
+		end := bytes.IndexByte(data[at:], '\n')
+		if end < 0 {
+			end = len(data) - at
+		}
+		if isLetter(data[at]) && stopsBlocks(bytes.TrimRight(data[at:at+end], "\r")) {
+			return at
+		}
+		at += end + 1
+	}
+	return -1
 }
 
 // chunk parses the lines of c into c.recs, noting the malformed ones.
@@ -550,10 +709,6 @@ func (p *lineParser) chunk(c *csvChunk) {
 		line = bytes.TrimRight(line, "\r")
 		if len(line) == 0 {
 			continue
-		}
-		if isTrailer(line) {
-			c.end = true
-			return
 		}
 		c.recs = append(c.recs, record.Flow{})
 		if err := p.parse(line, lineNo, &c.recs[len(c.recs)-1]); err != nil {

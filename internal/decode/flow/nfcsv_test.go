@@ -346,3 +346,55 @@ func TestCSVLive(t *testing.T) {
 		t.Fatal("records of an open pipe held back")
 	}
 }
+
+// Two nfdump outputs joined with cat (each with its header and Summary)
+// read as two tables: every flow of both, nothing skipped. Whatever follows
+// a trailer other than a header is skipped, counted and named.
+func TestConcatenatedCSV(t *testing.T) {
+	a := testenv.ReadFile(t, "../../../testdata/flow/alexa-app.softflowd-v5.nfdump.csv.gz")
+	b := testenv.ReadFile(t, "../../../testdata/flow/gnutella.softflowd-v10.nfdump.csv.gz")
+	decode := func(in []byte) ([]record.Flow, *CSVReader, []*LineError) {
+		r := NewCSVReader(bytes.NewReader(in), "cat.csv", time.UTC)
+		var warned []*LineError
+		r.Warn = func(e *LineError) { warned = append(warned, e) }
+		recs := readAll(t, r)
+		r.Close()
+		return recs, r, warned
+	}
+	ra, _, _ := decode(a)
+	rb, _, _ := decode(b)
+	if len(ra) != 305 || len(rb) != 937 {
+		t.Fatalf("alone: %d and %d flows, want 305 and 937", len(ra), len(rb))
+	}
+	same := func(x, y record.Flow) bool { x.EID, y.EID = 0, 0; return x == y }
+	for _, size := range []int{csvChunkSize, 4096, 700} { // blocks of many lines, of a few, of one
+		func() {
+			defer func(old int) { csvChunkSize = old }(csvChunkSize)
+			csvChunkSize = size
+			joined := append(append(append([]byte(nil), a...), b...), a...)
+			got, r, warned := decode(joined)
+			if len(got) != 305+937+305 || r.Skipped() != 0 || len(warned) != 0 {
+				t.Fatalf("blocks of %d: cat a b a: %d flows, %d skipped, want %d and 0", size, len(got), r.Skipped(), 305+937+305)
+			}
+			for i, want := range append(append(append([]record.Flow(nil), ra...), rb...), ra...) {
+				if !same(got[i], want) {
+					t.Fatalf("blocks of %d: flow %d:\n got %+v\nwant %+v", size, i, got[i], want)
+				}
+			}
+
+			// After a's trailer (lines 307-309): two stray lines, then b
+			// without its header: its rows are counted, none read as
+			// flows (its own Summary is a trailer again).
+			_, rows := nfdumpRows(b)
+			junk := append(append([]byte(nil), a...), "not a flow\n,,,\n"...)
+			junk = append(junk, b[bytes.IndexByte(b, '\n')+1:]...)
+			got, r, warned = decode(junk)
+			if want := int64(2 + len(rows)); len(got) != 305 || r.Skipped() != want || len(warned) != int(want) {
+				t.Errorf("blocks of %d: junk after a trailer: %d flows, %d skipped, want 305 and %d (two stray lines, b's rows)", size, len(got), r.Skipped(), want)
+			}
+			if len(warned) > 0 && (warned[0].Line != 310 || !strings.Contains(warned[0].Error(), "Summary")) {
+				t.Errorf("blocks of %d: first warning %v, want line 310, after the Summary", size, warned[0])
+			}
+		}()
+	}
+}
