@@ -57,11 +57,11 @@ func IsMalformed(err error) bool {
 	return errors.As(err, &m)
 }
 
-// decode parses p.Data according to p.LinkType.
-func (s *Source) decode(p *Packet) {
-	b := p.Data
+// decode parses b, a frame of link type link (p.Data and p.LinkType, or a
+// frame found inside them by an Unwrapper), into p.
+func (s *Source) decode(p *Packet, link LinkType, b []byte) {
 	var ethertype uint16
-	switch p.LinkType {
+	switch link {
 	case LinkEthernet:
 		if len(b) < 14 {
 			s.bad(p, errShortLink)
@@ -87,7 +87,7 @@ func (s *Source) decode(p *Packet) {
 			return
 		}
 		var fam uint32
-		if p.LinkType == LinkLoop {
+		if link == LinkLoop {
 			fam = be.Uint32(b)
 		} else {
 			fam = binary.LittleEndian.Uint32(b)
@@ -124,14 +124,11 @@ func (s *Source) decode(p *Packet) {
 			return
 		}
 	case LinkPPP, LinkPPPHDLC:
-		if len(b) >= 2 && b[0] == 0xff && b[1] == 0x03 {
-			b = b[2:]
-		}
-		if len(b) < 2 {
+		var ok bool
+		if ethertype, b, ok = ppp(b); !ok {
 			s.bad(p, errShortLink)
 			return
 		}
-		ethertype, b = pppEthertype(be.Uint16(b)), b[2:]
 	case LinkFDDI:
 		// frame control, destination, source, then LLC/SNAP
 		if len(b) < 21 {
@@ -147,7 +144,12 @@ func (s *Source) decode(p *Packet) {
 		p.Status = NotIP
 		return
 	}
-	// Ethernet-style encapsulations.
+	s.network(p, ethertype, b)
+}
+
+// network parses b, which follows a link header naming it by ethertype
+// (VLAN tags, MPLS labels and PPPoE in between).
+func (s *Source) network(p *Packet, ethertype uint16, b []byte) {
 	for {
 		switch ethertype {
 		case 0x0800:
@@ -193,6 +195,12 @@ func (s *Source) decode(p *Packet) {
 			if n >= 2 && n-2 < len(b) {
 				b = b[:n-2]
 			}
+		case EthertypePPP: // PPP, as PPTP's GRE carries it
+			var ok bool
+			if ethertype, b, ok = ppp(b); !ok {
+				s.bad(p, errShortLink)
+				return
+			}
 		default:
 			if ethertype < 0x0600 { // 802.3 length: LLC/SNAP?
 				if len(b) >= 8 && b[0] == 0xaa && b[1] == 0xaa && b[2] == 0x03 {
@@ -204,6 +212,21 @@ func (s *Source) decode(p *Packet) {
 			return
 		}
 	}
+}
+
+// ppp strips a PPP header: the address and control bytes if present, and
+// the protocol, of one byte when compressed (RFC 1661 6.5).
+func ppp(b []byte) (ethertype uint16, rest []byte, ok bool) {
+	if len(b) >= 2 && b[0] == 0xff && b[1] == 0x03 {
+		b = b[2:]
+	}
+	switch {
+	case len(b) >= 1 && b[0]&1 != 0: // compressed protocol field
+		return pppEthertype(uint16(b[0])), b[1:], true
+	case len(b) >= 2:
+		return pppEthertype(be.Uint16(b)), b[2:], true
+	}
+	return 0, nil, false
 }
 
 func pppEthertype(proto uint16) uint16 {

@@ -56,6 +56,21 @@
 // payload after options), UDP (payload bounded by the UDP length), ICMP and
 // ICMPv6 (type and code); for any other protocol Payload is the IP payload.
 //
+// # Tunnels
+//
+// With an Unwrapper (SetUnwrapper; package tunnel has spot's), a packet
+// that carries another (Packet.Carrier: IP in IP, GRE, a UDP
+// encapsulation...) is followed by the packet inside it, of the same
+// frame, its Tunnels naming each encapsulation outermost first, to
+// MaxTunnelDepth deep. The inner frame is parsed here, as any frame is, its
+// fragments reassembled; only the tunnel headers are the Unwrapper's.
+// Without one, packets are returned as they are on the wire.
+//
+// # Other sources
+//
+// NewFrameSource reads frames from a FrameReader (a live interface) rather
+// than a capture file.
+//
 // Header parsing is hand-written over the frame bytes (no per-packet
 // allocation, no gopacket.Packet). Classic pcap records and pcapng blocks
 // alike are read where they lie in the input buffer, or in a read-ahead's

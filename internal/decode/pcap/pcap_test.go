@@ -430,7 +430,7 @@ func TestPacketReset(t *testing.T) {
 		case reflect.Uint8, reflect.Uint16, reflect.Uint32:
 			f.SetUint(1)
 		case reflect.Slice:
-			f.SetBytes([]byte{1})
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
 		case reflect.Interface:
 			f.Set(reflect.ValueOf(errors.New("x")))
 		case reflect.Struct: // netip.Addr

@@ -88,7 +88,13 @@ type Packet struct {
 	ICMPType uint8      // ICMP/ICMPv6 type and code
 	ICMPCode uint8      //
 	Payload  []byte     // transport payload (UDP/TCP data; else the IP payload)
-	_        [0]func()  // not comparable
+	// Tunnels are the encapsulations the packet was found in, outermost
+	// first (nil for a packet on the wire); see Source.SetUnwrapper.
+	Tunnels []Tunnel
+	// Carrier: the packet carries another, which the next call to Next
+	// returns (same frame, one more tunnel).
+	Carrier bool
+	_       [0]func() // not comparable
 }
 
 // reset makes p a new frame, its other fields zero. It sets every field
@@ -102,6 +108,7 @@ func (p *Packet) reset(frame, tsNs int64, wireLen int, link LinkType, data []byt
 	p.IPLen, p.FragID, p.Frags, p.Reasm = 0, 0, 0, false
 	p.SrcPort, p.DstPort, p.TCPFlags, p.Seq, p.Ack = 0, 0, 0, 0, 0
 	p.ICMPType, p.ICMPCode, p.Payload = 0, 0, nil
+	p.Tunnels, p.Carrier = nil, false
 }
 
 // Reassembled reports whether the packet's datagram was rebuilt from IP
@@ -150,11 +157,17 @@ type Source struct {
 	ng     bool
 	ifaces []ngIface // the section's
 
-	frame  int64
-	done   bool
-	pkt    Packet
-	frags  *reassembler
-	linkOK bool
+	frames FrameReader // a source of frames other than a capture (NewFrameSource)
+	link0  LinkType    // the frames' link type
+
+	frame   int64
+	done    bool
+	pkt     Packet
+	frags   *reassembler
+	linkOK  bool
+	unwrap  Unwrapper
+	inner   innerFrame             // a packet found inside the last, returned next
+	tunnels [MaxTunnelDepth]Tunnel // the tunnels around it
 }
 
 // Open opens the capture name ("" or "-" = stdin), unwrapping gzip and
@@ -247,6 +260,9 @@ func noEOF(err error) error {
 // a *CaptureError when the capture is corrupt or truncated (after which it
 // returns io.EOF).
 func (s *Source) Next() (*Packet, error) {
+	if s.inner.pending {
+		return s.nextInner(), nil
+	}
 	if s.done {
 		return nil, io.EOF
 	}
@@ -256,7 +272,14 @@ func (s *Source) Next() (*Packet, error) {
 		wireLen int
 		link    LinkType
 	)
-	if s.ng {
+	if s.frames != nil {
+		var err error
+		if data, tsNs, wireLen, err = s.frames.ReadFrame(); err != nil {
+			s.done = true
+			return nil, err
+		}
+		link = s.link0
+	} else if s.ng {
 		var err error
 		if data, tsNs, wireLen, link, err = s.ngNext(); err != nil {
 			s.done = true
@@ -300,7 +323,8 @@ func (s *Source) Next() (*Packet, error) {
 	s.frame++
 	p := &s.pkt
 	p.reset(s.frame, tsNs, wireLen, link, data)
-	s.decode(p)
+	s.decode(p, link, data)
+	s.unwrapPacket(p)
 	return p, nil
 }
 
@@ -328,7 +352,30 @@ func (s *Source) ReadBlocks(b Blocks) {
 // consumed, so the next call to Next may block on a slow stream: a
 // streaming caller flushes its output then.
 func (s *Source) Drained() bool {
+	if s.inner.pending {
+		return false
+	}
+	if s.frames != nil {
+		return !s.frames.Buffered()
+	}
 	return len(s.win) == 0 && len(s.next) == 0 && (s.blocks == nil || !s.blocks.Ready())
+}
+
+// FrameReader hands out frames from elsewhere than a capture file: a live
+// interface.
+type FrameReader interface {
+	// ReadFrame returns the next frame (valid until the next call), its
+	// time in ns since the Unix epoch and its length on the wire. An error
+	// ends the source: io.EOF when it is done.
+	ReadFrame() (data []byte, tsNs int64, wireLen int, err error)
+	// Buffered reports whether ReadFrame would return without waiting.
+	Buffered() bool
+}
+
+// NewFrameSource reads the frames of r, all of link type link, as a
+// capture's; name is used in messages.
+func NewFrameSource(r FrameReader, link LinkType, name string) *Source {
+	return &Source{name: name, frags: newReassembler(), frames: r, link0: link}
 }
 
 // fill reads until the window holds n bytes, or the input ends (the window
