@@ -12,6 +12,7 @@ import (
 
 	"github.com/spot-hunt/spot/internal/decode/dns"
 	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/decode/tunnel"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
@@ -37,6 +38,14 @@ is the packet's number in its capture, as Wireshark numbers it. IP fragments
 and TCP streams (the 2-byte length framing) are reassembled, with bounded
 state. Link layers: Ethernet (VLAN, QinQ, MPLS, PPPoE), Linux cooked (SLL,
 SLL2), raw IP, BSD loopback, NFLOG, PPP, FDDI.
+
+Packets inside tunnels are decoded, up to 8 deep: GRE (keyed, in GRE, over
+UDP 4754), PPTP, ERSPAN I-III, VXLAN (UDP 4789), Geneve (6081), GTP-U (2152),
+IPv4/IPv6 in IPv4/IPv6, Teredo and AYIYA. A record then carries the innermost
+addresses, and its tunnel column names what carried the packet, outermost
+first: "vxlan 192.0.2.1:49152>192.0.2.2:4789 vni=42; gre 10.0.0.1>10.0.0.2".
+DNS messages quoted by ICMP errors are decoded too, as tshark decodes them
+(their tunnel column ends "icmp SRC>DST type=3 code=3").
 
 A malformed packet or DNS message is skipped and named on stderr (file and
 packet number); a message whose answer sections are malformed keeps a record
@@ -208,6 +217,8 @@ func decodeDNSFile(g *globals, name string, opts dns.Options, out *batchWriter[r
 		return err
 	}
 	defer src.Close()
+	unwrap := tunnel.New()
+	src.SetUnwrapper(unwrap)
 	source := "stdin"
 	if name != "-" && name != "" {
 		source = filepath.Base(name)
@@ -249,6 +260,7 @@ func decodeDNSFile(g *globals, name string, opts dns.Options, out *batchWriter[r
 			}
 		}
 	}
+	warnUndecoded(name, unwrap.Stats)
 	switch {
 	case dec.Messages == 0 && src.Frames() > 0:
 		ports := opts.Ports
@@ -269,4 +281,13 @@ func (b *batchWriter[T]) finishErr() error {
 		err = errors.New("output failed")
 	}
 	return err
+}
+
+// warnUndecoded says how many packets came in tunnels whose content spot
+// does not decode (they count as the outer packets they are).
+func warnUndecoded(name string, st tunnel.Stats) {
+	if st.Undecoded > 0 {
+		slog.Warn("packets in tunnels carrying what spot does not decode: only their outer packets are counted",
+			"file", ioformat.DisplayName(name), "packets", st.Undecoded, "first", st.UndecodedWhat)
+	}
 }

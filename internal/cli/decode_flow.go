@@ -53,7 +53,12 @@ back), TCP flags OR'ed. Flows end when idle (--idle-timeout), are cut when
 long (--active-timeout), and end --fin-timeout after a RST or FINs from both
 sides (a SYN meanwhile starts a new flow).
 IPv4/IPv6 fragments are reassembled (a datagram counts as one packet, as
-nfpcapd counts it). The table holds at most --max-flows flows. Templates are kept per
+nfpcapd counts it). Packets inside tunnels (GRE, PPTP, ERSPAN, VXLAN,
+Geneve, GTP-U, IP in IP, Teredo, AYIYA; see "spot decode dns --help") make
+flows of their own beside the tunnel's, as Zeek reports them: the inner
+flow's tunnel column names what carried its first packet (type, outer
+addresses and ports, VNI, key or TEID), by which its outer flow is found.
+Inner flows of different VXLAN or Geneve VNIs or GRE keys are kept apart. The table holds at most --max-flows flows. Templates are kept per
 exporter and observation domain; data that comes before its template is held
 and decoded when it comes, or counted as dropped at the end.
 
@@ -212,6 +217,7 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 		slog.Warn("this capture was read as raw traffic, but its UDP datagrams to a port outside --ports look like NetFlow/IPFIX exports: add that port to --ports, or use --from exports",
 			"file", display, "port", res.ExportPort)
 	}
+	warnUndecoded(name, res.Tunnels)
 	if res.Kind == "exports" && res.Stats.Packets == 0 && res.Skipped == 0 {
 		slog.Warn("no NetFlow/IPFIX datagrams to the --ports in this capture", "file", display, "ports", o.ports)
 	}

@@ -21,6 +21,7 @@ type DNS struct {
 	ANCount    int32    `parquet:"ancount" json:"ancount" doc:"number of answer records in the header"`
 	TTL        int64    `parquet:"ttl" json:"ttl" doc:"TTL of the first answer record, seconds; 0 when there is none"`
 	Frame      int64    `parquet:"frame" json:"frame" doc:"the packet's number in its capture, 1-based, as Wireshark numbers it"`
+	Tunnel     string   `parquet:"tunnel" json:"tunnel" doc:"what carried the packet, when it came through tunnels (the addresses above are the innermost): each encapsulation, outermost first and joined by '; ', as TYPE SRC>DST and its id, e.g. 'vxlan 192.0.2.1:49152>192.0.2.2:4789 vni=42'; empty when it did not"`
 	EID        int64    `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards"`
 }
 

@@ -58,6 +58,8 @@ func (r *DNS) AppendJSONFields(b []byte) []byte {
 	b = strconv.AppendInt(b, r.TTL, 10)
 	b = append(b, `,"frame":`...)
 	b = strconv.AppendInt(b, r.Frame, 10)
+	b = append(b, `,"tunnel":`...)
+	b = AppendJSONString(b, r.Tunnel)
 	b = append(b, `,"eid":`...)
 	b = strconv.AppendInt(b, r.EID, 10)
 	return b

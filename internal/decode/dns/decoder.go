@@ -63,7 +63,9 @@ type Decoder struct {
 	timeSec int64
 	timePfx []byte
 
-	addrs map[netip.Addr]string // text of recently seen addresses
+	addrs    map[netip.Addr]string // text of recently seen addresses
+	tunText  pcap.TunnelText
+	quoteBuf []byte
 
 	Evicted        int // half-connections dropped to keep the state bounded
 	Messages       int // DNS messages read (records made, queries left out)
@@ -104,6 +106,9 @@ func (d *Decoder) Relevant(p *pcap.Packet) bool {
 // problems.
 func (d *Decoder) Packet(p *pcap.Packet, out []record.DNS, problems []Problem) ([]record.DNS, []Problem) {
 	if !d.Relevant(p) {
+		if q, ok := icmpQuote(p); ok && (d.isPort(q.sport) || d.isPort(q.dport)) {
+			return d.quoted(p, &q, out, problems)
+		}
 		return out, problems
 	}
 	d.msgIdx = 0
@@ -155,6 +160,7 @@ func (d *Decoder) message(p *pcap.Packet, msg []byte, transport string, out []re
 	r.ANCount = int32(m.ANCount)
 	r.TTL = int64(m.TTL)
 	r.Frame = p.Frame
+	r.Tunnel = d.tunText.String(p.Tunnels)
 	r.EID = record.EID(d.source, p.Frame<<8|int64(d.msgIdx&0xff), msg)
 	return out, problems
 }

@@ -7,14 +7,16 @@ import (
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/decode/tunnel"
 	"github.com/spot-hunt/spot/internal/record"
 	"github.com/spot-hunt/spot/internal/testenv"
 )
 
-// seedCaptures returns the test captures (copied from the corpus).
+// seedCaptures returns the test captures (copied from the corpus): DNS
+// captures and Zeek's tunnel traces.
 func seedCaptures(f *testing.F) [][]byte {
 	var out [][]byte
-	for _, name := range captureFiles(f, testenv.Testdata(f, "dns")) {
+	for _, name := range append(captureFiles(f, testenv.Testdata(f, "dns")), captureFiles(f, testenv.Testdata(f, "tunnels"))...) {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -74,6 +76,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
+		src.SetUnwrapper(tunnel.New())
 		d := NewDecoder(Options{Queries: true, Answers: true}, "fuzz")
 		var recs []record.DNS
 		var probs []Problem

@@ -32,19 +32,25 @@ type AssembleStats struct {
 
 // flowKey is a flow's 5-tuple in the direction of its first packet. For
 // ICMP, as nfdump, the source port is 0 and the destination port is
-// type*256+code.
+// type*256+code. Inside a tunnel whose id names a virtual network (a VXLAN
+// or Geneve VNI, a GRE key: pcap.TunnelType.VNet), the innermost such id
+// is part of the key, since the addresses of two virtual networks may be
+// the same; other tunnel layers are not (a flow's two directions often
+// travel in different tunnels: GTP's two TEIDs, VXLAN's source ports).
 type flowKey struct {
 	src, dst [16]byte
 	sport    uint16
 	dport    uint16
 	proto    uint8
 	v4       bool
+	vkind    pcap.TunnelType // of the virtual network (0: none)
+	vnet     uint32
 }
 
 // direction tells whether k is o's direction (fwd) or its reverse, or
 // neither.
 func (k *flowKey) direction(o *flowKey) (same, fwd bool) {
-	if k.proto != o.proto || k.v4 != o.v4 {
+	if k.proto != o.proto || k.v4 != o.v4 || k.vnet != o.vnet || k.vkind != o.vkind {
 		return false, false
 	}
 	if k.src == o.src && k.dst == o.dst && k.sport == o.sport && k.dport == o.dport {
@@ -64,6 +70,7 @@ type flowState struct {
 	prev, next               *flowState
 	hash                     uint64     // of key, in the table
 	hnext                    *flowState // next in the table's bucket
+	tunnel                   string     // what carried its first packet
 }
 
 // Assembler builds bidirectional flows from packets: one record per flow,
@@ -76,19 +83,20 @@ type flowState struct {
 type Assembler struct {
 	Stats AssembleStats
 
-	opts   AssembleOptions
-	source string
-	table  flowTable
-	last   *flowState // the flow of the previous packet: consecutive packets mostly share a flow
-	head   flowState  // sentinel of the list of flows, least recently seen first
-	fin    flowState  // sentinel of the list of ended (lingering) TCP flows
-	free   []*flowState
-	out    []record.Flow
-	times  flowrec.Times
-	addrs  flowrec.Addrs
-	now    int64
-	pos    int64
-	eid    *record.EIDer
+	opts    AssembleOptions
+	source  string
+	table   flowTable
+	last    *flowState // the flow of the previous packet: consecutive packets mostly share a flow
+	head    flowState  // sentinel of the list of flows, least recently seen first
+	fin     flowState  // sentinel of the list of ended (lingering) TCP flows
+	free    []*flowState
+	out     []record.Flow
+	times   flowrec.Times
+	addrs   flowrec.Addrs
+	tunText pcap.TunnelText
+	now     int64
+	pos     int64
+	eid     *record.EIDer
 }
 
 // NewAssembler returns an assembler naming its input source in event ids.
@@ -138,6 +146,7 @@ type packet struct {
 	frags int32 // fragments of a reassembled datagram (0: not reassembled)
 	tos   uint8
 	flags uint8 // TCP flags
+	tun   int32 // the text of its tunnels, if any: 1 + its index in the batch's list
 }
 
 // set takes what the flow table needs of p (Status OK), in place: the
@@ -169,6 +178,13 @@ func (q *packet) set(p *pcap.Packet) {
 	if p.Reasm {
 		q.frags = int32(p.Frags)
 	}
+	k.vkind, k.vnet, q.tun = 0, 0, 0
+	for i := len(p.Tunnels) - 1; i >= 0; i-- {
+		if t := &p.Tunnels[i]; t.HasID && t.Type.VNet() {
+			k.vkind, k.vnet = t.Type, t.ID
+			break
+		}
+	}
 }
 
 // Add counts one packet (Status OK) into its flow; records of flows that
@@ -176,10 +192,16 @@ func (q *packet) set(p *pcap.Packet) {
 func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 	var q packet
 	q.set(p)
-	return a.add(&q, out)
+	if len(p.Tunnels) == 0 {
+		return a.add(&q, nil, out)
+	}
+	q.tun = 1
+	return a.add(&q, []string{a.tunText.String(p.Tunnels)}, out)
 }
 
-func (a *Assembler) add(p *packet, out []record.Flow) []record.Flow {
+// add counts p into its flow; tunnels holds the text of the tunnels its
+// tun field refers to.
+func (a *Assembler) add(p *packet, tunnels []string, out []record.Flow) []record.Flow {
 	a.out = out
 	if p.ts > a.now {
 		a.now = p.ts
@@ -217,6 +239,9 @@ func (a *Assembler) add(p *packet, out []record.Flow) []record.Flow {
 		}
 		f, fwd = a.newState(), true
 		f.key, f.first, f.tos = *k, p.ts, p.tos
+		if p.tun > 0 {
+			f.tunnel = tunnels[p.tun-1]
+		}
 		a.table.insert(f, h)
 		a.pushBack(f)
 	} else if f.next != &a.head && f.next != &a.fin { // not already the latest
@@ -295,6 +320,7 @@ func (a *Assembler) end(f *flowState) {
 	r.IPkt, r.IByt, r.OPkt, r.OByt = f.pkts, f.byts, f.rpkts, f.rbyts
 	a.times.Set(r, f.first, f.last)
 	r.Source = "packets"
+	r.Tunnel = f.tunnel
 	a.pos++
 	var content [48]byte
 	copy(content[:16], k.src[:])
@@ -302,6 +328,8 @@ func (a *Assembler) end(f *flowState) {
 	binary.BigEndian.PutUint16(content[32:], k.sport)
 	binary.BigEndian.PutUint16(content[34:], k.dport)
 	content[36] = k.proto
+	content[37] = byte(k.vkind)
+	binary.BigEndian.PutUint16(content[38:], uint16(k.vnet))
 	binary.BigEndian.PutUint64(content[40:], uint64(f.first))
 	r.EID = a.eid.EID(a.pos, content[:])
 	a.Stats.Flows++

@@ -15,6 +15,7 @@ import (
 	"github.com/spot-hunt/spot/internal/decode/netflow"
 	"github.com/spot-hunt/spot/internal/decode/nfcapd"
 	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/decode/tunnel"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
@@ -61,6 +62,8 @@ type Result struct {
 	// ExportPort, when a capture was read as raw traffic, is a port
 	// outside the --ports whose datagrams look like NetFlow/IPFIX exports.
 	ExportPort int
+	// Tunnels counts what was found inside encapsulations.
+	Tunnels tunnel.Stats
 }
 
 // Decode reads one input (name names it in messages and event ids) and
@@ -295,12 +298,15 @@ type heldDatagram struct {
 	data  []byte
 }
 
-func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
-	res := Result{Kind: "exports", Unit: "packets"}
+func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (res Result, err error) {
+	res = Result{Kind: "exports", Unit: "packets"}
 	src, err := pcap.NewSource(br, name)
 	if err != nil {
 		return res, fmt.Errorf("reading capture: %w", err)
 	}
+	unwrap := tunnel.New()
+	src.SetUnwrapper(unwrap)
+	defer func() { res.Tunnels = unwrap.Stats }()
 	isPort := func(p uint16) bool { return slices.Contains(o.Ports, int(p)) }
 	// next returns the next UDP datagram to an export port (nil for other
 	// frames), counting malformed frames.
@@ -470,7 +476,7 @@ func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher,
 			o.Warn("packet", m.frame, m.err)
 		}
 		for i := range pb.pkts {
-			b.buf = asm.add(&pb.pkts[i], b.buf)
+			b.buf = asm.add(&pb.pkts[i], pb.tunnels, b.buf)
 			if err := b.flush(false); err != nil {
 				return res, err
 			}
@@ -490,10 +496,11 @@ type malformed struct {
 // and the error that ended the capture (io.EOF at its end) in the last
 // batch.
 type packetBatch struct {
-	pkts []packet
-	bad  []malformed
-	err  error
-	free chan *packetBatch
+	pkts    []packet
+	tunnels []string // the text of the tunnels of pkts inside tunnels
+	bad     []malformed
+	err     error
+	free    chan *packetBatch
 }
 
 // parsePackets reads and parses src on a goroutine of its own, handing on
@@ -509,6 +516,7 @@ func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
 	quit := make(chan struct{})
 	go func() {
 		defer close(batches)
+		var tunText pcap.TunnelText
 		for {
 			var pb *packetBatch
 			select {
@@ -516,7 +524,7 @@ func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
 			case <-quit:
 				return
 			}
-			pb.pkts, pb.bad = pb.pkts[:0], pb.bad[:0]
+			pb.pkts, pb.bad, pb.tunnels = pb.pkts[:0], pb.bad[:0], pb.tunnels[:0]
 			for len(pb.pkts)+len(pb.bad) < batchPackets {
 				p, err := src.Next()
 				if err != nil {
@@ -526,7 +534,15 @@ func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
 				switch p.Status {
 				case pcap.OK:
 					pb.pkts = pb.pkts[:len(pb.pkts)+1]
-					pb.pkts[len(pb.pkts)-1].set(p)
+					q := &pb.pkts[len(pb.pkts)-1]
+					q.set(p)
+					if len(p.Tunnels) > 0 {
+						text := tunText.String(p.Tunnels)
+						if n := len(pb.tunnels); n == 0 || pb.tunnels[n-1] != text {
+							pb.tunnels = append(pb.tunnels, text)
+						}
+						q.tun = int32(len(pb.tunnels))
+					}
 				case pcap.Malformed:
 					pb.bad = append(pb.bad, malformed{p.Frame, p.Err})
 				}

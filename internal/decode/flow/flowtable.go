@@ -22,7 +22,7 @@ func newFlowTable() flowTable {
 
 // hash is k's hash, the same for k and its reverse.
 func (t *flowTable) hash(k *flowKey) uint64 {
-	return t.endpoint(&k.src, k.sport) + t.endpoint(&k.dst, k.dport) + uint64(k.proto)
+	return t.endpoint(&k.src, k.sport) + t.endpoint(&k.dst, k.dport) + uint64(k.proto) + uint64(k.vnet)<<8
 }
 
 func (t *flowTable) endpoint(addr *[16]byte, port uint16) uint64 {

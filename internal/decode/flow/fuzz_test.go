@@ -77,8 +77,8 @@ func FuzzCSV(f *testing.F) {
 // each has an event id of its own, and decoding the same bytes twice gives
 // the same records.
 func FuzzCapture(f *testing.F) {
-	for _, pat := range []string{"*.pcap", "*.dat"} {
-		m, _ := filepath.Glob(filepath.Join("../../../testdata/flow", pat))
+	for _, pat := range []string{"flow/*.pcap", "flow/*.dat", "tunnels/*.pcap"} {
+		m, _ := filepath.Glob(filepath.Join("../../../testdata", pat))
 		for _, p := range m {
 			b, err := os.ReadFile(p)
 			if err != nil {
