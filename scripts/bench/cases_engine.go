@@ -36,7 +36,7 @@ func engineCases(env *Env) []Case {
 		defer os.Remove(train)
 		cmd := fmt.Sprintf("%s train %s --seed 1 -o %s", env.Spot, train, model)
 		r := &result{}
-		run(env, cmd, r)
+		run(env, env.Spot, cmd, r)
 		return r.err
 	}
 	out := filepath.Join(env.Dir, "engine-out.parquet")

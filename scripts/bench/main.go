@@ -2,7 +2,12 @@
 // tool doing the same job on the same input, run alternately in the same
 // run, and prints a table of medians, rates, peak RSS and ratios.
 //
-//	go run ./scripts/bench [-run REGEXP] [-n RUNS] [-dir WORKDIR] [-small]
+//	go run ./scripts/bench [-run REGEXP] [-n RUNS] [-dir WORKDIR] [-small] [-base BIN]
+//
+// -base runs each case's spot command also with another spot binary (a
+// build of main, say), alternately with this one, and prints its row with
+// the ratio of the medians and, in brackets, the range of the ratios of
+// the runs taken side by side: a change's before and after.
 //
 // Each area of spot adds its cases in a file of its own (cases_<area>.go)
 // and lists its function in areas below.
@@ -12,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,6 +69,7 @@ func main() {
 	runs := flag.Int("n", 3, "runs of each command (the median is shown)")
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "spot-bench"), "work `DIR` for generated inputs")
 	small := flag.Bool("small", false, "1/10 of the input sizes")
+	base := flag.String("base", "", "also time spot's commands with the spot binary `BIN`, side by side")
 	flag.Parse()
 
 	spot, err := filepath.Abs("bin/spot")
@@ -89,14 +96,20 @@ func main() {
 					continue
 				}
 			}
-			ours, peer := &result{}, &result{}
+			ours, peer, before := &result{}, &result{}, &result{}
 			for range *runs { // alternate, so both see the same machine load
-				run(env, c.Ours, ours)
+				run(env, env.Spot, c.Ours, ours)
+				if *base != "" {
+					run(env, *base, c.Ours, before)
+				}
 				if c.Peer != "" {
-					run(env, c.Peer, peer)
+					run(env, env.Spot, c.Peer, peer)
 				}
 			}
 			row(tw, c, "spot", ours, nil)
+			if *base != "" {
+				row(tw, c, "spot -base", before, ours)
+			}
 			if c.Peer != "" {
 				row(tw, c, c.PeerName, peer, ours)
 			}
@@ -108,12 +121,12 @@ func line(w io.Writer, cols ...string) {
 	fmt.Fprintf(w, "%-48s %-16s %8s %18s %6s %11s %13s\n", cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6])
 }
 
-func run(env *Env, command string, r *result) {
+func run(env *Env, spot, command string, r *result) {
 	if r.err != nil {
 		return
 	}
 	cmd := exec.Command("bash", "-o", "pipefail", "-c", command)
-	cmd.Env = append(os.Environ(), "SPOT="+env.Spot, "BENCH_DIR="+env.Dir)
+	cmd.Env = append(os.Environ(), "SPOT="+spot, "BENCH_DIR="+env.Dir)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
@@ -148,6 +161,14 @@ func row(tw io.Writer, c Case, tool string, r, ours *result) {
 	ratio := ""
 	if ours != nil && ours.err == nil {
 		ratio = fmt.Sprintf("%.1fx", m/median(ours.wall).Seconds())
+		if tool == "spot -base" && len(r.wall) == len(ours.wall) {
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for i := range r.wall {
+				x := r.wall[i].Seconds() / ours.wall[i].Seconds()
+				lo, hi = min(lo, x), max(hi, x)
+			}
+			ratio = fmt.Sprintf("%.3fx (%.2f-%.2f)", m/median(ours.wall).Seconds(), lo, hi)
+		}
 	}
 	line(tw, c.Name, tool, fmt.Sprintf("%.2f", m), si(c.Items/m)+" "+c.Unit, mbs, fmt.Sprintf("%.0f", float64(r.maxRSS)/1024), ratio)
 }
