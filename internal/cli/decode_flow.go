@@ -31,16 +31,16 @@ func newDecodeFlowCmd(g *globals) *cobra.Command {
 	o := &decodeFlowOptions{}
 	cmd := &cobra.Command{
 		Use:   "flow [FILE...]",
-		Short: "flows from NetFlow/IPFIX exports, nfcapd files, nfdump CSV or raw packets",
-		Long: withExitStatus(`Decode flow reads NetFlow v5/v9 and IPFIX exports (in captures or as raw
-datagrams), nfdump's binary files (nfcapd's storage, nfdump 1.6 and 1.7,
+		Short: "flows from NetFlow/IPFIX or sFlow exports, nfcapd files, nfdump CSV or raw packets",
+		Long: withExitStatus(`Decode flow reads NetFlow v5/v9, IPFIX and sFlow v5 exports (in captures or as
+raw datagrams), nfdump's binary files (nfcapd's storage, nfdump 1.6 and 1.7,
 uncompressed or LZO, bzip2, LZ4 or zstd), nfdump CSV (stock -o csv and Apache
 Spot's patched layout), or raw traffic captures, from which it assembles
 bidirectional flows. With --listen it is a collector writing hourly Parquet
 partitions. Streams.
 
 Inputs are recognised by their first bytes: a pcap or pcapng capture, an
-nfcapd file, a file of NetFlow/IPFIX datagrams (as written by
+nfcapd file, a file of NetFlow/IPFIX or sFlow datagrams (as written by
 "nc -u -l > file"), or nfdump CSV. An nfcapd file gives the records that
 "nfdump -r FILE -o csv | spot decode flow" gives, without nfdump.
 In a capture, UDP datagrams to the --ports are decoded as exports; a capture
@@ -58,7 +58,8 @@ Geneve, GTP-U, IP in IP, Teredo, AYIYA; see "spot decode dns --help") make
 flows of their own beside the tunnel's, as Zeek reports them: the inner
 flow's tunnel column names what carried its first packet (type, outer
 addresses and ports, VNI, key or TEID), by which its outer flow is found.
-Inner flows of different VXLAN or Geneve VNIs or GRE keys are kept apart. The table holds at most --max-flows flows. Templates are kept per
+Inner flows of different VXLAN or Geneve VNIs or GRE keys are kept apart.
+The table holds at most --max-flows flows. Templates are kept per
 exporter and observation domain; data that comes before its template is held
 and decoded when it comes, or counted as dropped at the end.
 
@@ -67,6 +68,12 @@ still holds (for up to 250 ms; a second signal cuts this short), writes
 everything it received and exits 0, or 3 if it skipped malformed datagrams
 (counted on stderr). A third signal abandons what is not yet written (it
 says how many records) and exits 130; no temporary file is left.
+
+sFlow: each flow sample is a record, as nfdump's sfcapd makes it, from its
+sampled packet header (outermost IP addresses, ports, TCP flags, TOS):
+packets and bytes are the sample's scaled by its sampling rate (in the
+"sampling" column), times are when the datagram was received (samples carry
+none). Counter samples are counted and skipped.
 
 nfdump prints local time: --tz names the zone its CSV was written in.
 Packet and byte counts are as exported; the sampling interval an exporter
@@ -84,8 +91,8 @@ stated is in the "sampling" column.`),
 	o.out.addFlags(f)
 	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|netflow|nfcapd|nfdump-csv|spot-csv")
 	f.StringVar(&o.from, "from", "auto", "what a capture holds: auto|exports|packets")
-	f.StringVar(&o.listen, "listen", "", "collect NetFlow/IPFIX on `udp://ADDR:PORT`; -o names a directory of hourly partitions")
-	f.IntSliceVar(&o.ports, "ports", flow.DefaultPorts, "UDP `PORTS` of NetFlow/IPFIX exports in captures (replaces the list)")
+	f.StringVar(&o.listen, "listen", "", "collect NetFlow/IPFIX and sFlow on `udp://ADDR:PORT`; -o names a directory of hourly partitions")
+	f.IntSliceVar(&o.ports, "ports", flow.DefaultPorts, "UDP `PORTS` of NetFlow/IPFIX and sFlow exports in captures (replaces the list)")
 	f.StringVar(&o.tz, "tz", "UTC", "time `ZONE` of sources that write local time (nfdump CSV)")
 	f.DurationVar(&o.asm.ActiveTimeout, "active-timeout", 300*time.Second, "flows from packets: cut a flow active this `LONG` (nfpcapd's default)")
 	f.DurationVar(&o.asm.IdleTimeout, "idle-timeout", 60*time.Second, "flows from packets: end a flow idle this `LONG` (nfpcapd's default)")
@@ -218,7 +225,11 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 			"file", display, "port", res.ExportPort)
 	}
 	warnUndecoded(name, res.Tunnels)
-	if res.Kind == "exports" && res.Stats.Packets == 0 && res.Skipped == 0 {
+	if res.SFlow.CounterSamples > 0 || res.SFlow.NoPacket > 0 {
+		slog.Info("sFlow samples that describe no IP packet were counted and skipped", "file", display,
+			"counter_samples", res.SFlow.CounterSamples, "flow_samples_without_ip", res.SFlow.NoPacket)
+	}
+	if res.Kind == "exports" && res.Stats.Packets == 0 && res.SFlow.Datagrams == 0 && res.Skipped == 0 {
 		slog.Warn("no NetFlow/IPFIX datagrams to the --ports in this capture", "file", display, "ports", o.ports)
 	}
 	if warned > maxWarnings {
@@ -342,7 +353,9 @@ func runCollector(g *globals, o *decodeFlowOptions) error {
 		Draining: func(d time.Duration) {
 			slog.Info("stopping: reading what the kernel still holds, then writing everything received", "for", d)
 		},
-		Ready: func(a net.Addr) { slog.Info("collecting NetFlow/IPFIX", "listen", a.String(), "dir", o.out.Path) },
+		Ready: func(a net.Addr) {
+			slog.Info("collecting NetFlow/IPFIX and sFlow", "listen", a.String(), "dir", o.out.Path)
+		},
 		Warn: func(from netip.AddrPort, err error) {
 			warned++
 			if warned <= maxWarnings {
@@ -351,6 +364,7 @@ func runCollector(g *globals, o *decodeFlowOptions) error {
 		},
 	})
 	slog.Info("collector stopped", "datagrams", st.Datagrams, "records", st.Records, "malformed", st.Malformed,
+		"sflow_counter_samples", st.SFlow.CounterSamples,
 		"dropped_sets", st.DroppedSets, "kernel_drops", st.KernelDrops, "files", st.Files)
 	fmt.Fprintf(g.io.Err, "received %d datagrams, decoded %d flow records into %d files; dropped: %d malformed datagrams, %d data sets without a template, %d by the kernel\n",
 		st.Datagrams, st.Records, st.Files, st.Malformed, st.DroppedSets, st.KernelDrops)

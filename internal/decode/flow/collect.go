@@ -3,6 +3,7 @@ package flow
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spot-hunt/spot/internal/decode/netflow"
+	"github.com/spot-hunt/spot/internal/decode/sflow"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/partition"
 	"github.com/spot-hunt/spot/internal/record"
@@ -47,12 +49,13 @@ const drainTime = 250 * time.Millisecond
 
 // CollectStats are reported when the collector stops.
 type CollectStats struct {
-	Datagrams   int64 // received
-	Records     int64 // flow records written
-	Malformed   int64 // datagrams not (wholly) decoded
-	DroppedSets int64 // export data sets whose template never came
-	KernelDrops int64 // datagrams the kernel dropped (socket buffer full), -1 unknown
-	Files       int   // partition files written
+	Datagrams   int64       // received
+	Records     int64       // flow records written
+	SFlow       sflow.Stats // what the sFlow datagrams among them held
+	Malformed   int64       // datagrams not (wholly) decoded
+	DroppedSets int64       // export data sets whose template never came
+	KernelDrops int64       // datagrams the kernel dropped (socket buffer full), -1 unknown
+	Files       int         // partition files written
 }
 
 // ParseListen turns udp://ADDR:PORT (or ADDR:PORT) into ADDR:PORT.
@@ -73,7 +76,7 @@ type gram struct {
 	data []byte
 }
 
-// Collect receives NetFlow/IPFIX on a UDP socket until ctx is done and
+// Collect receives NetFlow/IPFIX and sFlow on a UDP socket until ctx is done and
 // writes the flows as Parquet in Hive-style hourly partitions,
 // DIR/y=YYYY/m=MM/d=DD/h=HH/flows-<start>.parquet, by the UTC hour each
 // datagram was received in. An hour's file is closed (renamed into place)
@@ -149,6 +152,7 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 	}
 
 	dec := netflow.New("collector")
+	sf := sflow.New("collector")
 	var (
 		w       ioformat.Writer[record.Flow]
 		hour    time.Time
@@ -210,7 +214,11 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 				goto done
 			}
 			st.Datagrams++
-			recs, err = dec.Decode(g.from.Addr().Unmap(), g.data, recs[:0])
+			if len(g.data) >= 4 && binary.BigEndian.Uint32(g.data) == 5 { // sFlow v5 (NetFlow v5 starts 0x0005)
+				recs, err = sf.Decode(g.from.Addr().Unmap(), g.at.UnixNano(), g.data, recs[:0])
+			} else {
+				recs, err = dec.Decode(g.from.Addr().Unmap(), g.data, recs[:0])
+			}
 			if err != nil {
 				st.Malformed++
 				o.Warn(g.from, err)
@@ -236,6 +244,7 @@ done:
 	conn.Close()
 	closeHour()
 	st.DroppedSets = int64(dec.Flush())
+	st.SFlow = sf.Stats
 	if werr != nil {
 		return st, werr
 	}

@@ -15,14 +15,14 @@ import (
 	"github.com/spot-hunt/spot/internal/decode/netflow"
 	"github.com/spot-hunt/spot/internal/decode/nfcapd"
 	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/decode/sflow"
 	"github.com/spot-hunt/spot/internal/decode/tunnel"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
 // DefaultPorts are the UDP ports where captures are searched for exports:
-// NetFlow (2055, 9995, 9996), IPFIX (4739) and sFlow (6343, recognised
-// but not decoded).
+// NetFlow (2055, 9995, 9996), IPFIX (4739) and sFlow (6343).
 var DefaultPorts = []int{2055, 9995, 9996, 4739, 6343}
 
 // Options say how to read one input.
@@ -64,6 +64,8 @@ type Result struct {
 	ExportPort int
 	// Tunnels counts what was found inside encapsulations.
 	Tunnels tunnel.Stats
+	// SFlow counts what sFlow datagrams held.
+	SFlow sflow.Stats
 }
 
 // Decode reads one input (name names it in messages and event ids) and
@@ -94,7 +96,8 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 			kind = "pcap"
 		case nfcapd.Sniff(head):
 			kind = "nfcapd"
-		case len(head) >= 2 && head[0] == 0 && (head[1] == 5 || head[1] == 9 || head[1] == 10):
+		case len(head) >= 2 && head[0] == 0 && (head[1] == 5 || head[1] == 9 || head[1] == 10),
+			len(head) >= 4 && binary.BigEndian.Uint32(head) == 5: // sFlow v5
 			kind = "netflow"
 		default:
 			kind = "nfdump-csv"
@@ -213,6 +216,10 @@ func (b *batcher) flush(force bool) error {
 func decodeDatagrams(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
 	res := Result{Kind: "datagrams", Unit: "packets"}
 	d := o.exportDecoder(name)
+	sf := sflow.New(filepath.Base(name))
+	// sFlow samples carry no time, and a file of datagrams no receive
+	// time: its records take the time they are read, as sfcapd's do.
+	readNs := time.Now().UnixNano()
 	b := newBatcher(o, emit)
 	var pkt int64
 	// Stream the file: each datagram is at most 64 KiB, so a window of a
@@ -230,14 +237,27 @@ func decodeDatagrams(ctx context.Context, name string, br *bufio.Reader, o Optio
 			break
 		}
 		pkt++
-		n, lerr := netflow.PacketLen(data)
-		if n <= 0 || n > len(data) {
-			n = len(data)
-		}
+		var n int
 		var derr error
-		b.buf, derr = d.Decode(netip.Addr{}, data[:n], b.buf)
-		if derr == nil {
-			derr = lerr
+		if len(data) >= 4 && binary.BigEndian.Uint32(data) == 5 { // sFlow v5 (NetFlow v5 starts 0x0005)
+			var lerr error
+			if n, lerr = sflow.Len(data); lerr != nil {
+				n = len(data)
+			}
+			b.buf, derr = sf.Decode(netip.Addr{}, readNs, data[:n], b.buf)
+			if derr == nil {
+				derr = lerr
+			}
+		} else {
+			var lerr error
+			n, lerr = netflow.PacketLen(data)
+			if n <= 0 || n > len(data) {
+				n = len(data)
+			}
+			b.buf, derr = d.Decode(netip.Addr{}, data[:n], b.buf)
+			if derr == nil {
+				derr = lerr
+			}
 		}
 		if derr != nil {
 			res.Skipped++
@@ -252,16 +272,20 @@ func decodeDatagrams(ctx context.Context, name string, br *bufio.Reader, o Optio
 		res.DroppedSets = int64(d.Flush())
 	}
 	res.Stats = d.Stats
+	res.SFlow = sf.Stats
 	err := b.flush(true)
 	res.Records = b.n
 	return res, err
 }
 
 // looksLikeExport reports whether a UDP payload has a plausible NetFlow v5,
-// v9 or IPFIX header and first set.
+// v9 or IPFIX header and first set, or is an sFlow v5 datagram.
 func looksLikeExport(p []byte) bool {
 	if len(p) < 16 {
 		return false
+	}
+	if sflow.Is(p) {
+		return true
 	}
 	switch binary.BigEndian.Uint16(p) {
 	case 5:
@@ -293,6 +317,7 @@ const detectFrames = 2000
 
 type heldDatagram struct {
 	frame int64
+	tsNs  int64
 	src   netip.Addr
 	port  uint16
 	data  []byte
@@ -353,7 +378,7 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 			}
 			b.buf = asm.Add(p, b.buf)
 			if p.Proto == pcap.ProtoUDP && isPort(p.DstPort) {
-				held = append(held, heldDatagram{p.Frame, p.Src, p.DstPort, append([]byte(nil), p.Payload...)})
+				held = append(held, heldDatagram{p.Frame, p.TsNs, p.Src, p.DstPort, append([]byte(nil), p.Payload...)})
 				exports = looksLikeExport(p.Payload)
 			} else if p.Proto == pcap.ProtoUDP && looksLikeExport(p.Payload) {
 				elsewhere[p.DstPort]++
@@ -375,13 +400,14 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 		b.buf = b.buf[:0] // exports: what assembly made of them is dropped
 	}
 	dec := o.exportDecoder(name)
-	sflowWarned := false
-	one := func(frame int64, srcAddr netip.Addr, port uint16, payload []byte) {
-		if len(payload) >= 4 && binary.BigEndian.Uint32(payload) == 5 && port == 6343 {
-			res.Skipped++
-			if !sflowWarned {
-				sflowWarned = true
-				o.Warn("packet", frame, errors.New("sFlow datagram: sFlow is not decoded (skipped, and counted)"))
+	sf := sflow.New(filepath.Base(name))
+	defer func() { res.SFlow = sf.Stats }()
+	one := func(frame, tsNs int64, srcAddr netip.Addr, port uint16, payload []byte) {
+		if len(payload) >= 4 && binary.BigEndian.Uint32(payload) == 5 { // sFlow v5 (NetFlow v5 starts 0x0005)
+			var err error
+			if b.buf, err = sf.Decode(srcAddr, tsNs, payload, b.buf); err != nil {
+				res.Skipped++
+				o.Warn("packet", frame, err)
 			}
 			return
 		}
@@ -412,7 +438,7 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 		}
 	}
 	for _, h := range held {
-		one(h.frame, h.src, h.port, h.data)
+		one(h.frame, h.tsNs, h.src, h.port, h.data)
 	}
 	held = nil
 	for readErr == nil {
@@ -425,7 +451,7 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 			break
 		}
 		if p != nil {
-			one(p.Frame, p.Src, p.DstPort, p.Payload)
+			one(p.Frame, p.TsNs, p.Src, p.DstPort, p.Payload)
 			if err := b.flush(false); err != nil {
 				return res, err
 			}
