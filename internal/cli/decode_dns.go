@@ -18,9 +18,10 @@ import (
 )
 
 type decodeDNSOptions struct {
-	out     decodeOutput[record.DNS]
-	ports   []int
-	queries bool
+	out        decodeOutput[record.DNS]
+	ports      []int
+	queries    bool
+	icmpQuotes bool
 }
 
 func newDecodeDNSCmd(g *globals) *cobra.Command {
@@ -44,8 +45,8 @@ UDP 4754), PPTP, ERSPAN I-III, VXLAN (UDP 4789), Geneve (6081), GTP-U (2152),
 IPv4/IPv6 in IPv4/IPv6, Teredo and AYIYA. A record then carries the innermost
 addresses, and its tunnel column names what carried the packet, outermost
 first: "vxlan 192.0.2.1:49152>192.0.2.2:4789 vni=42; gre 10.0.0.1>10.0.0.2".
-DNS messages quoted by ICMP errors are decoded too, as tshark decodes them
-(their tunnel column ends "icmp SRC>DST type=3 code=3").
+With --icmp-quotes, DNS messages quoted by ICMP errors are decoded too, as
+tshark decodes them (their tunnel column ends "icmp SRC>DST type=3 code=3").
 
 A malformed packet or DNS message is skipped and named on stderr (file and
 packet number); a message whose answer sections are malformed keeps a record
@@ -61,6 +62,7 @@ it. Either way the run ends with exit status 3.`),
 	o.out.addFlags(f)
 	f.IntSliceVar(&o.ports, "ports", []int{53}, "DNS `PORTS` (replaces the list), e.g. 53,5353,5355")
 	f.BoolVar(&o.queries, "queries", false, "also write queries, not only responses")
+	f.BoolVar(&o.icmpQuotes, "icmp-quotes", false, "also decode DNS messages quoted by ICMP errors, as tshark does (copies, not traffic: off by default)")
 	return cmd
 }
 
@@ -107,7 +109,7 @@ func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.W
 			slog.Warn(msg, "file", ioformat.DisplayName(name), "packet", frame, "err", err)
 		}
 	}
-	opts := dns.Options{Ports: o.ports, Queries: o.queries, Answers: true}
+	opts := dns.Options{Ports: o.ports, Queries: o.queries, Answers: true, ICMPQuotes: o.icmpQuotes}
 	for _, name := range args {
 		if err := decodeDNSFile(g, name, opts, out, warn); err != nil {
 			out.abort()

@@ -51,6 +51,7 @@ type dictFlow struct {
 	TEndNs     int64   `parquet:"tend_ns"`
 	Sampling   int32   `parquet:"sampling"`
 	Source     string  `parquet:"source"`
+	Tunnel     string  `parquet:"tunnel"`
 	EID        int64   `parquet:"eid"`
 }
 

@@ -14,6 +14,10 @@ type Options struct {
 	Ports   []int // DNS ports (either end); default 53
 	Queries bool  // also make records of queries (default: responses only)
 	Answers bool  // fill record.DNS.Answers (every answer's data, as text)
+	// ICMPQuotes also decodes the DNS messages that ICMP errors quote (as
+	// tshark does): copies of datagrams that went undelivered, not
+	// traffic of their own, so off by default.
+	ICMPQuotes bool
 }
 
 // Bounds of the TCP reassembly state.
@@ -106,6 +110,9 @@ func (d *Decoder) Relevant(p *pcap.Packet) bool {
 // problems.
 func (d *Decoder) Packet(p *pcap.Packet, out []record.DNS, problems []Problem) ([]record.DNS, []Problem) {
 	if !d.Relevant(p) {
+		if !d.opts.ICMPQuotes {
+			return out, problems
+		}
 		if q, ok := icmpQuote(p); ok && (d.isPort(q.sport) || d.isPort(q.dport)) {
 			return d.quoted(p, &q, out, problems)
 		}

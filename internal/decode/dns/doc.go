@@ -40,6 +40,13 @@
 // data overruns is skipped by its length, so an A record after it is still
 // found (tshark stops at the exception).
 //
+// With Options.ICMPQuotes, a DNS message quoted by an ICMP error (the UDP
+// datagram that caused it, as far as its sender copied it) makes a record
+// too, as tshark decodes it: the quoted datagram's addresses, its tunnel
+// column ending with the error ("icmp SRC>DST type=3 code=3"). Off by
+// default: a quote is a copy of a message that was already counted, or
+// never delivered. A quote cut short makes no record and no problem.
+//
 // Malformed messages: when the header or the question cannot be parsed no
 // record is made; when a later section is malformed the record keeps the
 // fields parsed before it. Both are reported as Problems (the command warns

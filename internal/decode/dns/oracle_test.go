@@ -367,7 +367,7 @@ func decodeFile(t testing.TB, file string) ([]record.DNS, []Problem, error) {
 	defer src.Close()
 	src.SetUnwrapper(tunnel.New())
 	// tshark's DNS ports: 53 (UDP, TCP), 5353 (TCP; mDNS on UDP), 5355 (LLMNR)
-	d := NewDecoder(Options{Ports: []int{53, 5353, 5355}, Queries: true, Answers: true}, filepath.Base(file))
+	d := NewDecoder(Options{Ports: []int{53, 5353, 5355}, Queries: true, Answers: true, ICMPQuotes: true}, filepath.Base(file))
 	var recs []record.DNS
 	var probs []Problem
 	for {
