@@ -33,8 +33,8 @@ type Flow struct {
 	RIP        string  `parquet:"rip,dict" json:"rip" doc:"exporter (router) address; empty for flows assembled from packets"`
 	TStartNs   int64   `parquet:"tstart_ns" json:"tstart_ns" doc:"first-seen time, nanoseconds since the Unix epoch"`
 	TEndNs     int64   `parquet:"tend_ns" json:"tend_ns" doc:"last-seen time, nanoseconds since the Unix epoch"`
-	Sampling   int32   `parquet:"sampling" json:"sampling" doc:"sampling interval the exporter stated (1 in N packets; 0 unknown/unsampled); packet and byte counts are as exported, not scaled"`
-	Source     string  `parquet:"source,dict" json:"source" doc:"what decoded it: netflow5, netflow9, ipfix, packets, nfcapd, nfdump-csv, spot-csv"`
+	Sampling   int32   `parquet:"sampling" json:"sampling" doc:"sampling interval the exporter stated (1 in N packets; 0 unknown/unsampled); packet and byte counts are as exported, not scaled, except sflow's, which are the sample times the rate"`
+	Source     string  `parquet:"source,dict" json:"source" doc:"what decoded it: netflow5, netflow9, ipfix, sflow, packets, nfcapd, nfdump-csv, spot-csv"`
 	Tunnel     string  `parquet:"tunnel,dict" json:"tunnel" doc:"flows from packets inside tunnels (sip..dport are the innermost): what carried the flow's first packet, each encapsulation outermost first and joined by '; ', as TYPE SRC>DST and its id (e.g. 'gre 10.0.0.1>10.0.0.2 key=0x0000002a'); the outer flow is a record of its own, found by those addresses. Empty for other flows"`
 	EID        int64   `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards"`
 }
