@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/spf13/pflag"
 
@@ -12,6 +16,36 @@ import (
 	"github.com/spot-hunt/spot/internal/partition"
 	"github.com/spot-hunt/spot/internal/record"
 )
+
+// byteSize is a flag's size in bytes: a number, or one with a unit (KiB,
+// MiB, GiB; K, M, G and KB, MB, GB mean the same).
+type byteSize int
+
+func (b *byteSize) String() string { return ioformat.SizeString(int(*b)) }
+
+func (b *byteSize) Set(s string) error {
+	num := strings.TrimRightFunc(s, unicode.IsLetter)
+	unit := 1
+	switch strings.ToUpper(strings.TrimSpace(s[len(num):])) {
+	case "", "B":
+	case "K", "KB", "KIB":
+		unit = 1 << 10
+	case "M", "MB", "MIB":
+		unit = 1 << 20
+	case "G", "GB", "GIB":
+		unit = 1 << 30
+	default:
+		return fmt.Errorf("%q: unknown unit (want KiB, MiB or GiB)", s)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(num))
+	if err != nil || n < 1 || n > math.MaxInt32/unit {
+		return fmt.Errorf("%q: want a size from 1 byte to under 2GiB", s)
+	}
+	*b = byteSize(n * unit)
+	return nil
+}
+
+func (b *byteSize) Type() string { return "size" }
 
 // OutputFlags are -o, -f and --force, spelled the same by every stage.
 type OutputFlags struct {

@@ -22,6 +22,8 @@ Input
   files under it (.parquet, .ndjson, .jsonl; names starting with . or _
   are skipped), in name order; a quoted pattern is expanded by spot, ** for
   any number of folders: spot score -m m.model 'day/**/*.parquet'.
+  An NDJSON line longer than --max-record-size (16MiB) is read past in
+  constant memory, skipped and counted (exit 3).
 
 Partitions
   Decoders write Hive-style partitions with --partition hour|day -o DIR:
@@ -34,8 +36,9 @@ Partitions
 Output
   -o PATH writes to PATH (default -, stdout). The format follows -o's
   extension (.parquet, .ndjson/.jsonl, .csv) or -f; otherwise NDJSON. Files
-  are written to a temporary name and renamed when complete, so a failed or
-  interrupted run leaves no partial file. Parquet is never written to a
+  are written without a name (on Linux; elsewhere under a temporary one)
+  and named when complete, so a failed, interrupted or killed run leaves no
+  partial file. Parquet is never written to a
   terminal (use --force). Parquet is Snappy-compressed, in row groups of
   131072 rows.
 

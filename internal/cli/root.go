@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
 )
 
 // globals are the options and streams every command shares.
@@ -19,6 +21,7 @@ type globals struct {
 	logJSON  bool
 	verbose  bool
 	quiet    bool
+	maxRec   byteSize
 }
 
 // Main runs spot with the process's arguments and streams and returns its
@@ -127,6 +130,7 @@ See "spot help formats", "spot help schema KIND", "spot help exit-codes" and
 		SilenceUsage:      true,
 		DisableAutoGenTag: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			ioformat.MaxRecordSize = int(g.maxRec)
 			return g.setupLogging()
 		},
 	}
@@ -141,6 +145,8 @@ See "spot help formats", "spot help schema KIND", "spot help exit-codes" and
 	pf.BoolVar(&g.logJSON, "log-json", false, "write logs as JSON lines")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log at info level and show progress")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "log errors only and show no progress")
+	g.maxRec = byteSize(ioformat.MaxRecordSize)
+	pf.Var(&g.maxRec, "max-record-size", "skip (and count) NDJSON records longer than `SIZE` (bytes, or with KiB, MiB, GiB)")
 
 	root.AddGroup(&cobra.Group{ID: "stages", Title: "Stages:"})
 	for _, c := range []*cobra.Command{

@@ -3,6 +3,7 @@ package ioformat
 import (
 	"bufio"
 	"bytes"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -95,6 +96,11 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 		}
 		in.Format = NDJSON
 		m, err := ndjsonMeta(first)
+		if err != nil && longerThanBuffer(raw) {
+			// A first line longer than the buffer is judged by its
+			// leading keys; the reader decodes it whole.
+			m, err = leadingMeta(first)
+		}
 		if err != nil {
 			return fail(&RecordError{Name: name, Unit: "line", Number: 1, Err: err})
 		}
@@ -129,7 +135,10 @@ func (in *Input) Columns() []string {
 		h, _ := csvHeader(first)
 		return h
 	}
-	keys, _ := objectKeys(first)
+	keys, err := objectKeys(first)
+	if err != nil && longerThanBuffer(in.br) {
+		keys, _, _, _ = leadingKeys(first)
+	}
 	return keys
 }
 
@@ -277,6 +286,60 @@ func objectKeys(line []byte) ([]string, error) {
 	return keys, nil
 }
 
+// longerThanBuffer reports whether br's buffer is full without a line's
+// end: the first line goes on beyond it.
+func longerThanBuffer(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Size())
+	return len(b) == br.Size() && bytes.IndexByte(b, '\n') < 0
+}
+
+// leadingKeys reads the keys of the JSON object that prefix begins, as far
+// as prefix goes, and the values of "kind" and "stream" among them. It
+// fails only on what is not JSON; an object cut short is not an error.
+func leadingKeys(prefix []byte) (keys []string, kind, stream string, err error) {
+	d := stdjson.NewDecoder(bytes.NewReader(prefix))
+	cut := func(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF }
+	if t, err := d.Token(); err != nil || t != stdjson.Delim('{') {
+		return nil, "", "", fmt.Errorf("invalid JSON: not an object")
+	}
+	for d.More() {
+		t, err := d.Token()
+		if cut(err) {
+			break
+		}
+		if err != nil {
+			return keys, kind, stream, fmt.Errorf("invalid JSON: %w", err)
+		}
+		key, _ := t.(string)
+		keys = append(keys, key)
+		var v stdjson.RawMessage // a value, skipped: it may be long
+		if err := d.Decode(&v); cut(err) {
+			break
+		} else if err != nil {
+			return keys, kind, stream, fmt.Errorf("invalid JSON: %w", err)
+		}
+		switch key {
+		case "kind":
+			stdjson.Unmarshal(v, &kind)
+		case "stream":
+			stdjson.Unmarshal(v, &stream)
+		}
+	}
+	if _, err := d.Token(); err != nil && !cut(err) { // '}', or what is not JSON
+		return keys, kind, stream, fmt.Errorf("invalid JSON: %w", err)
+	}
+	return keys, kind, stream, nil
+}
+
+// leadingMeta is ndjsonMeta for a first line known only by its start.
+func leadingMeta(prefix []byte) (record.Meta, error) {
+	keys, kind, stream, err := leadingKeys(prefix)
+	if err != nil {
+		return record.Meta{}, err
+	}
+	return metaOf(keys, kind, stream)
+}
+
 func ndjsonMeta(line []byte) (record.Meta, error) {
 	var head struct {
 		Kind   string `json:"kind"`
@@ -286,17 +349,23 @@ func ndjsonMeta(line []byte) (record.Meta, error) {
 		return record.Meta{}, fmt.Errorf("invalid JSON: %w", err)
 	}
 	keys, _ := objectKeys(line)
+	return metaOf(keys, head.Kind, head.Stream)
+}
+
+// metaOf is the meta of an NDJSON stream whose first object has keys and
+// the given "kind" and "stream" values ("" when absent).
+func metaOf(keys []string, kind, stream string) (record.Meta, error) {
 	m, _ := record.Infer(keys)
-	if head.Kind != "" {
-		k, err := record.ParseKind(head.Kind)
+	if kind != "" {
+		k, err := record.ParseKind(kind)
 		if err != nil {
 			return m, err
 		}
 		m.Kind = k
 	}
 	switch {
-	case head.Stream != "":
-		m.Stream = record.Stream(head.Stream)
+	case stream != "":
+		m.Stream = record.Stream(stream)
 	case m.Stream == "":
 		m.Stream = record.StreamEvents
 	}

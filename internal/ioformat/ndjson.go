@@ -1,12 +1,14 @@
 package ioformat
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -19,6 +21,13 @@ const maxWarnings = 10
 
 // chunkSize is about how many bytes of NDJSON one decoding job holds.
 const chunkSize = 512 << 10
+
+// MaxRecordSize is the longest NDJSON line read, in bytes; a longer one is
+// read past in constant memory, skipped and counted (spot's
+// --max-record-size). 16 MiB is thousands of times a real record, and keeps
+// the reader's peak memory (the line, its buffer and its decoded copy)
+// well under 256 MB.
+var MaxRecordSize = 16 << 20
 
 // ndjsonReader decodes NDJSON on every core: a splitter cuts the input into
 // chunks of whole lines, workers decode chunks side by side, and Read hands
@@ -62,7 +71,10 @@ func newNDJSONReader[T any](in *Input) *ndjsonReader[T] {
 }
 
 // split reads the input and sends chunks of whole lines to the workers and,
-// in the same order, to Read.
+// in the same order, to Read. A line is read on until its end arrives, in a
+// buffer that doubles (so a long line from a pipe, 64 KiB a read, costs
+// linear time); a line longer than MaxRecordSize is read past in constant
+// memory, skipped and counted.
 func (r *ndjsonReader[T]) split(work chan<- *ndjsonChunk[T]) {
 	defer close(work)
 	defer close(r.order)
@@ -71,8 +83,16 @@ func (r *ndjsonReader[T]) split(work chan<- *ndjsonChunk[T]) {
 	for {
 		buf := make([]byte, len(carry), max(chunkSize, 2*len(carry)))
 		copy(buf, carry)
-		n, err := io.ReadAtLeast(r.in.br, buf[len(buf):cap(buf)], 1)
-		buf = buf[:len(buf)+n]
+		var err error
+		for err == nil && len(buf) < cap(buf) {
+			var n int
+			n, err = r.in.br.Read(buf[len(buf):cap(buf)])
+			if bytes.IndexByte(buf[len(buf):len(buf)+n], '\n') >= 0 {
+				buf = buf[:len(buf)+n]
+				break // a line is complete: hand it on now (a live stream)
+			}
+			buf = buf[:len(buf)+n]
+		}
 		end := len(buf)
 		if err == nil {
 			end = bytes.LastIndexByte(buf, '\n') + 1
@@ -81,6 +101,11 @@ func (r *ndjsonReader[T]) split(work chan<- *ndjsonChunk[T]) {
 		c := &ndjsonChunk[T]{data: buf[:end], line: line, ready: make(chan struct{})}
 		c.lines = bytes.Count(c.data, []byte{'\n'})
 		line += int64(c.lines)
+		if len(carry) > MaxRecordSize {
+			carry = nil
+			err = r.skipLong(line)
+			line++
+		}
 		if err != nil && err != io.EOF {
 			c.err = fmt.Errorf("%s: %w", DisplayName(r.in.Name), err)
 		}
@@ -102,6 +127,18 @@ func (r *ndjsonReader[T]) split(work chan<- *ndjsonChunk[T]) {
 	}
 }
 
+// skipLong reads past the rest of line number line, which is longer than
+// MaxRecordSize, and counts it as skipped.
+func (r *ndjsonReader[T]) skipLong(line int64) error {
+	r.skip(line, errTooLong())
+	for {
+		_, err := r.in.br.ReadSlice('\n')
+		if err != bufio.ErrBufferFull {
+			return err
+		}
+	}
+}
+
 func (r *ndjsonReader[T]) decode(c *ndjsonChunk[T]) {
 	data, line := c.data, c.line
 	c.recs = make([]T, 0, c.lines+1)
@@ -112,7 +149,9 @@ func (r *ndjsonReader[T]) decode(c *ndjsonChunk[T]) {
 		} else {
 			data = nil
 		}
-		if len(bytes.TrimSpace(l)) > 0 {
+		if len(l) > MaxRecordSize { // ended within a buffer of the splitter's
+			r.skip(line, errTooLong())
+		} else if len(bytes.TrimSpace(l)) > 0 {
 			// Decoded in place: a record is hundreds of bytes, not worth copying.
 			n := len(c.recs)
 			c.recs = c.recs[:n+1]
@@ -165,6 +204,23 @@ func (r *ndjsonReader[T]) Read(buf []T) (int, error) {
 func (r *ndjsonReader[T]) Skipped() int64 { return r.skipped.Load() }
 
 var errClosed = errors.New("reader closed")
+
+// SizeString writes n bytes as spot's size flags take them: 16MiB, 4KiB, 100.
+func SizeString(n int) string {
+	for _, u := range []struct {
+		name  string
+		shift uint
+	}{{"GiB", 30}, {"MiB", 20}, {"KiB", 10}} {
+		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
+			return strconv.Itoa(n>>u.shift) + u.name
+		}
+	}
+	return strconv.Itoa(n)
+}
+
+func errTooLong() error {
+	return fmt.Errorf("longer than %s, the most --max-record-size allows", SizeString(MaxRecordSize))
+}
 
 // Interrupt makes a Read that waits for input (a live stream) return; it
 // may be called from another goroutine.
