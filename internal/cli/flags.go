@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -123,73 +122,7 @@ func openInputs(names []string, stdin io.Reader) ([]*ioformat.Input, record.Meta
 	return ins, meta, nil
 }
 
-// concat reads the inputs one after the other. When ctx is cancelled
-// (Ctrl-C) a read waiting on a live stream returns at once, and every read
-// then fails with ctx's error.
-type concat[T any] struct {
-	ctx     context.Context
-	stop    func() bool
-	readers []ioformat.Reader[T]
-	next    int
-}
-
-func newConcat[T any](ctx context.Context, ins []*ioformat.Input) (*concat[T], error) {
-	c := &concat[T]{ctx: ctx, stop: func() bool { return false }}
-	for _, in := range ins {
-		r, err := ioformat.NewReader[T](in)
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		c.readers = append(c.readers, r)
-	}
-	c.stop = context.AfterFunc(ctx, func() {
-		for _, r := range c.readers {
-			if i, ok := r.(ioformat.Interrupter); ok {
-				i.Interrupt()
-			}
-		}
-	})
-	return c, nil
-}
-
-func (c *concat[T]) Read(buf []T) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	for c.next < len(c.readers) {
-		n, err := c.readers[c.next].Read(buf)
-		if err != nil && err != io.EOF && c.ctx.Err() != nil {
-			return n, c.ctx.Err()
-		}
-		if err == io.EOF {
-			c.next++
-			if n == 0 {
-				continue
-			}
-			err = nil
-		}
-		return n, err
-	}
-	return 0, io.EOF
-}
-
-// Skipped sums the malformed records every input skipped.
-func (c *concat[T]) Skipped() int64 {
-	var n int64
-	for _, r := range c.readers {
-		if s, ok := r.(ioformat.Skipper); ok {
-			n += s.Skipped()
-		}
-	}
-	return n
-}
-
-func (c *concat[T]) Close() error {
-	c.stop()
-	var errs []error
-	for _, r := range c.readers {
-		errs = append(errs, r.Close())
-	}
-	return errors.Join(errs...)
+// newConcat reads the inputs one after the other (see ioformat.Concat).
+func newConcat[T any](ctx context.Context, ins []*ioformat.Input) (*ioformat.Concat[T], error) {
+	return ioformat.NewConcat[T](ctx, ins)
 }

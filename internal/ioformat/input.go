@@ -24,8 +24,9 @@ type Input struct {
 	Format Format
 	Meta   record.Meta
 
-	br      *bufio.Reader // NDJSON: the decompressed bytes
-	pf      *parquet.File // Parquet
+	br      *bufio.Reader     // NDJSON: the decompressed bytes
+	pf      *parquet.File     // Parquet
+	spool   *io.SectionReader // a pipe's stream, spooled by Rewind
 	closers []io.Closer
 }
 
@@ -118,6 +119,40 @@ func (in *Input) Close() error {
 	}
 	in.closers = nil
 	return errors.Join(errs...)
+}
+
+// Rewind returns a new Input that reads the same records from the start,
+// so that a stage can read its input twice (score's detectors do). Call it
+// before reading from in. A file is opened again by name; Parquet from a
+// pipe is already in a scratch file, read again; any other stream from a
+// pipe is first spooled to a scratch file without a name (decompressed, as
+// it came), which both read and which goes with in's Close.
+func (in *Input) Rewind() (*Input, error) {
+	if in.Name != "" && in.Name != "-" {
+		r, err := Open(in.Name, nil)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	if in.pf != nil {
+		return &Input{Name: in.Name, Format: in.Format, Meta: in.Meta, pf: in.pf}, nil
+	}
+	if in.spool == nil {
+		f, n, err := spoolToFile(in.br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: spooling to a temporary file: %w", DisplayName(in.Name), err)
+		}
+		closeAll(in.closers)
+		in.closers = []io.Closer{f}
+		in.spool = io.NewSectionReader(f, 0, n)
+		in.br = bufio.NewReaderSize(io.NewSectionReader(f, 0, n), readBufferSize)
+	}
+	r, err := Open(in.Name, io.NewSectionReader(in.spool, 0, in.spool.Size()))
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Columns returns the input's column names: the Parquet schema's, or the

@@ -58,7 +58,7 @@ func random[T any](rng *rand.Rand, n int) []T {
 }
 
 func randString(rng *rand.Rand) string {
-	alphabet := []string{"a", "Z", "0", ".", "-", "_", " ", "\"", "\\", "\n", "\t", "é", "日本", "\x00", "/", "%", ","}
+	alphabet := []string{"a", "Z", "0", ".", "-", "_", " ", "\"", "\\", "\n", "\t", "é", "日本", "\x00", "/", "%", ",", "<", ">", "&"}
 	var b strings.Builder
 	for range rng.IntN(12) {
 		b.WriteString(alphabet[rng.IntN(len(alphabet))])
@@ -78,6 +78,7 @@ func TestRoundTripEveryRecordType(t *testing.T) {
 	t.Run("scored-flow", func(t *testing.T) { roundTrip[record.ScoredFlow](t, record.ScoredFlow{}.Meta()) })
 	t.Run("scored-dns", func(t *testing.T) { roundTrip[record.ScoredDNS](t, record.ScoredDNS{}.Meta()) })
 	t.Run("scored-proxy", func(t *testing.T) { roundTrip[record.ScoredProxy](t, record.ScoredProxy{}.Meta()) })
+	t.Run("finding", func(t *testing.T) { roundTrip[record.Finding](t, record.Finding{}.Meta()) })
 }
 
 // roundTrip writes random records as Parquet, reads them back, writes

@@ -188,7 +188,7 @@ func (w *ndjsonWriter[T]) Write(recs []T) error {
 			b = append(b, w.prefix...)
 			var ok bool
 			if b, ok = w.flat.appendFields(b, unsafe.Pointer(&recs[i])); !ok {
-				if _, err := json.MarshalNoEscape(&recs[i]); err != nil {
+				if _, err := json.MarshalWithOption(&recs[i], json.DisableHTMLEscape()); err != nil {
 					return err
 				}
 			}
@@ -199,7 +199,7 @@ func (w *ndjsonWriter[T]) Write(recs []T) error {
 		return err
 	}
 	for i := range recs {
-		b, err := json.MarshalNoEscape(&recs[i])
+		b, err := json.MarshalWithOption(&recs[i], json.DisableHTMLEscape())
 		if err != nil {
 			return err
 		}

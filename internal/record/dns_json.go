@@ -70,7 +70,7 @@ func (r *DNS) AppendJSONFields(b []byte) []byte {
 func AppendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			q, err := json.MarshalNoEscape(s)
+			q, err := json.MarshalWithOption(s, json.DisableHTMLEscape())
 			if err != nil {
 				return append(b, `""`...)
 			}
