@@ -9,7 +9,6 @@ import (
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
-	"github.com/spot-hunt/spot/internal/score"
 )
 
 // parquetFiles returns the inputs' Parquet files when every input is Parquet.
@@ -37,7 +36,7 @@ func inputNames(ins []*ioformat.Input) []string {
 // runColumnar runs the columnar flow path from Parquet inputs to a Parquet
 // output of type T; it reports false (and does nothing) when the inputs or
 // output do not allow it.
-func runColumnar[T any](g *globals, ins []*ioformat.Input, d ioformat.Dest, out record.Meta, scorer *score.Scorer, method string) (bool, error) {
+func runColumnar[T any](g *globals, ins []*ioformat.Input, d ioformat.Dest, out record.Meta) (bool, error) {
 	if d.ResolvedFormat() != ioformat.Parquet {
 		return false, nil
 	}
@@ -55,7 +54,7 @@ func runColumnar[T any](g *globals, ins []*ioformat.Input, d ioformat.Dest, out 
 	if err != nil {
 		return true, err
 	}
-	r := &columnar.Runner{Names: inputNames(ins), Scorer: scorer, Method: method, Options: ioformat.ParquetOptions(out)}
+	r := &columnar.Runner{Names: inputNames(ins), Options: ioformat.ParquetOptions(out)}
 	st, err := r.Run(g.ctx, files, plan, full, columnar.ExtraSchema(full), w)
 	if err != nil {
 		w.Abort()

@@ -250,5 +250,5 @@ func featurizeFast(g *globals, o *featurizeOptions, ins []*ioformat.Input, meta 
 		logRejects(meta.Kind, st)
 		return true, writeCounts(d, meta.Kind, c)
 	}
-	return runColumnar[record.FeaturizedFlow](g, ins, d, record.Meta{Kind: meta.Kind, Stream: record.StreamFeaturized}, nil, "")
+	return runColumnar[record.FeaturizedFlow](g, ins, d, record.Meta{Kind: meta.Kind, Stream: record.StreamFeaturized})
 }

@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"context"
-	"fmt"
-	"io"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spot-hunt/spot/internal/columnar"
+	"github.com/spot-hunt/spot/internal/detect"
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/lda"
@@ -19,6 +19,8 @@ type scoreOptions struct {
 	model     string
 	method    string
 	unseenDoc string
+	findings  string
+	subjects  int
 }
 
 func newScoreCmd(g *globals) *cobra.Command {
@@ -64,33 +66,9 @@ training hosts (--unseen-doc mean, the default) or scores 0 as in Spot
 	f.StringVarP(&o.model, "model", "m", envOr("SPOT_MODEL", ""), "model `FILE` from spot train (default: $SPOT_MODEL)")
 	f.StringVar(&o.method, "method", "spot", score.MethodHelp)
 	f.StringVar(&o.unseenDoc, "unseen-doc", "mean", "score of hosts the model never saw: mean (the training hosts' mean topic mixture) or zero (Apache Spot)")
+	f.StringVar(&o.findings, "findings", "", "with --method fused, also write the detectors' findings (one record per suspicious subject) to `FILE` (.parquet, .ndjson or .csv)")
+	f.IntVar(&o.subjects, "max-subjects", 0, "most subjects each detector table keeps, `N` (default 1048576); beyond it the least active are dropped, with a warning")
 	return cmd
-}
-
-// scoreJob is everything a scoring run needs.
-type scoreJob struct {
-	scorer *score.Scorer
-	fz     *feature.Featurizer
-	method string
-}
-
-func loadScorer(path string, kind record.Kind, method score.Method, unseen score.UnseenDoc) (*scoreJob, error) {
-	m, err := lda.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.CheckKind(string(kind)); err != nil {
-		return nil, fmt.Errorf("model %s: %w", path, err)
-	}
-	fz, err := feature.FromSettings(kind, m.Features)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", path, err)
-	}
-	s, err := score.New(score.Model{Docs: m.Docs, Words: m.Words, DocTopic: m.DocTopic, TopicWord: m.TopicWord}, method, unseen)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", path, err)
-	}
-	return &scoreJob{scorer: s, fz: fz, method: string(method)}, nil
 }
 
 func runScore(g *globals, o *scoreOptions, args []string) error {
@@ -101,9 +79,15 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if err != nil {
 		return usagef("--method: %v", err)
 	}
-	unseen, err := score.ParseUnseenDoc(o.unseenDoc)
+	unseen, err := lda.ParseUnseenDoc(o.unseenDoc)
 	if err != nil {
 		return usagef("--unseen-doc: %v", err)
+	}
+	if o.findings != "" && method != score.Fused {
+		return usagef("--findings needs --method fused: the other methods run no detectors")
+	}
+	if o.subjects < 0 {
+		return usagef("--max-subjects must be positive")
 	}
 	d, err := o.out.Dest(g.io)
 	if err != nil {
@@ -116,204 +100,33 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if len(ins) == 0 {
 		return emptyOutput(d)
 	}
-	if meta.Stream != record.StreamEvents && meta.Stream != record.StreamFeaturized {
-		closeInputs(ins)
-		return fmt.Errorf("score reads events or featurized events; %s holds %s records", ioformat.DisplayName(ins[0].Name), meta)
+	opts := score.Options{Model: o.model, Method: method, Unseen: unseen, Limits: detect.Limits{Subjects: o.subjects}}
+	if o.findings != "" {
+		opts.Findings = &ioformat.Dest{Path: o.findings, Stdout: g.io.Out, StdoutTTY: g.io.StdoutTTY}
 	}
-	job, err := loadScorer(o.model, meta.Kind, method, unseen)
-	if err != nil {
-		closeInputs(ins)
-		return err
-	}
-	if fast, err := scoreFast(g, job, ins, meta, d); fast {
-		return err
-	}
-	out := record.Meta{Kind: meta.Kind, Stream: record.StreamScored}
-	ev := meta.Stream == record.StreamEvents
-	switch {
-	case meta.Kind == record.KindFlow && ev:
-		return scoreStream(g.ctx, ins, out, d, func(e *record.Flow, to *record.ScoredFlow) string {
-			if why := feature.FlowReject(e); why != "" {
-				return why
-			}
-			src, dst := feature.FlowWords(e.SPort, e.DPort, e.Proto, e.TrHour, e.IByt, e.IPkt)
-			job.flow(&record.FeaturizedFlow{Flow: *e, SrcWord: src, DstWord: dst}, to)
-			return ""
-		})
-	case meta.Kind == record.KindFlow:
-		return scoreStream(g.ctx, ins, out, d, func(e *record.FeaturizedFlow, to *record.ScoredFlow) string {
-			job.flow(e, to)
-			return ""
-		})
-	case meta.Kind == record.KindDNS && ev:
-		return scoreStream(g.ctx, ins, out, d, func(e *record.DNS, to *record.ScoredDNS) string {
-			if why := feature.DNSReject(e); why != "" {
-				return why
-			}
-			job.dns(&record.FeaturizedDNS{DNS: *e, Doc: feature.DNSDoc(e), Word: job.fz.DNSWord(e)}, to)
-			return ""
-		})
-	case meta.Kind == record.KindDNS:
-		return scoreStream(g.ctx, ins, out, d, func(e *record.FeaturizedDNS, to *record.ScoredDNS) string {
-			job.dns(e, to)
-			return ""
-		})
-	case meta.Kind == record.KindProxy && ev:
-		return scoreProxyEvents(g.ctx, job, ins, out, d)
-	case meta.Kind == record.KindProxy:
-		return scoreStream(g.ctx, ins, out, d, func(e *record.FeaturizedProxy, to *record.ScoredProxy) string {
-			job.proxy(e, to)
-			return ""
-		})
-	}
-	closeInputs(ins)
-	return fmt.Errorf("cannot score %s records", meta)
-}
-
-func explain(r score.Result, method string) record.Explanation {
-	return record.Explanation{Score: r.Score, LDAScore: r.Score, Method: method, TopTopic: r.TopTopic, TopTopicWeight: r.TopTopicWeight}
-}
-
-func (j *scoreJob) flow(e *record.FeaturizedFlow, to *record.ScoredFlow) {
-	src, dst, low := j.scorer.Flow(e.SIP, e.SrcWord, e.DIP, e.DstWord)
-	*to = record.ScoredFlow{FeaturizedFlow: *e, SrcScore: src.Score, DstScore: dst.Score, Explanation: explain(low, j.method)}
-}
-
-func (j *scoreJob) dns(e *record.FeaturizedDNS, to *record.ScoredDNS) {
-	*to = record.ScoredDNS{FeaturizedDNS: *e, Explanation: explain(j.scorer.Score(e.Doc, e.Word), j.method)}
-}
-
-func (j *scoreJob) proxy(e *record.FeaturizedProxy, to *record.ScoredProxy) {
-	*to = record.ScoredProxy{FeaturizedProxy: *e, Explanation: explain(j.scorer.Score(e.Doc, e.Word), j.method)}
-}
-
-// scoreStream scores every record of the inputs with fn, which fills the
-// scored record or returns why the row is rejected.
-func scoreStream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, fn func(*E, *S) string) error {
-	r, err := newConcat[E](ctx, ins)
-	if err != nil {
-		closeInputs(ins)
-		return err
-	}
-	defer r.Close()
-	w, err := ioformat.Create[S](d, meta)
+	st, err := score.Run(g.ctx, ins, meta, d, opts)
 	if err != nil {
 		return err
 	}
-	rej := &feature.Rejects[struct{}]{}
-	in := make([]E, ioformat.BatchSize)
-	out := make([]S, ioformat.BatchSize)
-	for {
-		if err := ctx.Err(); err != nil {
-			w.Abort()
-			return err
-		}
-		n, rerr := r.Read(in)
-		k := 0
-		for i := range in[:n] {
-			if why := fn(&in[i], &out[k]); why != "" {
-				rej.Count++
-				if rej.Reasons == nil {
-					rej.Reasons = map[string]int64{}
-				}
-				rej.Reasons[why]++
-				continue
-			}
-			k++
-		}
-		if k > 0 {
-			if err := w.Write(out[:k]); err != nil {
-				w.Abort()
-				return err
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			w.Abort()
-			return rerr
-		}
+	logRejects(meta.Kind, columnar.Stats{Rejected: st.Rejected, Reasons: st.Reasons})
+	if method == score.Fused {
+		logFindings(st.Findings)
 	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	rej.Log(meta.Kind)
-	if n := r.Skipped(); n > 0 {
-		return &SkippedError{Count: n, Unit: "records"}
+	if st.Skipped > 0 {
+		return &SkippedError{Count: st.Skipped, Unit: "records"}
 	}
 	return nil
 }
 
-// scoreProxyEvents scores proxy lines. With the model's user-agent counts
-// it streams; a model trained on words only has none, and the lines are
-// then held to count them (as Spot's scoring did).
-func scoreProxyEvents(ctx context.Context, job *scoreJob, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest) error {
-	if ua := job.fz.Options().UserAgents; ua != nil {
-		return scoreStream(ctx, ins, meta, d, func(e *record.Proxy, to *record.ScoredProxy) string {
-			if why := feature.ProxyReject(e); why != "" {
-				return why
-			}
-			job.proxy(&record.FeaturizedProxy{Proxy: *e, Doc: e.ClientIP, Word: job.fz.ProxyWord(e, ua[feature.ProxyAgent(e)])}, to)
-			return ""
-		})
+// logFindings says how many findings each detector made.
+func logFindings(fs []record.Finding) {
+	by := map[string]int64{}
+	for _, f := range fs {
+		by[f.Detector]++
 	}
-	r, err := newConcat[record.Proxy](ctx, ins)
-	if err != nil {
-		closeInputs(ins)
-		return err
+	args := []any{"findings", len(fs)}
+	for _, k := range feature.SortedKeys(by) {
+		args = append(args, k, by[k])
 	}
-	lines, err := feature.ReadAllProxy(ctx, r)
-	skipped := r.Skipped()
-	r.Close()
-	if err != nil {
-		return err
-	}
-	ua := feature.UserAgentCounts(lines)
-	w, err := ioformat.Create[record.ScoredProxy](d, meta)
-	if err != nil {
-		return err
-	}
-	rej := &feature.Rejects[struct{}]{}
-	out := ioformat.Touched(make([]record.ScoredProxy, ioformat.BatchSize))[:0]
-	for i := range lines {
-		e := &lines[i]
-		if why := feature.ProxyReject(e); why != "" {
-			rej.Count++
-			continue
-		}
-		var s record.ScoredProxy
-		job.proxy(&record.FeaturizedProxy{Proxy: *e, Doc: e.ClientIP, Word: job.fz.ProxyWord(e, ua[feature.ProxyAgent(e)])}, &s)
-		out = append(out, s)
-		if len(out) == cap(out) || i == len(lines)-1 {
-			if err := w.Write(out); err != nil {
-				w.Abort()
-				return err
-			}
-			out = out[:0]
-		}
-	}
-	if len(out) > 0 {
-		if err := w.Write(out); err != nil {
-			w.Abort()
-			return err
-		}
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	rej.Log(meta.Kind)
-	if skipped > 0 {
-		return &SkippedError{Count: skipped, Unit: "records"}
-	}
-	return nil
-}
-
-// scoreFast is the columnar Parquet-to-Parquet path for flows; it reports
-// whether it handled the request.
-func scoreFast(g *globals, job *scoreJob, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest) (bool, error) {
-	if meta.Kind != record.KindFlow || meta.Stream != record.StreamEvents {
-		return false, nil
-	}
-	return runColumnar[record.ScoredFlow](g, ins, d, record.Meta{Kind: meta.Kind, Stream: record.StreamScored}, job.scorer, job.method)
+	slog.Info("detectors", args...)
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/lda"
 	"github.com/spot-hunt/spot/internal/record"
-	"github.com/spot-hunt/spot/internal/score"
 )
 
 // BenchmarkScoreFlows scores 200k flows (Snappy Parquet in memory, no
@@ -31,7 +31,7 @@ func BenchmarkScoreFlows(b *testing.B) {
 		c.Add(f.SIP, s, 1)
 		c.Add(f.DIP, d, 1)
 	}
-	var m score.Model
+	var m lda.Model
 	seen := map[string]bool{}
 	for _, r := range c.Rows() {
 		if !seen["d"+r.Doc] {
@@ -52,7 +52,7 @@ func BenchmarkScoreFlows(b *testing.B) {
 		}
 		m.TopicWord = append(m.TopicWord, row)
 	}
-	sc, err := score.New(m, score.Spot, score.UnseenMean)
+	sc, err := lda.NewScorer(&m, lda.Spot, lda.UnseenMean)
 	if err != nil {
 		b.Fatal(err)
 	}

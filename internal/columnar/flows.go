@@ -20,9 +20,10 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/spot-hunt/spot/internal/detect"
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
-	"github.com/spot-hunt/spot/internal/score"
+	"github.com/spot-hunt/spot/internal/lda"
 )
 
 // Stats are what a run did.
@@ -113,9 +114,13 @@ func fileName(names []string, i int) string {
 
 // Runner featurizes (and, with a scorer, scores) flows.
 type Runner struct {
-	Names   []string      // the inputs' names, for errors
-	Scorer  *score.Scorer // nil: featurize only
-	Method  string
+	Names  []string    // the inputs' names, for errors
+	Scorer *lda.Scorer // nil: featurize only
+	Method string
+	// Fuse, when set, gives each scored row its final score from its flow
+	// key and topic-model score (the lower side's), with the verdict that
+	// explains it (nil: none). It is called from several goroutines.
+	Fuse    func(k FlowKey, lda float64) (float64, *detect.Verdict)
 	Workers int                    // 0: GOMAXPROCS
 	Options []parquet.WriterOption // codec, metadata, ... of the output
 }
@@ -266,7 +271,7 @@ type wordTable struct {
 	m      map[uint64]int32
 	words  []wordPair
 	protos map[string]uint64
-	scorer *score.Scorer
+	scorer *lda.Scorer
 }
 
 type wordPair struct {
@@ -274,7 +279,7 @@ type wordPair struct {
 	srcIdx, dstIdx int32 // model word indexes, -1 unseen
 }
 
-func newWordTable(s *score.Scorer) *wordTable {
+func newWordTable(s *lda.Scorer) *wordTable {
 	return &wordTable{m: map[uint64]int32{}, protos: map[string]uint64{}, scorer: s}
 }
 
@@ -295,8 +300,10 @@ type proc struct {
 	srcDoc   []int32
 	dstDoc   []int32
 	docCache map[string]int32
-	res      []score.Result // src, dst, low per row
-	needAddr bool           // read sip and dip even without a scorer (counting)
+	res      []lda.Result      // src, dst, low per row
+	fused    []float64         // with Runner.Fuse: the final score per row
+	verdicts []*detect.Verdict // with Runner.Fuse: what explains it, or nil
+	needAddr bool              // read sip and dip even without a scorer (counting)
 	full     *parquet.Schema
 	extra    *parquet.Schema
 	extraIdx map[string]int
@@ -325,7 +332,7 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 		pr.dstDoc = pr.docs(&pr.bytes[1], pr.dstDoc, n)
 		pairs := pr.words.snapshot()
 		if cap(pr.res) < 3*n {
-			pr.res = make([]score.Result, 3*n)
+			pr.res = make([]lda.Result, 3*n)
 		}
 		pr.res = pr.res[:3*n]
 		for i := 0; i < n; i++ {
@@ -335,6 +342,20 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 			wp := &pairs[pr.pairs[i]]
 			src, dst, low := s.FlowIdx(pr.srcDoc[i], wp.srcIdx, pr.dstDoc[i], wp.dstIdx)
 			pr.res[3*i].Score, pr.res[3*i+1].Score, pr.res[3*i+2] = src, dst, low
+		}
+		if fuse := pr.r.Fuse; fuse != nil {
+			pr.fused = growFloat(pr.fused, n)
+			if cap(pr.verdicts) < n {
+				pr.verdicts = make([]*detect.Verdict, n)
+			}
+			pr.verdicts = pr.verdicts[:n]
+			sip, dip, proto := &pr.bytes[0], &pr.bytes[1], &pr.bytes[2]
+			for i := 0; i < n; i++ {
+				if pr.keep[i] {
+					k := FlowKey{SIP: stringOf(sip.at(i)), DIP: stringOf(dip.at(i)), SPort: pr.i32[0][i], DPort: pr.i32[1][i], Proto: stringOf(proto.at(i))}
+					pr.fused[i], pr.verdicts[i] = fuse(k, pr.res[3*i+2].Score)
+				}
+			}
 		}
 	}
 	return pr.encode(chunks, n, kept, filter, reencode, st)
@@ -715,6 +736,35 @@ func (pr *proc) copyColumn(dst *parquet.ColumnWriter, chunk parquet.ColumnChunk,
 
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
+// stringOf views b as a string without copying: for lookups that keep nothing.
+func stringOf(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// verdictText is the text column name of v.
+func verdictText(v *detect.Verdict, name string) string {
+	switch name {
+	case "detector":
+		return v.Detector
+	case "subject":
+		return v.Subject
+	}
+	return v.Evidence
+}
+
+// FlowKey is what Runner.Fuse is told of a row. Its strings live only for
+// the call.
+type FlowKey struct {
+	SIP, DIP     string
+	SPort, DPort int32
+	Proto        string
+}
+
+func growFloat(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
 // computeColumn writes one of the columns the stage adds.
 func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) error {
 	buf := pr.buf()
@@ -766,24 +816,36 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 	case "detector", "subject", "evidence":
 		for i := 0; i < n && err == nil; i++ {
 			if pr.keep[i] {
-				err = emit(parquet.ByteArrayValue(nil))
+				var b []byte
+				if pr.r.Fuse != nil && pr.verdicts[i] != nil {
+					b = bytesOf(verdictText(pr.verdicts[i], name))
+				}
+				err = emit(parquet.ByteArrayValue(b))
 			}
 		}
 	case "detector_score":
 		for i := 0; i < n && err == nil; i++ {
 			if pr.keep[i] {
-				err = emit(parquet.DoubleValue(0))
+				d := 0.0
+				if pr.r.Fuse != nil && pr.verdicts[i] != nil {
+					d = pr.verdicts[i].Score
+				}
+				err = emit(parquet.DoubleValue(d))
 			}
 		}
 	case "src_score", "dst_score", "score", "lda_score", "top_topic_weight":
 		off := map[string]int{"src_score": 0, "dst_score": 1, "score": 2, "lda_score": 2, "top_topic_weight": 2}[name]
 		weight := name == "top_topic_weight"
+		fused := name == "score" && pr.r.Fuse != nil
 		for i := 0; i < n && err == nil; i++ {
 			if pr.keep[i] {
 				r := &pr.res[3*i+off]
 				v := r.Score
-				if weight {
+				switch {
+				case weight:
 					v = r.TopTopicWeight
+				case fused:
+					v = pr.fused[i]
 				}
 				err = emit(parquet.DoubleValue(v))
 			}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/lda"
 	"github.com/spot-hunt/spot/internal/record"
-	"github.com/spot-hunt/spot/internal/score"
 )
 
 // dictFlow is record.Flow with dictionary-encoded string columns, as files
@@ -121,7 +121,7 @@ func TestFlowsMatchRowPath(t *testing.T) {
 		}
 	}
 	docs, words := map[string]int{}, map[string]int{}
-	var m score.Model
+	var m lda.Model
 	for _, row := range c.Rows() {
 		if _, ok := docs[row.Doc]; !ok {
 			docs[row.Doc] = len(m.Docs)
@@ -146,8 +146,8 @@ func TestFlowsMatchRowPath(t *testing.T) {
 		}
 		m.TopicWord = append(m.TopicWord, row)
 	}
-	for _, method := range score.Methods {
-		sc, err := score.New(m, method, score.UnseenMean)
+	for _, method := range lda.Methods {
+		sc, err := lda.NewScorer(&m, method, lda.UnseenMean)
 		if err != nil {
 			t.Fatal(err)
 		}

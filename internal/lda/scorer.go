@@ -1,4 +1,4 @@
-// Package score scores events under a topic model: Apache Spot's
+// Scoring under a topic model: Apache Spot's
 // Σ_k P(topic k | document) · P(word | topic k), and population-aware
 // variants, with an explanation (the topic that explains the event best).
 //
@@ -9,7 +9,7 @@
 //     topic mixture of the training documents ("a typical host"); with
 //     UnseenDoc = UnseenZero it scores 0, as Apache Spot did (its topic mix
 //     was all zeros).
-package score
+package lda
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ import (
 	"strings"
 )
 
-// Method is a scoring method.
+// Method is a way of scoring an event under the topic model.
 type Method string
 
 // The methods.
@@ -49,12 +49,6 @@ const (
 // Methods lists the methods, as help shows them.
 var Methods = []Method{Spot, Population, Peer, Hybrid}
 
-// MethodHelp is the --method help text.
-const MethodHelp = "scoring `METHOD`: spot (Apache Spot: sum over topics of P(topic|host)*P(word|topic)), " +
-	"population (the same under a typical host's topic mixture, the per-topic median over hosts: how rare the word is for a typical host), " +
-	"peer (population divided by spot: how much more this host says the word than a typical host; low for a host unlike its peers), " +
-	"hybrid (the minimum of spot and peer)"
-
 // ParseMethod returns the method named s.
 func ParseMethod(s string) (Method, error) {
 	for _, m := range Methods {
@@ -83,13 +77,6 @@ func ParseUnseenDoc(s string) (UnseenDoc, error) {
 	return "", fmt.Errorf("unknown unseen-document policy %q (want mean or zero)", s)
 }
 
-// Model is what scoring needs of a topic model.
-type Model struct {
-	Docs, Words []string
-	DocTopic    [][]float32 // θ: documents × K, rows sum to 1
-	TopicWord   [][]float32 // φ: K × words, rows sum to 1
-}
-
 // Scorer scores (document, word) pairs. It is safe for concurrent use.
 type Scorer struct {
 	K         int
@@ -103,8 +90,9 @@ type Scorer struct {
 	typical   []float32 // per-topic median over documents, renormalized
 }
 
-// New builds a scorer from m. Rows of φ are renormalized to sum to 1 (P(w|t)).
-func New(m Model, method Method, unseen UnseenDoc) (*Scorer, error) {
+// NewScorer builds a scorer from m's documents, words and matrices. Rows of
+// φ are renormalized to sum to 1 (P(w|t)).
+func NewScorer(m *Model, method Method, unseen UnseenDoc) (*Scorer, error) {
 	k := len(m.TopicWord)
 	if k == 0 {
 		return nil, fmt.Errorf("model has no topics")

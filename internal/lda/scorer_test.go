@@ -1,12 +1,12 @@
-package score
+package lda
 
 import (
 	"math"
 	"testing"
 )
 
-func testModel() Model {
-	return Model{
+func testModel() *Model {
+	return &Model{
 		Docs:  []string{"a", "b", "c"},
 		Words: []string{"x", "y", "z"},
 		DocTopic: [][]float32{
@@ -24,7 +24,7 @@ func testModel() Model {
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
 
 func TestSpotScore(t *testing.T) {
-	s, err := New(testModel(), Spot, UnseenMean)
+	s, err := NewScorer(testModel(), Spot, UnseenMean)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,14 +55,14 @@ func TestSpotScore(t *testing.T) {
 	if r := s.Score("new", "y"); !near(r.Score, 0.5*0.1+0.5*0.6) {
 		t.Errorf("unseen doc mean: %v", r.Score)
 	}
-	z, _ := New(testModel(), Spot, UnseenZero)
+	z, _ := NewScorer(testModel(), Spot, UnseenZero)
 	if r := z.Score("new", "y"); r.Score != 0 || r.TopTopic != -1 {
 		t.Errorf("unseen doc zero: %+v", r)
 	}
 }
 
 func TestFlowMin(t *testing.T) {
-	s, _ := New(testModel(), Spot, UnseenMean)
+	s, _ := NewScorer(testModel(), Spot, UnseenMean)
 	src, dst, low := s.Flow("a", "x", "b", "x")
 	if !near(src.Score, 0.9) || !near(dst.Score, 0.2) || low != dst {
 		t.Fatalf("src %+v dst %+v low %+v", src, dst, low)
@@ -70,12 +70,12 @@ func TestFlowMin(t *testing.T) {
 }
 
 func TestPopulationAndHybrid(t *testing.T) {
-	p, _ := New(testModel(), Population, UnseenMean)
+	p, _ := NewScorer(testModel(), Population, UnseenMean)
 	// mean mixture (0.5, 0.5) whatever the host
 	if r := p.Score("a", "y"); !near(r.Score, 0.35) {
 		t.Errorf("population: %v", r.Score)
 	}
-	pe, _ := New(testModel(), Peer, UnseenMean)
+	pe, _ := NewScorer(testModel(), Peer, UnseenMean)
 	// host b says y with 0.6, a typical host with 0.35: peer 0.35/0.6
 	if r := pe.Score("b", "y"); !near(r.Score, 0.35/0.6) || r.TopTopic != 1 {
 		t.Errorf("peer b/y: %+v", r)
@@ -83,7 +83,7 @@ func TestPopulationAndHybrid(t *testing.T) {
 	if r := pe.Score("b", "nope"); r.Score != 0 || r.TopTopic != -1 {
 		t.Errorf("peer unseen word: %+v", r)
 	}
-	h, _ := New(testModel(), Hybrid, UnseenMean)
+	h, _ := NewScorer(testModel(), Hybrid, UnseenMean)
 	// host b: spot 0.6, peer 0.583: hybrid takes the peer score
 	if r := h.Score("b", "y"); !near(r.Score, 0.35/0.6) {
 		t.Errorf("hybrid b/y: %v", r.Score)
@@ -97,10 +97,10 @@ func TestPopulationAndHybrid(t *testing.T) {
 func TestBadModel(t *testing.T) {
 	m := testModel()
 	m.DocTopic = m.DocTopic[:2]
-	if _, err := New(m, Spot, UnseenMean); err == nil {
+	if _, err := NewScorer(m, Spot, UnseenMean); err == nil {
 		t.Fatal("mismatched model accepted")
 	}
-	if _, err := New(Model{}, Spot, UnseenMean); err == nil {
+	if _, err := NewScorer(&Model{}, Spot, UnseenMean); err == nil {
 		t.Fatal("empty model accepted")
 	}
 	if _, err := ParseMethod("nope"); err == nil {
@@ -111,17 +111,17 @@ func TestBadModel(t *testing.T) {
 // The typical mixture is the per-topic median: a topic only one host in
 // five uses has no weight in it, while the mean gives it a fifth.
 func TestTypicalIsMedian(t *testing.T) {
-	m := Model{Docs: []string{"a", "b", "c", "d", "tunnel"}, Words: []string{"x", "t"},
+	m := &Model{Docs: []string{"a", "b", "c", "d", "tunnel"}, Words: []string{"x", "t"},
 		DocTopic:  [][]float32{{1, 0}, {1, 0}, {1, 0}, {1, 0}, {0, 1}},
 		TopicWord: [][]float32{{1, 0}, {0, 1}}}
-	p, _ := New(m, Population, UnseenMean)
+	p, _ := NewScorer(m, Population, UnseenMean)
 	if r := p.Score("a", "t"); r.Score != 0 {
 		t.Errorf("population score of the tunnel word: %v, want 0", r.Score)
 	}
 	if r := p.Score("tunnel", "x"); !near(r.Score, 1) {
 		t.Errorf("population score of the common word: %v, want 1", r.Score)
 	}
-	pe, _ := New(m, Peer, UnseenMean)
+	pe, _ := NewScorer(m, Peer, UnseenMean)
 	if r := pe.Score("tunnel", "t"); r.Score != 0 {
 		t.Errorf("peer score of the tunnel host's word: %v, want 0", r.Score)
 	}

@@ -1,0 +1,259 @@
+package detect
+
+import (
+	"encoding/base32"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+func TestNameBits(t *testing.T) {
+	for _, c := range []struct {
+		prefix string
+		lo, hi float64
+	}{
+		{"", 0, 0},
+		{"www", 0, 0},
+		{"mail", 8, 8},
+		{"WwW", 0, 0}, // case does not count: resolvers randomise it (0x20)
+		{"nx8889", 10, 11},
+	} {
+		if b := nameBits(c.prefix); b < c.lo-1e-9 || b > c.hi+1e-9 {
+			t.Errorf("nameBits(%q) = %.2f, want %.0f..%.0f", c.prefix, b, c.lo, c.hi)
+		}
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	raw := make([]byte, 40)
+	for i := range raw {
+		raw[i] = byte(rnd.IntN(256))
+	}
+	label := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw))
+	if b := nameBits(label) / float64(len(label)); b < 4.3 {
+		t.Errorf("base32 data carries %.2f bits a character, want about 5", b)
+	}
+}
+
+func TestTunnelScoreAnchors(t *testing.T) {
+	for _, c := range []struct{ bits, want float64 }{{1000, 0}, {2047, 0}, {4096, 0.2}, {8192, 0.4}, {32768, 0.8}, {65536, 1}, {1e7, 1}} {
+		if got := tunnelBitsScore(c.bits); !near(got, c.want, 1e-9) {
+			t.Errorf("tunnelBitsScore(%.0f) = %.3f, want %.3f", c.bits, got, c.want)
+		}
+	}
+}
+
+// a network of ten clients asking popular names, one of which also runs a
+// tunnel under t.example.
+func dnsNetwork(tunnelQueries int) []DNS {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	popular := []string{"www.example.com", "mail.example.com", "example.com", "www.wikipedia.org", "en.wikipedia.org",
+		"upload.wikimedia.org", "www.debian.org", "deb.debian.org", "security.debian.org", "github.com", "api.github.com"}
+	var evs []DNS
+	t0 := int64(1_700_000_000e9)
+	for i := 0; i < 5000; i++ {
+		c := fmt.Sprintf("10.0.0.%d", 1+rnd.IntN(10))
+		evs = append(evs, DNS{TsNs: t0 + int64(i)*3e8, Client: c, Name: popular[rnd.IntN(len(popular))], QType: 1, Size: 90})
+	}
+	raw := make([]byte, 30)
+	for i := 0; i < tunnelQueries; i++ {
+		for j := range raw {
+			raw[j] = byte(rnd.IntN(256))
+		}
+		name := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)) + ".t.example"
+		evs = append(evs, DNS{TsNs: t0 + int64(i)*1e9 + rnd.Int64N(5e9), Client: "10.0.0.3", Name: name, QType: 16, Size: 200})
+	}
+	return evs
+}
+
+func TestDNSTunnelFound(t *testing.T) {
+	s := NewDNS(Limits{})
+	evs := dnsNetwork(300)
+	for i := range evs {
+		s.Observe(&evs[i])
+	}
+	fs := s.Finish()
+	if len(fs) == 0 || fs[0].Detector != "dns-tunnel" || fs[0].Subject != "10.0.0.3 > t.example" {
+		t.Fatalf("first finding %+v, want dns-tunnel on 10.0.0.3 > t.example", fs)
+	}
+	if fs[0].DetectorScore < 0.8 || fs[0].Events != 300 || !strings.Contains(fs[0].Evidence, "300 distinct names under t.example") {
+		t.Errorf("finding %+v: want a score of 0.8 or more over 300 events, with its evidence", fs[0])
+	}
+	for _, f := range fs {
+		if !strings.HasSuffix(f.Subject, "t.example") {
+			t.Errorf("benign subject found: %+v", f)
+		}
+	}
+	tunnel, benign := evs[len(evs)-1], evs[0]
+	if v := s.Explain(&tunnel); v == nil || v.Detector != "dns-tunnel" {
+		t.Errorf("tunnel query explained by %+v", v)
+	}
+	if v := s.Explain(&benign); v != nil {
+		t.Errorf("benign query explained by %+v", v)
+	}
+}
+
+// A handful of random names is no tunnel.
+func TestDNSFewNamesNoTunnel(t *testing.T) {
+	s := NewDNS(Limits{})
+	evs := dnsNetwork(5)
+	for i := range evs {
+		s.Observe(&evs[i])
+	}
+	for _, f := range s.Finish() {
+		if f.Detector == "dns-tunnel" {
+			t.Errorf("5 random names found as a tunnel: %+v", f)
+		}
+	}
+}
+
+// beats returns times of an event every period with uniform jitter, or of
+// a Poisson process of the same rate when jitter < 0.
+func beats(rnd *rand.Rand, t0 int64, n int, period, jitter float64) []int64 {
+	var ts []int64
+	t := float64(t0)
+	for i := 0; i < n; i++ {
+		if jitter < 0 {
+			t += rnd.ExpFloat64() * period * 1e9
+		} else {
+			t += period * (1 + jitter*(2*rnd.Float64()-1)) * 1e9
+		}
+		ts = append(ts, int64(t))
+	}
+	return ts
+}
+
+func TestBeacon(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	t0 := int64(1_700_000_000e9)
+	w1 := t0 + 3600e9
+	for _, c := range []struct {
+		name   string
+		n      int
+		period float64
+		jitter float64
+		want   bool
+	}{
+		{"60 s, 10% jitter", 60, 60, 0.1, true},
+		{"60 s, 30% jitter", 60, 60, 0.3, true},
+		{"10 s, 30% jitter, 12 beats", 12, 10, 0.3, true},
+		{"Poisson, 60 s mean", 60, 60, -1, false},
+		{"Poisson, 20 s mean", 180, 20, -1, false},
+		{"5 beats", 5, 60, 0, false},
+	} {
+		var b beaconState
+		for _, ts := range beats(rnd, t0, c.n, c.period, c.jitter) {
+			b.add(ts, 120)
+		}
+		r := b.judge(t0, w1)
+		if (r.score >= 0.2) != c.want {
+			t.Errorf("%s: score %.2f (timing %.2f), want found=%v", c.name, r.score, r.ts, c.want)
+		}
+	}
+}
+
+func TestScan(t *testing.T) {
+	s := NewFlow(Limits{})
+	t0 := int64(1_700_000_000e9)
+	for p := int32(1); p <= 200; p++ { // vertical: 200 ports of one host, SYN only
+		f := Flow{TsNs: t0 + int64(p)*1e7, EndNs: t0 + int64(p)*1e7, Src: "10.0.0.66", Dst: "10.0.0.9", SPort: 40000, DPort: p, Proto: "TCP", OutBytes: 60, OutPkts: 1}
+		s.Observe(&f)
+	}
+	for h := 1; h <= 30; h++ { // horizontal: port 22 of 30 hosts
+		f := Flow{TsNs: t0 + int64(h)*1e8, EndNs: t0 + int64(h)*1e8, Src: "10.0.0.77", Dst: fmt.Sprintf("10.1.0.%d", h), SPort: 40000, DPort: 22, Proto: "TCP", OutBytes: 60, OutPkts: 1}
+		s.Observe(&f)
+	}
+	for h := 1; h <= 30; h++ { // a browser: 30 servers, answered
+		f := Flow{TsNs: t0 + int64(h)*1e9, EndNs: t0 + int64(h)*1e9 + 2e9, Src: "10.0.0.5", Dst: fmt.Sprintf("192.0.2.%d", h), SPort: 50000, DPort: 443, Proto: "TCP",
+			OutBytes: 2000, OutPkts: 10, InBytes: 40000, InPkts: 30}
+		s.Observe(&f)
+	}
+	got := map[string]bool{}
+	for _, f := range s.Finish() {
+		if f.Detector == "scan" {
+			got[f.Subject] = true
+		}
+	}
+	for _, want := range []string{"10.0.0.66 > 10.0.0.9:*", "10.0.0.77 > *:22/TCP"} {
+		if !got[want] {
+			t.Errorf("scan %s not found; found %v", want, got)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("scans found: %v, want 2", got)
+	}
+	if v := s.Explain("10.0.0.5", "192.0.2.3", 50000, 443, "TCP"); v != nil {
+		t.Errorf("browser flow explained by %+v", v)
+	}
+	if v := s.Explain("10.0.0.66", "10.0.0.9", 40000, 80, "TCP"); v == nil || v.Detector != "scan" {
+		t.Errorf("scan flow explained by %+v", v)
+	}
+}
+
+func TestExfil(t *testing.T) {
+	s := NewFlow(Limits{})
+	t0 := int64(1_700_000_000e9)
+	for h := 1; h <= 50; h++ {
+		f := Flow{TsNs: t0 + int64(h)*1e9, EndNs: t0 + int64(h)*1e9 + 5e9, Src: fmt.Sprintf("10.0.0.%d", h%10+1), Dst: fmt.Sprintf("192.0.2.%d", h), SPort: 50000, DPort: 443, Proto: "TCP",
+			OutBytes: 20e3, OutPkts: 20, InBytes: 500e3, InPkts: 400}
+		s.Observe(&f)
+	}
+	up := Flow{TsNs: t0, EndNs: t0 + 60e9, Src: "10.0.0.4", Dst: "198.51.100.7", SPort: 50001, DPort: 443, Proto: "TCP", OutBytes: 80e6, OutPkts: 60000, InBytes: 1e6, InPkts: 20000}
+	s.Observe(&up)
+	fs := s.Finish()
+	if len(fs) == 0 || fs[0].Detector != "exfil" || fs[0].Src != "10.0.0.4" || fs[0].DetectorScore < 0.6 {
+		t.Fatalf("findings %+v, want exfil from 10.0.0.4 first, scoring 0.6 or more", fs)
+	}
+	if len(fs) != 1 {
+		t.Errorf("%d findings, want 1: %+v", len(fs), fs)
+	}
+}
+
+// Distinct counts do not depend on the order or sharding of the items.
+func TestDistinctMerge(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	items := make([]uint64, 5000)
+	for i := range items {
+		items[i] = rnd.Uint64()
+	}
+	var whole, a, b distinct
+	for i, h := range items {
+		whole.add(h, float32(h%7))
+		if i%3 == 0 {
+			a.add(h, float32(h%7))
+		} else {
+			b.add(h, float32(h%7))
+		}
+	}
+	b.merge(&a)
+	if whole.count() != b.count() || whole.sum() != b.sum() || whole.mask != b.mask {
+		t.Errorf("merged %v/%v (mask %x), whole %v/%v (mask %x)", b.count(), b.sum(), b.mask, whole.count(), whole.sum(), whole.mask)
+	}
+	if whole.exact() {
+		t.Error("5000 items counted exactly: the sample never started")
+	}
+	if c := whole.count(); c < 4000 || c > 6000 {
+		t.Errorf("estimated %v distinct of 5000", c)
+	}
+}
+
+// A full table keeps its busiest subjects and stays within its limit.
+func TestTableBounded(t *testing.T) {
+	type st struct{ n int64 }
+	tb := newTable(100, func(s *st) int64 { return s.n })
+	for i := uint64(0); i < 10000; i++ {
+		tb.get(i, func() *st { return &st{} }).n++
+		tb.get(1<<40, func() *st { return &st{} }).n++ // a heavy hitter
+	}
+	if len(tb.m) > 100 {
+		t.Errorf("table holds %d subjects, limit 100", len(tb.m))
+	}
+	if s, ok := tb.m[1<<40]; !ok || s.n != 10000 {
+		t.Errorf("heavy hitter dropped or miscounted: %+v", s)
+	}
+	if tb.dropped == 0 {
+		t.Error("nothing counted as dropped")
+	}
+}

@@ -1,0 +1,230 @@
+package detect
+
+import (
+	"log/slog"
+	"sort"
+
+	"github.com/zeebo/xxh3"
+
+	"github.com/spot-hunt/spot/internal/feature"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// DNS is what the DNS detectors read of a message.
+type DNS struct {
+	TsNs   int64
+	Client string // the document: ip_dst of a response, ip_src of a query
+	Name   string // the question name, as decoded
+	QType  int32
+	RCode  int32
+	Size   int32 // the packet's length
+}
+
+// FromDNS returns what the detectors read of r.
+func FromDNS(r *record.DNS) DNS {
+	ts := r.TsNs
+	if ts == 0 {
+		ts = r.UnixTstamp * 1e9
+	}
+	return DNS{TsNs: ts, Client: feature.DNSDoc(r), Name: r.QryName, QType: r.QryType, RCode: r.QryRcode, Size: r.FrameLen}
+}
+
+// Limits bound the detectors' state.
+type Limits struct {
+	// Subjects is the most subjects one table keeps (default 1<<20); a
+	// subject's state is a few hundred bytes, plus up to maxExact distinct
+	// names or maxBeats event times for the busiest.
+	Subjects int
+	// Report is the least score a subject needs to be written as a finding
+	// (default 0.2, RITA's lowest bucket).
+	Report float64
+}
+
+func (l Limits) orDefault() Limits {
+	if l.Subjects <= 0 {
+		l.Subjects = 1 << 20
+	}
+	if l.Report <= 0 {
+		l.Report = 0.2
+	}
+	return l
+}
+
+type dnsBeacon struct {
+	client, name string // name: a query name or a registrable domain
+	beaconState
+	odd int64
+}
+
+// DNSSet runs the DNS detectors: dns-tunnel, beacon and context.
+type DNSSet struct {
+	lim      Limits
+	w0, w1   int64
+	tunnels  *table[tunnelState] // (client, domain)
+	domains  *table[tunnelState] // domain, every client
+	names    *table[dnsBeacon]   // (client, name)
+	beacons  *table[dnsBeacon]   // (client, domain)
+	places   *prevalence         // domain -> clients
+	cache    names
+	buf      []byte
+	verdicts [4]map[uint64]*judged // by table: tunnels, domains, names, beacons
+}
+
+// NewDNS returns the DNS detectors with limits lim (zero: the defaults).
+func NewDNS(lim Limits) *DNSSet {
+	lim = lim.orDefault()
+	ts := func(s *tunnelState) int64 { return s.events }
+	bs := func(s *dnsBeacon) int64 { return s.events }
+	return &DNSSet{lim: lim,
+		tunnels: newTable(lim.Subjects, ts), domains: newTable(lim.Subjects, ts),
+		names: newTable(lim.Subjects, bs), beacons: newTable(lim.Subjects, bs),
+		places: newPrevalence(lim.Subjects)}
+}
+
+// key hashes the parts of a subject.
+func (s *DNSSet) key(parts ...string) uint64 {
+	b := s.buf[:0]
+	for _, p := range parts {
+		b = append(b, p...)
+		b = append(b, 0)
+	}
+	s.buf = b
+	return xxh3.Hash(b)
+}
+
+// Observe adds one message to the detectors' state.
+func (s *DNSSet) Observe(e *DNS) {
+	if e.TsNs != 0 {
+		if s.w0 == 0 || e.TsNs < s.w0 {
+			s.w0 = e.TsNs
+		}
+		s.w1 = max(s.w1, e.TsNs)
+	}
+	ni := s.cache.info(e.Name)
+	client := s.key(e.Client)
+	nameKey := s.key(e.Client, ni.name)
+	nb := s.names.get(nameKey, func() *dnsBeacon { return &dnsBeacon{client: clone(e.Client), name: ni.name} })
+	nb.add(e.TsNs, e.Size)
+	if oddType(e.QType) {
+		nb.odd++
+	}
+	if ni.domain == "" {
+		return
+	}
+	dom := s.key(ni.domain)
+	s.places.observe(dom, client)
+	ph := xxh3.HashString(ni.prefix)
+	pair := s.key(e.Client, ni.domain)
+	s.tunnels.get(pair, func() *tunnelState { return &tunnelState{client: clone(e.Client), domain: ni.domain} }).observe(e, ni.prefix, ph)
+	s.domains.get(dom, func() *tunnelState { return &tunnelState{domain: ni.domain} }).observe(e, ni.prefix, ph)
+	db := s.beacons.get(pair, func() *dnsBeacon { return &dnsBeacon{client: clone(e.Client), name: ni.domain} })
+	db.add(e.TsNs, e.Size)
+	if oddType(e.QType) {
+		db.odd++
+	}
+}
+
+// Finish judges every subject and returns the findings (subjects scoring
+// at least Limits.Report), strongest first. Explain works after Finish.
+func (s *DNSSet) Finish() []record.Finding {
+	for i := range s.verdicts {
+		s.verdicts[i] = map[uint64]*judged{}
+	}
+	var all []*judged
+	keep := func(i int, h uint64, j *judged) {
+		if j.Score <= 0 {
+			return
+		}
+		s.verdicts[i][h] = j
+		all = append(all, j)
+	}
+	for h, t := range s.tunnels.m {
+		dom := s.key(t.domain)
+		score, ev := t.judge(1, s.places.modifier(dom))
+		keep(0, h, &judged{Verdict: Verdict{"dns-tunnel", score, t.client + " > " + t.domain, ev},
+			src: t.client, dst: t.domain, first: t.first, last: t.last, events: t.events})
+	}
+	for h, t := range s.domains.m {
+		users := s.places.count(h)
+		if users < 2 {
+			continue // the (client, domain) subject says it all
+		}
+		score, ev := t.judge(users, s.places.modifier(h))
+		keep(1, h, &judged{Verdict: Verdict{"dns-tunnel", score, "* > " + t.domain, ev},
+			dst: t.domain, first: t.first, last: t.last, events: t.events})
+	}
+	beacons := func(i int, tb *table[dnsBeacon], domains bool) {
+		for h, b := range tb.m {
+			r := b.judge(s.w0, s.w1)
+			if r.score <= 0 {
+				continue
+			}
+			dom := b.name
+			if !domains {
+				dom = s.cache.info(b.name).domain
+			}
+			score := r.score
+			if 2*b.odd >= b.events {
+				score += 0.1
+			}
+			if dom != "" {
+				score += s.places.modifier(s.key(dom))
+			}
+			keep(i, h, &judged{Verdict: Verdict{"beacon", clamp01(score), b.client + " > " + b.name, r.evidence()},
+				src: b.client, dst: b.name, first: r.first, last: r.last, events: b.events})
+		}
+	}
+	beacons(2, s.names, false)
+	beacons(3, s.beacons, true)
+	for _, t := range []struct {
+		name    string
+		dropped int64
+	}{{"dns-tunnel (client, domain)", s.tunnels.dropped}, {"dns-tunnel (domain)", s.domains.dropped},
+		{"beacon (client, name)", s.names.dropped}, {"beacon (client, domain)", s.beacons.dropped},
+		{"context (domain)", s.places.users.dropped}} {
+		if t.dropped > 0 {
+			slog.Warn("detector state full: kept the busiest subjects; findings on the others may be missed",
+				"detector", t.name, "dropped", t.dropped, "limit", s.lim.Subjects)
+		}
+	}
+	return findings(all, record.KindDNS, s.lim.Report)
+}
+
+// Explain returns the strongest verdict on the subjects of e (nil when
+// none scored). It is not safe for concurrent use.
+func (s *DNSSet) Explain(e *DNS) *Verdict {
+	var best *judged
+	try := func(i int, h uint64) {
+		if j, ok := s.verdicts[i][h]; ok && (best == nil || j.stronger(&best.Verdict)) {
+			best = j
+		}
+	}
+	ni := s.cache.info(e.Name)
+	try(2, s.key(e.Client, ni.name))
+	if ni.domain != "" {
+		pair := s.key(e.Client, ni.domain)
+		try(0, pair)
+		try(1, s.key(ni.domain))
+		try(3, pair)
+	}
+	if best == nil {
+		return nil
+	}
+	return &best.Verdict
+}
+
+// findings turns the verdicts scoring at least min into finding records,
+// strongest first.
+func findings(all []*judged, kind record.Kind, min float64) []record.Finding {
+	sort.Slice(all, func(i, j int) bool { return all[i].stronger(&all[j].Verdict) })
+	var out []record.Finding
+	for _, j := range all {
+		if j.Score < min {
+			break
+		}
+		out = append(out, j.finding(kind))
+	}
+	return out
+}
+
+func clone(s string) string { return string([]byte(s)) }

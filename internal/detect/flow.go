@@ -1,0 +1,298 @@
+package detect
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/zeebo/xxh3"
+
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// Flow is what the flow detectors read of a flow.
+type Flow struct {
+	TsNs, EndNs       int64
+	Src, Dst          string
+	SPort, DPort      int32
+	Proto             string
+	OutBytes, InBytes int64 // source to destination (ibyt), and back (obyt)
+	OutPkts, InPkts   int64
+	Flags             string
+}
+
+// FromFlow returns what the detectors read of r.
+func FromFlow(r *record.Flow) Flow {
+	ts, end := r.TStartNs, r.TEndNs
+	if ts == 0 {
+		ts = r.UnixTstamp * 1e9
+		end = ts + int64(float64(r.TDur)*1e9)
+	}
+	return Flow{TsNs: ts, EndNs: max(end, ts), Src: r.SIP, Dst: r.DIP, SPort: r.SPort, DPort: r.DPort, Proto: r.Proto,
+		OutBytes: r.IByt, InBytes: r.OByt, OutPkts: r.IPkt, InPkts: r.OPkt, Flags: r.Flag}
+}
+
+// unanswered reports whether a flow looks like a probe no service took up:
+// a TCP flow that carried no payload (at most 3 packets each way, none
+// larger than headers: 80 bytes on average) or that was reset, a UDP or
+// ICMP flow with nothing back. Unidirectional exports (no reverse counts
+// anywhere in the input) judge TCP by the outgoing side only.
+func (f *Flow) unanswered() bool {
+	switch f.Proto {
+	case "TCP":
+		if f.OutPkts > 3 || f.InPkts > 3 {
+			return false
+		}
+		return f.OutBytes <= 80*max(1, f.OutPkts) && f.InBytes <= 80*max(1, f.InPkts)
+	case "UDP", "ICMP", "ICMP6", "IPv6-ICMP":
+		return f.InPkts == 0
+	}
+	return false
+}
+
+// flowPair is the state of one (source, destination, port, protocol).
+type flowPair struct {
+	src, dst string
+	dport    int32
+	proto    string
+	beaconState
+	out, in int64   // bytes
+	maxOut  int64   // the largest one flow sent
+	dur     float64 // seconds, summed over flows (RITA's long connection)
+	conns   int64
+	short   int64 // flows under 10 s carrying under 10 kB each way
+	unans   int64
+	first   int64
+	last    int64
+}
+
+func (p *flowPair) observe(f *Flow) {
+	size := f.OutBytes + f.InBytes
+	p.add(f.TsNs, int32(min(size, math.MaxInt32)))
+	p.out += f.OutBytes
+	p.in += f.InBytes
+	p.maxOut = max(p.maxOut, f.OutBytes)
+	d := float64(f.EndNs-f.TsNs) / 1e9
+	p.dur += d
+	p.conns++
+	if d < 10 && f.OutBytes < 10e3 && f.InBytes < 10e3 {
+		p.short++
+	}
+	if f.unanswered() {
+		p.unans++
+	}
+	if p.first == 0 || f.TsNs < p.first {
+		p.first = f.TsNs
+	}
+	p.last = max(p.last, f.EndNs)
+}
+
+func (p *flowPair) merge(o *flowPair) {
+	p.beaconState.merge(&o.beaconState)
+	p.out += o.out
+	p.in += o.in
+	p.maxOut = max(p.maxOut, o.maxOut)
+	p.dur += o.dur
+	p.conns += o.conns
+	p.short += o.short
+	p.unans += o.unans
+	if o.first != 0 && (p.first == 0 || o.first < p.first) {
+		p.first = o.first
+	}
+	p.last = max(p.last, o.last)
+}
+
+func (p *flowPair) subject() string {
+	return fmt.Sprintf("%s > %s", p.src, endpoint(p.dst, p.dport, p.proto))
+}
+
+func endpoint(host string, port int32, proto string) string {
+	if proto == "TCP" || proto == "UDP" || proto == "SCTP" {
+		return host + ":" + strconv.Itoa(int(port)) + "/" + proto
+	}
+	return host + "/" + proto
+}
+
+// FlowSet runs the flow detectors: beacon, scan, exfil, long-conn,
+// brute-force and context.
+type FlowSet struct {
+	lim    Limits
+	w0, w1 int64
+	pairs  *table[flowPair]
+	vscan  *table[scanState] // (source, destination): ports probed
+	hscan  *table[scanState] // (source, port, protocol): hosts probed
+	places *prevalence       // (destination, port, protocol) -> sources
+	buf    []byte
+	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
+	verdicts [3]map[uint64]*judged
+}
+
+// NewFlow returns the flow detectors with limits lim (zero: the defaults).
+func NewFlow(lim Limits) *FlowSet {
+	lim = lim.orDefault()
+	ss := func(s *scanState) int64 { return s.probes }
+	return &FlowSet{lim: lim,
+		pairs: newTable(lim.Subjects, func(p *flowPair) int64 { return p.conns }),
+		vscan: newTable(lim.Subjects, ss), hscan: newTable(lim.Subjects, ss),
+		places: newPrevalence(lim.Subjects)}
+}
+
+func (s *FlowSet) key(tag byte, a, b string, port int32, proto string) uint64 {
+	var h uint64
+	s.buf, h = flowKey(s.buf, tag, a, b, port, proto)
+	return h
+}
+
+// flowKey hashes a subject of kind tag, building it in buf.
+func flowKey(buf []byte, tag byte, a, b string, port int32, proto string) ([]byte, uint64) {
+	buf = append(buf[:0], tag)
+	buf = append(buf, a...)
+	buf = append(buf, 0)
+	buf = append(buf, b...)
+	buf = append(buf, 0, byte(port>>24), byte(port>>16), byte(port>>8), byte(port))
+	buf = append(buf, proto...)
+	return buf, xxh3.Hash(buf)
+}
+
+// Observe adds one flow to the detectors' state.
+func (s *FlowSet) Observe(f *Flow) {
+	if f.TsNs != 0 {
+		if s.w0 == 0 || f.TsNs < s.w0 {
+			s.w0 = f.TsNs
+		}
+		s.w1 = max(s.w1, f.EndNs)
+	}
+	pk := s.key('p', f.Src, f.Dst, f.DPort, f.Proto)
+	s.pairs.get(pk, func() *flowPair {
+		return &flowPair{src: clone(f.Src), dst: clone(f.Dst), dport: f.DPort, proto: clone(f.Proto)}
+	}).observe(f)
+	s.places.observe(s.key('d', f.Dst, "", f.DPort, f.Proto), s.key('s', f.Src, "", 0, ""))
+	if f.unanswered() {
+		v := s.vscan.get(s.key('v', f.Src, f.Dst, 0, ""), func() *scanState {
+			return &scanState{src: clone(f.Src), dst: clone(f.Dst), vertical: true}
+		})
+		v.observe(f, mix64(uint64(uint32(f.DPort))))
+		h := s.hscan.get(s.key('h', f.Src, "", f.DPort, f.Proto), func() *scanState {
+			return &scanState{src: clone(f.Src), dport: f.DPort, proto: clone(f.Proto)}
+		})
+		h.observe(f, xxh3.HashString(f.Dst))
+	}
+}
+
+// Finish judges every subject and returns the findings, strongest first.
+func (s *FlowSet) Finish() []record.Finding {
+	for i := range s.verdicts {
+		s.verdicts[i] = map[uint64]*judged{}
+	}
+	var all []*judged
+	keep := func(i int, h uint64, j *judged) {
+		if j.Score <= 0 {
+			return
+		}
+		if old, ok := s.verdicts[i][h]; ok && !j.stronger(&old.Verdict) {
+			all = append(all, j) // a second detector on the subject: a finding of its own
+			return
+		}
+		s.verdicts[i][h] = j
+		all = append(all, j)
+	}
+	norms := s.volumeNorms()
+	for h, p := range s.pairs.m {
+		ctx := s.places.modifier(s.key('d', p.dst, "", p.dport, p.proto))
+		base := judged{src: p.src, dst: p.dst, dport: p.dport, proto: p.proto, first: p.first, last: p.last, events: p.conns}
+		if r := p.judge(s.w0, s.w1); r.score > 0 {
+			j := base
+			j.Verdict = Verdict{"beacon", clamp01(r.score + ctx), p.subject(), r.evidence()}
+			keep(0, h, &j)
+		}
+		if score, ev := p.exfil(norms); score > 0 {
+			j := base
+			j.Verdict = Verdict{"exfil", clamp01(score + ctx), p.subject(), ev}
+			keep(0, h, &j)
+		}
+		if score, ev := p.longConn(); score > 0 {
+			j := base
+			j.Verdict = Verdict{"long-conn", clamp01(score + ctx), p.subject(), ev}
+			keep(0, h, &j)
+		}
+		if score, ev := p.bruteForce(); score > 0 {
+			j := base
+			j.Verdict = Verdict{"brute-force", clamp01(score + ctx), p.subject(), ev}
+			keep(0, h, &j)
+		}
+	}
+	for i, t := range []*table[scanState]{s.vscan, s.hscan} {
+		for h, sc := range t.m {
+			if score, ev := sc.judge(); score > 0 {
+				keep(1+i, h, &judged{Verdict: Verdict{"scan", score, sc.subject(), ev},
+					src: sc.src, dst: sc.dst, dport: sc.dport, proto: sc.proto, first: sc.first, last: sc.last, events: sc.probes})
+			}
+		}
+	}
+	for _, t := range []struct {
+		name    string
+		dropped int64
+	}{{"beacon/exfil/long-conn/brute-force (pair)", s.pairs.dropped}, {"scan (source, destination)", s.vscan.dropped},
+		{"scan (source, port)", s.hscan.dropped}, {"context (destination)", s.places.users.dropped}} {
+		if t.dropped > 0 {
+			slog.Warn("detector state full: kept the busiest subjects; findings on the others may be missed",
+				"detector", t.name, "dropped", t.dropped, "limit", s.lim.Subjects)
+		}
+	}
+	return findings(all, record.KindFlow, s.lim.Report)
+}
+
+// Explain returns the strongest verdict on the subjects of a flow from src
+// to dst:dport over proto (nil when none scored): the pair (either way
+// round, for exports that write each direction as a flow of its own) and
+// the scans of its source. It is safe for concurrent use after Finish.
+func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Verdict {
+	var arr [160]byte
+	buf := arr[:0]
+	var best *judged
+	try := func(i int, tag byte, a, b string, port int32, proto string) {
+		var h uint64
+		buf, h = flowKey(buf, tag, a, b, port, proto)
+		if j, ok := s.verdicts[i][h]; ok && (best == nil || j.stronger(&best.Verdict)) {
+			best = j
+		}
+	}
+	try(0, 'p', src, dst, dport, proto)
+	try(0, 'p', dst, src, sport, proto)
+	try(1, 'v', src, dst, 0, "")
+	try(2, 'h', src, "", dport, proto)
+	if best == nil {
+		return nil
+	}
+	return &best.Verdict
+}
+
+// volumeNorms are the bytes a pair usually sends: per source host, the
+// median over its pairs, and over every pair, the 95th percentile.
+type volumeNorms struct {
+	host  map[string]float64
+	peers float64
+}
+
+func (s *FlowSet) volumeNorms() volumeNorms {
+	by := map[string][]float64{}
+	var all []float64
+	for _, p := range s.pairs.m {
+		by[p.src] = append(by[p.src], float64(p.out))
+		all = append(all, float64(p.out))
+	}
+	n := volumeNorms{host: map[string]float64{}}
+	for h, v := range by {
+		if len(v) >= 3 {
+			slices.Sort(v)
+			n.host[h] = v[len(v)/2]
+		}
+	}
+	if len(all) > 0 {
+		slices.Sort(all)
+		n.peers = all[min(len(all)-1, len(all)*95/100)]
+	}
+	return n
+}

@@ -1,0 +1,51 @@
+package detect
+
+import (
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// nameInfo is what the DNS detectors need of a query name.
+type nameInfo struct {
+	name   string // lowercased, without the trailing dot
+	domain string // registrable domain by the Public Suffix List; "" when not judged
+	prefix string // the labels left of domain
+}
+
+// names caches nameInfo by the name as it came, since names repeat: the
+// Public Suffix List lookup is the dearest step of a DNS event. The cache
+// is emptied when it reaches maxNames.
+type names struct{ m map[string]nameInfo }
+
+const maxNames = 1 << 18
+
+func (c *names) info(raw string) nameInfo {
+	if ni, ok := c.m[raw]; ok {
+		return ni
+	}
+	if c.m == nil || len(c.m) >= maxNames {
+		c.m = make(map[string]nameInfo, 1024)
+	}
+	raw = strings.Clone(raw)
+	ni := splitName(raw)
+	c.m[raw] = ni
+	return ni
+}
+
+func splitName(raw string) nameInfo {
+	n := strings.ToLower(strings.TrimSuffix(raw, "."))
+	ni := nameInfo{name: n}
+	if n == "" || strings.HasSuffix(n, ".arpa") || n == "arpa" || strings.HasSuffix(n, ".local") || !strings.Contains(n, ".") {
+		return ni
+	}
+	d, err := publicsuffix.EffectiveTLDPlusOne(n)
+	if err != nil {
+		return ni
+	}
+	ni.domain = d
+	if len(n) > len(d) {
+		ni.prefix = n[:len(n)-len(d)-1]
+	}
+	return ni
+}

@@ -1,0 +1,342 @@
+package score
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/spot-hunt/spot/internal/columnar"
+	"github.com/spot-hunt/spot/internal/detect"
+	"github.com/spot-hunt/spot/internal/feature"
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/lda"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// Options are a scoring run's settings.
+type Options struct {
+	Model  string // the model file from spot train
+	Method Method
+	Unseen lda.UnseenDoc
+	// Findings, when not nil, is where the fused method writes its findings.
+	Findings *ioformat.Dest
+	Limits   detect.Limits // bounds of the detectors' state
+}
+
+// Stats say what a run did.
+type Stats struct {
+	Rejected int64            // rows Apache Spot's filters reject, left out
+	Reasons  map[string]int64 // why, by reason
+	Skipped  int64            // malformed records the readers skipped
+	Findings []record.Finding // the detectors' findings (fused), strongest first
+}
+
+func (st *Stats) reject(why string) {
+	st.Rejected++
+	if st.Reasons == nil {
+		st.Reasons = map[string]int64{}
+	}
+	st.Reasons[why]++
+}
+
+// job is a loaded model with its featurizer.
+type job struct {
+	scorer *lda.Scorer
+	fz     *feature.Featurizer
+	method Method
+}
+
+func load(path string, kind record.Kind, method Method, unseen lda.UnseenDoc) (*job, error) {
+	m, err := lda.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.CheckKind(string(kind)); err != nil {
+		return nil, fmt.Errorf("model %s: %w", path, err)
+	}
+	fz, err := feature.FromSettings(kind, m.Features)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", path, err)
+	}
+	s, err := lda.NewScorer(m, method.topic(), unseen)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", path, err)
+	}
+	return &job{scorer: s, fz: fz, method: method}, nil
+}
+
+// Run scores the records of ins, events or featurized events of meta's
+// kind, into d: featurize (with the model's settings), then, for the fused
+// method, the detectors (a first pass over the inputs), then each event's
+// score and explanation, then the writer. It closes the inputs.
+func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, o Options) (st Stats, err error) {
+	defer func() {
+		for _, in := range ins {
+			in.Close()
+		}
+	}()
+	if meta.Stream != record.StreamEvents && meta.Stream != record.StreamFeaturized {
+		return st, fmt.Errorf("score reads events or featurized events; %s holds %s records", ioformat.DisplayName(ins[0].Name), meta)
+	}
+	j, err := load(o.Model, meta.Kind, o.Method, o.Unseen)
+	if err != nil {
+		return st, err
+	}
+	var det *detectors
+	if o.Method == Fused {
+		if det, err = detectAll(ctx, ins, meta.Kind, o.Limits); err != nil {
+			return st, err
+		}
+		st.Findings = det.findings
+		if o.Findings != nil {
+			if err := writeFindings(*o.Findings, det.findings); err != nil {
+				return st, err
+			}
+		}
+	}
+	out := record.Meta{Kind: meta.Kind, Stream: record.StreamScored}
+	ev := meta.Stream == record.StreamEvents
+	if meta.Kind == record.KindFlow && ev && d.ResolvedFormat() == ioformat.Parquet {
+		if done, err := j.columnar(ctx, ins, out, d, det, &st); done {
+			return st, err
+		}
+	}
+	switch {
+	case meta.Kind == record.KindFlow && ev:
+		return st, stream(ctx, ins, out, d, &st, func(e *record.Flow, to *record.ScoredFlow) string {
+			if why := feature.FlowReject(e); why != "" {
+				return why
+			}
+			src, dst := feature.FlowWords(e.SPort, e.DPort, e.Proto, e.TrHour, e.IByt, e.IPkt)
+			j.flow(&record.FeaturizedFlow{Flow: *e, SrcWord: src, DstWord: dst}, to, det)
+			return ""
+		})
+	case meta.Kind == record.KindFlow:
+		return st, stream(ctx, ins, out, d, &st, func(e *record.FeaturizedFlow, to *record.ScoredFlow) string {
+			j.flow(e, to, det)
+			return ""
+		})
+	case meta.Kind == record.KindDNS && ev:
+		return st, stream(ctx, ins, out, d, &st, func(e *record.DNS, to *record.ScoredDNS) string {
+			if why := feature.DNSReject(e); why != "" {
+				return why
+			}
+			j.dns(&record.FeaturizedDNS{DNS: *e, Doc: feature.DNSDoc(e), Word: j.fz.DNSWord(e)}, to, det)
+			return ""
+		})
+	case meta.Kind == record.KindDNS:
+		return st, stream(ctx, ins, out, d, &st, func(e *record.FeaturizedDNS, to *record.ScoredDNS) string {
+			j.dns(e, to, det)
+			return ""
+		})
+	case meta.Kind == record.KindProxy && ev:
+		return st, j.proxyEvents(ctx, ins, out, d, det, &st)
+	case meta.Kind == record.KindProxy:
+		return st, stream(ctx, ins, out, d, &st, func(e *record.FeaturizedProxy, to *record.ScoredProxy) string {
+			j.proxy(e, to, det)
+			return ""
+		})
+	}
+	return st, fmt.Errorf("cannot score %s records", meta)
+}
+
+func (j *job) explain(r lda.Result) record.Explanation {
+	return record.Explanation{Score: r.Score, LDAScore: r.Score, Method: string(j.method), TopTopic: r.TopTopic, TopTopicWeight: r.TopTopicWeight}
+}
+
+func (j *job) flow(e *record.FeaturizedFlow, to *record.ScoredFlow, det *detectors) {
+	src, dst, low := j.scorer.Flow(e.SIP, e.SrcWord, e.DIP, e.DstWord)
+	*to = record.ScoredFlow{FeaturizedFlow: *e, SrcScore: src.Score, DstScore: dst.Score, Explanation: j.explain(low)}
+	if det != nil {
+		explainFused(&to.Explanation, det.flows.Explain(e.SIP, e.DIP, e.SPort, e.DPort, e.Proto))
+	}
+}
+
+func (j *job) dns(e *record.FeaturizedDNS, to *record.ScoredDNS, det *detectors) {
+	*to = record.ScoredDNS{FeaturizedDNS: *e, Explanation: j.explain(j.scorer.Score(e.Doc, e.Word))}
+	if det != nil {
+		ev := detect.FromDNS(&e.DNS)
+		explainFused(&to.Explanation, det.dns.Explain(&ev))
+	}
+}
+
+func (j *job) proxy(e *record.FeaturizedProxy, to *record.ScoredProxy, det *detectors) {
+	*to = record.ScoredProxy{FeaturizedProxy: *e, Explanation: j.explain(j.scorer.Score(e.Doc, e.Word))}
+	if det != nil {
+		ev := detect.FromProxy(&e.Proxy)
+		explainFused(&to.Explanation, det.proxy.Explain(&ev))
+	}
+}
+
+// stream scores every record of the inputs with fn, which fills the scored
+// record or returns why the row is rejected.
+func stream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, st *Stats, fn func(*E, *S) string) error {
+	r, err := ioformat.NewConcat[E](ctx, ins)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w, err := ioformat.Create[S](d, meta)
+	if err != nil {
+		return err
+	}
+	in := make([]E, ioformat.BatchSize)
+	out := make([]S, ioformat.BatchSize)
+	for {
+		if err := ctx.Err(); err != nil {
+			w.Abort()
+			return err
+		}
+		n, rerr := r.Read(in)
+		k := 0
+		for i := range in[:n] {
+			if why := fn(&in[i], &out[k]); why != "" {
+				st.reject(why)
+				continue
+			}
+			k++
+		}
+		if k > 0 {
+			if err := w.Write(out[:k]); err != nil {
+				w.Abort()
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			w.Abort()
+			return rerr
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	st.Skipped += r.Skipped()
+	return nil
+}
+
+// proxyEvents scores proxy lines. With the model's user-agent counts it
+// streams; a model trained on words only has none, and the lines are then
+// held to count them (as Spot's scoring did).
+func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, det *detectors, st *Stats) error {
+	if ua := j.fz.Options().UserAgents; ua != nil {
+		return stream(ctx, ins, meta, d, st, func(e *record.Proxy, to *record.ScoredProxy) string {
+			if why := feature.ProxyReject(e); why != "" {
+				return why
+			}
+			j.proxy(&record.FeaturizedProxy{Proxy: *e, Doc: e.ClientIP, Word: j.fz.ProxyWord(e, ua[feature.ProxyAgent(e)])}, to, det)
+			return ""
+		})
+	}
+	r, err := ioformat.NewConcat[record.Proxy](ctx, ins)
+	if err != nil {
+		return err
+	}
+	lines, err := feature.ReadAllProxy(ctx, r)
+	st.Skipped += r.Skipped()
+	r.Close()
+	if err != nil {
+		return err
+	}
+	ua := feature.UserAgentCounts(lines)
+	w, err := ioformat.Create[record.ScoredProxy](d, meta)
+	if err != nil {
+		return err
+	}
+	out := ioformat.Touched(make([]record.ScoredProxy, ioformat.BatchSize))[:0]
+	flush := func() error {
+		if len(out) == 0 {
+			return nil
+		}
+		err := w.Write(out)
+		out = out[:0]
+		return err
+	}
+	for i := range lines {
+		e := &lines[i]
+		if why := feature.ProxyReject(e); why != "" {
+			st.reject(why)
+			continue
+		}
+		var s record.ScoredProxy
+		j.proxy(&record.FeaturizedProxy{Proxy: *e, Doc: e.ClientIP, Word: j.fz.ProxyWord(e, ua[feature.ProxyAgent(e)])}, &s, det)
+		out = append(out, s)
+		if len(out) == cap(out) {
+			if err := flush(); err != nil {
+				w.Abort()
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
+}
+
+// columnar is the Parquet-to-Parquet path for flow events, column by column;
+// it reports whether it handled the request.
+func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Meta, d ioformat.Dest, det *detectors, st *Stats) (bool, error) {
+	var files []*parquet.File
+	var names []string
+	for _, in := range ins {
+		pf := in.ParquetFile()
+		if pf == nil {
+			return false, nil
+		}
+		files = append(files, pf)
+		names = append(names, ioformat.DisplayName(in.Name))
+	}
+	full := parquet.SchemaOf(new(record.ScoredFlow))
+	plan, ok := columnar.Flows(files, full)
+	if !ok {
+		return false, nil
+	}
+	w, err := ioformat.CreateRaw(d)
+	if err != nil {
+		return true, err
+	}
+	r := &columnar.Runner{Names: names, Scorer: j.scorer, Method: string(j.method), Options: ioformat.ParquetOptions(out)}
+	if det != nil {
+		r.Fuse = func(k columnar.FlowKey, lda float64) (float64, *detect.Verdict) {
+			v := det.flows.Explain(k.SIP, k.DIP, k.SPort, k.DPort, k.Proto)
+			d := 0.0
+			if v != nil {
+				d = v.Score
+			}
+			return Fuse(d, lda), v
+		}
+	}
+	cs, err := r.Run(ctx, files, plan, full, columnar.ExtraSchema(full), w)
+	if err != nil {
+		w.Abort()
+		return true, err
+	}
+	st.Rejected += cs.Rejected
+	for k, v := range cs.Reasons {
+		if st.Reasons == nil {
+			st.Reasons = map[string]int64{}
+		}
+		st.Reasons[k] += v
+	}
+	return true, w.Close()
+}
+
+func writeFindings(d ioformat.Dest, fs []record.Finding) error {
+	w, err := ioformat.Create[record.Finding](d, record.Finding{}.Meta())
+	if err != nil {
+		return err
+	}
+	if len(fs) > 0 {
+		if err := w.Write(fs); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return w.Close()
+}
