@@ -2,6 +2,8 @@ package cli
 
 import (
 	"log/slog"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +23,8 @@ type scoreOptions struct {
 	unseenDoc string
 	findings  string
 	subjects  int
+	detectors []string
+	within    string
 }
 
 func newScoreCmd(g *globals) *cobra.Command {
@@ -67,6 +71,8 @@ training hosts (--unseen-doc mean, the default) or scores 0 as in Spot
 	f.StringVar(&o.method, "method", "spot", score.MethodHelp)
 	f.StringVar(&o.unseenDoc, "unseen-doc", "mean", "score of hosts the model never saw: mean (the training hosts' mean topic mixture) or zero (Apache Spot)")
 	f.StringVar(&o.findings, "findings", "", "with --method fused, also write the detectors' findings (one record per suspicious subject) to `FILE` (.parquet, .ndjson or .csv)")
+	f.StringVar(&o.within, "within", "spot", "with --method fused, the topic-model `METHOD` that orders events within a level of the detectors' evidence: spot, population, peer or hybrid")
+	f.StringSliceVar(&o.detectors, "detectors", nil, "with --method fused, run only these `NAMES` (comma-separated: "+strings.Join(detect.Names, ", ")+"); default all")
 	f.IntVar(&o.subjects, "max-subjects", 0, "most subjects each detector table keeps, `N` (default 1048576); beyond it the least active are dropped, with a warning")
 	return cmd
 }
@@ -82,6 +88,10 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	unseen, err := lda.ParseUnseenDoc(o.unseenDoc)
 	if err != nil {
 		return usagef("--unseen-doc: %v", err)
+	}
+	within, err := lda.ParseMethod(o.within)
+	if err != nil {
+		return usagef("--within: %v", err)
 	}
 	if o.findings != "" && method != score.Fused {
 		return usagef("--findings needs --method fused: the other methods run no detectors")
@@ -100,7 +110,13 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if len(ins) == 0 {
 		return emptyOutput(d)
 	}
-	opts := score.Options{Model: o.model, Method: method, Unseen: unseen, Limits: detect.Limits{Subjects: o.subjects}}
+	for _, n := range o.detectors {
+		if !slices.Contains(detect.Names, n) {
+			return usagef("--detectors: unknown detector %q (want %s)", n, strings.Join(detect.Names, ", "))
+		}
+	}
+	opts := score.Options{Model: o.model, Method: method, Unseen: unseen, Within: within,
+		Limits: detect.Limits{Subjects: o.subjects, Only: o.detectors}}
 	if o.findings != "" {
 		opts.Findings = &ioformat.Dest{Path: o.findings, Stdout: g.io.Out, StdoutTTY: g.io.StdoutTTY}
 	}

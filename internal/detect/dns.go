@@ -2,6 +2,7 @@ package detect
 
 import (
 	"log/slog"
+	"slices"
 	"sort"
 
 	"github.com/zeebo/xxh3"
@@ -38,6 +39,17 @@ type Limits struct {
 	// Report is the least score a subject needs to be written as a finding
 	// (default 0.2, RITA's lowest bucket).
 	Report float64
+	// Only, when not empty, names the detectors to run (Names); the others
+	// judge nothing.
+	Only []string
+}
+
+// Names lists the detectors.
+var Names = []string{"dns-tunnel", "beacon", "scan", "exfil", "long-conn", "brute-force", "rare-agent"}
+
+// enabled reports whether detector name runs under l.
+func (l Limits) enabled(name string) bool {
+	return len(l.Only) == 0 || slices.Contains(l.Only, name)
 }
 
 func (l Limits) orDefault() Limits {
@@ -132,7 +144,7 @@ func (s *DNSSet) Finish() []record.Finding {
 	}
 	var all []*judged
 	keep := func(i int, h uint64, j *judged) {
-		if j.Score <= 0 {
+		if j.Score <= 0 || !s.lim.enabled(j.Detector) {
 			return
 		}
 		s.verdicts[i][h] = j

@@ -188,7 +188,7 @@ func (s *FlowSet) Finish() []record.Finding {
 	}
 	var all []*judged
 	keep := func(i int, h uint64, j *judged) {
-		if j.Score <= 0 {
+		if j.Score <= 0 || !s.lim.enabled(j.Detector) {
 			return
 		}
 		if old, ok := s.verdicts[i][h]; ok && !j.stronger(&old.Verdict) {

@@ -119,14 +119,14 @@ func (s *ProxySet) Finish() []record.Finding {
 		base := judged{src: p.client, dst: p.host, first: p.first, last: p.last, events: p.events}
 		subject := p.client + " > " + p.host
 		best := (*judged)(nil)
-		if r := p.judge(s.w0, s.w1); r.score > 0 {
+		if r := p.judge(s.w0, s.w1); r.score > 0 && s.lim.enabled("beacon") {
 			j := base
 			j.Verdict = Verdict{"beacon", clamp01(r.score + ctx), subject, r.evidence()}
 			all = append(all, &j)
 			best = &j
 		}
 		fp := flowPair{src: p.client, out: p.sent, in: p.received, maxOut: p.maxSent, conns: p.events, first: p.first, last: p.last}
-		if score, ev := fp.exfil(norm); score > 0 {
+		if score, ev := fp.exfil(norm); score > 0 && s.lim.enabled("exfil") {
 			j := base
 			j.Verdict = Verdict{"exfil", clamp01(score + ctx), subject, ev}
 			all = append(all, &j)
@@ -141,7 +141,7 @@ func (s *ProxySet) Finish() []record.Finding {
 	nclients := s.clients.count()
 	for h, a := range s.agents.m {
 		n := a.clients.count()
-		if nclients < 10 || n > 1 {
+		if nclients < 10 || n > 1 || !s.lim.enabled("rare-agent") {
 			continue
 		}
 		j := &judged{Verdict: Verdict{"rare-agent", 0.25, a.client + " uses " + a.agent,

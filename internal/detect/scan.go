@@ -12,7 +12,10 @@ import (
 // minutes, Slips at 5 and 5. spot counts the distinct targets over the
 // subject's span and scales them to 5 minutes (a scan that took an hour
 // needs 12 times as many), then scores on a log scale: 0.3 at Slips' 5,
-// 0.6 at Zeek's 15 ports or 25 hosts, 0.9 at ten times Zeek's.
+// 0.6 at Zeek's 15 ports or 25 hosts, 0.9 at ten times Zeek's. A
+// horizontal sweep over UDP scores three quarters of that: Zeek's policy
+// counts failed TCP connections only, and unanswered UDP to many hosts is
+// often benign (peer-to-peer pings, discovery); Slips counts both.
 type scanState struct {
 	src, dst    string // dst: the host probed (vertical)
 	dport       int32  // the port probed (horizontal)
@@ -68,6 +71,9 @@ func (s *scanState) judge() (float64, string) {
 	target := s.dst
 	if !s.vertical {
 		target = strings.TrimPrefix(endpoint("", s.dport, s.proto), ":")
+		if s.proto == "UDP" {
+			score *= 0.75
+		}
 	}
 	return clamp01(score), fmt.Sprintf("probed %s %s of %s in %s with %s unanswered connections",
 		count(n), what, target, span(s.last-s.first), count(float64(s.probes)))

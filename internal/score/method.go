@@ -37,10 +37,14 @@ func ParseMethod(s string) (Method, error) {
 	return Method(m), nil
 }
 
-// topic is the topic-model method behind m: fused uses Apache Spot's.
-func (m Method) topic() lda.Method {
+// topic is the topic-model method behind m; fused uses within, which
+// defaults to Apache Spot's.
+func (m Method) topic(within lda.Method) lda.Method {
 	if m == Fused {
-		return lda.Spot
+		if within == "" {
+			return lda.Spot
+		}
+		return within
 	}
 	return lda.Method(m)
 }

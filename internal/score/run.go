@@ -19,6 +19,9 @@ import (
 type Options struct {
 	Model  string // the model file from spot train
 	Method Method
+	// Within is the topic-model method that orders events within a level
+	// of the fused ranking (default: Apache Spot's, lda.Spot).
+	Within lda.Method
 	Unseen lda.UnseenDoc
 	// Findings, when not nil, is where the fused method writes its findings.
 	Findings *ioformat.Dest
@@ -48,7 +51,7 @@ type job struct {
 	method Method
 }
 
-func load(path string, kind record.Kind, method Method, unseen lda.UnseenDoc) (*job, error) {
+func load(path string, kind record.Kind, method Method, topic lda.Method, unseen lda.UnseenDoc) (*job, error) {
 	m, err := lda.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -60,7 +63,7 @@ func load(path string, kind record.Kind, method Method, unseen lda.UnseenDoc) (*
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", path, err)
 	}
-	s, err := lda.NewScorer(m, method.topic(), unseen)
+	s, err := lda.NewScorer(m, topic, unseen)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", path, err)
 	}
@@ -80,7 +83,7 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	if meta.Stream != record.StreamEvents && meta.Stream != record.StreamFeaturized {
 		return st, fmt.Errorf("score reads events or featurized events; %s holds %s records", ioformat.DisplayName(ins[0].Name), meta)
 	}
-	j, err := load(o.Model, meta.Kind, o.Method, o.Unseen)
+	j, err := load(o.Model, meta.Kind, o.Method, o.Method.topic(o.Within), o.Unseen)
 	if err != nil {
 		return st, err
 	}
