@@ -154,6 +154,7 @@ See "spot help formats", "spot help schema KIND", "spot help exit-codes" and
 		newFeaturizeCmd(g),
 		newTrainCmd(g),
 		newScoreCmd(g),
+		newDetectCmd(g),
 		newFilterCmd(g),
 		newReportCmd(g),
 	} {

@@ -25,6 +25,7 @@ type scoreOptions struct {
 	subjects  int
 	detectors []string
 	within    string
+	states    []string
 }
 
 func newScoreCmd(g *globals) *cobra.Command {
@@ -72,6 +73,7 @@ training hosts (--unseen-doc mean, the default) or scores 0 as in Spot
 	f.StringVar(&o.unseenDoc, "unseen-doc", "mean", "score of hosts the model never saw: mean (the training hosts' mean topic mixture) or zero (Apache Spot)")
 	f.StringVar(&o.findings, "findings", "", "with --method fused, also write the detectors' findings (one record per suspicious subject) to `FILE` (.parquet, .ndjson or .csv)")
 	f.StringVar(&o.within, "within", "spot", "with --method fused, the topic-model `METHOD` that orders events within a level of the detectors' evidence: spot, population, peer or hybrid")
+	f.StringSliceVar(&o.states, "state", nil, "with --method fused, judge subjects by the detectors' state in `FILE` (from spot detect --state, merged over the shards of a day) instead of running the detectors over the input")
 	f.StringSliceVar(&o.detectors, "detectors", nil, "with --method fused, run only these `NAMES` (comma-separated: "+strings.Join(detect.Names, ", ")+"); default all")
 	f.IntVar(&o.subjects, "max-subjects", 0, "most subjects each detector table keeps, `N` (default 1048576); beyond it the least active are dropped, with a warning")
 	return cmd
@@ -93,8 +95,8 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if err != nil {
 		return usagef("--within: %v", err)
 	}
-	if o.findings != "" && method != score.Fused {
-		return usagef("--findings needs --method fused: the other methods run no detectors")
+	if (o.findings != "" || len(o.states) > 0) && method != score.Fused {
+		return usagef("--findings and --state need --method fused: the other methods run no detectors")
 	}
 	if o.subjects < 0 {
 		return usagef("--max-subjects must be positive")
@@ -119,6 +121,12 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 		Limits: detect.Limits{Subjects: o.subjects, Only: o.detectors}}
 	if o.findings != "" {
 		opts.Findings = &ioformat.Dest{Path: o.findings, Stdout: g.io.Out, StdoutTTY: g.io.StdoutTTY}
+	}
+	if len(o.states) > 0 {
+		if opts.State, err = readStates(o.states, opts.Limits); err != nil {
+			closeInputs(ins)
+			return err
+		}
 	}
 	st, err := score.Run(g.ctx, ins, meta, d, opts)
 	if err != nil {

@@ -55,7 +55,7 @@ func (s *tunnelState) observe(e *DNS, prefix string, h uint64) {
 		s.nx++
 	}
 	if s.names.add(h, float32(nameBits(prefix))) {
-		if len(e.Name) > len(s.example) {
+		if longer(e.Name, s.example) {
 			s.example = strings.Clone(e.Name)
 		}
 		if l := longestLabel(prefix); l > s.maxLabel {
@@ -74,7 +74,7 @@ func (s *tunnelState) merge(o *tunnelState) {
 		s.first = o.first
 	}
 	s.last = max(s.last, o.last)
-	if len(o.example) > len(s.example) || (len(o.example) == len(s.example) && o.example < s.example) {
+	if longer(o.example, s.example) {
 		s.example = o.example
 	}
 }
@@ -166,6 +166,13 @@ func nameBits(prefix string) float64 {
 		}
 	}
 	return h * float64(n)
+}
+
+// longer reports whether a should replace b as the example: longer, or as
+// long and first in order, so that the example does not depend on the
+// order of the events.
+func longer(a, b string) bool {
+	return len(a) > len(b) || len(a) == len(b) && a < b
 }
 
 func longestLabel(name string) int {

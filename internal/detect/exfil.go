@@ -32,7 +32,7 @@ func (p *flowPair) exfil(n volumeNorms) (float64, string) {
 // lasted: 0.2 at 1 hour, 0.4 at 4, 0.6 at 8, 0.8 at 12 and more
 // (interpolated; none under an hour).
 func (p *flowPair) longConn() (float64, string) {
-	h := p.dur / 3600
+	h := float64(p.dur) / 3600e9
 	if h < 1 {
 		return 0, ""
 	}
@@ -46,5 +46,5 @@ func (p *flowPair) longConn() (float64, string) {
 		}
 	}
 	return score, fmt.Sprintf("connected for %s in all over %s connection(s), %s sent, %s received",
-		span(int64(p.dur*1e9)), count(float64(p.conns)), size(float64(p.out)), size(float64(p.in)))
+		span(p.dur), count(float64(p.conns)), size(float64(p.out)), size(float64(p.in)))
 }

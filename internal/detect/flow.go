@@ -60,7 +60,7 @@ type flowPair struct {
 	beaconState
 	out, in int64   // bytes
 	maxOut  int64   // the largest one flow sent
-	dur     float64 // seconds, summed over flows (RITA's long connection)
+	dur     int64   // ns, summed over flows (RITA's long connection)
 	conns   int64
 	short   int64 // flows under 10 s carrying under 10 kB each way
 	unans   int64
@@ -74,10 +74,10 @@ func (p *flowPair) observe(f *Flow) {
 	p.out += f.OutBytes
 	p.in += f.InBytes
 	p.maxOut = max(p.maxOut, f.OutBytes)
-	d := float64(f.EndNs-f.TsNs) / 1e9
+	d := f.EndNs - f.TsNs
 	p.dur += d
 	p.conns++
-	if d < 10 && f.OutBytes < 10e3 && f.InBytes < 10e3 {
+	if d < 10e9 && f.OutBytes < 10e3 && f.InBytes < 10e3 {
 		p.short++
 	}
 	if f.unanswered() {

@@ -96,6 +96,9 @@ func (s *ProxySet) Observe(p *Proxy) {
 		})
 		a.requests++
 		a.clients.add(client, 0)
+		if p.Client < a.client {
+			a.client = clone(p.Client) // the first in order, whatever the order of the requests
+		}
 	}
 }
 

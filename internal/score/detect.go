@@ -2,7 +2,6 @@ package score
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"slices"
 
@@ -59,50 +58,51 @@ type proxyColumns struct {
 	TsNs      int64  `parquet:"ts_ns" json:"ts_ns"`
 }
 
-// detectAll runs the detectors of kind over every input (rewound, so that
-// the inputs can then be read again to score) and judges the subjects.
-func detectAll(ctx context.Context, ins []*ioformat.Input, kind record.Kind, lim detect.Limits) (*detectors, error) {
-	d := &detectors{}
-	switch kind {
-	case record.KindDNS:
-		d.dns = detect.NewDNS(lim)
-		err := observe(ctx, ins, func(c *dnsColumns) {
+// Detect runs the detectors of kind over every input (rewound, so that the
+// inputs can then be read again to score) and returns their state, to be
+// judged (Finish), written (WriteState) or merged with other shards'.
+func Detect(ctx context.Context, ins []*ioformat.Input, kind record.Kind, lim detect.Limits) (detect.Set, error) {
+	set, err := detect.New(kind, lim)
+	if err != nil {
+		return nil, err
+	}
+	switch s := set.(type) {
+	case *detect.DNSSet:
+		err = observe(ctx, ins, func(c *dnsColumns) {
 			r := record.DNS{UnixTstamp: c.UnixTstamp, FrameLen: c.FrameLen, IPDst: c.IPDst, IPSrc: c.IPSrc, QryName: c.QryName,
 				QryType: c.QryType, QryRcode: c.QryRcode, TsNs: c.TsNs, Response: c.Response}
 			e := detect.FromDNS(&r)
-			d.dns.Observe(&e)
+			s.Observe(&e)
 		})
-		if err != nil {
-			return nil, err
-		}
-		d.findings = d.dns.Finish()
-	case record.KindFlow:
-		d.flows = detect.NewFlow(lim)
-		err := observe(ctx, ins, func(c *flowColumns) {
+	case *detect.FlowSet:
+		err = observe(ctx, ins, func(c *flowColumns) {
 			r := record.Flow{UnixTstamp: c.UnixTstamp, TDur: c.TDur, SIP: c.SIP, DIP: c.DIP, SPort: c.SPort, DPort: c.DPort,
 				Proto: c.Proto, Flag: c.Flag, IPkt: c.IPkt, IByt: c.IByt, OPkt: c.OPkt, OByt: c.OByt, TStartNs: c.TStartNs, TEndNs: c.TEndNs}
 			f := detect.FromFlow(&r)
-			d.flows.Observe(&f)
+			s.Observe(&f)
 		})
-		if err != nil {
-			return nil, err
-		}
-		d.findings = d.flows.Finish()
-	case record.KindProxy:
-		d.proxy = detect.NewProxy(lim)
-		err := observe(ctx, ins, func(c *proxyColumns) {
+	case *detect.ProxySet:
+		err = observe(ctx, ins, func(c *proxyColumns) {
 			r := record.Proxy{ClientIP: c.ClientIP, Host: c.Host, UserAgent: c.UserAgent, SCBytes: c.SCBytes, CSBytes: c.CSBytes, TsNs: c.TsNs}
 			p := detect.FromProxy(&r)
-			d.proxy.Observe(&p)
+			s.Observe(&p)
 		})
-		if err != nil {
-			return nil, err
-		}
-		d.findings = d.proxy.Finish()
-	default:
-		return nil, fmt.Errorf("no detectors for %s records", kind)
 	}
-	return d, nil
+	return set, err
+}
+
+// judge finishes a set and keeps its kind's explainer.
+func judge(set detect.Set) *detectors {
+	d := &detectors{findings: set.Finish()}
+	switch s := set.(type) {
+	case *detect.DNSSet:
+		d.dns = s
+	case *detect.FlowSet:
+		d.flows = s
+	case *detect.ProxySet:
+		d.proxy = s
+	}
+	return d
 }
 
 // observe reads every input again from the start, only in the columns of

@@ -25,6 +25,10 @@ type Options struct {
 	Unseen lda.UnseenDoc
 	// Findings, when not nil, is where the fused method writes its findings.
 	Findings *ioformat.Dest
+	// State, when not nil, is the detectors' state of the whole input (from
+	// spot detect --state, merged over shards): the fused method judges it
+	// instead of running the detectors over the inputs.
+	State detect.Set
 	Limits   detect.Limits // bounds of the detectors' state
 }
 
@@ -89,9 +93,15 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	}
 	var det *detectors
 	if o.Method == Fused {
-		if det, err = detectAll(ctx, ins, meta.Kind, o.Limits); err != nil {
-			return st, err
+		set := o.State
+		if set == nil {
+			if set, err = Detect(ctx, ins, meta.Kind, o.Limits); err != nil {
+				return st, err
+			}
+		} else if set.Kind() != meta.Kind {
+			return st, fmt.Errorf("the detector state is of %s events; the input holds %s", set.Kind(), meta.Kind)
 		}
+		det = judge(set)
 		st.Findings = det.findings
 		if o.Findings != nil {
 			if err := writeFindings(*o.Findings, det.findings); err != nil {

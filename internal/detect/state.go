@@ -1,0 +1,585 @@
+package detect
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// Set is the detectors of one kind of event.
+type Set interface {
+	Kind() record.Kind
+	// Finish judges every subject and returns the findings; see DNSSet.Finish.
+	Finish() []record.Finding
+	// Merge adds the state of o, a Set of the same kind that observed other
+	// events, as if this Set had observed them too.
+	Merge(o Set) error
+	// WriteState writes the state, to be read by ReadState and merged.
+	WriteState(w io.Writer) error
+}
+
+// New returns the detectors of kind with limits lim.
+func New(kind record.Kind, lim Limits) (Set, error) {
+	switch kind {
+	case record.KindDNS:
+		return NewDNS(lim), nil
+	case record.KindFlow:
+		return NewFlow(lim), nil
+	case record.KindProxy:
+		return NewProxy(lim), nil
+	}
+	return nil, fmt.Errorf("no detectors for %s records", kind)
+}
+
+func (s *DNSSet) Kind() record.Kind   { return record.KindDNS }
+func (s *FlowSet) Kind() record.Kind  { return record.KindFlow }
+func (s *ProxySet) Kind() record.Kind { return record.KindProxy }
+
+// stateMagic starts every state file; the version follows it.
+const (
+	stateMagic   = "spot-detect-state\n"
+	stateVersion = 1
+)
+
+// IsState reports whether head, the first bytes of a file, starts a state.
+func IsState(head []byte) bool { return len(head) >= 4 && string(head[:4]) == stateMagic[:4] }
+
+// ReadState reads a state written by WriteState, with limits lim (its
+// own limits are not kept: the reader's apply).
+func ReadState(r io.Reader, lim Limits) (Set, error) {
+	d := &dec{r: bufio.NewReader(r), crc: crc32.NewIEEE()}
+	magic := make([]byte, len(stateMagic))
+	if _, err := io.ReadFull(d.r, magic); err != nil || string(magic) != stateMagic {
+		return nil, errors.New("not a detector state (spot detect --state)")
+	}
+	d.crc.Write(magic)
+	if v := d.u(); v != stateVersion {
+		return nil, fmt.Errorf("detector state of version %d; this spot reads version %d", v, stateVersion)
+	}
+	kind := record.Kind(d.s())
+	set, err := New(kind, lim)
+	if err != nil {
+		return nil, err
+	}
+	switch s := set.(type) {
+	case *DNSSet:
+		s.decode(d)
+	case *FlowSet:
+		s.decode(d)
+	case *ProxySet:
+		s.decode(d)
+	}
+	sum := d.crc.Sum32()
+	var tail [4]byte
+	if _, err := io.ReadFull(d.r, tail[:]); d.err == nil && err != nil {
+		d.err = err
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("corrupt detector state: %w", d.err)
+	}
+	if binary.BigEndian.Uint32(tail[:]) != sum {
+		return nil, errors.New("corrupt detector state: checksum mismatch")
+	}
+	return set, nil
+}
+
+func writeState(w io.Writer, kind record.Kind, body func(*enc)) error {
+	bw := bufio.NewWriter(w)
+	e := &enc{w: bw, crc: crc32.NewIEEE()}
+	e.raw([]byte(stateMagic))
+	e.u(stateVersion)
+	e.s(string(kind))
+	body(e)
+	if e.err != nil {
+		return e.err
+	}
+	var tail [4]byte
+	binary.BigEndian.PutUint32(tail[:], e.crc.Sum32())
+	if _, err := bw.Write(tail[:]); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// ---- the sets ----
+
+func (s *DNSSet) WriteState(w io.Writer) error {
+	return writeState(w, record.KindDNS, func(e *enc) {
+		e.i(s.w0)
+		e.i(s.w1)
+		encTable(e, s.tunnels, (*tunnelState).encode)
+		encTable(e, s.domains, (*tunnelState).encode)
+		encTable(e, s.names, (*dnsBeacon).encode)
+		encTable(e, s.beacons, (*dnsBeacon).encode)
+		s.places.encode(e)
+	})
+}
+
+func (s *DNSSet) decode(d *dec) {
+	s.w0, s.w1 = d.i(), d.i()
+	decTable(d, s.tunnels, (*tunnelState).decode)
+	decTable(d, s.domains, (*tunnelState).decode)
+	decTable(d, s.names, (*dnsBeacon).decode)
+	decTable(d, s.beacons, (*dnsBeacon).decode)
+	s.places.decode(d)
+}
+
+func (s *DNSSet) Merge(o Set) error {
+	t, ok := o.(*DNSSet)
+	if !ok {
+		return fmt.Errorf("cannot merge %s detector state into dns", o.Kind())
+	}
+	s.w0, s.w1 = mergeWindow(s.w0, s.w1, t.w0, t.w1)
+	s.tunnels.merge(t.tunnels, (*tunnelState).merge)
+	s.domains.merge(t.domains, (*tunnelState).merge)
+	s.names.merge(t.names, (*dnsBeacon).merge)
+	s.beacons.merge(t.beacons, (*dnsBeacon).merge)
+	s.places.merge(t.places)
+	return nil
+}
+
+func (s *FlowSet) WriteState(w io.Writer) error {
+	return writeState(w, record.KindFlow, func(e *enc) {
+		e.i(s.w0)
+		e.i(s.w1)
+		encTable(e, s.pairs, (*flowPair).encode)
+		encTable(e, s.vscan, (*scanState).encode)
+		encTable(e, s.hscan, (*scanState).encode)
+		s.places.encode(e)
+	})
+}
+
+func (s *FlowSet) decode(d *dec) {
+	s.w0, s.w1 = d.i(), d.i()
+	decTable(d, s.pairs, (*flowPair).decode)
+	decTable(d, s.vscan, (*scanState).decode)
+	decTable(d, s.hscan, (*scanState).decode)
+	s.places.decode(d)
+}
+
+func (s *FlowSet) Merge(o Set) error {
+	t, ok := o.(*FlowSet)
+	if !ok {
+		return fmt.Errorf("cannot merge %s detector state into flow", o.Kind())
+	}
+	s.w0, s.w1 = mergeWindow(s.w0, s.w1, t.w0, t.w1)
+	s.pairs.merge(t.pairs, (*flowPair).merge)
+	s.vscan.merge(t.vscan, (*scanState).merge)
+	s.hscan.merge(t.hscan, (*scanState).merge)
+	s.places.merge(t.places)
+	return nil
+}
+
+func (s *ProxySet) WriteState(w io.Writer) error {
+	return writeState(w, record.KindProxy, func(e *enc) {
+		e.i(s.w0)
+		e.i(s.w1)
+		encTable(e, s.pairs, (*proxyPair).encode)
+		encTable(e, s.agents, (*agentState).encode)
+		s.places.encode(e)
+		s.clients.encode(e)
+	})
+}
+
+func (s *ProxySet) decode(d *dec) {
+	s.w0, s.w1 = d.i(), d.i()
+	decTable(d, s.pairs, (*proxyPair).decode)
+	decTable(d, s.agents, (*agentState).decode)
+	s.places.decode(d)
+	s.clients.decode(d)
+}
+
+func (s *ProxySet) Merge(o Set) error {
+	t, ok := o.(*ProxySet)
+	if !ok {
+		return fmt.Errorf("cannot merge %s detector state into proxy", o.Kind())
+	}
+	s.w0, s.w1 = mergeWindow(s.w0, s.w1, t.w0, t.w1)
+	s.pairs.merge(t.pairs, (*proxyPair).merge)
+	s.agents.merge(t.agents, (*agentState).merge)
+	s.places.merge(t.places)
+	s.clients.merge(&t.clients)
+	return nil
+}
+
+func mergeWindow(a0, a1, b0, b1 int64) (int64, int64) {
+	if b0 != 0 && (a0 == 0 || b0 < a0) {
+		a0 = b0
+	}
+	return a0, max(a1, b1)
+}
+
+// ---- the states ----
+
+func (p *proxyPair) merge(o *proxyPair) {
+	p.beaconState.merge(&o.beaconState)
+	p.sent += o.sent
+	p.received += o.received
+	p.maxSent = max(p.maxSent, o.maxSent)
+	if o.first != 0 && (p.first == 0 || o.first < p.first) {
+		p.first = o.first
+	}
+	p.last = max(p.last, o.last)
+}
+
+func (a *agentState) merge(o *agentState) {
+	a.clients.merge(&o.clients)
+	a.requests += o.requests
+	if o.client < a.client {
+		a.client = o.client
+	}
+}
+
+func (d *dnsBeacon) merge(o *dnsBeacon) {
+	d.beaconState.merge(&o.beaconState)
+	d.odd += o.odd
+}
+
+func (s *tunnelState) encode(e *enc) {
+	e.s(s.client)
+	e.s(s.domain)
+	s.names.encode(e)
+	e.i(s.events)
+	e.i(s.odd)
+	e.i(s.nx)
+	e.i(int64(s.maxLabel))
+	e.i(s.first)
+	e.i(s.last)
+	e.s(s.example)
+}
+
+func (s *tunnelState) decode(d *dec) {
+	s.client, s.domain = d.s(), d.s()
+	s.names.decode(d)
+	s.events, s.odd, s.nx = d.i(), d.i(), d.i()
+	s.maxLabel = int(d.i())
+	s.first, s.last = d.i(), d.i()
+	s.example = d.s()
+}
+
+func (b *dnsBeacon) encode(e *enc) {
+	e.s(b.client)
+	e.s(b.name)
+	b.beaconState.encode(e)
+	e.i(b.odd)
+}
+
+func (b *dnsBeacon) decode(d *dec) {
+	b.client, b.name = d.s(), d.s()
+	b.beaconState.decode(d)
+	b.odd = d.i()
+}
+
+func (p *flowPair) encode(e *enc) {
+	e.s(p.src)
+	e.s(p.dst)
+	e.i(int64(p.dport))
+	e.s(p.proto)
+	p.beaconState.encode(e)
+	for _, v := range []int64{p.out, p.in, p.maxOut, p.dur, p.conns, p.short, p.unans, p.first, p.last} {
+		e.i(v)
+	}
+}
+
+func (p *flowPair) decode(d *dec) {
+	p.src, p.dst = d.s(), d.s()
+	p.dport = int32(d.i())
+	p.proto = d.s()
+	p.beaconState.decode(d)
+	for _, v := range []*int64{&p.out, &p.in, &p.maxOut, &p.dur, &p.conns, &p.short, &p.unans, &p.first, &p.last} {
+		*v = d.i()
+	}
+}
+
+func (s *scanState) encode(e *enc) {
+	e.s(s.src)
+	e.s(s.dst)
+	e.i(int64(s.dport))
+	e.s(s.proto)
+	e.b(s.vertical)
+	s.targets.encode(e)
+	e.i(s.probes)
+	e.i(s.first)
+	e.i(s.last)
+}
+
+func (s *scanState) decode(d *dec) {
+	s.src, s.dst = d.s(), d.s()
+	s.dport = int32(d.i())
+	s.proto = d.s()
+	s.vertical = d.b()
+	s.targets.decode(d)
+	s.probes, s.first, s.last = d.i(), d.i(), d.i()
+}
+
+func (p *proxyPair) encode(e *enc) {
+	e.s(p.client)
+	e.s(p.host)
+	p.beaconState.encode(e)
+	for _, v := range []int64{p.sent, p.received, p.maxSent, p.first, p.last} {
+		e.i(v)
+	}
+}
+
+func (p *proxyPair) decode(d *dec) {
+	p.client, p.host = d.s(), d.s()
+	p.beaconState.decode(d)
+	for _, v := range []*int64{&p.sent, &p.received, &p.maxSent, &p.first, &p.last} {
+		*v = d.i()
+	}
+}
+
+func (a *agentState) encode(e *enc) {
+	e.s(a.agent)
+	a.clients.encode(e)
+	e.i(a.requests)
+	e.s(a.client)
+}
+
+func (a *agentState) decode(d *dec) {
+	a.agent = d.s()
+	a.clients.decode(d)
+	a.requests = d.i()
+	a.client = d.s()
+}
+
+func (p *prevalence) encode(e *enc) {
+	encTable(e, p.users, (*distinct).encode)
+	p.all.encode(e)
+}
+
+func (p *prevalence) decode(d *dec) {
+	decTable(d, p.users, (*distinct).decode)
+	p.all.decode(d)
+}
+
+// encode writes the kept items in hash order, so that equal sets write
+// equal bytes.
+func (x *distinct) encode(e *enc) {
+	e.u(x.mask)
+	keys := make([]uint64, 0, len(x.items))
+	for k := range x.items {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	e.u(uint64(len(keys)))
+	for _, k := range keys {
+		e.u64(k)
+		e.f(float64(x.items[k]))
+	}
+}
+
+func (x *distinct) decode(d *dec) {
+	x.mask = d.u()
+	n := d.n()
+	if n > maxExact {
+		d.err = fmt.Errorf("%d distinct items, more than the %d kept", n, maxExact)
+		return
+	}
+	if n > 0 {
+		x.items = make(map[uint64]float32, n)
+	}
+	for range n {
+		k := d.u64()
+		x.items[k] = float32(d.f())
+	}
+}
+
+// encode writes the event times and sizes in time order.
+func (b *beaconState) encode(e *enc) {
+	e.u(b.mask)
+	e.i(b.events)
+	idx := make([]int, len(b.ts))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		if b.ts[idx[i]] != b.ts[idx[j]] {
+			return b.ts[idx[i]] < b.ts[idx[j]]
+		}
+		return b.sizes[idx[i]] < b.sizes[idx[j]]
+	})
+	e.u(uint64(len(idx)))
+	prev := int64(0)
+	for _, i := range idx {
+		e.i(b.ts[i] - prev)
+		prev = b.ts[i]
+		e.i(int64(b.sizes[i]))
+	}
+}
+
+func (b *beaconState) decode(d *dec) {
+	b.mask = d.u()
+	b.events = d.i()
+	n := d.n()
+	if n > maxBeats {
+		d.err = fmt.Errorf("%d event times, more than the %d kept", n, maxBeats)
+		return
+	}
+	b.ts, b.sizes = make([]int64, 0, n), make([]int32, 0, n)
+	prev := int64(0)
+	for range n {
+		prev += d.i()
+		b.ts = append(b.ts, prev)
+		b.sizes = append(b.sizes, int32(d.i()))
+	}
+}
+
+// encTable writes a table's subjects in hash order.
+func encTable[S any](e *enc, t *table[S], f func(*S, *enc)) {
+	e.i(t.dropped)
+	keys := make([]uint64, 0, len(t.m))
+	for k := range t.m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	e.u(uint64(len(keys)))
+	for _, k := range keys {
+		e.u64(k)
+		f(t.m[k], e)
+	}
+}
+
+func decTable[S any](d *dec, t *table[S], f func(*S, *dec)) {
+	t.dropped = d.i()
+	for n := d.n(); n > 0 && d.err == nil; n-- {
+		k := d.u64()
+		s := new(S)
+		f(s, d)
+		if len(t.m) >= t.max {
+			t.shrink()
+		}
+		t.m[k] = s
+	}
+}
+
+// ---- the codec: varints and strings, checksummed ----
+
+type enc struct {
+	w   *bufio.Writer
+	crc hash.Hash32
+	buf [binary.MaxVarintLen64]byte
+	err error
+}
+
+func (e *enc) raw(b []byte) {
+	if e.err != nil {
+		return
+	}
+	e.crc.Write(b)
+	_, e.err = e.w.Write(b)
+}
+
+func (e *enc) u(x uint64) { e.raw(e.buf[:binary.PutUvarint(e.buf[:], x)]) }
+func (e *enc) i(x int64)  { e.raw(e.buf[:binary.PutVarint(e.buf[:], x)]) }
+func (e *enc) u64(x uint64) {
+	binary.BigEndian.PutUint64(e.buf[:8], x)
+	e.raw(e.buf[:8])
+}
+func (e *enc) f(x float64) { e.u64(math.Float64bits(x)) }
+func (e *enc) s(x string) {
+	e.u(uint64(len(x)))
+	e.raw([]byte(x))
+}
+func (e *enc) b(x bool) {
+	if x {
+		e.u(1)
+	} else {
+		e.u(0)
+	}
+}
+
+type dec struct {
+	r   *bufio.Reader
+	crc hash.Hash32
+	one [1]byte
+	err error
+}
+
+// maxItems bounds any count read, so that a corrupt state fails instead
+// of allocating without end.
+const maxItems = 1 << 31
+
+func (d *dec) byteReader() io.ByteReader { return byteCRC{d} }
+
+type byteCRC struct{ d *dec }
+
+func (b byteCRC) ReadByte() (byte, error) {
+	c, err := b.d.r.ReadByte()
+	if err == nil {
+		b.d.one[0] = c
+		b.d.crc.Write(b.d.one[:])
+	}
+	return c, err
+}
+
+func (d *dec) u() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	x, err := binary.ReadUvarint(d.byteReader())
+	d.err = err
+	return x
+}
+
+func (d *dec) i() int64 {
+	if d.err != nil {
+		return 0
+	}
+	x, err := binary.ReadVarint(d.byteReader())
+	d.err = err
+	return x
+}
+
+func (d *dec) n() int {
+	x := d.u()
+	if x > maxItems {
+		d.err = fmt.Errorf("count %d out of range", x)
+		return 0
+	}
+	return int(x)
+}
+
+func (d *dec) u64() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	var b [8]byte
+	if _, err := io.ReadFull(d.r, b[:]); err != nil {
+		d.err = err
+		return 0
+	}
+	d.crc.Write(b[:])
+	return binary.BigEndian.Uint64(b[:])
+}
+
+func (d *dec) f() float64 { return math.Float64frombits(d.u64()) }
+
+func (d *dec) s() string {
+	n := d.n()
+	if d.err != nil || n == 0 {
+		return ""
+	}
+	if n > 1<<20 {
+		d.err = fmt.Errorf("string of %d bytes", n)
+		return ""
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(d.r, b); err != nil {
+		d.err = err
+		return ""
+	}
+	d.crc.Write(b)
+	return string(b)
+}
+
+func (d *dec) b() bool { return d.u() != 0 }

@@ -1,0 +1,162 @@
+package detect
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// Shards observed apart, written, read back and merged judge every subject
+// as one pass over all the events does; equal states write equal bytes.
+func TestStateMergesExactly(t *testing.T) {
+	evs := dnsNetwork(300)
+	rnd := rand.New(rand.NewPCG(11, 12))
+	for _, ts := range beats(rnd, 1_700_000_000e9, 40, 60, 0.2) {
+		evs = append(evs, DNS{TsNs: ts, Client: "10.0.0.9", Name: "c2.beacon.example", QType: 16, Size: 150})
+	}
+	whole := NewDNS(Limits{})
+	shards := []*DNSSet{NewDNS(Limits{}), NewDNS(Limits{}), NewDNS(Limits{})}
+	for i := range evs {
+		whole.Observe(&evs[i])
+		shards[rnd.IntN(3)].Observe(&evs[i])
+	}
+	var wantState bytes.Buffer
+	if err := whole.WriteState(&wantState); err != nil {
+		t.Fatal(err)
+	}
+	merged := NewDNS(Limits{})
+	for _, sh := range shards {
+		var buf bytes.Buffer
+		if err := sh.WriteState(&buf); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadState(&buf, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := merged.Merge(back); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var gotState bytes.Buffer
+	if err := merged.WriteState(&gotState); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(gotState.Bytes(), wantState.Bytes()) {
+		t.Errorf("merged state differs from the whole's (%d and %d bytes)", gotState.Len(), wantState.Len())
+	}
+	want, got := whole.Finish(), merged.Finish()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("merged findings:\n%+v\nwhole:\n%+v", got, want)
+	}
+	if len(want) < 2 {
+		t.Fatalf("%d findings; the test needs the tunnel and the beacon", len(want))
+	}
+	for i := range evs {
+		a, b := whole.Explain(&evs[i]), merged.Explain(&evs[i])
+		if (a == nil) != (b == nil) || a != nil && *a != *b {
+			t.Fatalf("event %d explained by %+v and %+v", i, a, b)
+		}
+	}
+}
+
+func TestFlowStateMerges(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(13, 14))
+	t0 := int64(1_700_000_000e9)
+	var fs []Flow
+	for p := int32(1); p <= 100; p++ {
+		fs = append(fs, Flow{TsNs: t0 + int64(p)*1e7, EndNs: t0 + int64(p)*1e7, Src: "10.0.0.66", Dst: "10.0.0.9", DPort: p, Proto: "TCP", OutBytes: 60, OutPkts: 1})
+	}
+	for _, ts := range beats(rnd, t0, 30, 30, 0.2) {
+		fs = append(fs, Flow{TsNs: ts, EndNs: ts + 1e8, Src: "10.0.0.7", Dst: "198.51.100.1", SPort: 50000, DPort: 443, Proto: "TCP", OutBytes: 900, OutPkts: 8, InBytes: 4000, InPkts: 8})
+	}
+	for i := 0; i < 500; i++ {
+		fs = append(fs, Flow{TsNs: t0 + rnd.Int64N(1800e9), EndNs: t0 + 1800e9, Src: fmt.Sprintf("10.0.1.%d", rnd.IntN(50)), Dst: fmt.Sprintf("192.0.2.%d", rnd.IntN(30)),
+			SPort: 40000, DPort: 443, Proto: "TCP", OutBytes: rnd.Int64N(1e5), OutPkts: 20, InBytes: rnd.Int64N(1e6), InPkts: 40})
+	}
+	whole, a, b := NewFlow(Limits{}), NewFlow(Limits{}), NewFlow(Limits{})
+	for i := range fs {
+		whole.Observe(&fs[i])
+		if i%2 == 0 {
+			a.Observe(&fs[i])
+		} else {
+			b.Observe(&fs[i])
+		}
+	}
+	var buf bytes.Buffer
+	if err := b.WriteState(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadState(&buf, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Merge(back); err != nil {
+		t.Fatal(err)
+	}
+	want, got := whole.Finish(), a.Finish()
+	if !reflect.DeepEqual(got, want) || len(want) < 2 {
+		t.Fatalf("merged findings:\n%+v\nwhole:\n%+v", got, want)
+	}
+}
+
+// A corrupt or foreign state is refused with a message, never a panic.
+func TestStateCorrupt(t *testing.T) {
+	s := NewDNS(Limits{})
+	evs := dnsNetwork(50)
+	for i := range evs {
+		s.Observe(&evs[i])
+	}
+	var buf bytes.Buffer
+	if err := s.WriteState(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	for _, bad := range [][]byte{nil, []byte("PAR1"), good[:len(good)/2], append(append([]byte{}, good[:len(good)-1]...), good[len(good)-1]^1)} {
+		if _, err := ReadState(bytes.NewReader(bad), Limits{}); err == nil {
+			t.Errorf("state of %d bytes accepted", len(bad))
+		}
+	}
+	flipped := append([]byte{}, good...)
+	flipped[len(flipped)/2] ^= 0x40
+	if _, err := ReadState(bytes.NewReader(flipped), Limits{}); err == nil {
+		t.Error("a state with a flipped bit accepted")
+	}
+}
+
+// FuzzReadState: any bytes give a state or an error, never a panic; a state
+// read back writes the same bytes.
+func FuzzReadState(f *testing.F) {
+	s := NewFlow(Limits{})
+	fl := Flow{TsNs: 1, EndNs: 2, Src: "a", Dst: "b", DPort: 1, Proto: "TCP", OutPkts: 1, OutBytes: 60}
+	s.Observe(&fl)
+	var buf bytes.Buffer
+	s.WriteState(&buf)
+	f.Add(buf.Bytes())
+	d := NewDNS(Limits{})
+	evs := dnsNetwork(20)
+	for i := range evs[:200] {
+		d.Observe(&evs[i])
+	}
+	buf.Reset()
+	d.WriteState(&buf)
+	f.Add(buf.Bytes())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		set, err := ReadState(bytes.NewReader(b), Limits{Subjects: 1000})
+		if err != nil {
+			return
+		}
+		set.Finish()
+		var out bytes.Buffer
+		if err := set.WriteState(&out); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := ReadState(&out, Limits{Subjects: 1000}); err != nil {
+			t.Fatalf("a state read back does not read again: %v", err)
+		} else if again.Kind() != set.Kind() {
+			t.Fatalf("kind %s became %s", set.Kind(), again.Kind())
+		}
+	})
+}
