@@ -58,9 +58,9 @@ type flowPair struct {
 	dport    int32
 	proto    string
 	beaconState
-	out, in int64   // bytes
-	maxOut  int64   // the largest one flow sent
-	dur     int64   // ns, summed over flows (RITA's long connection)
+	out, in int64 // bytes
+	maxOut  int64 // the largest one flow sent
+	dur     int64 // ns, summed over flows (RITA's long connection)
 	conns   int64
 	short   int64 // flows under 10 s carrying under 10 kB each way
 	unans   int64

@@ -28,8 +28,8 @@ type Options struct {
 	// State, when not nil, is the detectors' state of the whole input (from
 	// spot detect --state, merged over shards): the fused method judges it
 	// instead of running the detectors over the inputs.
-	State detect.Set
-	Limits   detect.Limits // bounds of the detectors' state
+	State  detect.Set
+	Limits detect.Limits // bounds of the detectors' state
 }
 
 // Stats say what a run did.
