@@ -25,7 +25,7 @@ import (
 // Poisson process has MAD/median near 0.69, a beacon with uniform jitter of
 // ±j near j/2). So spot's beacon score is
 //
-//	conf · regularity · (0.6 + 0.2 · duration + 0.2 · sizes)
+//	cap · conf · regularity · (0.6 + 0.2 · duration + 0.2 · sizes)
 //
 // where regularity is 1 when the MAD of the gaps is at most 10% of their
 // median, 0 from 30% (linear between), duration is RITA's duration score,
@@ -34,7 +34,13 @@ import (
 // 5 or fewer, 1 from 12 (linear between). Events less than a second apart
 // are one beat (retries, parallel connections, A and AAAA asked together),
 // so bursts do not look like a 0-second beacon (rita-legacy issue #117).
-// The context modifiers come on top.
+// The context modifiers come on top. cap is 0.8 for flows and proxy logs
+// (RITA's top bucket, before modifiers) and 0.5 for DNS names: benign
+// software polls names all the time (monitors, updaters, a resolver
+// refreshing its cache), RITA's users report FQDN beacons as its worst
+// false positives (rita-legacy #721), so a DNS beacon needs a second sign
+// to score high: a query type tunnels favour (+0.2), a new name at nearly
+// every beat, data or cache-busting (+0.2), a domain few clients use.
 type beaconState struct {
 	ts     []int64 // event times, ns
 	sizes  []int32
@@ -153,22 +159,53 @@ func (b *beaconState) judge(w0, w1 int64) beaconResult {
 		times = append(times, t)
 		sizes = append(sizes, float64(b.sizes[i]))
 	}
-	n := len(times)
-	r.beats, r.first, r.last = n, times[0], times[n-1]
-	if n < minBeats {
+	if len(times) < minBeats {
 		return r
 	}
-	gaps := make([]float64, n-1)
+	gaps := make([]float64, len(times)-1)
 	for i := range gaps {
 		gaps[i] = float64(times[i+1]-times[i]) / 1e9
 	}
-	_, r.period, r.mad = regularity(gaps)
+	r.first, r.last = times[0], times[len(times)-1]
+	r.period, r.mad, r.ts, r.beats = rhythm(gaps)
 	r.ds, _, _ = regularity(sizes)
 	r.hist, r.dur = spread(times, w0, w1)
-	r.ts = clamp01((0.3 - r.mad/r.period) / 0.2)
-	conf := clamp01(float64(n-5) / float64(fullBeats-5))
+	conf := clamp01(float64(r.beats-5) / float64(fullBeats-5))
 	r.score = conf * r.ts * (0.6 + 0.2*r.dur + 0.2*r.ds)
 	return r
+}
+
+// rhythm finds a subject's period and how well its events keep it. Gaps
+// shorter than a fifth of the 75th percentile are bursts (a command's
+// results sent after a check-in, retries) and set aside; the period is the
+// median of the other gaps, and the regularity the share of them within
+// 30% of it: 0 at half or less, 1 from 90% (linear between). A beacon
+// with up to 30% jitter keeps nearly all its gaps within 30%; a Poisson
+// process about a quarter. beats counts the beats without the bursts.
+func rhythm(gaps []float64) (period, mad, reg float64, beats int) {
+	s := slices.Clone(gaps)
+	slices.Sort(s)
+	cut := stat.Quantile(0.75, stat.LinInterp, s, nil) / 5
+	long := s[sort.SearchFloat64s(s, cut):]
+	if len(long) == 0 {
+		return 0, 0, 0, 1
+	}
+	period = stat.Quantile(0.5, stat.LinInterp, long, nil)
+	on := 0
+	dev := make([]float64, len(long))
+	for i, g := range long {
+		dev[i] = math.Abs(g - period)
+		if dev[i] <= 0.3*period {
+			on++
+		}
+	}
+	slices.Sort(dev)
+	mad = stat.Quantile(0.5, stat.LinInterp, dev, nil)
+	reg = clamp01((float64(on)/float64(len(long)) - 0.5) / 0.4)
+	if 2*len(long) < len(s) {
+		reg = 0 // more bursts than beats: no rhythm to speak of
+	}
+	return period, mad, reg, len(long) + 1
 }
 
 // regularity is RITA's score of a series (gaps or sizes): the mean of

@@ -8,31 +8,19 @@ package detect
 // small networks, where a share means little: the bonus (+0.1) needs at
 // least 10 clients in all and at most max(2, 2%) of them (a client and its
 // resolver make two), and the penalty (-0.15) at least 4 clients in all.
+//
+// Prevalence is counted at Finish from the pair subjects (a client and a
+// place each), so it costs nothing per event and merges as they do.
 type prevalence struct {
-	users *table[distinct] // place -> distinct clients (by hash)
-	all   distinct         // every client
+	users map[uint64]int // place -> clients
+	all   int            // clients in all
 }
 
-func newPrevalence(max int) *prevalence {
-	return &prevalence{users: newTable(max, func(d *distinct) int64 { return int64(len(d.items)) })}
-}
-
-func (p *prevalence) observe(place, client uint64) {
-	p.users.get(place, func() *distinct { return &distinct{} }).add(client, 0)
-	p.all.add(client, 0)
-}
-
-// count is the number of distinct clients of a place.
-func (p *prevalence) count(place uint64) float64 {
-	if d, ok := p.users.m[place]; ok {
-		return d.count()
-	}
-	return 0
-}
+func newPrevalence() *prevalence { return &prevalence{users: map[uint64]int{}} }
 
 // modifier is the context modifier of a place's score.
 func (p *prevalence) modifier(place uint64) float64 {
-	n, all := p.count(place), p.all.count()
+	n, all := float64(p.users[place]), float64(p.all)
 	switch {
 	case all >= 4 && n >= 0.5*all:
 		return -0.15
@@ -40,9 +28,4 @@ func (p *prevalence) modifier(place uint64) float64 {
 		return 0.1
 	}
 	return 0
-}
-
-func (p *prevalence) merge(o *prevalence) {
-	p.users.merge(o.users, func(d, s *distinct) { d.merge(s) })
-	p.all.merge(&o.all)
 }

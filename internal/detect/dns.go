@@ -15,6 +15,7 @@ import (
 type DNS struct {
 	TsNs   int64
 	Client string // the document: ip_dst of a response, ip_src of a query
+	Server string // the other side: ip_src of a response, ip_dst of a query
 	Name   string // the question name, as decoded
 	QType  int32
 	RCode  int32
@@ -27,7 +28,11 @@ func FromDNS(r *record.DNS) DNS {
 	if ts == 0 {
 		ts = r.UnixTstamp * 1e9
 	}
-	return DNS{TsNs: ts, Client: feature.DNSDoc(r), Name: r.QryName, QType: r.QryType, RCode: r.QryRcode, Size: r.FrameLen}
+	client, server := r.IPDst, r.IPSrc
+	if feature.IsQuery(r) {
+		client, server = server, client
+	}
+	return DNS{TsNs: ts, Client: client, Server: server, Name: r.QryName, QType: r.QryType, RCode: r.QryRcode, Size: r.FrameLen}
 }
 
 // Limits bound the detectors' state.
@@ -68,6 +73,14 @@ type dnsBeacon struct {
 	odd int64
 }
 
+// serverState counts the clients a DNS server answered: a host that
+// answers several clients and asks servers itself is a resolver.
+type serverState struct {
+	server  string
+	clients distinct
+	events  int64
+}
+
 // DNSSet runs the DNS detectors: dns-tunnel, beacon and context.
 type DNSSet struct {
 	lim      Limits
@@ -76,10 +89,11 @@ type DNSSet struct {
 	domains  *table[tunnelState] // domain, every client
 	names    *table[dnsBeacon]   // (client, name)
 	beacons  *table[dnsBeacon]   // (client, domain)
-	places   *prevalence         // domain -> clients
+	servers  *table[serverState] // server -> clients
 	cache    names
 	buf      []byte
-	verdicts [4]map[uint64]*judged // by table: tunnels, domains, names, beacons
+	verdicts [5]map[uint64]*judged // by table: tunnels, domains, names, beacons; 4: a domain's best verdict on a client that is no resolver
+	resolver map[uint64]bool       // clients that are resolvers
 }
 
 // NewDNS returns the DNS detectors with limits lim (zero: the defaults).
@@ -90,7 +104,7 @@ func NewDNS(lim Limits) *DNSSet {
 	return &DNSSet{lim: lim,
 		tunnels: newTable(lim.Subjects, ts), domains: newTable(lim.Subjects, ts),
 		names: newTable(lim.Subjects, bs), beacons: newTable(lim.Subjects, bs),
-		places: newPrevalence(lim.Subjects)}
+		servers: newTable(lim.Subjects, func(s *serverState) int64 { return s.events })}
 }
 
 // key hashes the parts of a subject.
@@ -113,7 +127,11 @@ func (s *DNSSet) Observe(e *DNS) {
 		s.w1 = max(s.w1, e.TsNs)
 	}
 	ni := s.cache.info(e.Name)
-	client := s.key(e.Client)
+	if e.Server != "" {
+		sv := s.servers.get(s.key(e.Server), func() *serverState { return &serverState{server: clone(e.Server)} })
+		sv.events++
+		sv.clients.add(xxh3.HashString(e.Client), 0)
+	}
 	nameKey := s.key(e.Client, ni.name)
 	nb := s.names.get(nameKey, func() *dnsBeacon { return &dnsBeacon{client: clone(e.Client), name: ni.name} })
 	nb.add(e.TsNs, e.Size)
@@ -123,12 +141,10 @@ func (s *DNSSet) Observe(e *DNS) {
 	if ni.domain == "" {
 		return
 	}
-	dom := s.key(ni.domain)
-	s.places.observe(dom, client)
 	ph := xxh3.HashString(ni.prefix)
 	pair := s.key(e.Client, ni.domain)
 	s.tunnels.get(pair, func() *tunnelState { return &tunnelState{client: clone(e.Client), domain: ni.domain} }).observe(e, ni.prefix, ph)
-	s.domains.get(dom, func() *tunnelState { return &tunnelState{domain: ni.domain} }).observe(e, ni.prefix, ph)
+	s.domains.get(s.key(ni.domain), func() *tunnelState { return &tunnelState{domain: ni.domain} }).observe(e, ni.prefix, ph)
 	db := s.beacons.get(pair, func() *dnsBeacon { return &dnsBeacon{client: clone(e.Client), name: ni.domain} })
 	db.add(e.TsNs, e.Size)
 	if oddType(e.QType) {
@@ -138,9 +154,31 @@ func (s *DNSSet) Observe(e *DNS) {
 
 // Finish judges every subject and returns the findings (subjects scoring
 // at least Limits.Report), strongest first. Explain works after Finish.
+//
+// A resolver (a host that answered two clients or more and asked servers
+// itself) asks on its clients' behalf, when its cache runs out: the rhythm
+// of its own queries is its caches', so its beacon scores count half. Its
+// events take instead the strongest verdict on their domain among the
+// clients that are no resolvers: the upstream side of a client's tunnel or
+// beacon is the same attack.
 func (s *DNSSet) Finish() []record.Finding {
 	for i := range s.verdicts {
 		s.verdicts[i] = map[uint64]*judged{}
+	}
+	places := newPrevalence()
+	clients := map[string]bool{}
+	for _, t := range s.tunnels.m {
+		places.users[s.key(t.domain)]++
+	}
+	for _, b := range s.names.m {
+		clients[b.client] = true
+	}
+	places.all = len(clients)
+	s.resolver = map[uint64]bool{}
+	for _, sv := range s.servers.m {
+		if sv.clients.count() >= 2 && clients[sv.server] {
+			s.resolver[s.key(sv.server)] = true
+		}
 	}
 	var all []*judged
 	keep := func(i int, h uint64, j *judged) {
@@ -149,19 +187,24 @@ func (s *DNSSet) Finish() []record.Finding {
 		}
 		s.verdicts[i][h] = j
 		all = append(all, j)
+		if !s.resolver[s.key(j.src)] && j.dst != "" {
+			dom := s.key(s.cache.info(j.dst).domain)
+			if old, ok := s.verdicts[4][dom]; !ok || j.stronger(&old.Verdict) {
+				s.verdicts[4][dom] = j
+			}
+		}
 	}
 	for h, t := range s.tunnels.m {
-		dom := s.key(t.domain)
-		score, ev := t.judge(1, s.places.modifier(dom))
+		score, ev := t.judge(1, places.modifier(s.key(t.domain)))
 		keep(0, h, &judged{Verdict: Verdict{"dns-tunnel", score, t.client + " > " + t.domain, ev},
 			src: t.client, dst: t.domain, first: t.first, last: t.last, events: t.events})
 	}
 	for h, t := range s.domains.m {
-		users := s.places.count(h)
+		users := float64(places.users[h])
 		if users < 2 {
 			continue // the (client, domain) subject says it all
 		}
-		score, ev := t.judge(users, s.places.modifier(h))
+		score, ev := t.judge(users, places.modifier(h))
 		keep(1, h, &judged{Verdict: Verdict{"dns-tunnel", score, "* > " + t.domain, ev},
 			dst: t.domain, first: t.first, last: t.last, events: t.events})
 	}
@@ -175,12 +218,21 @@ func (s *DNSSet) Finish() []record.Finding {
 			if !domains {
 				dom = s.cache.info(b.name).domain
 			}
-			score := r.score
+			score := 0.5 * r.score
+			if s.resolver[s.key(b.client)] {
+				score /= 2
+			}
 			if 2*b.odd >= b.events {
-				score += 0.1
+				score += 0.2
+			}
+			if domains {
+				// a new name at nearly every beat: data, or polling that defeats caches
+				if t, ok := s.tunnels.m[h]; ok && t.names.count() >= 0.8*float64(r.beats) {
+					score += 0.2
+				}
 			}
 			if dom != "" {
-				score += s.places.modifier(s.key(dom))
+				score += places.modifier(s.key(dom))
 			}
 			keep(i, h, &judged{Verdict: Verdict{"beacon", clamp01(score), b.client + " > " + b.name, r.evidence()},
 				src: b.client, dst: b.name, first: r.first, last: r.last, events: b.events})
@@ -193,7 +245,7 @@ func (s *DNSSet) Finish() []record.Finding {
 		dropped int64
 	}{{"dns-tunnel (client, domain)", s.tunnels.dropped}, {"dns-tunnel (domain)", s.domains.dropped},
 		{"beacon (client, name)", s.names.dropped}, {"beacon (client, domain)", s.beacons.dropped},
-		{"context (domain)", s.places.users.dropped}} {
+		{"context (server)", s.servers.dropped}} {
 		if t.dropped > 0 {
 			slog.Warn("detector state full: kept the busiest subjects; findings on the others may be missed",
 				"detector", t.name, "dropped", t.dropped, "limit", s.lim.Subjects)
@@ -218,6 +270,9 @@ func (s *DNSSet) Explain(e *DNS) *Verdict {
 		try(0, pair)
 		try(1, s.key(ni.domain))
 		try(3, pair)
+		if s.resolver[s.key(e.Client)] {
+			try(4, s.key(ni.domain))
+		}
 	}
 	if best == nil {
 		return nil

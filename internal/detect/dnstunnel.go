@@ -25,8 +25,9 @@ import (
 // rising 0.2 for each doubling, 0.8 at 32 kbit (4 kB), 1 from 64 kbit; 0
 // below 2 kbit. Modifiers, applied when the score is above 0 (as RITA's):
 // +0.1 when most queries ask unusual types (TXT, NULL, KEY, CNAME, MX,
-// private 65280-65534), +0.05 when most answers are NXDOMAIN, and the
-// domain's prevalence (context.go). The domain-level subject divides its
+// private 65280-65534), +0.1 when the names carry 100 bits or more each on
+// average (data, not hostnames), +0.05 when most answers are NXDOMAIN, and
+// the domain's prevalence (context.go). The domain-level subject divides its
 // information by the square root of its number of clients: a domain many
 // clients use is expected to have many names. Names under .arpa, .local
 // and other names with no registrable domain are not judged (as RITA).
@@ -35,6 +36,7 @@ type tunnelState struct {
 	names          distinct // distinct prefixes, weighted by their bits
 	events         int64
 	odd, nx        int64 // queries of unusual types; NXDOMAIN answers
+	overlong       int64 // names too long to print (see overlong)
 	maxLabel       int
 	first, last    int64
 	example        string // the longest name seen
@@ -54,6 +56,10 @@ func (s *tunnelState) observe(e *DNS, prefix string, h uint64) {
 	if e.RCode == 3 {
 		s.nx++
 	}
+	if e.Name == overlong {
+		s.overlong++
+		return
+	}
 	if s.names.add(h, float32(nameBits(prefix))) {
 		if longer(e.Name, s.example) {
 			s.example = strings.Clone(e.Name)
@@ -69,6 +75,7 @@ func (s *tunnelState) merge(o *tunnelState) {
 	s.events += o.events
 	s.odd += o.odd
 	s.nx += o.nx
+	s.overlong += o.overlong
 	s.maxLabel = max(s.maxLabel, o.maxLabel)
 	if o.first != 0 && (s.first == 0 || o.first < s.first) {
 		s.first = o.first
@@ -82,7 +89,7 @@ func (s *tunnelState) merge(o *tunnelState) {
 // judge scores the subject; users is the number of clients that asked
 // names of the domain, and prevalence the domain's context modifier.
 func (s *tunnelState) judge(users, prevalence float64) (score float64, evidence string) {
-	bits := s.names.sum()
+	bits := s.names.sum() + overlongBits*float64(s.overlong)
 	days := math.Max(1, float64(s.last-s.first)/86400e9)
 	perDay := bits / days
 	clients := 1.0
@@ -93,6 +100,9 @@ func (s *tunnelState) judge(users, prevalence float64) (score float64, evidence 
 	if score > 0 {
 		if 2*s.odd >= s.events {
 			score += 0.1
+		}
+		if bits >= dataBits*s.names.count() {
+			score += 0.1 // names that carry data
 		}
 		if 2*s.nx >= s.events {
 			score += 0.05
@@ -105,6 +115,9 @@ func (s *tunnelState) judge(users, prevalence float64) (score float64, evidence 
 		approx = "~"
 	}
 	var b strings.Builder
+	if s.overlong > 0 {
+		fmt.Fprintf(&b, "%s names too long to print, ", count(float64(s.overlong)))
+	}
 	fmt.Fprintf(&b, "%s%s distinct names under %s, ~%s of names in %s", approx, count(n), s.domain, size(bits/8), span(s.last-s.first))
 	if s.client == "" {
 		fmt.Fprintf(&b, " from %s clients", count(clients))
@@ -119,6 +132,15 @@ func (s *tunnelState) judge(users, prevalence float64) (score float64, evidence 
 	fmt.Fprintf(&b, ", labels up to %d characters", s.maxLabel)
 	return score, b.String()
 }
+
+// dataBits is the mean information of distinct names that carry data: 100
+// bits, about 13 bytes of random data in each name (a hostname carries 10
+// to 50: www2, mail, r4---sn-25glene6).
+const dataBits = 100
+
+// overlongBits is the information counted for a name too long to print:
+// 255 characters at 4 bits each, the least such a name can carry.
+const overlongBits = 255 * 4
 
 // tunnelBitsScore maps information per day to a score (see above).
 func tunnelBitsScore(bits float64) float64 {

@@ -123,7 +123,6 @@ type FlowSet struct {
 	pairs  *table[flowPair]
 	vscan  *table[scanState] // (source, destination): ports probed
 	hscan  *table[scanState] // (source, port, protocol): hosts probed
-	places *prevalence       // (destination, port, protocol) -> sources
 	buf    []byte
 	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
 	verdicts [3]map[uint64]*judged
@@ -135,8 +134,7 @@ func NewFlow(lim Limits) *FlowSet {
 	ss := func(s *scanState) int64 { return s.probes }
 	return &FlowSet{lim: lim,
 		pairs: newTable(lim.Subjects, func(p *flowPair) int64 { return p.conns }),
-		vscan: newTable(lim.Subjects, ss), hscan: newTable(lim.Subjects, ss),
-		places: newPrevalence(lim.Subjects)}
+		vscan: newTable(lim.Subjects, ss), hscan: newTable(lim.Subjects, ss)}
 }
 
 func (s *FlowSet) key(tag byte, a, b string, port int32, proto string) uint64 {
@@ -168,7 +166,6 @@ func (s *FlowSet) Observe(f *Flow) {
 	s.pairs.get(pk, func() *flowPair {
 		return &flowPair{src: clone(f.Src), dst: clone(f.Dst), dport: f.DPort, proto: clone(f.Proto)}
 	}).observe(f)
-	s.places.observe(s.key('d', f.Dst, "", f.DPort, f.Proto), s.key('s', f.Src, "", 0, ""))
 	if f.unanswered() {
 		v := s.vscan.get(s.key('v', f.Src, f.Dst, 0, ""), func() *scanState {
 			return &scanState{src: clone(f.Src), dst: clone(f.Dst), vertical: true}
@@ -199,12 +196,19 @@ func (s *FlowSet) Finish() []record.Finding {
 		all = append(all, j)
 	}
 	norms := s.volumeNorms()
+	places := newPrevalence()
+	sources := map[string]bool{}
+	for _, p := range s.pairs.m {
+		places.users[s.key('d', p.dst, "", p.dport, p.proto)]++
+		sources[p.src] = true
+	}
+	places.all = len(sources)
 	for h, p := range s.pairs.m {
-		ctx := s.places.modifier(s.key('d', p.dst, "", p.dport, p.proto))
+		ctx := places.modifier(s.key('d', p.dst, "", p.dport, p.proto))
 		base := judged{src: p.src, dst: p.dst, dport: p.dport, proto: p.proto, first: p.first, last: p.last, events: p.conns}
 		if r := p.judge(s.w0, s.w1); r.score > 0 {
 			j := base
-			j.Verdict = Verdict{"beacon", clamp01(r.score + ctx), p.subject(), r.evidence()}
+			j.Verdict = Verdict{"beacon", clamp01(0.8*r.score + ctx), p.subject(), r.evidence()}
 			keep(0, h, &j)
 		}
 		if score, ev := p.exfil(norms); score > 0 {
@@ -235,7 +239,7 @@ func (s *FlowSet) Finish() []record.Finding {
 		name    string
 		dropped int64
 	}{{"beacon/exfil/long-conn/brute-force (pair)", s.pairs.dropped}, {"scan (source, destination)", s.vscan.dropped},
-		{"scan (source, port)", s.hscan.dropped}, {"context (destination)", s.places.users.dropped}} {
+		{"scan (source, port)", s.hscan.dropped}} {
 		if t.dropped > 0 {
 			slog.Warn("detector state full: kept the busiest subjects; findings on the others may be missed",
 				"detector", t.name, "dropped", t.dropped, "limit", s.lim.Subjects)

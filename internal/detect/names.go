@@ -33,7 +33,20 @@ func (c *names) info(raw string) nameInfo {
 	return ni
 }
 
+// overlong is how the DNS decoder writes a name too long to print (as
+// tshark does): more than 255 characters once its unusual bytes are
+// escaped. No benign name comes near; tunnels that put binary data in
+// labels (iodine's Base128) do. Such names have no domain to read, so the
+// detectors put them all under one: overlongDomain.
+const (
+	overlong       = "<Name too long>"
+	overlongDomain = "(names too long to print)"
+)
+
 func splitName(raw string) nameInfo {
+	if raw == overlong {
+		return nameInfo{name: raw, domain: overlongDomain}
+	}
 	n := strings.ToLower(strings.TrimSuffix(raw, "."))
 	ni := nameInfo{name: n}
 	if n == "" || strings.HasSuffix(n, ".arpa") || n == "arpa" || strings.HasSuffix(n, ".local") || !strings.Contains(n, ".") {

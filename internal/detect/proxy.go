@@ -50,8 +50,6 @@ type ProxySet struct {
 	w0, w1   int64
 	pairs    *table[proxyPair]
 	agents   *table[agentState]
-	places   *prevalence // host -> clients
-	clients  distinct
 	buf      []byte
 	verdicts [2]map[uint64]*judged // pairs, (client, agent)
 }
@@ -61,8 +59,7 @@ func NewProxy(lim Limits) *ProxySet {
 	lim = lim.orDefault()
 	return &ProxySet{lim: lim,
 		pairs:  newTable(lim.Subjects, func(p *proxyPair) int64 { return p.events }),
-		agents: newTable(lim.Subjects, func(a *agentState) int64 { return a.requests }),
-		places: newPrevalence(lim.Subjects)}
+		agents: newTable(lim.Subjects, func(a *agentState) int64 { return a.requests })}
 }
 
 func (s *ProxySet) key(a, b string) uint64 {
@@ -88,8 +85,6 @@ func (s *ProxySet) Observe(p *Proxy) {
 	}
 	pair.last = max(pair.last, p.TsNs)
 	client := xxh3.HashString(p.Client)
-	s.places.observe(xxh3.HashString(p.Host), client)
-	s.clients.add(client, 0)
 	if p.UserAgent != "" && p.UserAgent != "-" {
 		a := s.agents.get(xxh3.HashString(p.UserAgent), func() *agentState {
 			return &agentState{agent: clone(p.UserAgent), client: clone(p.Client)}
@@ -117,14 +112,21 @@ func (s *ProxySet) Finish() []record.Finding {
 	if len(sent) > 0 {
 		norm.peers = sent[min(len(sent)-1, len(sent)*95/100)]
 	}
+	places := newPrevalence()
+	clients := map[string]bool{}
+	for _, p := range s.pairs.m {
+		places.users[xxh3.HashString(p.host)]++
+		clients[p.client] = true
+	}
+	places.all = len(clients)
 	for h, p := range s.pairs.m {
-		ctx := s.places.modifier(xxh3.HashString(p.host))
+		ctx := places.modifier(xxh3.HashString(p.host))
 		base := judged{src: p.client, dst: p.host, first: p.first, last: p.last, events: p.events}
 		subject := p.client + " > " + p.host
 		best := (*judged)(nil)
 		if r := p.judge(s.w0, s.w1); r.score > 0 && s.lim.enabled("beacon") {
 			j := base
-			j.Verdict = Verdict{"beacon", clamp01(r.score + ctx), subject, r.evidence()}
+			j.Verdict = Verdict{"beacon", clamp01(0.8*r.score + ctx), subject, r.evidence()}
 			all = append(all, &j)
 			best = &j
 		}
@@ -141,7 +143,7 @@ func (s *ProxySet) Finish() []record.Finding {
 			s.verdicts[0][h] = best
 		}
 	}
-	nclients := s.clients.count()
+	nclients := float64(places.all)
 	for h, a := range s.agents.m {
 		n := a.clients.count()
 		if nclients < 10 || n > 1 || !s.lim.enabled("rare-agent") {
@@ -153,7 +155,7 @@ func (s *ProxySet) Finish() []record.Finding {
 		all = append(all, j)
 		s.verdicts[1][h] = j
 	}
-	if d := s.pairs.dropped + s.agents.dropped + s.places.users.dropped; d > 0 {
+	if d := s.pairs.dropped + s.agents.dropped; d > 0 {
 		slog.Warn("detector state full: kept the busiest subjects; findings on the others may be missed",
 			"detector", "proxy", "dropped", d, "limit", s.lim.Subjects)
 	}

@@ -120,7 +120,7 @@ func (s *DNSSet) WriteState(w io.Writer) error {
 		encTable(e, s.domains, (*tunnelState).encode)
 		encTable(e, s.names, (*dnsBeacon).encode)
 		encTable(e, s.beacons, (*dnsBeacon).encode)
-		s.places.encode(e)
+		encTable(e, s.servers, (*serverState).encode)
 	})
 }
 
@@ -130,7 +130,7 @@ func (s *DNSSet) decode(d *dec) {
 	decTable(d, s.domains, (*tunnelState).decode)
 	decTable(d, s.names, (*dnsBeacon).decode)
 	decTable(d, s.beacons, (*dnsBeacon).decode)
-	s.places.decode(d)
+	decTable(d, s.servers, (*serverState).decode)
 }
 
 func (s *DNSSet) Merge(o Set) error {
@@ -143,7 +143,7 @@ func (s *DNSSet) Merge(o Set) error {
 	s.domains.merge(t.domains, (*tunnelState).merge)
 	s.names.merge(t.names, (*dnsBeacon).merge)
 	s.beacons.merge(t.beacons, (*dnsBeacon).merge)
-	s.places.merge(t.places)
+	s.servers.merge(t.servers, (*serverState).merge)
 	return nil
 }
 
@@ -154,7 +154,6 @@ func (s *FlowSet) WriteState(w io.Writer) error {
 		encTable(e, s.pairs, (*flowPair).encode)
 		encTable(e, s.vscan, (*scanState).encode)
 		encTable(e, s.hscan, (*scanState).encode)
-		s.places.encode(e)
 	})
 }
 
@@ -163,7 +162,6 @@ func (s *FlowSet) decode(d *dec) {
 	decTable(d, s.pairs, (*flowPair).decode)
 	decTable(d, s.vscan, (*scanState).decode)
 	decTable(d, s.hscan, (*scanState).decode)
-	s.places.decode(d)
 }
 
 func (s *FlowSet) Merge(o Set) error {
@@ -175,7 +173,6 @@ func (s *FlowSet) Merge(o Set) error {
 	s.pairs.merge(t.pairs, (*flowPair).merge)
 	s.vscan.merge(t.vscan, (*scanState).merge)
 	s.hscan.merge(t.hscan, (*scanState).merge)
-	s.places.merge(t.places)
 	return nil
 }
 
@@ -185,8 +182,6 @@ func (s *ProxySet) WriteState(w io.Writer) error {
 		e.i(s.w1)
 		encTable(e, s.pairs, (*proxyPair).encode)
 		encTable(e, s.agents, (*agentState).encode)
-		s.places.encode(e)
-		s.clients.encode(e)
 	})
 }
 
@@ -194,8 +189,6 @@ func (s *ProxySet) decode(d *dec) {
 	s.w0, s.w1 = d.i(), d.i()
 	decTable(d, s.pairs, (*proxyPair).decode)
 	decTable(d, s.agents, (*agentState).decode)
-	s.places.decode(d)
-	s.clients.decode(d)
 }
 
 func (s *ProxySet) Merge(o Set) error {
@@ -206,8 +199,6 @@ func (s *ProxySet) Merge(o Set) error {
 	s.w0, s.w1 = mergeWindow(s.w0, s.w1, t.w0, t.w1)
 	s.pairs.merge(t.pairs, (*proxyPair).merge)
 	s.agents.merge(t.agents, (*agentState).merge)
-	s.places.merge(t.places)
-	s.clients.merge(&t.clients)
 	return nil
 }
 
@@ -251,6 +242,7 @@ func (s *tunnelState) encode(e *enc) {
 	e.i(s.events)
 	e.i(s.odd)
 	e.i(s.nx)
+	e.i(s.overlong)
 	e.i(int64(s.maxLabel))
 	e.i(s.first)
 	e.i(s.last)
@@ -260,7 +252,7 @@ func (s *tunnelState) encode(e *enc) {
 func (s *tunnelState) decode(d *dec) {
 	s.client, s.domain = d.s(), d.s()
 	s.names.decode(d)
-	s.events, s.odd, s.nx = d.i(), d.i(), d.i()
+	s.events, s.odd, s.nx, s.overlong = d.i(), d.i(), d.i(), d.i()
 	s.maxLabel = int(d.i())
 	s.first, s.last = d.i(), d.i()
 	s.example = d.s()
@@ -352,14 +344,21 @@ func (a *agentState) decode(d *dec) {
 	a.client = d.s()
 }
 
-func (p *prevalence) encode(e *enc) {
-	encTable(e, p.users, (*distinct).encode)
-	p.all.encode(e)
+func (v *serverState) encode(e *enc) {
+	e.s(v.server)
+	v.clients.encode(e)
+	e.i(v.events)
 }
 
-func (p *prevalence) decode(d *dec) {
-	decTable(d, p.users, (*distinct).decode)
-	p.all.decode(d)
+func (v *serverState) decode(d *dec) {
+	v.server = d.s()
+	v.clients.decode(d)
+	v.events = d.i()
+}
+
+func (v *serverState) merge(o *serverState) {
+	v.clients.merge(&o.clients)
+	v.events += o.events
 }
 
 // encode writes the kept items in hash order, so that equal sets write

@@ -36,7 +36,7 @@ func TestDNSAppendJSONFieldsMatchesGoJSON(t *testing.T) {
 		{FrameTime: "Jan  4, 2017 04:41:06.337519000 UTC", UnixTstamp: 1483504866, IPDst: "2001:db8::1", QryClass: "0x00000001", Response: true, EID: 1<<63 - 1},
 	}
 	for i, r := range cases {
-		want, err := json.MarshalNoEscape(&r)
+		want, err := json.MarshalWithOption(&r, json.DisableHTMLEscape())
 		if err != nil {
 			t.Fatal(err)
 		}

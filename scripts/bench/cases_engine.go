@@ -47,7 +47,11 @@ func engineCases(env *Env) []Case {
 		{Name: fmt.Sprintf("flow featurize --counts %s", si(items)), Items: items, Unit: "events", Setup: setup,
 			Ours: fmt.Sprintf("$SPOT featurize --counts %s -o %s", pq, out)},
 		{Name: fmt.Sprintf("flow featurize+score Parquet->Parquet %s", si(items)), Items: items, Unit: "events", Setup: setup,
-			Ours: fmt.Sprintf("$SPOT score -m %s %s -o %s", model, pq, out)},
+			Ours: fmt.Sprintf("$SPOT score -m %s --method spot %s -o %s", model, pq, out)},
+		{Name: fmt.Sprintf("flow detectors (spot detect) Parquet %s", si(items)), Items: items, Unit: "events", Setup: setup,
+			Ours: fmt.Sprintf("$SPOT detect %s -o %s.findings.parquet", pq, out)},
+		{Name: fmt.Sprintf("flow fused score (detectors+score) Parquet->Parquet %s", si(items)), Items: items, Unit: "events", Setup: setup,
+			Ours: fmt.Sprintf("$SPOT score -m %s --method fused %s -o %s", model, pq, out)},
 	}
 }
 

@@ -2,17 +2,18 @@ package main
 
 import (
 	"bufio"
+	"compress/gzip"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/scripts/eval/gen"
 )
 
 // datasets builds every dataset the corpus and testdata/eval provide.
@@ -277,52 +278,39 @@ func ndpiFlows(c *Config) ([]*dataset, error) {
 
 // ---- testdata/eval: captures made with real tools, labelled per event ----
 
-// generated decodes every NAME.labels.csv in c.Data with its capture
-// (NAME.pcap.gz, .pcap, .pcapng.gz or .pcapng): DNS labels have a frame
-// column (the packet's number, joined to decode dns's frame); flow labels
-// proto, sip, sport, dip and dport (joined either way round). Every decoded
-// event must have exactly one label.
+// generated decodes every NAME.labels.csv.gz in c.Data with its capture
+// NAME.pcap.gz (scripts/eval/gen made them; testdata/eval/README.md says
+// how): DNS labels are by frame, the packet's number, joined to decode
+// dns's frame column; flow labels by connection, either way round. Every
+// decoded event must have a label.
 func generated(c *Config) ([]*dataset, error) {
 	if c.Data == "" {
 		return nil, nil
 	}
-	files, err := filepath.Glob(filepath.Join(c.Data, "*.labels.csv"))
-	if err != nil || len(files) == 0 {
+	files, err := filepath.Glob(filepath.Join(c.Data, "*.labels.csv.gz"))
+	if err != nil {
 		return nil, err
 	}
 	sort.Strings(files)
 	var out []*dataset
 	for _, lf := range files {
-		name := strings.TrimSuffix(filepath.Base(lf), ".labels.csv")
-		capture := ""
-		for _, ext := range []string{".pcap.gz", ".pcap", ".pcapng.gz", ".pcapng"} {
-			if _, err := os.Stat(filepath.Join(c.Data, name+ext)); err == nil {
-				capture = filepath.Join(c.Data, name+ext)
-				break
-			}
+		name := strings.TrimSuffix(filepath.Base(lf), ".labels.csv.gz")
+		capture := filepath.Join(c.Data, name+".pcap.gz")
+		if _, err := os.Stat(capture); err != nil {
+			return nil, fmt.Errorf("%s: no capture beside it: %w", lf, err)
 		}
-		if capture == "" {
-			return nil, fmt.Errorf("%s: no capture %s.pcap(.gz) beside it", lf, name)
-		}
-		head, rows, err := readCSV(lf)
+		head, err := firstLine(lf)
 		if err != nil {
 			return nil, err
 		}
-		col := map[string]int{}
-		for i, h := range head {
-			col[h] = i
-		}
-		if _, ok := col["label"]; !ok {
-			return nil, fmt.Errorf("%s: no label column", lf)
-		}
 		var d *dataset
 		switch {
-		case has(col, "frame"):
-			d, err = labelledDNS(c, name, capture, lf, col, rows)
-		case has(col, "proto", "sip", "sport", "dip", "dport"):
-			d, err = labelledFlows(c, name, capture, lf, col, rows)
+		case strings.HasPrefix(head, strings.Join(gen.DNSHeader, ",")):
+			d, err = labelledDNS(c, name, capture, lf)
+		case strings.HasPrefix(head, strings.Join(gen.FlowHeader, ",")):
+			d, err = labelledFlows(c, name, capture, lf)
 		default:
-			err = fmt.Errorf("%s: labels by neither frame nor (proto, sip, sport, dip, dport)", lf)
+			err = fmt.Errorf("%s: a header of neither DNS nor flow labels: %q", lf, head)
 		}
 		if err != nil {
 			return nil, err
@@ -332,44 +320,28 @@ func generated(c *Config) ([]*dataset, error) {
 	return out, nil
 }
 
-func has(col map[string]int, names ...string) bool {
-	for _, n := range names {
-		if _, ok := col[n]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-func readCSV(path string) ([]string, [][]string, error) {
+// firstLine returns the first line of a gzip-compressed file.
+func firstLine(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return "", err
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
-	r.ReuseRecord = false
-	all, err := r.ReadAll()
+	z, err := gzip.NewReader(f)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
-	if len(all) == 0 {
-		return nil, nil, fmt.Errorf("%s: empty", path)
+	line, err := bufio.NewReader(z).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
-	return all[0], all[1:], nil
+	return strings.TrimSpace(line), nil
 }
 
-func labelledDNS(c *Config, name, capture, lf string, col map[string]int, rows [][]string) (*dataset, error) {
-	byFrame := map[int64]string{}
-	for i, row := range rows {
-		f, err := strconv.ParseInt(row[col["frame"]], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: line %d: frame %q", lf, i+2, row[col["frame"]])
-		}
-		if _, dup := byFrame[f]; dup {
-			return nil, fmt.Errorf("%s: line %d: frame %d labelled twice", lf, i+2, f)
-		}
-		byFrame[f] = row[col["label"]]
+func labelledDNS(c *Config, name, capture, lf string) (*dataset, error) {
+	byFrame, err := gen.ReadDNSLabels(lf)
+	if err != nil {
+		return nil, err
 	}
 	events := filepath.Join(c.Work, name+".decoded.parquet")
 	if err := run(c, "decode", "dns", capture, "-o", events); err != nil {
@@ -385,26 +357,15 @@ func labelledDNS(c *Config, name, capture, lf string, col map[string]int, rows [
 		if !ok {
 			return nil, fmt.Errorf("%s: decoded frame %d has no label in %s", name, r.Frame, lf)
 		}
-		ls[i] = l
+		ls[i] = l.Label
 	}
 	return newDNS(c, name, recs, ls)
 }
 
-func labelledFlows(c *Config, name, capture, lf string, col map[string]int, rows [][]string) (*dataset, error) {
-	type key struct {
-		proto, a string
-		aport    string
-		b        string
-		bport    string
-	}
-	byConn := map[key]string{}
-	for i, row := range rows {
-		k := key{strings.ToUpper(row[col["proto"]]), row[col["sip"]], row[col["sport"]], row[col["dip"]], row[col["dport"]]}
-		l := row[col["label"]]
-		if old, dup := byConn[k]; dup && old != l {
-			return nil, fmt.Errorf("%s: line %d: connection labelled %s and %s", lf, i+2, old, l)
-		}
-		byConn[k] = l
+func labelledFlows(c *Config, name, capture, lf string) (*dataset, error) {
+	byConn, err := gen.ReadFlowLabels(lf)
+	if err != nil {
+		return nil, err
 	}
 	events := filepath.Join(c.Work, name+".decoded.parquet")
 	if err := run(c, "decode", "flow", capture, "-o", events); err != nil {
@@ -416,13 +377,10 @@ func labelledFlows(c *Config, name, capture, lf string, col map[string]int, rows
 	}
 	ls := make([]string, len(recs))
 	for i, r := range recs {
-		sp, dp := strconv.Itoa(int(r.SPort)), strconv.Itoa(int(r.DPort))
-		l, ok := byConn[key{r.Proto, r.SIP, sp, r.DIP, dp}]
+		k := gen.FlowKey{Proto: r.Proto, SIP: r.SIP, SPort: r.SPort, DIP: r.DIP, DPort: r.DPort}.Canonical()
+		l, ok := byConn[k]
 		if !ok {
-			l, ok = byConn[key{r.Proto, r.DIP, dp, r.SIP, sp}]
-		}
-		if !ok {
-			return nil, fmt.Errorf("%s: decoded flow %s %s:%d > %s:%d has no label in %s", name, r.Proto, r.SIP, r.SPort, r.DIP, r.DPort, lf)
+			return nil, fmt.Errorf("%s: decoded flow %s has no label in %s", name, k, lf)
 		}
 		ls[i] = l
 	}
