@@ -3,6 +3,7 @@ package detect
 import (
 	"encoding/base32"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -189,6 +190,71 @@ func TestScan(t *testing.T) {
 	}
 	if v := s.Explain("10.0.0.66", "10.0.0.9", 40000, 80, "TCP"); v == nil || v.Detector != "scan" {
 		t.Errorf("scan flow explained by %+v", v)
+	}
+}
+
+// Probes retried (five SYNs, nothing back) and ICMP echo requests are a
+// scan; the echo replies, flows of their own, are explained by it too.
+func TestScanRetriesAndReplies(t *testing.T) {
+	s := NewFlow(Limits{})
+	t0 := int64(1_700_000_000e9)
+	for h := 1; h <= 40; h++ {
+		ts := t0 + int64(h)*1e9
+		syn := Flow{TsNs: ts, EndNs: ts + 3e9, Src: "10.0.0.66", Dst: fmt.Sprintf("10.2.0.%d", h), SPort: 40000, DPort: 23, Proto: "TCP",
+			OutBytes: 300, OutPkts: 5, Flags: "......S."}
+		s.Observe(&syn)
+		echo := Flow{TsNs: ts, EndNs: ts, Src: "10.0.0.77", Dst: fmt.Sprintf("10.3.0.%d", h), DPort: 8 << 8, Proto: "ICMP", OutBytes: 28, OutPkts: 1}
+		s.Observe(&echo)
+		reply := Flow{TsNs: ts, EndNs: ts, Src: echo.Dst, Dst: echo.Src, Proto: "ICMP", OutBytes: 28, OutPkts: 1}
+		s.Observe(&reply)
+	}
+	// an upload's ACKs seen one way: no SYN alone, not a probe
+	ack := Flow{TsNs: t0, EndNs: t0 + 9e9, Src: "10.0.0.5", Dst: "192.0.2.1", SPort: 50000, DPort: 443, Proto: "TCP", OutBytes: 400, OutPkts: 10, Flags: "...A...."}
+	s.Observe(&ack)
+	got := map[string]bool{}
+	for _, f := range s.Finish() {
+		got[f.Subject] = true
+	}
+	for _, want := range []string{"10.0.0.66 > *:23/TCP", "10.0.0.77 > */ICMP type 8"} {
+		if !got[want] {
+			t.Errorf("scan %q not found; found %v", want, got)
+		}
+	}
+	if v := s.Explain("10.3.0.7", "10.0.0.77", 0, 0, "ICMP"); v == nil || v.Subject != "10.0.0.77 > */ICMP type 8" {
+		t.Errorf("echo reply explained by %+v, want the ICMP scan", v)
+	}
+	if v := s.Explain("10.0.0.5", "192.0.2.1", 50000, 443, "TCP"); v != nil {
+		t.Errorf("upload's ACKs explained by %+v", v)
+	}
+}
+
+// A hundred short connections are password guessing on SSH, a browser's
+// day on a web server: counted in all only on login ports; at one a
+// second or faster on any port.
+func TestBruteForce(t *testing.T) {
+	s := NewFlow(Limits{})
+	t0 := int64(1_700_000_000e9)
+	for i := 0; i < 100; i++ {
+		slow := t0 + int64(i)*15e9
+		for _, port := range []int32{22, 8000} {
+			f := Flow{TsNs: slow, EndNs: slow + 2e9, Src: "10.0.0.5", Dst: "10.1.0.1", SPort: 50000, DPort: port, Proto: "TCP",
+				OutBytes: 2000, OutPkts: 12, InBytes: 3000, InPkts: 10}
+			s.Observe(&f)
+		}
+		fast := t0 + int64(i)*2e8
+		f := Flow{TsNs: fast, EndNs: fast + 1e8, Src: "10.0.0.6", Dst: "10.1.0.2", SPort: 50000, DPort: 8080, Proto: "TCP",
+			OutBytes: 800, OutPkts: 6, InBytes: 600, InPkts: 5}
+		s.Observe(&f)
+	}
+	got := map[string]bool{}
+	for _, f := range s.Finish() {
+		if f.Detector == "brute-force" {
+			got[f.Subject] = true
+		}
+	}
+	want := map[string]bool{"10.0.0.5 > 10.1.0.1:22/TCP": true, "10.0.0.6 > 10.1.0.2:8080/TCP": true}
+	if !maps.Equal(got, want) {
+		t.Errorf("brute-force on %v, want %v", got, want)
 	}
 }
 

@@ -36,20 +36,29 @@ func FromFlow(r *record.Flow) Flow {
 
 // unanswered reports whether a flow looks like a probe no service took up:
 // a TCP flow that carried no payload (at most 3 packets each way, none
-// larger than headers: 80 bytes on average) or that was reset, a UDP or
-// ICMP flow with nothing back. Unidirectional exports (no reverse counts
-// anywhere in the input) judge TCP by the outgoing side only.
+// larger than headers: 80 bytes on average), or SYNs alone however often
+// retried (nothing back, the flags seen SYN without ACK: Mirai-like
+// scanners send five), a UDP or ICMP flow with nothing back.
+// Unidirectional exports (no reverse counts anywhere in the input) judge
+// TCP by the outgoing side only.
 func (f *Flow) unanswered() bool {
 	switch f.Proto {
 	case "TCP":
+		headers := f.OutBytes <= 80*max(1, f.OutPkts) && f.InBytes <= 80*max(1, f.InPkts)
 		if f.OutPkts > 3 || f.InPkts > 3 {
-			return false
+			return headers && f.InPkts == 0 && synOnly(f.Flags)
 		}
-		return f.OutBytes <= 80*max(1, f.OutPkts) && f.InBytes <= 80*max(1, f.InPkts)
+		return headers
 	case "UDP", "ICMP", "ICMP6", "IPv6-ICMP":
 		return f.InPkts == 0
 	}
 	return false
+}
+
+// synOnly reports whether nfdump-style flags ("......S.": CEUAPRSF) show
+// SYN and no ACK.
+func synOnly(flags string) bool {
+	return len(flags) == 8 && flags[6] == 'S' && flags[3] != 'A'
 }
 
 // flowPair is the state of one (source, destination, port, protocol).
@@ -108,11 +117,40 @@ func (p *flowPair) subject() string {
 	return fmt.Sprintf("%s > %s", p.src, endpoint(p.dst, p.dport, p.proto))
 }
 
+// endpoint writes a service: host:port/proto, or for ICMP, whose port
+// holds type×256+code as nfdump writes it, host/ICMP type T[ code C].
 func endpoint(host string, port int32, proto string) string {
-	if proto == "TCP" || proto == "UDP" || proto == "SCTP" {
+	switch {
+	case proto == "TCP" || proto == "UDP" || proto == "SCTP":
 		return host + ":" + strconv.Itoa(int(port)) + "/" + proto
+	case isICMP(proto):
+		s := host + "/" + proto + " type " + strconv.Itoa(int(port>>8))
+		if port&0xff != 0 {
+			s += " code " + strconv.Itoa(int(port&0xff))
+		}
+		return s
 	}
 	return host + "/" + proto
+}
+
+func isICMP(proto string) bool {
+	return proto == "ICMP" || proto == "ICMP6" || proto == "IPv6-ICMP"
+}
+
+// request returns the port of the flow a reply answers: for ICMP, the
+// echo request of an echo reply (type 0 to 8, ICMPv6 129 to 128); for
+// other protocols, the reply's source port.
+func request(sport, dport int32, proto string) int32 {
+	if !isICMP(proto) {
+		return sport
+	}
+	switch dport >> 8 {
+	case 0:
+		return 8 << 8
+	case 129:
+		return 128 << 8
+	}
+	return dport
 }
 
 // FlowSet runs the flow detectors: beacon, scan, exfil, long-conn,
@@ -249,9 +287,9 @@ func (s *FlowSet) Finish() []record.Finding {
 }
 
 // Explain returns the strongest verdict on the subjects of a flow from src
-// to dst:dport over proto (nil when none scored): the pair (either way
-// round, for exports that write each direction as a flow of its own) and
-// the scans of its source. It is safe for concurrent use after Finish.
+// to dst:dport over proto (nil when none scored): the pair and the scans
+// of its source, and, since exports write each direction as a flow of its
+// own, the same of the flow it may answer. It is safe for concurrent use after Finish.
 func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Verdict {
 	var arr [160]byte
 	buf := arr[:0]
@@ -264,9 +302,13 @@ func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Ve
 		}
 	}
 	try(0, 'p', src, dst, dport, proto)
-	try(0, 'p', dst, src, sport, proto)
 	try(1, 'v', src, dst, 0, "")
 	try(2, 'h', src, "", dport, proto)
+	// the flow may be a reply, written apart by exports and for ICMP
+	rport := request(sport, dport, proto)
+	try(0, 'p', dst, src, rport, proto)
+	try(1, 'v', dst, src, 0, "")
+	try(2, 'h', dst, "", rport, proto)
 	if best == nil {
 		return nil
 	}

@@ -48,7 +48,7 @@ func (s *scanState) subject() string {
 	if s.vertical {
 		return s.src + " > " + s.dst + ":*"
 	}
-	return s.src + " > *:" + strings.TrimPrefix(endpoint("", s.dport, s.proto), ":")
+	return s.src + " > *" + endpoint("", s.dport, s.proto)
 }
 
 func (s *scanState) judge() (float64, string) {
@@ -70,7 +70,7 @@ func (s *scanState) judge() (float64, string) {
 	}
 	target := s.dst
 	if !s.vertical {
-		target = strings.TrimPrefix(endpoint("", s.dport, s.proto), ":")
+		target = strings.TrimPrefix(strings.TrimPrefix(endpoint("", s.dport, s.proto), ":"), "/")
 		if s.proto == "UDP" {
 			score *= 0.75
 		}
