@@ -53,6 +53,7 @@ type Config struct {
 type Report struct {
 	Results  []Result
 	Ranks    []SubjectRank
+	Beacons  []BeaconPairs          // flow datasets with beacons
 	Feedback []Round                // the feedback loop on dns-sparse
 	Kinds    map[string]record.Kind // each dataset's kind
 }
@@ -150,12 +151,15 @@ func Evaluate(c *Config) (*Report, error) {
 		}
 		fmt.Fprintf(c.Log, "eval: %s: %d events, %d attacks (%s)\n", d.name, len(d.labels), countAttacks(d.labels), strings.Join(d.attacks(), ", "))
 		rep.Kinds[d.name] = d.kind
-		rs, ranks, err := evalDataset(c, d)
+		rs, ranks, beacons, err := evalDataset(c, d)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.name, err)
 		}
 		rep.Results = append(rep.Results, rs...)
 		rep.Ranks = append(rep.Ranks, ranks...)
+		if beacons != nil {
+			rep.Beacons = append(rep.Beacons, *beacons)
+		}
 		if d.feedback && !c.Quick {
 			for _, dup := range []int{3, 1000} {
 				rounds, err := FeedbackLoop(c, d.name, d.path, d.labels, dup, 5)
@@ -187,10 +191,10 @@ var detectorsOf = map[record.Kind][]string{
 }
 
 // evalDataset trains on a dataset, scores it every way and measures each.
-func evalDataset(c *Config, d *dataset) ([]Result, []SubjectRank, error) {
+func evalDataset(c *Config, d *dataset) ([]Result, []SubjectRank, *BeaconPairs, error) {
 	model := filepath.Join(c.Work, d.name+".model")
 	if err := run(c, "train", d.path, "--topics", fmt.Sprint(c.Topics), "--seed", fmt.Sprint(c.Seed), "-o", model); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	type variant struct {
 		name string
@@ -207,6 +211,7 @@ func evalDataset(c *Config, d *dataset) ([]Result, []SubjectRank, error) {
 	}
 	var results []Result
 	var ranks []SubjectRank
+	var beacons *BeaconPairs
 	for i, v := range vs {
 		out := filepath.Join(c.Work, fmt.Sprintf("%s.scored-%d.parquet", d.name, i))
 		args := append([]string{"score", "-m", model, d.path, "-o", out}, v.args...)
@@ -216,27 +221,31 @@ func evalDataset(c *Config, d *dataset) ([]Result, []SubjectRank, error) {
 			args = append(args, "--findings", findings)
 		}
 		if err := run(c, args...); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		pts, subjects, err := scored(d, out)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", v.name, err)
+			return nil, nil, nil, fmt.Errorf("%s: %w", v.name, err)
 		}
 		results = append(results, metrics(d.name, v.name, pts))
 		if findings != "" {
 			fs, err := readAll[record.Finding](findings)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			ranks = subjectRanks(d, subjects, fs)
+			beacons = beaconPairs(d.name, subjects, fs)
 		}
 	}
 	results = append(results, metrics(d.name, "baseline", slices.Clone(d.baseline)))
-	return results, ranks, nil
+	return results, ranks, beacons, nil
 }
 
 // explained is what a scored event said of its subject.
-type explained struct{ detector, subject, label string }
+type explained struct {
+	detector, subject, label string
+	pair                     string // a flow's (source, destination, port, protocol), as detect writes it
+}
 
 // scored reads a score's output and joins it to the labels by event id.
 func scored(d *dataset, path string) ([]point, []explained, error) {
@@ -248,7 +257,7 @@ func scored(d *dataset, path string) ([]point, []explained, error) {
 			return fmt.Errorf("scored event %d has no label", eid)
 		}
 		pts = append(pts, point{score: score, eid: eid, label: l})
-		subjects = append(subjects, explained{x.Detector, x.Subject, l})
+		subjects = append(subjects, explained{detector: x.Detector, subject: x.Subject, label: l})
 		return nil
 	}
 	var err error
@@ -269,6 +278,8 @@ func scored(d *dataset, path string) ([]point, []explained, error) {
 				if err = add(rs[i].EID, rs[i].Score, &rs[i].Explanation); err != nil {
 					break
 				}
+				r := &rs[i]
+				subjects[len(subjects)-1].pair = fmt.Sprintf("%s > %s:%d/%s", r.SIP, r.DIP, r.DPort, r.Proto)
 			}
 		}
 	case record.KindProxy:
@@ -290,10 +301,22 @@ func scored(d *dataset, path string) ([]point, []explained, error) {
 	return pts, subjects, nil
 }
 
-// subjectRanks finds, for each attack, the subject that explains most of its
-// events and where that subject ranks among its detector's findings.
+// subjectRanks finds, for each attack, its subject: of the subjects whose
+// events are mostly the attack's, the one that explains most of its events
+// (a resolver's pair that also carries the host's benign lookups is not the
+// attack's subject; when no subject is mostly the attack's, the one that
+// explains most), and where that subject ranks among its detector's
+// findings: 1 + the number scoring higher by more than 0.005 (a scan of 18
+// hosts makes 18 subjects scored alike to the third decimal: they share a
+// rank).
 func subjectRanks(d *dataset, ex []explained, fs []record.Finding) []SubjectRank {
 	var out []SubjectRank
+	all := map[[2]string]int{}
+	for _, e := range ex {
+		if e.detector != "" {
+			all[[2]string{e.detector, e.subject}]++
+		}
+	}
 	for _, a := range d.attacks() {
 		count := map[[2]string]int{}
 		total := 0
@@ -307,25 +330,85 @@ func subjectRanks(d *dataset, ex []explained, fs []record.Finding) []SubjectRank
 			}
 		}
 		var best [2]string
+		better := func(k [2]string, n int) bool {
+			own, bestOwn := 2*n > all[k], 2*count[best] > all[best]
+			if own != bestOwn {
+				return own
+			}
+			return n > count[best] || (n == count[best] && (k[0] < best[0] || k[0] == best[0] && k[1] < best[1]))
+		}
 		for k, n := range count {
-			if n > count[best] || (n == count[best] && (k[0] < best[0] || k[0] == best[0] && k[1] < best[1])) {
+			if count[best] == 0 || better(k, n) {
 				best = k
 			}
 		}
 		r := SubjectRank{Dataset: d.name, Attack: a}
 		if count[best] > 0 {
 			r.Detector, r.Subject, r.Share = best[0], best[1], float64(count[best])/float64(total)
-			for _, f := range fs { // strongest first
+			var score float64
+			for _, f := range fs {
+				if f.Detector == best[0] && f.Subject == best[1] {
+					score = f.DetectorScore
+				}
+			}
+			for _, f := range fs {
 				if f.Detector != best[0] {
 					continue
 				}
 				r.Of++
-				if f.Subject == best[1] {
-					r.Rank = r.Of
+				if f.DetectorScore > score+0.005 {
+					r.Rank++
 				}
 			}
+			r.Rank++
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// beaconPairs measures the beacon detector on a flow dataset whose attacks
+// include beacons (labels beacon-*): the floor is recall 0.9 of the
+// beaconing pairs with 12 events or more, with at most one benign pair per
+// 100 pairs ranked above the last of them.
+func beaconPairs(name string, ex []explained, fs []record.Finding) *BeaconPairs {
+	type tally struct{ beacon, all int }
+	pairs := map[string]*tally{}
+	for _, e := range ex {
+		if e.pair == "" {
+			continue
+		}
+		t := pairs[e.pair]
+		if t == nil {
+			t = &tally{}
+			pairs[e.pair] = t
+		}
+		t.all++
+		if strings.HasPrefix(e.label, "beacon") {
+			t.beacon++
+		}
+	}
+	b := &BeaconPairs{Dataset: name, Pairs: len(pairs)}
+	for _, t := range pairs {
+		if t.beacon >= 12 && 2*t.beacon > t.all {
+			b.Beaconing++
+		}
+	}
+	if b.Beaconing == 0 {
+		return nil
+	}
+	benign := 0
+	for _, f := range fs { // strongest first
+		t := pairs[f.Subject]
+		if f.Detector != "beacon" || t == nil {
+			continue
+		}
+		if t.beacon >= 12 && 2*t.beacon > t.all {
+			b.Found++
+			b.BenignAbove = benign
+		} else if t.beacon == 0 {
+			benign++
+		}
+	}
+	return b
 }

@@ -29,6 +29,10 @@ func main() {
 	Print(os.Stdout, rep.Results)
 	fmt.Println()
 	PrintRanks(os.Stdout, rep.Ranks)
+	if len(rep.Beacons) > 0 {
+		fmt.Println()
+		PrintBeacons(os.Stdout, rep.Beacons)
+	}
 	if len(rep.Feedback) > 0 {
 		PrintRounds(os.Stdout, rep.Feedback)
 	}

@@ -125,3 +125,22 @@ func PrintRanks(w io.Writer, rs []SubjectRank) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %d of %d | %.0f%% |\n", r.Dataset, r.Attack, r.Detector, r.Subject, r.Rank, r.Of, 100*r.Share)
 	}
 }
+
+// BeaconPairs is how the beacon detector ranks the beaconing pairs of a
+// flow dataset.
+type BeaconPairs struct {
+	Dataset     string
+	Pairs       int // pairs in the dataset
+	Beaconing   int // pairs whose 12 or more events are mostly beacons
+	Found       int // of those, found by the beacon detector
+	BenignAbove int // benign pairs the detector ranks above the last found
+}
+
+// PrintBeacons writes the beacon pairs as a Markdown table.
+func PrintBeacons(w io.Writer, bs []BeaconPairs) {
+	fmt.Fprintln(w, "| dataset | beaconing pairs | found | recall | benign beacons ranked above the last | pairs in all |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	for _, b := range bs {
+		fmt.Fprintf(w, "| %s | %d | %d | %.2f | %d | %d |\n", b.Dataset, b.Beaconing, b.Found, float64(b.Found)/float64(b.Beaconing), b.BenignAbove, b.Pairs)
+	}
+}
