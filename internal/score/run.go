@@ -92,7 +92,15 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 		return st, err
 	}
 	var det *detectors
-	if o.Method == Fused {
+	var l *live
+	held := meta.Kind == record.KindProxy && meta.Stream == record.StreamEvents && j.fz.Options().UserAgents == nil
+	if o.Method == Fused && o.State == nil && piped(ins) && !held {
+		set, err := detect.New(meta.Kind, o.Limits)
+		if err != nil {
+			return st, err
+		}
+		l = &live{set: set, det: &det, findings: o.Findings, st: &st}
+	} else if o.Method == Fused {
 		set := o.State
 		if set == nil {
 			if set, err = Detect(ctx, ins, meta.Kind, o.Limits); err != nil {
@@ -111,14 +119,14 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	}
 	out := record.Meta{Kind: meta.Kind, Stream: record.StreamScored}
 	ev := meta.Stream == record.StreamEvents
-	if meta.Kind == record.KindFlow && ev && d.ResolvedFormat() == ioformat.Parquet {
+	if meta.Kind == record.KindFlow && ev && d.ResolvedFormat() == ioformat.Parquet && l == nil {
 		if done, err := j.columnar(ctx, ins, out, d, det, &st); done {
 			return st, err
 		}
 	}
 	switch {
 	case meta.Kind == record.KindFlow && ev:
-		return st, stream(ctx, ins, out, d, &st, func(e *record.Flow, to *record.ScoredFlow) string {
+		return st, pipe(ctx, ins, meta, out, d, &st, l, func(e *record.Flow, to *record.ScoredFlow) string {
 			if why := feature.FlowReject(e); why != "" {
 				return why
 			}
@@ -127,12 +135,12 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 			return ""
 		})
 	case meta.Kind == record.KindFlow:
-		return st, stream(ctx, ins, out, d, &st, func(e *record.FeaturizedFlow, to *record.ScoredFlow) string {
+		return st, pipe(ctx, ins, meta, out, d, &st, l, func(e *record.FeaturizedFlow, to *record.ScoredFlow) string {
 			j.flow(e, to, det)
 			return ""
 		})
 	case meta.Kind == record.KindDNS && ev:
-		return st, stream(ctx, ins, out, d, &st, func(e *record.DNS, to *record.ScoredDNS) string {
+		return st, pipe(ctx, ins, meta, out, d, &st, l, func(e *record.DNS, to *record.ScoredDNS) string {
 			if why := feature.DNSReject(e); why != "" {
 				return why
 			}
@@ -140,14 +148,14 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 			return ""
 		})
 	case meta.Kind == record.KindDNS:
-		return st, stream(ctx, ins, out, d, &st, func(e *record.FeaturizedDNS, to *record.ScoredDNS) string {
+		return st, pipe(ctx, ins, meta, out, d, &st, l, func(e *record.FeaturizedDNS, to *record.ScoredDNS) string {
 			j.dns(e, to, det)
 			return ""
 		})
 	case meta.Kind == record.KindProxy && ev:
-		return st, j.proxyEvents(ctx, ins, out, d, det, &st)
+		return st, j.proxyEvents(ctx, ins, meta, out, d, &det, &st, l)
 	case meta.Kind == record.KindProxy:
-		return st, stream(ctx, ins, out, d, &st, func(e *record.FeaturizedProxy, to *record.ScoredProxy) string {
+		return st, pipe(ctx, ins, meta, out, d, &st, l, func(e *record.FeaturizedProxy, to *record.ScoredProxy) string {
 			j.proxy(e, to, det)
 			return ""
 		})
@@ -181,6 +189,14 @@ func (j *job) proxy(e *record.FeaturizedProxy, to *record.ScoredProxy, det *dete
 		ev := detect.FromProxy(&e.Proxy)
 		explainFused(&to.Explanation, det.proxy.Explain(&ev))
 	}
+}
+
+// pipe is stream, or streamLive for the fused method on piped inputs (l).
+func pipe[E, S any](ctx context.Context, ins []*ioformat.Input, in, out record.Meta, d ioformat.Dest, st *Stats, l *live, fn func(*E, *S) string) error {
+	if l != nil {
+		return streamLive(ctx, ins, in, out, d, l, fn)
+	}
+	return stream(ctx, ins, out, d, st, fn)
 }
 
 // stream scores every record of the inputs with fn, which fills the scored
@@ -235,16 +251,17 @@ func stream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Me
 // proxyEvents scores proxy lines. With the model's user-agent counts it
 // streams; a model trained on words only has none, and the lines are then
 // held to count them (as Spot's scoring did).
-func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, det *detectors, st *Stats) error {
+func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, in, meta record.Meta, d ioformat.Dest, dp **detectors, st *Stats, l *live) error {
 	if ua := j.fz.Options().UserAgents; ua != nil {
-		return stream(ctx, ins, meta, d, st, func(e *record.Proxy, to *record.ScoredProxy) string {
+		return pipe(ctx, ins, in, meta, d, st, l, func(e *record.Proxy, to *record.ScoredProxy) string {
 			if why := feature.ProxyReject(e); why != "" {
 				return why
 			}
-			j.proxy(&record.FeaturizedProxy{Proxy: *e, Doc: e.ClientIP, Word: j.fz.ProxyWord(e, ua[feature.ProxyAgent(e)])}, to, det)
+			j.proxy(&record.FeaturizedProxy{Proxy: *e, Doc: e.ClientIP, Word: j.fz.ProxyWord(e, ua[feature.ProxyAgent(e)])}, to, *dp)
 			return ""
 		})
 	}
+	det := *dp
 	r, err := ioformat.NewConcat[record.Proxy](ctx, ins)
 	if err != nil {
 		return err
