@@ -27,8 +27,14 @@ echo "-- featurize: Apache Spot's words, one per side of each flow, as (doc, wor
 echo "-- train: LDA, 20 topics, Spot's alpha 1.02 and beta 1.001, 20 iterations"
 "$spot" train "$out/counts.parquet" --seed 1 -o "$out/flow.model"
 "$spot" train --describe "$out/flow.model" --top-words 3 | sed -n '1,12p;/^topic 0 /,/^topic 2 /p' | sed 's/^/   /'
-echo "-- score: each flow's score is the lower of P(word | its host) for its two sides"
-"$spot" score -m "$out/flow.model" "$flows" -o "$out/scored.parquet"
+echo "-- score: the detectors judge each flow's pair, scans and peers over the whole input (spot detect);"
+echo "   a flow ranks by its strongest verdict, then by Apache Spot's score, the lower of P(word | host) for its two sides"
+"$spot" score -m "$out/flow.model" "$flows" --findings "$out/findings.ndjson" -o "$out/scored.parquet"
+echo "-- findings: the suspicious subjects, strongest first (detector, score, subject, evidence)"
+echo
+head -n 8 "$out/findings.ndjson" |
+	sed 's/.*"detector":"\([^"]*\)".*"subject":"\([^"]*\)".*"detector_score":\([0-9.]\{1,5\}\)[0-9]*,"evidence":"\([^"]*\)".*/   \1\t\3\t\2\t\4/' | expand -t 16,24,60
+echo
 echo "-- filter: the 200 most suspicious flows (lowest score first), without the lab's DHCP chatter"
 "$spot" filter --top 200 --where 'not (dport in [67, 68] && proto == "UDP")' "$out/scored.parquet" -o "$out/top.parquet"
 echo "-- report: the list, enriched (testdata/hunt/networks.csv names the lab's networks), each host's storyboard"

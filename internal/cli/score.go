@@ -36,7 +36,8 @@ func newScoreCmd(g *globals) *cobra.Command {
 		Long: withExitStatus(`Score reads event streams (NDJSON or Parquet) and a model from "spot train",
 and writes scored events: each event's word(s), document, score and the topic
 that explains it best. Low scores are the suspicious events. Streams, with
-memory bounded by the model.
+memory bounded by the model (and, for the fused method, by the detectors'
+--max-subjects).
 
 The words are made with the featurizer settings stored in the model (top
 domains, user domain, domain parser, proxy user-agent counts). Featurized
@@ -44,6 +45,13 @@ events keep their words. A flow's score is the lower of its two sides
 (src_score: sip saying src_word; dst_score: dip saying dst_word).
 
 Methods (--method):
+  fused       the default: the detectors (spot detect --help) judge each
+              event's subjects (client and domain, source and destination,
+              scanner, ...) over the whole input; an event ranks by its
+              strongest verdict, and by Apache Spot's score within it
+              (--within), and says why: detector, detector_score, subject,
+              evidence, lda_score. Files are read twice; a pipe once: its
+              events are scored when it goes idle or ends.
   spot        Apache Spot's score: sum over topics k of P(k | host) * P(word | k).
   population  the same under a typical host's topic mixture (for each topic,
               the median of its weight over the training hosts): how likely
@@ -69,7 +77,7 @@ training hosts (--unseen-doc mean, the default) or scores 0 as in Spot
 	f := cmd.Flags()
 	o.out.AddFlags(f, "ndjson|parquet|csv")
 	f.StringVarP(&o.model, "model", "m", envOr("SPOT_MODEL", ""), "model `FILE` from spot train (default: $SPOT_MODEL)")
-	f.StringVar(&o.method, "method", "spot", score.MethodHelp)
+	f.StringVar(&o.method, "method", "fused", score.MethodHelp)
 	f.StringVar(&o.unseenDoc, "unseen-doc", "mean", "score of hosts the model never saw: mean (the training hosts' mean topic mixture) or zero (Apache Spot)")
 	f.StringVar(&o.findings, "findings", "", "with --method fused, also write the detectors' findings (one record per suspicious subject) to `FILE` (.parquet, .ndjson or .csv)")
 	f.StringVar(&o.within, "within", "spot", "with --method fused, the topic-model `METHOD` that orders events within a level of the detectors' evidence: spot, population, peer or hybrid")

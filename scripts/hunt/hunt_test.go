@@ -155,7 +155,7 @@ func reference(t *testing.T, spot string, d day) (model, top []byte) {
 	run(t, "", spot, append(append(append([]string{"decode", d.kind}, d.decodeArgs...), d.files...), "-o", p("events.parquet"))...)
 	run(t, "", spot, "featurize", "--counts", p("events.parquet"), "-o", p("counts.parquet"))
 	run(t, "", spot, append(append([]string{"train"}, d.trainArgs...), p("counts.parquet"), "-o", p("model"))...)
-	run(t, "", spot, "score", "-m", p("model"), p("events.parquet"), "-o", p("scored.parquet"))
+	run(t, "", spot, "score", "-m", p("model"), "--method", "spot", p("events.parquet"), "-o", p("scored.parquet"))
 	top = []byte(run(t, "", spot, "filter", "--top", fmt.Sprint(topN), p("scored.parquet")))
 	model, err := os.ReadFile(p("model"))
 	if err != nil {

@@ -10,7 +10,10 @@
 #   step.sh OUT counts SHARD   map: spot featurize --counts per partition of
 #                              the shard into OUT/counts/<partition>/
 #   step.sh OUT train          reduce: spot train over every count table
-#   step.sh OUT score SHARD    map: spot score per partition into OUT/scored/
+#   step.sh OUT score SHARD    map: spot score --method spot per partition into OUT/scored/
+#                              (Apache Spot's score, the same whatever the shard;
+#                              the fused ranking's detectors need a reduce over
+#                              every shard, spot detect --state, not run here yet)
 #   step.sh OUT top            reduce: spot filter --top N over every scored
 #                              partition into OUT/top.parquet and OUT/top.csv
 #   step.sh OUT status         what is done, what failed, and where its log is
@@ -308,7 +311,7 @@ score() {
 		fi
 		mkdir -p "$OUT/scored/$p"
 		# shellcheck disable=SC2086
-		run "$unit" "$OUT/logs/$unit.log" "$SPOT" score -m "$model" $SCORE_ARGS "$OUT/events/$p" -o "$OUT/scored/$p/scored.parquet" &&
+		run "$unit" "$OUT/logs/$unit.log" "$SPOT" score -m "$model" --method spot $SCORE_ARGS "$OUT/events/$p" -o "$OUT/scored/$p/scored.parquet" &&
 			done_ok "$unit" "$s"
 	done
 }
