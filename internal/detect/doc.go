@@ -19,7 +19,8 @@
 //     per port and ports per host (Zeek's and Slips' thresholds);
 //   - exfil and long-conn (exfil.go): bytes sent per pair far above the
 //     pair's host's and its peers' norm, and total connection time per pair;
-//   - brute-force (bruteforce.go): many short connections to one service;
+//   - brute-force (bruteforce.go): many short connections to a login service
+//     (SSH, RDP, databases, ...), or at one a second or faster to any;
 //   - context (context.go): prevalence of a domain, name or destination
 //     across clients, a modifier of the others' scores;
 //   - rare-agent (agent.go): user agents only one or two clients send.
