@@ -13,9 +13,9 @@ import (
 // least twice what came back, and at least 10 times the larger of the
 // host's median pair and the 95th percentile of every pair (the score
 // counts fully from 100 times).
-func (p *flowPair) exfil(n volumeNorms) (float64, string) {
+func (p *flowPair) exfil(n *volumeNorms) (float64, string) {
 	out := float64(p.out)
-	if out < 1e6 || out < 2*float64(p.in) {
+	if !p.exfilCandidate() {
 		return 0, ""
 	}
 	norm := math.Max(1, math.Max(n.peers, n.host[p.src]))
@@ -26,6 +26,12 @@ func (p *flowPair) exfil(n volumeNorms) (float64, string) {
 	score := (0.2 + 0.3*math.Log10(out/1e6)) * math.Min(1, math.Log10(ratio)/2)
 	return clamp01(score), fmt.Sprintf("sent %s, received %s, %.0f× what a pair usually sends (%s), in %s connection(s) over %s; largest %s",
 		size(out), size(float64(p.in)), ratio, size(norm), count(float64(p.conns)), span(p.last-p.first), size(float64(p.maxOut)))
+}
+
+// exfilCandidate reports whether the pair sent enough, and enough more
+// than it received, for exfil to weigh it against the norms.
+func (p *flowPair) exfilCandidate() bool {
+	return p.out >= 1e6 && p.out >= 2*p.in
 }
 
 // long-conn: RITA's long connection score, the total time a pair's flows

@@ -75,6 +75,7 @@ type flowPair struct {
 	unans   int64
 	first   int64
 	last    int64
+	place   uint64 // hash of the destination service (prevalence); 0: not yet
 }
 
 func (p *flowPair) observe(f *Flow) {
@@ -233,21 +234,27 @@ func (s *FlowSet) Finish() []record.Finding {
 		s.verdicts[i][h] = j
 		all = append(all, j)
 	}
-	norms := s.volumeNorms()
+	var norms *volumeNorms
 	places := newPrevalence()
-	sources := map[string]bool{}
+	sources := map[string]struct{}{}
 	for _, p := range s.pairs.m {
-		places.users[s.key('d', p.dst, "", p.dport, p.proto)]++
-		sources[p.src] = true
+		if p.place == 0 {
+			p.place = s.key('d', p.dst, "", p.dport, p.proto)
+		}
+		places.users[p.place]++
+		sources[p.src] = struct{}{}
 	}
 	places.all = len(sources)
 	for h, p := range s.pairs.m {
-		ctx := places.modifier(s.key('d', p.dst, "", p.dport, p.proto))
+		ctx := places.modifier(p.place)
 		base := judged{src: p.src, dst: p.dst, dport: p.dport, proto: p.proto, first: p.first, last: p.last, events: p.conns}
 		if r := p.judge(s.w0, s.w1); r.score > 0 {
 			j := base
 			j.Verdict = Verdict{"beacon", clamp01(0.8*r.score + ctx), p.subject(), r.evidence()}
 			keep(0, h, &j)
+		}
+		if p.exfilCandidate() && norms == nil {
+			norms = s.volumeNorms()
 		}
 		if score, ev := p.exfil(norms); score > 0 {
 			j := base
@@ -315,21 +322,29 @@ func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Ve
 	return &best.Verdict
 }
 
-// volumeNorms are the bytes a pair usually sends: per source host, the
-// median over its pairs, and over every pair, the 95th percentile.
+// volumeNorms are the bytes a pair usually sends: per source host that has
+// an exfil candidate, the median over its pairs, and over every pair, the
+// 95th percentile. Finish makes them only when some pair is a candidate.
 type volumeNorms struct {
 	host  map[string]float64
 	peers float64
 }
 
-func (s *FlowSet) volumeNorms() volumeNorms {
+func (s *FlowSet) volumeNorms() *volumeNorms {
 	by := map[string][]float64{}
-	var all []float64
 	for _, p := range s.pairs.m {
-		by[p.src] = append(by[p.src], float64(p.out))
+		if p.exfilCandidate() {
+			by[p.src] = nil
+		}
+	}
+	all := make([]float64, 0, len(s.pairs.m))
+	for _, p := range s.pairs.m {
+		if v, ok := by[p.src]; ok {
+			by[p.src] = append(v, float64(p.out))
+		}
 		all = append(all, float64(p.out))
 	}
-	n := volumeNorms{host: map[string]float64{}}
+	n := &volumeNorms{host: map[string]float64{}}
 	for h, v := range by {
 		if len(v) >= 3 {
 			slices.Sort(v)

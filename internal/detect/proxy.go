@@ -131,7 +131,7 @@ func (s *ProxySet) Finish() []record.Finding {
 			best = &j
 		}
 		fp := flowPair{src: p.client, out: p.sent, in: p.received, maxOut: p.maxSent, conns: p.events, first: p.first, last: p.last}
-		if score, ev := fp.exfil(norm); score > 0 && s.lim.enabled("exfil") {
+		if score, ev := fp.exfil(&norm); score > 0 && s.lim.enabled("exfil") {
 			j := base
 			j.Verdict = Verdict{"exfil", clamp01(score + ctx), subject, ev}
 			all = append(all, &j)
