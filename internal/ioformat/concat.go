@@ -57,6 +57,17 @@ func (c *Concat[T]) Read(buf []T) (int, error) {
 	return 0, io.EOF
 }
 
+// OnIdle passes fn to every input whose reader can wait for a live input
+// (one with an OnIdle method of its own): a stage reading a pipe then
+// writes what it has whenever the pipe goes idle.
+func (c *Concat[T]) OnIdle(fn func() error) {
+	for _, r := range c.readers {
+		if i, ok := r.(interface{ OnIdle(func() error) }); ok {
+			i.OnIdle(fn)
+		}
+	}
+}
+
 // Skipped sums the malformed records every input skipped.
 func (c *Concat[T]) Skipped() int64 {
 	var n int64
