@@ -323,3 +323,39 @@ func TestTableBounded(t *testing.T) {
 		t.Error("nothing counted as dropped")
 	}
 }
+
+// Proxy logs: a beacon with a user agent nobody else sends, and an upload,
+// among twelve clients browsing.
+func TestProxy(t *testing.T) {
+	s := NewProxy(Limits{})
+	rnd := rand.New(rand.NewPCG(7, 7))
+	t0 := int64(1_700_000_000e9)
+	for c := 1; c <= 12; c++ {
+		for i := 0; i < 40; i++ {
+			p := Proxy{TsNs: t0 + int64(rnd.IntN(3600))*1e9, Client: fmt.Sprintf("10.0.0.%d", c), Host: fmt.Sprintf("site%d.example", rnd.IntN(30)),
+				UserAgent: "Mozilla/5.0", Sent: int64(300 + rnd.IntN(500)), Received: int64(5000 + rnd.IntN(50000))}
+			s.Observe(&p)
+		}
+	}
+	for _, ts := range beats(rnd, t0, 60, 60, 0.1) {
+		p := Proxy{TsNs: ts, Client: "10.0.0.3", Host: "c2.example", UserAgent: "updater/1.0", Sent: 200, Received: 120}
+		s.Observe(&p)
+	}
+	up := Proxy{TsNs: t0 + 1800e9, Client: "10.0.0.5", Host: "files.example", UserAgent: "Mozilla/5.0", Sent: 50e6, Received: 2000}
+	s.Observe(&up)
+	got := map[string]string{}
+	for _, f := range s.Finish() {
+		if _, ok := got[f.Detector]; !ok {
+			got[f.Detector] = f.Subject
+		}
+	}
+	want := map[string]string{"beacon": "10.0.0.3 > c2.example", "exfil": "10.0.0.5 > files.example", "rare-agent": "10.0.0.3 uses updater/1.0"}
+	for d, subject := range want {
+		if got[d] != subject {
+			t.Errorf("strongest %s finding %q, want %q (all: %v)", d, got[d], subject, got)
+		}
+	}
+	if v := s.Explain(&Proxy{Client: "10.0.0.7", Host: "site3.example", UserAgent: "Mozilla/5.0"}); v != nil {
+		t.Errorf("a browser's request explained by %+v", v)
+	}
+}
