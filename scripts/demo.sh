@@ -39,8 +39,8 @@ echo "-- filter: the 200 most suspicious flows (lowest score first), without the
 "$spot" filter --top 200 --where 'not (dport in [67, 68] && proto == "UDP")' "$out/scored.parquet" -o "$out/top.parquet"
 echo "-- report: the list, enriched (testdata/hunt/networks.csv names the lab's networks), each host's storyboard"
 echo
-"$spot" report "$out/top.parquet" --context "$flows" --networks testdata/hunt/networks.csv --top 15 --title "spot demo"
-"$spot" report "$out/top.parquet" --context "$flows" --networks testdata/hunt/networks.csv --title "spot demo: three captures" -o "$dir/report.html" -q
+"$spot" report "$out/top.parquet" "$out/findings.ndjson" --context "$flows" --networks testdata/hunt/networks.csv --top 15 --title "spot demo"
+"$spot" report "$out/top.parquet" "$out/findings.ndjson" --context "$flows" --networks testdata/hunt/networks.csv --title "spot demo: three captures" -o "$dir/report.html" -q
 "$spot" report "$out/top.parquet" --top 20 -f feedback -o "$dir/feedback.csv" -q
 echo
 echo "The HTML report (open it in a browser; it loads nothing): $dir/report.html"
