@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strings"
 	"unsafe"
 
 	"github.com/spot-hunt/spot/internal/ioformat"
@@ -178,7 +179,7 @@ func (r *runner[In, Out]) onePass(s *source[In]) error {
 			if r.top != nil {
 				k := r.key(rec)
 				if r.top.Wants(k) {
-					r.top.Offer(k, entry[Out]{rec: cloneStrings(*rec), row: -1})
+					r.top.Offer(k, entry[Out]{rec: CloneStrings(*rec), row: -1})
 				}
 				kept = kept[:len(kept)-1]
 			}
@@ -353,9 +354,10 @@ func (r *runner[In, Out]) writeTop() error {
 	return r.w.Write(out)
 }
 
-// cloneStrings copies a record's strings out of the page buffers a reader
-// shares among records, so a record kept for long holds only its own.
-func cloneStrings[T any](rec T) T {
+// CloneStrings copies a record's strings (and lists of strings) out of the
+// page buffers a reader shares among records, so a record kept for long
+// holds only its own.
+func CloneStrings[T any](rec T) T {
 	cloneValue(reflect.ValueOf(&rec).Elem())
 	return rec
 }
@@ -364,11 +366,19 @@ func cloneValue(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.String:
 		if v.CanSet() && v.Len() > 0 {
-			v.SetString(string([]byte(v.String())))
+			v.SetString(strings.Clone(v.String()))
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
 			cloneValue(v.Field(i))
+		}
+	case reflect.Slice:
+		if v.CanSet() && v.Type().Elem().Kind() == reflect.String && v.Len() > 0 {
+			c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+			for i := range v.Len() {
+				c.Index(i).SetString(strings.Clone(v.Index(i).String()))
+			}
+			v.Set(c)
 		}
 	}
 }

@@ -148,7 +148,7 @@ func build[S, E any](ctx context.Context, r *Report, in Inputs, o Options, k ops
 		}
 		key := filter.Key{Score: score(s), EID: eid(s), Seq: seq}
 		if top.Wants(key) {
-			top.Offer(key, cloneRecord(*s))
+			top.Offer(key, filter.CloneStrings(*s))
 		}
 	})
 	if err != nil {
@@ -298,7 +298,7 @@ func readFindings(ctx context.Context, r *Report, ins []*ioformat.Input) error {
 		seq++
 		k := filter.Key{Score: f.Score, EID: f.EID, Seq: seq}
 		if top.Wants(k) {
-			top.Offer(k, cloneRecord(*f))
+			top.Offer(k, filter.CloneStrings(*f))
 		}
 	})
 	r.Findings = top.Sorted()
@@ -548,32 +548,4 @@ func field[T any, V any](name string) func(*T) V {
 		return func(*T) V { var zero V; return zero }
 	}
 	return func(p *T) V { return *(*V)(unsafe.Add(unsafe.Pointer(p), off)) }
-}
-
-// cloneRecord copies a record's strings out of the page buffers a reader
-// shares among records, so a record kept for long holds only its own.
-func cloneRecord[T any](rec T) T {
-	cloneValue(reflect.ValueOf(&rec).Elem())
-	return rec
-}
-
-func cloneValue(v reflect.Value) {
-	switch v.Kind() {
-	case reflect.String:
-		if v.Len() > 0 {
-			v.SetString(strings.Clone(v.String()))
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			cloneValue(v.Field(i))
-		}
-	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.String && v.Len() > 0 {
-			c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-			for i := range v.Len() {
-				c.Index(i).SetString(strings.Clone(v.Index(i).String()))
-			}
-			v.Set(c)
-		}
-	}
 }
