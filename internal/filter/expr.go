@@ -45,7 +45,10 @@ func Compile(src string, recType reflect.Type) (*Expr, error) {
 		sf = append(sf, reflect.StructField{Name: fmt.Sprintf("F%d", i), Type: envType(f.typ), Tag: reflect.StructTag(`expr:"` + f.name + `"`)})
 	}
 	env := reflect.StructOf(sf)
-	program, err := expr.Compile(src, expr.Env(reflect.New(env).Interface()), expr.AsBool(),
+	// The environment is typed as the struct itself (not a pointer to it), so
+	// that columns compile to field loads by index rather than lookups by name
+	// at every record; the pointer Match passes is dereferenced.
+	program, err := expr.Compile(src, expr.Env(reflect.New(env).Elem().Interface()), expr.AsBool(),
 		expr.Function("inCIDR", inCIDR, new(func(string, string) bool)),
 		expr.Function("domain", registrable, new(func(string) string)))
 	if err != nil {
