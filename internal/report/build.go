@@ -99,7 +99,8 @@ type ops[S, E any] struct {
 	event  func(*S) *E                 // the event inside a scored record
 	enrich func(*S)                    // recompute the enrichment columns
 	row    func(*S) Row                // the list's row
-	view   func(*E) view               // what a storyboard needs of an event
+	view   func(*E) view               // what a storyboard needs of an event, but its item and detail
+	detail func(*E, *view)             // fill in the item and detail (only for a storyboard's events)
 	ts     func(*E) int64              // an event's time, ns
 	cols   []string                    // the columns view reads
 	host   func(*Row, *S) string       // the host a row is suspicious for
@@ -190,12 +191,20 @@ func build[S, E any](ctx context.Context, r *Report, in Inputs, o Options, k ops
 	for _, h := range hosts {
 		boards[h] = newBoard(h)
 	}
-	feed := func(v view) {
-		if b := boards[v.src]; b != nil {
-			b.add(v, v.dst, "out")
+	feed := func(e *E, v view) {
+		out, in := boards[v.src], boards[v.dst]
+		if in == out {
+			in = nil
 		}
-		if b := boards[v.dst]; b != nil && v.dst != v.src {
-			b.add(v, v.src, "in")
+		if out == nil && in == nil {
+			return // most context events: their item is never made
+		}
+		k.detail(e, &v)
+		if out != nil {
+			out.add(v, v.dst, "out")
+		}
+		if in != nil {
+			in.add(v, v.src, "in")
 		}
 	}
 	if len(in.Context) > 0 {
@@ -204,14 +213,15 @@ func build[S, E any](ctx context.Context, r *Report, in Inputs, o Options, k ops
 			r.Summary.Context++
 			ingest.add(v.ns, 1)
 			note(v.ns)
-			feed(v)
+			feed(e, v)
 		})
 		if err != nil {
 			return err
 		}
 	} else {
 		for i := range recs {
-			feed(k.view(k.event(&recs[i])))
+			e := k.event(&recs[i])
+			feed(e, k.view(e))
 		}
 	}
 	r.Ingest = ingest.histogram()
@@ -351,7 +361,7 @@ func (b *board) add(v view, peer, dir string) {
 		p := b.peers[peer]
 		if p == nil && len(b.peers) < maxPeers {
 			p = &peerAgg{first: v.ns}
-			b.peers[peer] = p
+			b.peers[strings.Clone(peer)] = p // not the reader's page buffer, which it would keep
 		}
 		if p == nil {
 			b.capped = true
@@ -380,8 +390,8 @@ func addItem(b *board, m map[string]*itemAgg, key string, v view) {
 			b.capped = true
 			return
 		}
-		it = &itemAgg{first: v.ns, detail: v.detail}
-		m[key] = it
+		it = &itemAgg{first: v.ns, detail: strings.Clone(v.detail)}
+		m[strings.Clone(key)] = it // not the reader's page buffer, which it would keep
 	}
 	it.events++
 	it.bytes += v.bytes

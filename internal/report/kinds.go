@@ -65,8 +65,10 @@ func flowOps(en *enrich.Enricher) ops[record.EnrichedScoredFlow, record.Flow] {
 			return s.SrcLat, s.SrcLon
 		},
 		view: func(f *record.Flow) view {
-			return view{ns: flowTime(f), src: f.SIP, dst: f.DIP, bytes: f.IByt + f.OByt, pkts: f.IPkt + f.OPkt,
-				item: fmt.Sprintf("%s:%d > %s:%d %s", f.SIP, f.SPort, f.DIP, f.DPort, f.Proto)}
+			return view{ns: flowTime(f), src: f.SIP, dst: f.DIP, bytes: f.IByt + f.OByt, pkts: f.IPkt + f.OPkt}
+		},
+		detail: func(f *record.Flow, v *view) {
+			v.item = fmt.Sprintf("%s:%d > %s:%d %s", f.SIP, f.SPort, f.DIP, f.DPort, f.Proto)
 		},
 		cols:  []string{"tstart_ns", "unix_tstamp", "sip", "dip", "sport", "dport", "proto", "ibyt", "obyt", "ipkt", "opkt"},
 		peers: "peers (in: they reached it; out: it reached them)",
@@ -124,8 +126,10 @@ func dnsOps(en *enrich.Enricher) ops[record.EnrichedScoredDNS, record.DNS] {
 		place: func(s *record.EnrichedScoredDNS) (float64, float64) { return s.AnswerLat, s.AnswerLon },
 		view: func(d *record.DNS) view {
 			name := strings.ToLower(strings.TrimSuffix(d.QryName, "."))
-			return view{ns: dnsTime(d), src: feature.DNSDoc(d), dst: registrable(name), bytes: int64(d.FrameLen),
-				item: name, detail: enrich.DNSTypeName(d.QryType) + " " + enrich.DNSRcodeName(d.QryRcode)}
+			return view{ns: dnsTime(d), src: feature.DNSDoc(d), dst: registrable(name), bytes: int64(d.FrameLen), item: name}
+		},
+		detail: func(d *record.DNS, v *view) {
+			v.detail = enrich.DNSTypeName(d.QryType) + " " + enrich.DNSRcodeName(d.QryRcode)
 		},
 		cols:  []string{"ts_ns", "unix_tstamp", "ip_dst", "ip_src", "response", "dns_qry_name", "dns_qry_type", "dns_qry_rcode", "frame_len"},
 		peers: "domains queried (registrable domains)",
@@ -170,8 +174,10 @@ func proxyOps(en *enrich.Enricher) ops[record.EnrichedScoredProxy, record.Proxy]
 		host:  func(row *Row, s *record.EnrichedScoredProxy) string { return row.Src },
 		place: func(s *record.EnrichedScoredProxy) (float64, float64) { return s.HostLat, s.HostLon },
 		view: func(p *record.Proxy) view {
-			return view{ns: proxyTime(p), src: p.ClientIP, dst: strings.ToLower(p.Host), bytes: p.SCBytes + p.CSBytes,
-				item: p.FullURI, detail: p.ReqMethod + " " + p.RespCode, agent: p.UserAgent}
+			return view{ns: proxyTime(p), src: p.ClientIP, dst: strings.ToLower(p.Host), bytes: p.SCBytes + p.CSBytes}
+		},
+		detail: func(p *record.Proxy, v *view) {
+			v.item, v.detail, v.agent = p.FullURI, p.ReqMethod+" "+p.RespCode, p.UserAgent
 		},
 		cols:  []string{"ts_ns", "p_date", "p_time", "clientip", "host", "fulluri", "reqmethod", "respcode", "useragent", "scbytes", "csbytes"},
 		peers: "hosts requested",
