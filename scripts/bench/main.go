@@ -29,15 +29,16 @@ import (
 
 // Case is one benchmark: spot's command and, optionally, a peer's.
 type Case struct {
-	Name     string       // e.g. "flow NDJSON -> Parquet (10M)"
-	Items    float64      // records or packets one run handles, for rates
-	Unit     string       // "records", "packets", ...
-	Bytes    int64        // input bytes one run reads, for MB/s (0: Input's size)
-	Input    string       // input file one run reads, for MB/s ("": not shown)
-	Setup    func() error // builds the inputs once (skip work already done)
-	Ours     string       // shell command for spot ($SPOT is the binary)
-	Peer     string       // shell command for the peer ("" = none)
-	PeerName string       // e.g. "tshark", "duckdb"
+	Name     string        // e.g. "flow NDJSON -> Parquet (10M)"
+	Items    float64       // records or packets one run handles, for rates
+	Unit     string        // "records", "packets", ...
+	Bytes    int64         // input bytes one run reads, for MB/s (0: Input's size)
+	Input    string        // input file one run reads, for MB/s ("": not shown)
+	Setup    func() error  // builds the inputs once (skip work already done)
+	Ours     string        // shell command for spot ($SPOT is the binary)
+	Peer     string        // shell command for the peer ("" = none)
+	PeerName string        // e.g. "tshark", "duckdb"
+	Note     func() string // after the runs, a line to print under the rows (e.g. an output's size)
 }
 
 // Env is what case builders get.
@@ -56,6 +57,7 @@ var areas = []func(*Env) []Case{
 	ldaCases,
 	proxyCases,
 	flowCases,
+	reportCases,
 }
 
 type result struct {
@@ -112,6 +114,9 @@ func main() {
 			}
 			if c.Peer != "" {
 				row(tw, c, c.PeerName, peer, ours)
+			}
+			if c.Note != nil && ours.err == nil {
+				fmt.Fprintf(tw, "%-48s %s\n", "", c.Note())
 			}
 		}
 	}
