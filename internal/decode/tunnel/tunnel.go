@@ -144,8 +144,12 @@ func (u *Unwrapper) Unwrap(p *pcap.Packet) (t pcap.Tunnel, ethertype uint16, inn
 	return pcap.Tunnel{}, 0, nil, false, nil
 }
 
+// UDPPorts are the ports of the UDP encapsulations (Teredo is also found
+// on other ports, by its content).
+var UDPPorts = []int{PortVXLAN, PortGeneve, PortGTPU, PortGREUDP, PortTeredo, PortAYIYA}
+
 var tunnelPorts = func() (b [65536 / 64]uint64) {
-	for _, p := range []int{PortVXLAN, PortGeneve, PortGTPU, PortGREUDP, PortTeredo, PortAYIYA} {
+	for _, p := range UDPPorts {
 		b[p/64] |= 1 << (p % 64)
 	}
 	return b
