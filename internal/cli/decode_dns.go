@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spot-hunt/spot/internal/decode/dns"
+	"github.com/spot-hunt/spot/internal/decode/live"
 	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/decode/tunnel"
 	"github.com/spot-hunt/spot/internal/ioformat"
@@ -22,6 +24,7 @@ type decodeDNSOptions struct {
 	ports      []int
 	queries    bool
 	icmpQuotes bool
+	live       liveFlags
 }
 
 func newDecodeDNSCmd(g *globals) *cobra.Command {
@@ -48,12 +51,21 @@ first: "vxlan 192.0.2.1:49152>192.0.2.2:4789 vni=42; gre 10.0.0.1>10.0.0.2".
 With --icmp-quotes, DNS messages quoted by ICMP errors are decoded too, as
 tshark decodes them (their tunnel column ends "icmp SRC>DST type=3 code=3").
 
+With --interface IF, packets are captured from a Linux interface (AF_PACKET,
+no libpcap; needs CAP_NET_RAW) until SIGINT or SIGTERM; the packets the
+kernel had delivered by then are decoded and written, and the counts of
+packets captured and dropped by the kernel go to stderr (exit status 3 if it
+dropped any). A kernel filter keeps what the decoder reads (TCP and UDP on
+the --ports, IP fragments, tunnels, ICMP with --icmp-quotes); --snaplen cuts
+each packet.
+
 A malformed packet or DNS message is skipped and named on stderr (file and
 packet number); a message whose answer sections are malformed keeps a record
 with the fields before the error. A truncated capture keeps what came before
 it. Either way the run ends with exit status 3.`),
 		Example: `  spot decode dns capture.pcap -o dns.parquet
-  tcpdump -i eth0 -w - port 53 | spot decode dns --queries`,
+  tcpdump -i eth0 -w - port 53 | spot decode dns --queries
+  spot decode dns --interface eth0 --queries -o dns.parquet   # until Ctrl-C`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDecodeDNS(g, o, args)
 		},
@@ -63,6 +75,7 @@ it. Either way the run ends with exit status 3.`),
 	f.IntSliceVar(&o.ports, "ports", []int{53}, "DNS `PORTS` (replaces the list), e.g. 53,5353,5355")
 	f.BoolVar(&o.queries, "queries", false, "also write queries, not only responses")
 	f.BoolVar(&o.icmpQuotes, "icmp-quotes", false, "also decode DNS messages quoted by ICMP errors, as tshark does (copies, not traffic: off by default)")
+	o.live.addFlags(f)
 	return cmd
 }
 
@@ -74,6 +87,12 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 		if p < 1 || p > 65535 {
 			return usagef("--ports: %d is not a port", p)
 		}
+	}
+	if err := o.live.check(args); err != nil {
+		return err
+	}
+	if o.live.iface != "" {
+		args = []string{o.live.iface}
 	}
 	if len(args) == 0 {
 		args = []string{"-"}
@@ -111,7 +130,16 @@ func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.W
 	}
 	opts := dns.Options{Ports: o.ports, Queries: o.queries, Answers: true, ICMPQuotes: o.icmpQuotes}
 	for _, name := range args {
-		if err := decodeDNSFile(g, name, opts, out, warn); err != nil {
+		var err error
+		if o.live.iface != "" {
+			spec := live.FilterSpec{Ports: o.ports, ICMP: o.icmpQuotes, Tunnels: true, TunnelPorts: tunnel.UDPPorts}
+			err = o.live.run(g, spec, func(ctx context.Context, src *pcap.Source) error {
+				return decodeDNSSource(ctx, src, name, name, opts, out, warn)
+			})
+		} else {
+			err = decodeDNSFile(g, name, opts, out, warn)
+		}
+		if err != nil {
 			out.abort()
 			return err
 		}
@@ -125,7 +153,7 @@ func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.W
 	if skipped > 0 {
 		return &SkippedError{Count: skipped, Unit: "packets"}
 	}
-	return nil
+	return o.live.lost()
 }
 
 // batchWriter writes batches of records on its own goroutine, so decoding
@@ -219,16 +247,22 @@ func decodeDNSFile(g *globals, name string, opts dns.Options, out *batchWriter[r
 		return err
 	}
 	defer src.Close()
-	unwrap := tunnel.New()
-	src.SetUnwrapper(unwrap)
 	source := "stdin"
 	if name != "-" && name != "" {
 		source = filepath.Base(name)
 	}
+	return decodeDNSSource(g.ctx, src, name, source, opts, out, warn)
+}
+
+// decodeDNSSource decodes src (named name in messages, source in event
+// ids) until it ends or ctx is done.
+func decodeDNSSource(ctx context.Context, src *pcap.Source, name, source string, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
+	unwrap := tunnel.New()
+	src.SetUnwrapper(unwrap)
 	dec := dns.NewDecoder(opts, source)
 	var problems []dns.Problem
 	for {
-		if err := g.ctx.Err(); err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		p, err := src.Next()

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -12,7 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spot-hunt/spot/internal/decode/flow"
+	"github.com/spot-hunt/spot/internal/decode/live"
 	"github.com/spot-hunt/spot/internal/decode/netflow"
+	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
@@ -22,6 +26,7 @@ type decodeFlowOptions struct {
 	input  string
 	from   string
 	listen string
+	live   liveFlags
 	ports  []int
 	tz     string
 	asm    flow.AssembleOptions
@@ -59,6 +64,9 @@ flows of their own beside the tunnel's, as Zeek reports them: the inner
 flow's tunnel column names what carried its first packet (type, outer
 addresses and ports, VNI, key or TEID), by which its outer flow is found.
 Inner flows of different VXLAN or Geneve VNIs or GRE keys are kept apart.
+With --interface IF, flows are assembled from the packets of a Linux
+interface until SIGINT or SIGTERM, when the flows still open are written
+(see "spot decode dns --help" for capturing).
 The table holds at most --max-flows flows. Templates are kept per
 exporter and observation domain; data that comes before its template is held
 and decoded when it comes, or counted as dropped at the end.
@@ -82,7 +90,8 @@ stated is in the "sampling" column.`),
   spot decode flow /var/cache/nfdump/2026/01/01/nfcapd.2026010112* -o flows.parquet
   nfdump -r nfcapd.202601011200 -o csv | spot decode flow
   nfdump -r nfcapd.202601011200 -o csv | spot decode flow --tz Europe/Paris -o flows.parquet
-  spot decode flow --listen udp://0.0.0.0:2055 -o /data/flows`,
+  spot decode flow --listen udp://0.0.0.0:2055 -o /data/flows
+  spot decode flow --interface eth0 -o flows.parquet   # until Ctrl-C`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDecodeFlow(g, o, args)
 		},
@@ -97,6 +106,7 @@ stated is in the "sampling" column.`),
 	f.DurationVar(&o.asm.ActiveTimeout, "active-timeout", 300*time.Second, "flows from packets: cut a flow active this `LONG` (nfpcapd's default)")
 	f.DurationVar(&o.asm.IdleTimeout, "idle-timeout", 60*time.Second, "flows from packets: end a flow idle this `LONG` (nfpcapd's default)")
 	f.DurationVar(&o.asm.FinTimeout, "fin-timeout", 5*time.Second, "flows from packets: a TCP flow ends this `LONG` after a RST or both FINs")
+	o.live.addFlags(f)
 	f.IntVar(&o.asm.MaxFlows, "max-flows", 1<<20, "flows from packets: hold at most `N` flows; the stalest is ended early (and counted) when full")
 	return cmd
 }
@@ -125,7 +135,19 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 		return usagef("--tz: %v", err)
 	}
 	if o.listen != "" {
+		if o.live.iface != "" {
+			return usagef("--listen and --interface: choose one")
+		}
 		return runCollector(g, o)
+	}
+	if err := o.live.check(args); err != nil {
+		return err
+	}
+	if o.live.iface != "" {
+		if o.from == "exports" || o.input != "auto" && o.input != "pcap" {
+			return usagef("--interface assembles flows from packets (--from packets); exports are collected with --listen")
+		}
+		args = []string{o.live.iface}
 	}
 	if len(args) == 0 {
 		args = []string{"-"}
@@ -190,15 +212,10 @@ func decodeFlowFiles(g *globals, o *decodeFlowOptions, loc *time.Location, args 
 	case dropped > 0:
 		return &SkippedError{Count: dropped, Unit: "export data sets without a template"}
 	}
-	return nil
+	return o.live.lost()
 }
 
 func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name string, w ioformat.Writer[record.Flow], exports *netflow.Decoder) (flow.Result, error) {
-	in, err := ioformat.OpenRaw(name, g.io.In)
-	if err != nil {
-		return flow.Result{}, err
-	}
-	defer in.Close()
 	display := ioformat.DisplayName(name)
 	warned := 0
 	opts := flow.Options{
@@ -216,7 +233,22 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 	if a, ok := w.(*asyncWriter); ok {
 		opts.Handoff = a.Handoff
 	}
-	res, err := flow.Decode(g.ctx, name, in, opts, w.Write)
+	var res flow.Result
+	var err error
+	if o.live.iface != "" {
+		err = o.live.run(g, live.FilterSpec{}, func(ctx context.Context, src *pcap.Source) error {
+			var err error
+			res, err = flow.DecodePackets(ctx, src, name, opts, w.Write)
+			return err
+		})
+	} else {
+		var in io.ReadCloser
+		if in, err = ioformat.OpenRaw(name, g.io.In); err != nil {
+			return flow.Result{}, err
+		}
+		defer in.Close()
+		res, err = flow.Decode(g.ctx, name, in, opts, w.Write)
+	}
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", display, err)
 	}

@@ -65,7 +65,8 @@ func Run(ctx context.Context, args []string, io *IO) int {
 	if err == nil {
 		// A signal that came once the work was done (while the output was
 		// renamed into place, say) changes nothing: the output is whole.
-		if ctx.Err() != nil && out != "" {
+		// A live capture (--interface) ends so.
+		if ctx.Err() != nil && out != "" && !capturing(cmd) {
 			fmt.Fprintf(io.Err, "spot: %sthe interrupt came after %s was written in full; it is kept\n", stage, out)
 		}
 		return ExitOK
@@ -87,6 +88,12 @@ func Run(ctx context.Context, args []string, io *IO) int {
 		fmt.Fprintf(io.Err, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
+}
+
+// capturing reports whether cmd captures from an interface until a signal.
+func capturing(cmd *cobra.Command) bool {
+	f := cmd.Flags().Lookup("interface")
+	return f != nil && f.Value.String() != ""
 }
 
 // outputFile is the file a command's -o names, "" for standard output or a

@@ -71,15 +71,7 @@ type Result struct {
 // Decode reads one input (name names it in messages and event ids) and
 // hands its flow records to emit in batches.
 func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
-	if o.BatchSize <= 0 {
-		o.BatchSize = 1024
-	}
-	if o.Warn == nil {
-		o.Warn = func(string, int64, error) {}
-	}
-	if len(o.Ports) == 0 {
-		o.Ports = DefaultPorts
-	}
+	o.defaults()
 	// Assembly starts reading ahead: parsing packets is its slowest stage.
 	// Exports and CSV are bound elsewhere, and are read in line.
 	ra := ioformat.NewReadAhead(r)
@@ -114,6 +106,30 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 		return decodeCSV(ctx, name, br, o, emit)
 	}
 	return Result{}, fmt.Errorf("unknown input format %q (want auto, pcap, netflow, nfcapd, nfdump-csv or spot-csv)", kind)
+}
+
+func (o *Options) defaults() {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1024
+	}
+	if o.Warn == nil {
+		o.Warn = func(string, int64, error) {}
+	}
+	if len(o.Ports) == 0 {
+		o.Ports = DefaultPorts
+	}
+}
+
+// DecodePackets assembles flows from the packets of src (a live capture)
+// until it ends, naming its input name in event ids. o.Input, o.From and
+// o.Ports are not used.
+func DecodePackets(ctx context.Context, src *pcap.Source, name string, o Options, emit func([]record.Flow) error) (res Result, err error) {
+	o.defaults()
+	unwrap := tunnel.New()
+	src.SetUnwrapper(unwrap)
+	defer func() { res.Tunnels = unwrap.Stats }()
+	asm := NewAssembler(filepath.Base(name), o.Assemble)
+	return assemble(ctx, src, asm, newBatcher(o, emit), Result{Kind: "packets", Unit: "packets"}, o)
 }
 
 // decodeNfcapd reads an nfdump binary file (nfcapd's storage).
