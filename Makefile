@@ -7,7 +7,7 @@ BIN      := bin/spot
 FUZZTIME ?= 30s
 export SPOT_CORPUS ?= $(abspath ../shared/corpus)
 
-.PHONY: all build test unit bench demo docs check-docs fmt vet fuzz eval eval-data mutate clean
+.PHONY: all build test unit bench bench-live demo docs check-docs fmt vet fuzz eval eval-data mutate clean
 
 all: build
 
@@ -41,6 +41,12 @@ check-docs: docs
 # Process-level benchmarks against peers, run side by side; prints a table.
 bench: build
 	$(GO) run ./scripts/bench $(BENCHFLAGS)
+
+# Live capture (root): DNS queries flooded at ~110k packets/s over a veth pair
+# between network namespaces, captured by spot --interface and tcpdump side by
+# side; LIVEFLAGS="RATE SECONDS RUNS".
+bench-live:
+	scripts/live/bench.sh $(LIVEFLAGS)
 
 # The hunt on the embedded sample: the longest pipeline that exists so far.
 demo: build

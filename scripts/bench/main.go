@@ -54,6 +54,7 @@ var areas = []func(*Env) []Case{
 	ioCases,
 	engineCases,
 	dnsCases,
+	tunnelCases,
 	ldaCases,
 	proxyCases,
 	flowCases,
