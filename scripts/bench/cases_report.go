@@ -36,7 +36,7 @@ func reportCases(env *Env) []Case {
 				continue
 			}
 			r := &result{}
-			if run(env, step.cmd, r); r.err != nil {
+			if run(env, env.Spot, step.cmd, r); r.err != nil {
 				return r.err
 			}
 		}
