@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -103,28 +104,11 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	t := &trainer{ctx: g.ctx, counts: feature.NewCounter()}
-	if err := t.readInputs(args, g.io.In, fo); err != nil {
+	t := &trainer{ctx: g.ctx, counts: feature.NewCounter(), fo: fo}
+	corpus, err := t.corpus(args, g.io.In, o)
+	if err != nil {
 		return err
 	}
-	if t.kind == "" {
-		return fmt.Errorf("no records to train on")
-	}
-	if o.feedback != "" {
-		if err := t.addFeedback(o.feedback, o.dupFactor); err != nil {
-			return err
-		}
-	}
-	if err := t.finishProxy(); err != nil {
-		return err
-	}
-	if t.counts.Len() == 0 {
-		return fmt.Errorf("no (document, word) pairs to train on (every row was rejected?)")
-	}
-	b := lda.NewBuilder()
-	t.counts.EachSorted(func(c record.Count) { b.Add(c.Doc, c.Word, float64(c.Count)) })
-	t.counts = nil
-	corpus := b.Build()
 	settings := lda.Settings{Topics: o.topics, Alpha: o.alpha, Beta: o.beta, Iterations: o.iterations, Seed: uint64(o.seed)}
 	var progress func(lda.Progress)
 	if g.showProgress() {
@@ -147,6 +131,117 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 		return &SkippedError{Count: t.skipped, Unit: "records"}
 	}
 	return nil
+}
+
+// corpus gathers the document-by-word count matrix of the inputs. Count
+// tables on files, without feedback, are merged in order straight into the
+// corpus (feature.MergeCounts): memory is the corpus, 12 bytes a pair.
+// Other inputs, or tables out of order, are counted first.
+func (t *trainer) corpus(args []string, stdin io.Reader, o *trainOptions) (*lda.Corpus, error) {
+	if o.feedback == "" {
+		c, ok, err := t.mergeCounts(args)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return c, nil
+		}
+	}
+	if err := t.readInputs(args, stdin, t.fo); err != nil {
+		return nil, err
+	}
+	if t.kind == "" {
+		return nil, fmt.Errorf("no records to train on")
+	}
+	if o.feedback != "" {
+		if err := t.addFeedback(o.feedback, o.dupFactor); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.finishProxy(); err != nil {
+		return nil, err
+	}
+	if t.counts.Len() == 0 {
+		return nil, errNoPairs
+	}
+	b := lda.NewSortedBuilder()
+	var err error
+	t.counts.EachSorted(func(c record.Count) {
+		if err == nil {
+			err = b.Add(c.Doc, c.Word, float64(c.Count))
+		}
+	})
+	t.counts = nil
+	return b.Build(), err
+}
+
+var errNoPairs = errors.New("no (document, word) pairs to train on (every row was rejected?)")
+
+// mergeCounts builds the corpus of inputs that are all count tables on
+// files by merging them in order; it reports false, having kept nothing,
+// when they are not (stdin, other records, a table out of order).
+func (t *trainer) mergeCounts(names []string) (*lda.Corpus, bool, error) {
+	if len(names) == 0 {
+		return nil, false, nil // stdin
+	}
+	names, err := partition.Files(names)
+	if err != nil {
+		return nil, false, err
+	}
+	var ins []*ioformat.Input
+	defer func() { closeInputs(ins) }()
+	var kind record.Kind
+	for _, name := range names {
+		if name == "-" || name == "" {
+			return nil, false, nil
+		}
+		in, err := ioformat.Open(name, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		if in.Meta == (record.Meta{}) {
+			in.Close()
+			continue
+		}
+		ins = append(ins, in)
+		if in.Meta.Stream != record.StreamCounts || kind != "" && in.Meta.Kind != kind {
+			return nil, false, nil // the other path reads them, or says what is wrong
+		}
+		kind = in.Meta.Kind
+	}
+	if len(ins) == 0 {
+		return nil, false, nil
+	}
+	readers := make([]ioformat.Reader[record.Count], len(ins))
+	for i, in := range ins {
+		if readers[i], err = ioformat.NewReader[record.Count](in); err != nil {
+			return nil, false, err
+		}
+	}
+	b := lda.NewSortedBuilder()
+	err = feature.MergeCounts(t.ctx, readers, inputNames(ins), func(doc, word string, n int64) error {
+		return b.Add(doc, word, float64(n))
+	})
+	var skipped int64
+	for _, r := range readers {
+		if s, ok := r.(ioformat.Skipper); ok {
+			skipped += s.Skipped()
+		}
+		r.Close()
+	}
+	if errors.Is(err, feature.ErrUnsorted) || errors.Is(err, lda.ErrUnsorted) {
+		slog.Debug("count tables not in order: counting them instead of merging", "err", err)
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	c := b.Build()
+	if c.Entries() == 0 {
+		return nil, false, errNoPairs
+	}
+	t.kind, t.skipped = kind, skipped
+	return c, true, nil
 }
 
 // progressPrinter shows iteration, log-likelihood and time left on one

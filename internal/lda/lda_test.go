@@ -2,6 +2,7 @@ package lda_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -100,6 +101,52 @@ func TestBuilderOrderAndShards(t *testing.T) {
 	b.Add("d", "w", math.Inf(1))
 	if c := b.Build(); len(c.Docs) != 0 || b.Skipped() != 4 {
 		t.Errorf("bad counts: %d docs, %d skipped; want 0, 4", len(c.Docs), b.Skipped())
+	}
+}
+
+// TestSortedBuilder: triples in order make the corpus Builder makes of
+// them; out of order they are refused.
+func TestSortedBuilder(t *testing.T) {
+	sums := map[[2]string]float64{}
+	for _, x := range triples(3) {
+		sums[[2]string{x.doc, x.word}] += x.count
+	}
+	keys := make([][2]string, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1])) })
+	b, sb := lda.NewBuilder(), lda.NewSortedBuilder()
+	for i, k := range keys {
+		n := sums[k]
+		if i%17 == 0 {
+			n = 0 // skipped by both
+		}
+		b.Add(k[0], k[1], n)
+		if err := sb.Add(k[0], k[1], n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, got := b.Build(), sb.Build()
+	if err := got.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) || sb.Skipped() != b.Skipped() {
+		t.Fatalf("SortedBuilder's corpus differs from Builder's (%d and %d entries)", got.Entries(), want.Entries())
+	}
+	sb = lda.NewSortedBuilder()
+	for _, x := range []triple{{"b", "x", 1}, {"b", "y", 1}} {
+		if err := sb.Add(x.doc, x.word, x.count); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, x := range []triple{{"b", "y", 1}, {"b", "a", 1}, {"a", "z", 1}} {
+		if err := sb.Add(x.doc, x.word, x.count); !errors.Is(err, lda.ErrUnsorted) {
+			t.Errorf("Add(%v) after (b, y): %v, want ErrUnsorted", x, err)
+		}
+	}
+	if c := sb.Build(); c.Entries() != 2 || len(c.Docs) != 1 {
+		t.Errorf("refused triples were added: %d entries", c.Entries())
 	}
 }
 

@@ -1,0 +1,82 @@
+package feature
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+// sliceReader reads records from a slice, a few at a time.
+type sliceReader struct{ recs []record.Count }
+
+func (r *sliceReader) Read(buf []record.Count) (int, error) {
+	if len(r.recs) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(buf[:min(len(buf), 3)], r.recs)
+	r.recs = r.recs[n:]
+	return n, nil
+}
+
+func (r *sliceReader) Close() error { return nil }
+
+func sortCounts(rs []record.Count) {
+	slices.SortFunc(rs, func(a, b record.Count) int {
+		return cmp.Or(strings.Compare(a.Doc, b.Doc), strings.Compare(a.Word, b.Word))
+	})
+}
+
+func TestMergeCounts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	want := map[[2]string]int64{}
+	var tables []ioformat.Reader[record.Count]
+	var names []string
+	for i := range 7 {
+		var rs []record.Count
+		for range rng.IntN(300) {
+			r := record.Count{Doc: fmt.Sprint("10.0.0.", rng.IntN(40)), Word: fmt.Sprint("w", rng.IntN(30)), Count: int64(rng.IntN(5))}
+			if rng.IntN(20) == 0 {
+				r.Word = "" // left out, as training leaves it out
+			}
+			if r.Word != "" && r.Count > 0 {
+				want[[2]string{r.Doc, r.Word}] += r.Count
+			}
+			rs = append(rs, r) // pairs may repeat within a table
+		}
+		sortCounts(rs)
+		tables = append(tables, &sliceReader{rs})
+		names = append(names, fmt.Sprint("t", i))
+	}
+	var got []record.Count
+	err := MergeCounts(context.Background(), tables, names, func(doc, word string, n int64) error {
+		got = append(got, record.Count{Doc: doc, Word: word, Count: n})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantRows []record.Count
+	for k, n := range want {
+		wantRows = append(wantRows, record.Count{Doc: k[0], Word: k[1], Count: n})
+	}
+	sortCounts(wantRows)
+	if !slices.Equal(got, wantRows) {
+		t.Fatalf("merged %d pairs, want %d (or they differ)", len(got), len(wantRows))
+	}
+	// A table out of order is named.
+	bad := []ioformat.Reader[record.Count]{&sliceReader{[]record.Count{{Doc: "a", Word: "x", Count: 1}}},
+		&sliceReader{[]record.Count{{Doc: "b", Word: "y", Count: 1}, {Doc: "b", Word: "x", Count: 1}}}}
+	err = MergeCounts(context.Background(), bad, []string{"good.parquet", "bad.parquet"}, func(string, string, int64) error { return nil })
+	if !errors.Is(err, ErrUnsorted) || !strings.Contains(err.Error(), "bad.parquet") {
+		t.Errorf("out of order: %v", err)
+	}
+}

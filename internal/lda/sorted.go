@@ -1,0 +1,88 @@
+package lda
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strings"
+)
+
+// ErrUnsorted is returned by SortedBuilder.Add for a triple that does not
+// come after the last one.
+var ErrUnsorted = errors.New("lda: (document, word) pairs out of order")
+
+// SortedBuilder builds a Corpus from (document, word, count) triples that
+// come in order, by document then word, each pair once: merged count
+// tables give them so. It holds the corpus alone, 12 bytes a pair besides
+// the documents' and words' names, where Builder indexes every pair as
+// well; the Corpus is the one Builder makes of the same triples.
+type SortedBuilder struct {
+	c        Corpus
+	words    map[string]int32 // provisional index, in order of first use
+	wordList []string
+	lastDoc  string
+	lastWord string
+	started  bool
+	skipped  int
+}
+
+// NewSortedBuilder returns an empty SortedBuilder.
+func NewSortedBuilder() *SortedBuilder {
+	return &SortedBuilder{words: map[string]int32{}}
+}
+
+// Skipped counts the triples Add ignored because their count was not finite
+// and positive.
+func (b *SortedBuilder) Skipped() int { return b.skipped }
+
+// Add adds count occurrences of word in doc; it returns ErrUnsorted, and
+// adds nothing, when (doc, word) does not come after the pair added last.
+func (b *SortedBuilder) Add(doc, word string, count float64) error {
+	if b.started && (doc < b.lastDoc || doc == b.lastDoc && word <= b.lastWord) {
+		return ErrUnsorted
+	}
+	if !(count > 0) || math.IsInf(count, 0) {
+		b.skipped++
+		return nil
+	}
+	if !b.started || doc != b.lastDoc {
+		doc = strings.Clone(doc) // not a slice of a reader's buffer
+		b.c.Docs = append(b.c.Docs, doc)
+		b.c.Ptr = append(b.c.Ptr, len(b.c.Word))
+	}
+	w, ok := b.words[word]
+	if !ok {
+		word = strings.Clone(word)
+		w = int32(len(b.wordList))
+		b.words[word] = w
+		b.wordList = append(b.wordList, word)
+	}
+	b.c.Word = append(b.c.Word, w)
+	b.c.Count = append(b.c.Count, count)
+	b.lastDoc, b.lastWord, b.started = doc, word, true
+	return nil
+}
+
+// Build returns the corpus; Add must not be called after it.
+func (b *SortedBuilder) Build() *Corpus {
+	c := b.c
+	c.Ptr = append(c.Ptr, len(c.Word))
+	// Words get their rank in sorted order; within a document they came
+	// sorted, so their ranks increase too.
+	order := make([]int32, len(b.wordList))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int { return strings.Compare(b.wordList[x], b.wordList[y]) })
+	rank := make([]int32, len(order))
+	c.Words = make([]string, len(order))
+	for r, id := range order {
+		rank[id] = int32(r)
+		c.Words[r] = b.wordList[id]
+	}
+	for i, w := range c.Word {
+		c.Word[i] = rank[w]
+	}
+	b.c, b.words, b.wordList = Corpus{}, nil, nil
+	return &c
+}
