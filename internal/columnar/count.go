@@ -124,6 +124,13 @@ func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *p
 	}
 	var total Stats
 	pairs := words.snapshot()
+	if c.Len() == 0 {
+		most := 0
+		for _, l := range results {
+			most = max(most, len(l.m))
+		}
+		c.Reserve(most) // at least this many pairs
+	}
 	for _, l := range results {
 		if l.err != nil {
 			return Stats{}, l.err
@@ -136,13 +143,24 @@ func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *p
 			}
 			total.Reasons[k] += v
 		}
+		// The worker's documents and words get the counter's indexes once
+		// each, not once a pair.
+		docIDs := make([]uint32, len(l.docList))
+		for i, d := range l.docList {
+			docIDs[i] = c.DocID(d)
+		}
+		wordIDs := make([]uint32, 2*len(pairs)) // pair<<1 | side -> index+1
 		for key, n := range l.m {
-			wp := &pairs[uint32(key)>>1]
-			w := wp.src
-			if key&1 == 1 {
-				w = wp.dst
+			ws := uint32(key)
+			if wordIDs[ws] == 0 {
+				wp := &pairs[ws>>1]
+				w := wp.src
+				if ws&1 == 1 {
+					w = wp.dst
+				}
+				wordIDs[ws] = c.WordID(w) + 1
 			}
-			c.Add(l.docList[key>>32], w, n)
+			c.AddID(docIDs[key>>32], wordIDs[ws]-1, n)
 		}
 	}
 	return total, nil

@@ -1,6 +1,7 @@
 package feature
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -41,6 +42,23 @@ func (c *Counter) Add(doc, word string, n int64) {
 	c.m[uint64(d)<<32|uint64(w)] += n
 }
 
+// DocID returns doc's index in c, adding it if new.
+func (c *Counter) DocID(doc string) uint32 { return intern(c.docs, &c.docList, doc) }
+
+// WordID returns word's index in c, adding it if new.
+func (c *Counter) WordID(word string) uint32 { return intern(c.words, &c.wordList, word) }
+
+// AddID adds n to the count of the pair whose indexes DocID and WordID gave.
+func (c *Counter) AddID(doc, word uint32, n int64) { c.m[uint64(doc)<<32|uint64(word)] += n }
+
+// Reserve makes room for n pairs in an empty counter, sparing the growth
+// of its map.
+func (c *Counter) Reserve(n int) {
+	if len(c.m) == 0 {
+		c.m = make(map[uint64]int64, n)
+	}
+}
+
 // Len is the number of distinct pairs.
 func (c *Counter) Len() int { return len(c.m) }
 
@@ -52,15 +70,19 @@ func (c *Counter) Rows() []record.Count {
 }
 
 // EachSorted calls fn for every pair, sorted by document, then word,
-// holding only an 8-byte key per pair besides the counter.
+// holding 16 bytes a pair besides the counter.
 func (c *Counter) EachSorted(fn func(record.Count)) {
 	docRank := ranks(c.docList)
 	wordRank := ranks(c.wordList)
-	keys := make([]uint64, 0, len(c.m))
-	for k := range c.m {
-		keys = append(keys, uint64(docRank[k>>32])<<32|uint64(wordRank[uint32(k)]))
+	type entry struct {
+		key uint64 // document rank << 32 | word rank
+		n   int64
 	}
-	slices.Sort(keys)
+	entries := make([]entry, 0, len(c.m))
+	for k, n := range c.m {
+		entries = append(entries, entry{uint64(docRank[k>>32])<<32 | uint64(wordRank[uint32(k)]), n})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.key, b.key) })
 	docByRank := make([]uint32, len(docRank))
 	for id, r := range docRank {
 		docByRank[r] = uint32(id)
@@ -69,9 +91,8 @@ func (c *Counter) EachSorted(fn func(record.Count)) {
 	for id, r := range wordRank {
 		wordByRank[r] = uint32(id)
 	}
-	for _, k := range keys {
-		d, w := docByRank[k>>32], wordByRank[uint32(k)]
-		fn(record.Count{Doc: c.docList[d], Word: c.wordList[w], Count: c.m[uint64(d)<<32|uint64(w)]})
+	for _, e := range entries {
+		fn(record.Count{Doc: c.docList[docByRank[e.key>>32]], Word: c.wordList[wordByRank[uint32(e.key)]], Count: e.n})
 	}
 }
 
