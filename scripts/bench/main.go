@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -38,7 +39,7 @@ type Case struct {
 	Ours     string        // shell command for spot ($SPOT is the binary)
 	Peer     string        // shell command for the peer ("" = none)
 	PeerName string        // e.g. "tshark", "duckdb"
-	Note     func() string // after the runs, a line to print under the rows (e.g. an output's size)
+	Note     func() string // after the runs, lines to print under the rows (e.g. an output's size)
 }
 
 // Env is what case builders get.
@@ -59,6 +60,7 @@ var areas = []func(*Env) []Case{
 	proxyCases,
 	flowCases,
 	reportCases,
+	scaleCases,
 }
 
 type result struct {
@@ -117,7 +119,9 @@ func main() {
 				row(tw, c, c.PeerName, peer, ours)
 			}
 			if c.Note != nil && ours.err == nil {
-				fmt.Fprintf(tw, "%-48s %s\n", "", c.Note())
+				for _, line := range strings.Split(strings.TrimRight(c.Note(), "\n"), "\n") {
+					fmt.Fprintf(tw, "%-48s %s\n", "", line)
+				}
 			}
 		}
 	}
