@@ -57,9 +57,10 @@ type day struct {
 }
 
 // flowDay is NetFlow v5/v9/IPFIX export captures (softflowd's datagrams,
-// and vendors' v5 datagrams, replayed to nfcapd), nfdump's CSV of the same
-// flows, and raw traffic captures from which flows are assembled: 23 files
-// of mixed kinds and years, copied so that a test can corrupt one. Each
+// and vendors' v5 datagrams, replayed to nfcapd), nfcapd's files and
+// nfdump's CSV of the same flows, and raw traffic captures from which flows
+// are assembled: 29 files of mixed kinds and years, copied so that a test
+// can corrupt one. Each
 // export capture holds its own templates, as a day's files must (each is
 // decoded on its own); the corpus's v9/IPFIX vendor replays are left out:
 // they all came from one exporter address, whose template ids collide when
@@ -68,7 +69,7 @@ func flowDay(t *testing.T) day {
 	t.Helper()
 	corpus := testenv.Corpus(t, "")
 	var files []string
-	for _, pattern := range []string{"netflow/generated/*.pcap", "netflow/generated/*.nfdump.csv", "netflow/logstash-replay/netflow5*.pcap",
+	for _, pattern := range []string{"netflow/generated/*.pcap", "netflow/generated/*.nfcapd", "netflow/generated/*.nfdump.csv", "netflow/logstash-replay/netflow5*.pcap",
 		"flows/ndpi/1kxun.pcap", "flows/ndpi/WebattackRCE.pcap", "flows/ndpi/alexa-app.pcapng", "flows/ndpi/synscan.pcap", "flows/ndpi/malware.pcap", "flows/ndpi/http_ipv6.pcap"} {
 		m, err := filepath.Glob(filepath.Join(corpus, pattern))
 		if err != nil || len(m) == 0 {
