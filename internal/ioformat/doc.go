@@ -6,7 +6,15 @@
 // Outputs go to a file that appears at its path only when Close commits it
 // (package atomicfile), so a failed, interrupted or killed run never leaves
 // a truncated or temporary file behind (a device or a named pipe is written
-// in place); Parquet read from a pipe is spooled to a file without a name. Records of a flat type are written
-// as Parquet column by column straight from the records (flatWriter); the
-// others through parquet-go's GenericWriter.
+// in place); Parquet read from a pipe is spooled to a file without a name.
+// Records of a flat type are written as Parquet column by column straight
+// from the records (flatWriter); the others through parquet-go's
+// GenericWriter.
+//
+// Hostile input costs bounded memory: an NDJSON line is read in a doubling
+// buffer up to MaxRecordSize, past which it is skipped in constant memory;
+// a Parquet footer is checked before parquet-go reads it (every column
+// chunk and page index inside the file, together no larger than it), so a
+// footer listing one chunk 20,001 times, or a chunk of 2^40 bytes, is
+// refused in words rather than read into gigabytes.
 package ioformat
