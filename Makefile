@@ -7,7 +7,7 @@ BIN      := bin/spot
 FUZZTIME ?= 30s
 export SPOT_CORPUS ?= $(abspath ../shared/corpus)
 
-.PHONY: all build test unit bench bench-live demo docs check-docs fmt vet fuzz eval eval-data mutate clean
+.PHONY: all build test unit bench bench-live demo docs check-docs fmt vet fuzz eval eval-data mutate chaos clean
 
 all: build
 
@@ -81,6 +81,13 @@ testdata/eval/mix-%.pcap.gz: | testdata/eval/flows-lab.pcap.gz
 # MUTATE_PKGS narrows it, e.g. make mutate MUTATE_PKGS=internal/filter
 mutate:
 	$(GO) run ./scripts/mutate $(MUTATE_PKGS)
+
+# The hostile-input campaign (scripts/chaos): mutants through every stage,
+# random interrupts, second signals, a full disk, a collector flood; prints
+# its counts, fails on any fault. About 15 minutes on 2 cores; needs root
+# for the full disk.
+chaos: build
+	$(GO) run ./scripts/chaos -spot $(BIN) -testdata testdata $(CHAOSFLAGS)
 
 # Run each fuzz target for FUZZTIME.
 fuzz:
