@@ -64,6 +64,9 @@ type outcome struct {
 
 func main() {
 	flag.Parse()
+	abs, err := filepath.Abs(*testdata) // runs happen in folders of their own
+	check(err)
+	*testdata = abs
 	rng := rand.New(rand.NewPCG(*seed, 0xc4a05))
 	work, err := os.MkdirTemp("", "spot-chaos-")
 	check(err)
