@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -15,12 +16,14 @@ import (
 	"github.com/spot-hunt/spot/internal/decode/live"
 	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/decode/tunnel"
+	"github.com/spot-hunt/spot/internal/decode/zeek"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
 type decodeDNSOptions struct {
 	out        decodeOutput[record.DNS]
+	input      string
 	ports      []int
 	queries    bool
 	icmpQuotes bool
@@ -31,7 +34,7 @@ func newDecodeDNSCmd(g *globals) *cobra.Command {
 	o := &decodeDNSOptions{}
 	cmd := &cobra.Command{
 		Use:   "dns [FILE...]",
-		Short: "DNS messages from pcap and pcapng captures",
+		Short: "DNS messages from pcap and pcapng captures, and Zeek dns.log",
 		Long: withExitStatus(`Decode dns reads pcap and pcapng captures (files or an endless stream on
 stdin; gzip and zstd unwrapped) and writes one dns record per DNS message,
 UDP or TCP. By default only responses are kept, as Apache Spot did: ip_dst is
@@ -62,16 +65,24 @@ each packet.
 A malformed packet or DNS message is skipped and named on stderr (file and
 packet number); a message whose answer sections are malformed keeps a record
 with the fields before the error. A truncated capture keeps what came before
-it. Either way the run ends with exit status 3.`),
+it. Either way the run ends with exit status 3.
+
+A Zeek dns.log (TSV or JSON, recognised by its first lines, or -i zeek) gives
+a record per row: a response record for each query that saw a response (the
+client in ip_dst), and with --queries a query record for each that did not.
+The package docs and "spot help schema dns" say which field fills which
+column; frame_len and frame have no source there and stay 0.`),
 		Example: `  spot decode dns capture.pcap -o dns.parquet
   tcpdump -i eth0 -w - port 53 | spot decode dns --queries
-  spot decode dns --interface eth0 --queries -o dns.parquet   # until Ctrl-C`,
+  spot decode dns --interface eth0 --queries -o dns.parquet   # until Ctrl-C
+  zcat dns.*.log.gz | spot decode dns | spot score -m dns.model | spot filter --top 50`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDecodeDNS(g, o, args)
 		},
 	}
 	f := cmd.Flags()
 	o.out.addFlags(f)
+	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|zeek")
 	f.IntSliceVar(&o.ports, "ports", []int{53}, "DNS `PORTS` (replaces the list), e.g. 53,5353,5355")
 	f.BoolVar(&o.queries, "queries", false, "also write queries, not only responses")
 	f.BoolVar(&o.icmpQuotes, "icmp-quotes", false, "also decode DNS messages quoted by ICMP errors, as tshark does (copies, not traffic: off by default)")
@@ -83,6 +94,11 @@ it. Either way the run ends with exit status 3.`),
 const maxWarnings = 10
 
 func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
+	switch o.input {
+	case "auto", "pcap", "zeek":
+	default:
+		return usagef("-i: unknown input format %q (want auto, pcap or zeek)", o.input)
+	}
 	for _, p := range o.ports {
 		if p < 1 || p > 65535 {
 			return usagef("--ports: %d is not a port", p)
@@ -137,7 +153,7 @@ func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.W
 				return decodeDNSSource(ctx, src, name, name, opts, out, warn)
 			})
 		} else {
-			err = decodeDNSFile(g, name, opts, out, warn)
+			err = decodeDNSFile(g, name, o.input, opts, out, warn)
 		}
 		if err != nil {
 			out.abort()
@@ -241,12 +257,21 @@ func (b *batchWriter[T]) abort() {
 	b.w.Abort()
 }
 
-func decodeDNSFile(g *globals, name string, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
-	src, err := pcap.Open(name, g.io.In)
+func decodeDNSFile(g *globals, name, input string, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
+	rc, err := ioformat.OpenRaw(name, g.io.In)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 1<<20)
+	head, _ := br.Peek(4)
+	if input == "zeek" || input == "auto" && !pcap.IsCapture(head) && zeek.Sniff(ioformat.PeekLines(br, 8, 64<<10)) {
+		return decodeDNSZeek(g, name, br, opts, out, warn)
+	}
+	src, err := pcap.NewSource(br, name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ioformat.DisplayName(name), err)
+	}
 	source := "stdin"
 	if name != "-" && name != "" {
 		source = filepath.Base(name)
@@ -326,4 +351,39 @@ func warnUndecoded(name string, st tunnel.Stats) {
 		slog.Warn("packets in tunnels carrying what spot does not decode: only their outer packets are counted",
 			"file", ioformat.DisplayName(name), "packets", st.Undecoded, "first", st.UndecodedWhat)
 	}
+}
+
+// decodeDNSZeek decodes the dns.log rows of Zeek logs.
+func decodeDNSZeek(g *globals, name string, br *bufio.Reader, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
+	z := zeek.NewReader(br, name)
+	z.Queries = opts.Queries
+	z.Warn = func(e *zeek.RowError) { warn(name, e.Line, "malformed Zeek row skipped", e.Err) }
+	for {
+		if err := g.ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		out.batch, err = z.ReadDNS(out.batch, ioformat.BatchSize-len(out.batch))
+		if out.full() || err != nil {
+			if !out.send(err != nil) {
+				return out.finishErr()
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", ioformat.DisplayName(name), err)
+		}
+	}
+	st := z.Stats()
+	for kind, n := range st.Passed {
+		slog.Warn("rows of another Zeek log passed over: decode dns reads dns.log (conn.log: decode flow; http.log: decode proxy)",
+			"file", ioformat.DisplayName(name), "log", kind.String(), "rows", n)
+	}
+	if st.Records == 0 && st.QueriesLeft > 0 {
+		slog.Warn("only queries that saw no response in this dns.log, and queries are not written without --queries",
+			"file", ioformat.DisplayName(name), "queries", st.QueriesLeft)
+	}
+	return nil
 }

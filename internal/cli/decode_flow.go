@@ -46,8 +46,10 @@ partitions. Streams.
 
 Inputs are recognised by their first bytes: a pcap or pcapng capture, an
 nfcapd file, a file of NetFlow/IPFIX or sFlow datagrams (as written by
-"nc -u -l > file"), or nfdump CSV. An nfcapd file gives the records that
-"nfdump -r FILE -o csv | spot decode flow" gives, without nfdump.
+"nc -u -l > file"), a Zeek conn.log (TSV or JSON), or nfdump CSV. An nfcapd
+file gives the records that "nfdump -r FILE -o csv | spot decode flow" gives,
+without nfdump. A Zeek conn.log row gives one flow: "spot help schema flow"
+and the package docs say which Zeek field fills which column.
 In a capture, UDP datagrams to the --ports are decoded as exports; a capture
 with none in its first 2000 frames is raw traffic (--from forces either).
 
@@ -88,6 +90,7 @@ Packet and byte counts are as exported; the sampling interval an exporter
 stated is in the "sampling" column.`),
 		Example: `  spot decode flow exports.pcap -o flows.parquet
   spot decode flow /var/cache/nfdump/2026/01/01/nfcapd.2026010112* -o flows.parquet
+  zcat conn.*.log.gz | spot decode flow | spot score -m flow.model | spot filter --top 50
   nfdump -r nfcapd.202601011200 -o csv | spot decode flow
   nfdump -r nfcapd.202601011200 -o csv | spot decode flow --tz Europe/Paris -o flows.parquet
   spot decode flow --listen udp://0.0.0.0:2055 -o /data/flows
@@ -98,7 +101,7 @@ stated is in the "sampling" column.`),
 	}
 	f := cmd.Flags()
 	o.out.addFlags(f)
-	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|netflow|nfcapd|nfdump-csv|spot-csv")
+	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|netflow|nfcapd|zeek|nfdump-csv|spot-csv")
 	f.StringVar(&o.from, "from", "auto", "what a capture holds: auto|exports|packets")
 	f.StringVar(&o.listen, "listen", "", "collect NetFlow/IPFIX and sFlow on `udp://ADDR:PORT`; -o names a directory of hourly partitions")
 	f.IntSliceVar(&o.ports, "ports", flow.DefaultPorts, "UDP `PORTS` of NetFlow/IPFIX and sFlow exports in captures (replaces the list)")
@@ -113,9 +116,9 @@ stated is in the "sampling" column.`),
 
 func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 	switch o.input {
-	case "auto", "pcap", "netflow", "nfcapd", "nfdump-csv", "spot-csv":
+	case "auto", "pcap", "netflow", "nfcapd", "zeek", "nfdump-csv", "spot-csv":
 	default:
-		return usagef("-i: unknown input format %q (want auto, pcap, netflow, nfcapd, nfdump-csv or spot-csv)", o.input)
+		return usagef("-i: unknown input format %q (want auto, pcap, netflow, nfcapd, zeek, nfdump-csv or spot-csv)", o.input)
 	}
 	switch o.from {
 	case "auto", "exports", "packets":
@@ -260,6 +263,10 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 	if res.SFlow.CounterSamples > 0 || res.SFlow.NoPacket > 0 {
 		slog.Info("sFlow samples that describe no IP packet were counted and skipped", "file", display,
 			"counter_samples", res.SFlow.CounterSamples, "flow_samples_without_ip", res.SFlow.NoPacket)
+	}
+	for kind, n := range res.Passed {
+		slog.Warn("rows of another Zeek log passed over: decode flow reads conn.log (dns.log: decode dns; http.log: decode proxy)",
+			"file", display, "log", kind, "rows", n)
 	}
 	if res.Kind == "exports" && res.Stats.Packets == 0 && res.SFlow.Datagrams == 0 && res.Skipped == 0 {
 		slog.Warn("no NetFlow/IPFIX datagrams to the --ports in this capture", "file", display, "ports", o.ports)

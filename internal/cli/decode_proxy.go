@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spot-hunt/spot/internal/decode/proxy"
+	"github.com/spot-hunt/spot/internal/decode/zeek"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
@@ -35,6 +38,9 @@ from the first lines of each file; -i forces one:
             which may change mid-file (ProxySG, IIS, Squid custom formats)
   bluecoat  Blue Coat ProxySG bcreportermain_v1, the 27 columns Apache Spot
             read, no header needed
+  zeek      Zeek's http.log, TSV or JSON: a record per request (the package
+            docs and "spot help schema proxy" say which field fills which
+            column)
 
 Times are written in UTC: Squid logs Unix time, NCSA logs carry their offset,
 W3C and Blue Coat times are read in --tz (UTC, as the W3C draft says, unless
@@ -43,11 +49,13 @@ Apache Spot built it. Lines that cannot be decoded are named (file:line) on
 stderr, counted, and skipped. Streams.`),
 		Example: `  spot decode proxy access.log -o proxy.parquet
   zcat bluecoat.log.gz | spot decode proxy -i bluecoat
-  spot decode proxy --tz Europe/Paris u_ex*.log -o iis.parquet`,
+  spot decode proxy --tz Europe/Paris u_ex*.log -o iis.parquet
+  zcat http.*.log.gz | spot decode proxy | spot score -m proxy.model | spot filter --top 50`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			zeekLog := o.input == "zeek"
 			format, err := proxy.ParseFormat(o.input)
-			if err != nil {
-				return usagef("-i: %v", err)
+			if err != nil && !zeekLog {
+				return usagef("-i: %v (or zeek)", err)
 			}
 			loc, err := time.LoadLocation(o.tz)
 			if err != nil {
@@ -57,13 +65,13 @@ stderr, counted, and skipped. Streams.`),
 				return err
 			}
 			return o.out.each(args, func(names []string, w ioformat.Writer[record.Proxy]) error {
-				return decodeProxy(g.ctx, names, g.io.In, w, proxy.Options{Format: format, Location: loc})
+				return decodeProxy(g.ctx, names, g.io.In, w, proxy.Options{Format: format, Location: loc}, zeekLog)
 			})
 		},
 	}
 	f := cmd.Flags()
 	o.out.addFlags(f)
-	f.StringVarP(&o.input, "input-format", "i", "auto", "log `FORMAT`: auto|squid|combined|common|w3c|bluecoat")
+	f.StringVarP(&o.input, "input-format", "i", "auto", "log `FORMAT`: auto|squid|combined|common|w3c|bluecoat|zeek")
 	f.StringVar(&o.tz, "tz", "UTC", "time `ZONE` of logs that write local time without an offset (W3C, Blue Coat; NCSA times without one)")
 	return cmd
 }
@@ -75,7 +83,7 @@ func proxyTime(r *record.Proxy) int64 {
 // decodeProxy decodes the logs named (none: stdin) into w, which it closes
 // or aborts. The decoder runs in its own goroutine, a batch ahead of the
 // writer.
-func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioformat.Writer[record.Proxy], opt proxy.Options) error {
+func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioformat.Writer[record.Proxy], opt proxy.Options, zeekLog bool) error {
 	if len(names) == 0 {
 		names = []string{"-"}
 	}
@@ -98,7 +106,7 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioforma
 	stop := make(chan struct{})
 	go func() {
 		defer close(full)
-		errc <- readProxyLogs(ctx, names, stdin, opt, free, full, stop)
+		errc <- readProxyLogs(ctx, names, stdin, opt, zeekLog, free, full, stop)
 	}()
 
 	var werr error
@@ -139,7 +147,7 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioforma
 // maxSkipWarnings is how many malformed lines are named on stderr.
 const maxSkipWarnings = 10
 
-func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt proxy.Options,
+func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt proxy.Options, zeekLog bool,
 	free chan []record.Proxy, full chan<- []record.Proxy, stop <-chan struct{}) error {
 	stdinUsed := false
 	for _, name := range names {
@@ -153,7 +161,16 @@ func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt pro
 		if err != nil {
 			return err
 		}
-		d, err := proxy.NewDecoder(rc, name, opt)
+		br := bufio.NewReaderSize(rc, 1<<20)
+		if zeekLog || opt.Format == proxy.Auto && zeek.Sniff(ioformat.PeekLines(br, 8, 64<<10)) {
+			err := readZeekHTTP(ctx, name, br, opt, free, full, stop)
+			rc.Close()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		d, err := proxy.NewDecoder(br, name, opt)
 		if err != nil {
 			rc.Close()
 			return err
@@ -188,6 +205,45 @@ func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt pro
 		if err := rc.Close(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// readZeekHTTP decodes the http.log rows of Zeek logs into batches.
+func readZeekHTTP(ctx context.Context, name string, br *bufio.Reader, opt proxy.Options,
+	free chan []record.Proxy, full chan<- []record.Proxy, stop <-chan struct{}) error {
+	z := zeek.NewReader(br, name)
+	z.Warn = func(e *zeek.RowError) {
+		if opt.OnSkip != nil {
+			opt.OnSkip(&ioformat.RecordError{Name: name, Unit: "line", Number: e.Line, Err: e.Err})
+		}
+	}
+	for {
+		var buf []record.Proxy
+		select {
+		case buf = <-free:
+		case <-stop:
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		recs, err := z.ReadProxy(buf[:0], len(buf))
+		if len(recs) > 0 {
+			full <- recs
+		} else {
+			free <- buf
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", ioformat.DisplayName(name), err)
+		}
+	}
+	for kind, n := range z.Stats().Passed {
+		slog.Warn("rows of another Zeek log passed over: decode proxy reads http.log (conn.log: decode flow; dns.log: decode dns)",
+			"file", ioformat.DisplayName(name), "log", kind.String(), "rows", n)
 	}
 	return nil
 }

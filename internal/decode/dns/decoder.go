@@ -64,8 +64,7 @@ type Decoder struct {
 	head   int
 	msgIdx int
 
-	timeSec int64
-	timePfx []byte
+	clock FrameTimes
 
 	addrs    map[netip.Addr]string // text of recently seen addresses
 	tunText  pcap.TunnelText
@@ -94,7 +93,6 @@ func NewDecoder(opts Options, source string) *Decoder {
 			d.ports[p/64] |= 1 << (p % 64)
 		}
 	}
-	d.timeSec = -1 << 62
 	return d
 }
 
@@ -143,7 +141,7 @@ func (d *Decoder) message(p *pcap.Packet, msg []byte, transport string, out []re
 	}
 	out = append(out, record.DNS{})
 	r := &out[len(out)-1]
-	r.FrameTime = d.frameTime(p.TsNs)
+	r.FrameTime = d.clock.Format(p.TsNs)
 	r.UnixTstamp = floorDiv(p.TsNs, 1e9)
 	r.FrameLen = int32(p.WireLen)
 	r.IPDst = d.addrText(p.Dst)
@@ -199,6 +197,9 @@ func floorDiv(a, b int64) int64 {
 
 var hexDigits = "0123456789abcdef"
 
+// HexClass is a question class as Spot writes it: 1 is 0x00000001.
+func HexClass(c uint16) string { return hexClass(c) }
+
 func hexClass(c uint16) string {
 	if c == 1 {
 		return "0x00000001"
@@ -213,18 +214,25 @@ func hexClass(c uint16) string {
 	return string(b[:])
 }
 
-// frameTime formats a time as tshark's frame.time in UTC:
+// FrameTimes formats times as tshark's frame.time in UTC:
 // "Jan  4, 2017 04:41:06.337519000 UTC". The part up to the seconds is
-// cached per second.
-func (d *Decoder) frameTime(ns int64) string {
+// cached per second. The zero value is ready to use.
+type FrameTimes struct {
+	sec int64
+	ok  bool
+	pfx []byte
+}
+
+// Format formats ns, nanoseconds since the epoch.
+func (c *FrameTimes) Format(ns int64) string {
 	sec := floorDiv(ns, 1e9)
 	frac := ns - sec*1e9
-	if sec != d.timeSec {
-		d.timeSec = sec
-		d.timePfx = time.Unix(sec, 0).UTC().AppendFormat(d.timePfx[:0], "Jan _2, 2006 15:04:05.")
+	if !c.ok || sec != c.sec {
+		c.sec, c.ok = sec, true
+		c.pfx = time.Unix(sec, 0).UTC().AppendFormat(c.pfx[:0], "Jan _2, 2006 15:04:05.")
 	}
 	var b [64]byte
-	s := append(b[:0], d.timePfx...)
+	s := append(b[:0], c.pfx...)
 	var f [9]byte
 	for i := 8; i >= 0; i-- {
 		f[i] = byte('0' + frac%10)

@@ -17,6 +17,7 @@ import (
 	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/decode/sflow"
 	"github.com/spot-hunt/spot/internal/decode/tunnel"
+	"github.com/spot-hunt/spot/internal/decode/zeek"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
@@ -27,7 +28,7 @@ var DefaultPorts = []int{2055, 9995, 9996, 4739, 6343}
 
 // Options say how to read one input.
 type Options struct {
-	Input string // auto|pcap|netflow|nfcapd|nfdump-csv|spot-csv
+	Input string // auto|pcap|netflow|nfcapd|zeek|nfdump-csv|spot-csv
 	From  string // what a capture holds: auto|exports|packets
 	Ports []int  // UDP ports of exports in captures
 	Loc   *time.Location
@@ -59,6 +60,9 @@ type Result struct {
 	DroppedSets int64 // export data sets whose template never came
 	Stats       netflow.Stats
 	Assembly    AssembleStats
+	// Passed counts what a log held of other kinds, passed over (Zeek
+	// rows of other logs), by kind.
+	Passed map[string]int64
 	// ExportPort, when a capture was read as raw traffic, is a port
 	// outside the --ports whose datagrams look like NetFlow/IPFIX exports.
 	ExportPort int
@@ -84,13 +88,15 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 		switch {
 		case len(head) == 0:
 			return Result{Kind: "empty"}, nil
-		case isCapture(head):
+		case pcap.IsCapture(head):
 			kind = "pcap"
 		case nfcapd.Sniff(head):
 			kind = "nfcapd"
 		case len(head) >= 2 && head[0] == 0 && (head[1] == 5 || head[1] == 9 || head[1] == 10),
 			len(head) >= 4 && binary.BigEndian.Uint32(head) == 5: // sFlow v5
 			kind = "netflow"
+		case zeek.Sniff(ioformat.PeekLines(br, 8, 64<<10)):
+			kind = "zeek"
 		default:
 			kind = "nfdump-csv"
 		}
@@ -102,10 +108,12 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 		return decodeDatagrams(ctx, name, br, o, emit)
 	case "nfcapd":
 		return decodeNfcapd(ctx, name, br, o, emit)
+	case "zeek":
+		return decodeZeek(ctx, name, br, o, emit)
 	case "nfdump-csv", "spot-csv":
 		return decodeCSV(ctx, name, br, o, emit)
 	}
-	return Result{}, fmt.Errorf("unknown input format %q (want auto, pcap, netflow, nfcapd, nfdump-csv or spot-csv)", kind)
+	return Result{}, fmt.Errorf("unknown input format %q (want auto, pcap, netflow, nfcapd, zeek, nfdump-csv or spot-csv)", kind)
 }
 
 func (o *Options) defaults() {
@@ -165,6 +173,38 @@ func decodeNfcapd(ctx context.Context, name string, br *bufio.Reader, o Options,
 				return res, err
 			}
 			res.Records = b.n
+			if rerr == io.EOF {
+				return res, nil
+			}
+			return res, rerr
+		}
+	}
+}
+
+// decodeZeek reads the conn.log rows of Zeek logs.
+func decodeZeek(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
+	res := Result{Kind: "zeek", Unit: "rows"}
+	z := zeek.NewReader(br, name)
+	z.Warn = func(e *zeek.RowError) { o.Warn("line", e.Line, e.Err) }
+	b := newBatcher(o, emit)
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		var rerr error
+		b.buf, rerr = z.ReadFlows(b.buf, o.BatchSize-len(b.buf))
+		if err := b.flush(rerr != nil); err != nil {
+			return res, err
+		}
+		if rerr != nil {
+			st := z.Stats()
+			res.Records, res.Skipped = b.n, st.Skipped
+			for k, n := range st.Passed {
+				if res.Passed == nil {
+					res.Passed = map[string]int64{}
+				}
+				res.Passed[k.String()] += n
+			}
 			if rerr == io.EOF {
 				return res, nil
 			}

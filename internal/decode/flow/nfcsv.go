@@ -208,7 +208,7 @@ type lineParser struct {
 	tail   [][]byte
 	times  flowrec.Times
 	clock  clock
-	strs   interner
+	strs   flowrec.Interner
 }
 
 func newLineParser(f *csvFormat) *lineParser {
@@ -779,8 +779,8 @@ func (r *lineParser) parse(line []byte, lineNo int64, f *record.Flow) error {
 	}
 	r.times.Set(f, startNs, endNs)
 	f.TDur = float32(float64(durMs) / 1e3)
-	f.SIP = r.strs.get(col(c.sa))
-	f.DIP = r.strs.get(col(c.da))
+	f.SIP = r.strs.Get(col(c.sa))
+	f.DIP = r.strs.Get(col(c.da))
 	if len(f.SIP) == 0 || len(f.DIP) == 0 {
 		return errors.New("empty address")
 	}
@@ -794,10 +794,10 @@ func (r *lineParser) parse(line []byte, lineNo int64, f *record.Flow) error {
 				return fmt.Errorf("bad protocol %q", p)
 			}
 		} else {
-			f.Proto = r.strs.get(p)
+			f.Proto = r.strs.Get(p)
 		}
 	}
-	f.Flag = r.strs.get(col(c.flg))
+	f.Flag = r.strs.Get(col(c.flg))
 	f.Fwd = int32(num(c.fwd))
 	f.STos = int32(num(c.stos))
 	f.IPkt = num(c.ipkt)
@@ -810,7 +810,7 @@ func (r *lineParser) parse(line []byte, lineNo int64, f *record.Flow) error {
 	f.DAS = int32(num(c.das))
 	f.DTos = int32(num(c.dtos))
 	f.Dir = int32(num(c.dir))
-	f.RIP = r.strs.get(col(c.ra))
+	f.RIP = r.strs.Get(col(c.ra))
 	if err != nil {
 		return err
 	}
@@ -931,27 +931,4 @@ func (c *clock) parse(b []byte) (int64, bool) {
 		ns += ms * 1e6
 	}
 	return ns, true
-}
-
-// interner shares the strings of repeated values (addresses, protocol
-// names, flags) through a direct-mapped table: no map, bounded memory.
-type interner struct {
-	keys [8192]string
-}
-
-func (in *interner) get(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	h := uint32(2166136261)
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	slot := &in.keys[h>>19]
-	if *slot == string(b) {
-		return *slot
-	}
-	s := string(b)
-	*slot = s
-	return s
 }

@@ -198,3 +198,28 @@ func (c *Addrs) Addr(a netip.Addr) string {
 	}
 	return c.v6(a.As16())
 }
+
+// Interner shares the strings of repeated values (addresses, protocol
+// names, flags) through a direct-mapped table: no map, bounded memory.
+type Interner struct {
+	keys [8192]string
+}
+
+// Get returns b as a string, the same string as last time for the same
+// bytes when they still hold their slot.
+func (in *Interner) Get(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	slot := &in.keys[h>>19]
+	if *slot == string(b) {
+		return *slot
+	}
+	s := string(b)
+	*slot = s
+	return s
+}

@@ -270,29 +270,7 @@ func (d *Decoder) derive(parts ...string) string {
 // finish fills what every format derives the same way: "-" for absent
 // strings, fulluri, and the time columns from ts (seconds, nanoseconds).
 func (d *Decoder) finish(r *record.Proxy, sec, nsec int64) {
-	for _, p := range [...]*string{&r.ClientIP, &r.Host, &r.ReqMethod, &r.UserAgent, &r.ResContType,
-		&r.Username, &r.AuthGroup, &r.ExceptionID, &r.FilterResult, &r.WebCat, &r.Referer, &r.RespCode,
-		&r.Action, &r.URIScheme, &r.URIPort, &r.URIPath, &r.URIQuery, &r.URIExtension, &r.ServerIP,
-		&r.VirusID, &r.BCAppName, &r.BCAppOper} {
-		if *p == "" {
-			*p = "-"
-		}
-	}
-	r.FullURI = d.fullURI(r.Host, r.URIPath, r.URIQuery)
+	dashEmpty(r)
+	r.FullURI = spotURI(r.Host, r.URIPath, r.URIQuery, d.derive)
 	d.clk.set(r, sec, nsec)
-}
-
-// fullURI is Apache Spot's rule: host + path + query, the path and query
-// used only when longer than one character (a lone "-" or "/" is dropped).
-func (d *Decoder) fullURI(host, path, query string) string {
-	usePath, useQuery := len(path) > 1, len(query) > 1
-	switch {
-	case !usePath && !useQuery:
-		return host
-	case usePath && !useQuery:
-		return d.derive(host, path)
-	case !usePath && useQuery:
-		return d.derive(host, query)
-	}
-	return d.derive(host, path, query)
 }

@@ -1,9 +1,9 @@
-package flow
+package pcap
 
 import "encoding/binary"
 
-// isCapture reports whether b starts with a pcap or pcapng magic number.
-func isCapture(b []byte) bool {
+// IsCapture reports whether b starts with a pcap or pcapng magic number.
+func IsCapture(b []byte) bool {
 	if len(b) < 4 {
 		return false
 	}
