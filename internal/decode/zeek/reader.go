@@ -1,7 +1,6 @@
 package zeek
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spot-hunt/spot/internal/decode/jsonscan"
+	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -144,7 +144,7 @@ type Reader struct {
 	// Queries keeps dns rows that saw no response, as query records.
 	Queries bool
 
-	br     *bufio.Reader
+	lines  *ioformat.Lines
 	line   int64
 	eid    *record.EIDer
 	stats  Stats
@@ -152,7 +152,6 @@ type Reader struct {
 	row    row
 	scan   []byte // unescaped text of JSON values and TSV fields
 	m      mapper
-	done   bool
 	passed map[Kind]int64
 }
 
@@ -160,11 +159,7 @@ const maxLine = 1 << 20 // a longer line is skipped
 
 // NewReader reads Zeek logs from r, named name in event ids (its base name).
 func NewReader(r io.Reader, name string) *Reader {
-	br, ok := r.(*bufio.Reader)
-	if !ok || br.Size() < maxLine {
-		br = bufio.NewReaderSize(r, maxLine)
-	}
-	z := &Reader{br: br, eid: record.NewEIDer(filepath.Base(name)), passed: map[Kind]int64{}}
+	z := &Reader{lines: ioformat.NewLines(r, maxLine), eid: record.NewEIDer(filepath.Base(name)), passed: map[Kind]int64{}}
 	z.tsv.reset()
 	z.m.init()
 	return z
@@ -221,30 +216,17 @@ func Sniff(head []byte) bool {
 // next reads lines up to the next data row, following the TSV headers on
 // the way; the row's text is valid until the following call.
 func (z *Reader) next() (*row, []byte, error) {
-	for !z.done {
-		line, err := z.br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			z.line++
-			for err == bufio.ErrBufferFull {
-				_, err = z.br.ReadSlice('\n')
-			}
-			z.skip(fmt.Errorf("line longer than %d bytes", maxLine))
-			if err != nil && err != io.EOF {
-				return nil, nil, err
-			}
-			z.done = err == io.EOF
-			continue
-		}
-		if err == io.EOF {
-			z.done = true
-			if len(line) == 0 {
-				break
-			}
-		} else if err != nil {
+	for {
+		line, long, err := z.lines.Next()
+		if err != nil {
 			return nil, nil, err
 		}
-		z.line++
-		line = bytes.TrimRight(line, "\r\n")
+		z.line = z.lines.Number()
+		if long {
+			z.stats.Rows++
+			z.skip(fmt.Errorf("line longer than %d bytes", z.lines.Size()))
+			continue
+		}
 		trimmed := bytes.TrimLeft(line, " \t")
 		switch {
 		case len(trimmed) == 0:
@@ -270,7 +252,6 @@ func (z *Reader) next() (*row, []byte, error) {
 		}
 		return &z.row, line, nil
 	}
-	return nil, nil, io.EOF
 }
 
 func (z *Reader) skip(err error) {
