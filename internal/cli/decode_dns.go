@@ -15,6 +15,7 @@ import (
 	"github.com/spot-hunt/spot/internal/decode/dns"
 	"github.com/spot-hunt/spot/internal/decode/live"
 	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/decode/suricata"
 	"github.com/spot-hunt/spot/internal/decode/tunnel"
 	"github.com/spot-hunt/spot/internal/decode/zeek"
 	"github.com/spot-hunt/spot/internal/ioformat"
@@ -34,7 +35,7 @@ func newDecodeDNSCmd(g *globals) *cobra.Command {
 	o := &decodeDNSOptions{}
 	cmd := &cobra.Command{
 		Use:   "dns [FILE...]",
-		Short: "DNS messages from pcap and pcapng captures, and Zeek dns.log",
+		Short: "DNS messages from pcap and pcapng captures, Zeek dns.log and Suricata EVE",
 		Long: withExitStatus(`Decode dns reads pcap and pcapng captures (files or an endless stream on
 stdin; gzip and zstd unwrapped) and writes one dns record per DNS message,
 UDP or TCP. By default only responses are kept, as Apache Spot did: ip_dst is
@@ -71,18 +72,27 @@ A Zeek dns.log (TSV or JSON, recognised by its first lines, or -i zeek) gives
 a record per row: a response record for each query that saw a response (the
 client in ip_dst), and with --queries a query record for each that did not.
 The package docs and "spot help schema dns" say which field fills which
-column; frame_len and frame have no source there and stay 0.`),
+column; frame_len and frame have no source there and stay 0.
+
+A Suricata EVE log (eve.json, recognised by its first line, or -i suricata)
+gives a record per dns response event (and with --queries per query event),
+in each of EVE's layouts: version 1's events of one answer record each are
+gathered into their response's record, versions 2 (detailed or grouped
+answers) and 3 (Suricata 8) give one event a response. Events of other types
+are counted and passed over. EVE logs no query class: dns_qry_class stays
+empty.`),
 		Example: `  spot decode dns capture.pcap -o dns.parquet
   tcpdump -i eth0 -w - port 53 | spot decode dns --queries
   spot decode dns --interface eth0 --queries -o dns.parquet   # until Ctrl-C
-  zcat dns.*.log.gz | spot decode dns | spot score -m dns.model | spot filter --top 50`,
+  zcat dns.*.log.gz | spot decode dns | spot score -m dns.model | spot filter --top 50
+  spot decode dns /var/log/suricata/eve.json -o dns.parquet`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDecodeDNS(g, o, args)
 		},
 	}
 	f := cmd.Flags()
 	o.out.addFlags(f)
-	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|zeek")
+	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|zeek|suricata")
 	f.IntSliceVar(&o.ports, "ports", []int{53}, "DNS `PORTS` (replaces the list), e.g. 53,5353,5355")
 	f.BoolVar(&o.queries, "queries", false, "also write queries, not only responses")
 	f.BoolVar(&o.icmpQuotes, "icmp-quotes", false, "also decode DNS messages quoted by ICMP errors, as tshark does (copies, not traffic: off by default)")
@@ -95,9 +105,9 @@ const maxWarnings = 10
 
 func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 	switch o.input {
-	case "auto", "pcap", "zeek":
+	case "auto", "pcap", "zeek", "suricata":
 	default:
-		return usagef("-i: unknown input format %q (want auto, pcap or zeek)", o.input)
+		return usagef("-i: unknown input format %q (want auto, pcap, zeek or suricata)", o.input)
 	}
 	for _, p := range o.ports {
 		if p < 1 || p > 65535 {
@@ -265,8 +275,19 @@ func decodeDNSFile(g *globals, name, input string, opts dns.Options, out *batchW
 	defer rc.Close()
 	br := bufio.NewReaderSize(rc, 1<<20)
 	head, _ := br.Peek(4)
-	if input == "zeek" || input == "auto" && !pcap.IsCapture(head) && zeek.Sniff(ioformat.PeekLines(br, 8, 64<<10)) {
+	if input == "auto" && !pcap.IsCapture(head) {
+		switch lines := ioformat.PeekLines(br, 8, 64<<10); {
+		case zeek.Sniff(lines):
+			input = "zeek"
+		case suricata.Sniff(lines):
+			input = "suricata"
+		}
+	}
+	switch input {
+	case "zeek":
 		return decodeDNSZeek(g, name, br, opts, out, warn)
+	case "suricata":
+		return decodeDNSEVE(g, name, br, opts, out, warn)
 	}
 	src, err := pcap.NewSource(br, name)
 	if err != nil {
@@ -358,23 +379,8 @@ func decodeDNSZeek(g *globals, name string, br *bufio.Reader, opts dns.Options, 
 	z := zeek.NewReader(br, name)
 	z.Queries = opts.Queries
 	z.Warn = func(e *zeek.RowError) { warn(name, e.Line, "malformed Zeek row skipped", e.Err) }
-	for {
-		if err := g.ctx.Err(); err != nil {
-			return err
-		}
-		var err error
-		out.batch, err = z.ReadDNS(out.batch, ioformat.BatchSize-len(out.batch))
-		if out.full() || err != nil {
-			if !out.send(err != nil) {
-				return out.finishErr()
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", ioformat.DisplayName(name), err)
-		}
+	if err := decodeDNSLog(g, name, z.ReadDNS, out); err != nil {
+		return err
 	}
 	st := z.Stats()
 	for kind, n := range st.Passed {
@@ -386,4 +392,44 @@ func decodeDNSZeek(g *globals, name string, br *bufio.Reader, opts dns.Options, 
 			"file", ioformat.DisplayName(name), "queries", st.QueriesLeft)
 	}
 	return nil
+}
+
+// decodeDNSEVE decodes the dns events of a Suricata EVE log.
+func decodeDNSEVE(g *globals, name string, br *bufio.Reader, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
+	z := suricata.NewReader(br, name)
+	z.Queries = opts.Queries
+	z.Warn = func(e *suricata.LineError) { warn(name, e.Line, "malformed EVE line skipped", e.Err) }
+	if err := decodeDNSLog(g, name, z.ReadDNS, out); err != nil {
+		return err
+	}
+	st := z.Stats()
+	slog.Info("EVE events of other types passed over: decode dns reads dns events (flow, netflow: decode flow; http: decode proxy)",
+		"file", ioformat.DisplayName(name), "events", st.Passed)
+	if st.Records == 0 && st.QueriesLeft > 0 {
+		slog.Warn("only DNS queries in this EVE log, and queries are not written without --queries",
+			"file", ioformat.DisplayName(name), "queries", st.QueriesLeft)
+	}
+	return nil
+}
+
+// decodeDNSLog writes the records read from a log of DNS transactions.
+func decodeDNSLog(g *globals, name string, read func([]record.DNS, int) ([]record.DNS, error), out *batchWriter[record.DNS]) error {
+	for {
+		if err := g.ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		out.batch, err = read(out.batch, ioformat.BatchSize-len(out.batch))
+		if out.full() || err != nil {
+			if !out.send(err != nil) {
+				return out.finishErr()
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", ioformat.DisplayName(name), err)
+		}
+	}
 }

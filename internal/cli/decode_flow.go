@@ -36,7 +36,7 @@ func newDecodeFlowCmd(g *globals) *cobra.Command {
 	o := &decodeFlowOptions{}
 	cmd := &cobra.Command{
 		Use:   "flow [FILE...]",
-		Short: "flows from NetFlow/IPFIX or sFlow exports, nfcapd files, nfdump CSV or raw packets",
+		Short: "flows from NetFlow/IPFIX or sFlow exports, nfcapd files, Zeek and Suricata logs, nfdump CSV or raw packets",
 		Long: withExitStatus(`Decode flow reads NetFlow v5/v9, IPFIX and sFlow v5 exports (in captures or as
 raw datagrams), nfdump's binary files (nfcapd's storage, nfdump 1.6 and 1.7,
 uncompressed or LZO, bzip2, LZ4 or zstd), nfdump CSV (stock -o csv and Apache
@@ -46,10 +46,13 @@ partitions. Streams.
 
 Inputs are recognised by their first bytes: a pcap or pcapng capture, an
 nfcapd file, a file of NetFlow/IPFIX or sFlow datagrams (as written by
-"nc -u -l > file"), a Zeek conn.log (TSV or JSON), or nfdump CSV. An nfcapd
-file gives the records that "nfdump -r FILE -o csv | spot decode flow" gives,
-without nfdump. A Zeek conn.log row gives one flow: "spot help schema flow"
-and the package docs say which Zeek field fills which column.
+"nc -u -l > file"), a Zeek conn.log (TSV or JSON), a Suricata EVE log
+(eve.json), or nfdump CSV. An nfcapd file gives the records that
+"nfdump -r FILE -o csv | spot decode flow" gives, without nfdump. A Zeek
+conn.log row gives one flow; so does a Suricata flow event (both directions)
+or netflow event (one direction), other event types counted and passed over:
+"spot help schema flow" and the package docs say which field fills which
+column.
 In a capture, UDP datagrams to the --ports are decoded as exports; a capture
 with none in its first 2000 frames is raw traffic (--from forces either).
 
@@ -91,6 +94,7 @@ stated is in the "sampling" column.`),
 		Example: `  spot decode flow exports.pcap -o flows.parquet
   spot decode flow /var/cache/nfdump/2026/01/01/nfcapd.2026010112* -o flows.parquet
   zcat conn.*.log.gz | spot decode flow | spot score -m flow.model | spot filter --top 50
+  spot decode flow /var/log/suricata/eve.json -o flows.parquet
   nfdump -r nfcapd.202601011200 -o csv | spot decode flow
   nfdump -r nfcapd.202601011200 -o csv | spot decode flow --tz Europe/Paris -o flows.parquet
   spot decode flow --listen udp://0.0.0.0:2055 -o /data/flows
@@ -101,7 +105,7 @@ stated is in the "sampling" column.`),
 	}
 	f := cmd.Flags()
 	o.out.addFlags(f)
-	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|netflow|nfcapd|zeek|nfdump-csv|spot-csv")
+	f.StringVarP(&o.input, "input-format", "i", "auto", "input `FORMAT`: auto|pcap|netflow|nfcapd|zeek|suricata|nfdump-csv|spot-csv")
 	f.StringVar(&o.from, "from", "auto", "what a capture holds: auto|exports|packets")
 	f.StringVar(&o.listen, "listen", "", "collect NetFlow/IPFIX and sFlow on `udp://ADDR:PORT`; -o names a directory of hourly partitions")
 	f.IntSliceVar(&o.ports, "ports", flow.DefaultPorts, "UDP `PORTS` of NetFlow/IPFIX and sFlow exports in captures (replaces the list)")
@@ -116,9 +120,9 @@ stated is in the "sampling" column.`),
 
 func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 	switch o.input {
-	case "auto", "pcap", "netflow", "nfcapd", "zeek", "nfdump-csv", "spot-csv":
+	case "auto", "pcap", "netflow", "nfcapd", "zeek", "suricata", "nfdump-csv", "spot-csv":
 	default:
-		return usagef("-i: unknown input format %q (want auto, pcap, netflow, nfcapd, zeek, nfdump-csv or spot-csv)", o.input)
+		return usagef("-i: unknown input format %q (want auto, pcap, netflow, nfcapd, zeek, suricata, nfdump-csv or spot-csv)", o.input)
 	}
 	switch o.from {
 	case "auto", "exports", "packets":
@@ -264,9 +268,15 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 		slog.Info("sFlow samples that describe no IP packet were counted and skipped", "file", display,
 			"counter_samples", res.SFlow.CounterSamples, "flow_samples_without_ip", res.SFlow.NoPacket)
 	}
-	for kind, n := range res.Passed {
-		slog.Warn("rows of another Zeek log passed over: decode flow reads conn.log (dns.log: decode dns; http.log: decode proxy)",
-			"file", display, "log", kind, "rows", n)
+	switch {
+	case res.Kind == "suricata":
+		slog.Info("EVE events of other types passed over: decode flow reads flow and netflow events (dns: decode dns; http: decode proxy)",
+			"file", display, "events", res.Passed)
+	default:
+		for kind, n := range res.Passed {
+			slog.Warn("rows of another Zeek log passed over: decode flow reads conn.log (dns.log: decode dns; http.log: decode proxy)",
+				"file", display, "log", kind, "rows", n)
+		}
 	}
 	if res.Kind == "exports" && res.Stats.Packets == 0 && res.SFlow.Datagrams == 0 && res.Skipped == 0 {
 		slog.Warn("no NetFlow/IPFIX datagrams to the --ports in this capture", "file", display, "ports", o.ports)

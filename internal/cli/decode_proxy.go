@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spot-hunt/spot/internal/decode/proxy"
+	"github.com/spot-hunt/spot/internal/decode/suricata"
 	"github.com/spot-hunt/spot/internal/decode/zeek"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
@@ -41,6 +42,8 @@ from the first lines of each file; -i forces one:
   zeek      Zeek's http.log, TSV or JSON: a record per request (the package
             docs and "spot help schema proxy" say which field fills which
             column)
+  suricata  Suricata's EVE log (eve.json): a record per http event, events of
+            other types counted and passed over
 
 Times are written in UTC: Squid logs Unix time, NCSA logs carry their offset,
 W3C and Blue Coat times are read in --tz (UTC, as the W3C draft says, unless
@@ -50,12 +53,16 @@ stderr, counted, and skipped. Streams.`),
 		Example: `  spot decode proxy access.log -o proxy.parquet
   zcat bluecoat.log.gz | spot decode proxy -i bluecoat
   spot decode proxy --tz Europe/Paris u_ex*.log -o iis.parquet
-  zcat http.*.log.gz | spot decode proxy | spot score -m proxy.model | spot filter --top 50`,
+  zcat http.*.log.gz | spot decode proxy | spot score -m proxy.model | spot filter --top 50
+  spot decode proxy /var/log/suricata/eve.json -o proxy.parquet`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			zeekLog := o.input == "zeek"
+			log := ""
+			if o.input == "zeek" || o.input == "suricata" {
+				log = o.input
+			}
 			format, err := proxy.ParseFormat(o.input)
-			if err != nil && !zeekLog {
-				return usagef("-i: %v (or zeek)", err)
+			if err != nil && log == "" {
+				return usagef("-i: %v (or zeek, suricata)", err)
 			}
 			loc, err := time.LoadLocation(o.tz)
 			if err != nil {
@@ -65,13 +72,13 @@ stderr, counted, and skipped. Streams.`),
 				return err
 			}
 			return o.out.each(args, func(names []string, w ioformat.Writer[record.Proxy]) error {
-				return decodeProxy(g.ctx, names, g.io.In, w, proxy.Options{Format: format, Location: loc}, zeekLog)
+				return decodeProxy(g.ctx, names, g.io.In, w, proxy.Options{Format: format, Location: loc}, log)
 			})
 		},
 	}
 	f := cmd.Flags()
 	o.out.addFlags(f)
-	f.StringVarP(&o.input, "input-format", "i", "auto", "log `FORMAT`: auto|squid|combined|common|w3c|bluecoat|zeek")
+	f.StringVarP(&o.input, "input-format", "i", "auto", "log `FORMAT`: auto|squid|combined|common|w3c|bluecoat|zeek|suricata")
 	f.StringVar(&o.tz, "tz", "UTC", "time `ZONE` of logs that write local time without an offset (W3C, Blue Coat; NCSA times without one)")
 	return cmd
 }
@@ -83,7 +90,9 @@ func proxyTime(r *record.Proxy) int64 {
 // decodeProxy decodes the logs named (none: stdin) into w, which it closes
 // or aborts. The decoder runs in its own goroutine, a batch ahead of the
 // writer.
-func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioformat.Writer[record.Proxy], opt proxy.Options, zeekLog bool) error {
+// log, when set, names the log of other tools the inputs are: zeek or
+// suricata.
+func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioformat.Writer[record.Proxy], opt proxy.Options, log string) error {
 	if len(names) == 0 {
 		names = []string{"-"}
 	}
@@ -106,7 +115,7 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioforma
 	stop := make(chan struct{})
 	go func() {
 		defer close(full)
-		errc <- readProxyLogs(ctx, names, stdin, opt, zeekLog, free, full, stop)
+		errc <- readProxyLogs(ctx, names, stdin, opt, log, free, full, stop)
 	}()
 
 	var werr error
@@ -147,7 +156,7 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioforma
 // maxSkipWarnings is how many malformed lines are named on stderr.
 const maxSkipWarnings = 10
 
-func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt proxy.Options, zeekLog bool,
+func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt proxy.Options, log string,
 	free chan []record.Proxy, full chan<- []record.Proxy, stop <-chan struct{}) error {
 	stdinUsed := false
 	for _, name := range names {
@@ -162,8 +171,17 @@ func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt pro
 			return err
 		}
 		br := bufio.NewReaderSize(rc, 1<<20)
-		if zeekLog || opt.Format == proxy.Auto && zeek.Sniff(ioformat.PeekLines(br, 8, 64<<10)) {
-			err := readZeekHTTP(ctx, name, br, opt, free, full, stop)
+		kind := log
+		if kind == "" && opt.Format == proxy.Auto {
+			switch lines := ioformat.PeekLines(br, 8, 64<<10); {
+			case zeek.Sniff(lines):
+				kind = "zeek"
+			case suricata.Sniff(lines):
+				kind = "suricata"
+			}
+		}
+		if kind != "" {
+			err := readHTTPLog(ctx, name, br, kind, opt, free, full, stop)
 			rc.Close()
 			if err != nil {
 				return err
@@ -209,13 +227,34 @@ func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt pro
 	return nil
 }
 
-// readZeekHTTP decodes the http.log rows of Zeek logs into batches.
-func readZeekHTTP(ctx context.Context, name string, br *bufio.Reader, opt proxy.Options,
+// readHTTPLog decodes the http.log rows of Zeek logs (kind zeek) or the
+// http events of a Suricata EVE log (suricata) into batches.
+func readHTTPLog(ctx context.Context, name string, br *bufio.Reader, kind string, opt proxy.Options,
 	free chan []record.Proxy, full chan<- []record.Proxy, stop <-chan struct{}) error {
-	z := zeek.NewReader(br, name)
-	z.Warn = func(e *zeek.RowError) {
+	skip := func(line int64, err error) {
 		if opt.OnSkip != nil {
-			opt.OnSkip(&ioformat.RecordError{Name: name, Unit: "line", Number: e.Line, Err: e.Err})
+			opt.OnSkip(&ioformat.RecordError{Name: name, Unit: "line", Number: line, Err: err})
+		}
+	}
+	var read func([]record.Proxy, int) ([]record.Proxy, error)
+	var passed func()
+	if kind == "zeek" {
+		z := zeek.NewReader(br, name)
+		z.Warn = func(e *zeek.RowError) { skip(e.Line, e.Err) }
+		read = z.ReadProxy
+		passed = func() {
+			for kind, n := range z.Stats().Passed {
+				slog.Warn("rows of another Zeek log passed over: decode proxy reads http.log (conn.log: decode flow; dns.log: decode dns)",
+					"file", ioformat.DisplayName(name), "log", kind.String(), "rows", n)
+			}
+		}
+	} else {
+		z := suricata.NewReader(br, name)
+		z.Warn = func(e *suricata.LineError) { skip(e.Line, e.Err) }
+		read = z.ReadProxy
+		passed = func() {
+			slog.Info("EVE events of other types passed over: decode proxy reads http events (flow, netflow: decode flow; dns: decode dns)",
+				"file", ioformat.DisplayName(name), "events", z.Stats().Passed)
 		}
 	}
 	for {
@@ -228,7 +267,7 @@ func readZeekHTTP(ctx context.Context, name string, br *bufio.Reader, opt proxy.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		recs, err := z.ReadProxy(buf[:0], len(buf))
+		recs, err := read(buf[:0], len(buf))
 		if len(recs) > 0 {
 			full <- recs
 		} else {
@@ -241,9 +280,6 @@ func readZeekHTTP(ctx context.Context, name string, br *bufio.Reader, opt proxy.
 			return fmt.Errorf("%s: %w", ioformat.DisplayName(name), err)
 		}
 	}
-	for kind, n := range z.Stats().Passed {
-		slog.Warn("rows of another Zeek log passed over: decode proxy reads http.log (conn.log: decode flow; dns.log: decode dns)",
-			"file", ioformat.DisplayName(name), "log", kind.String(), "rows", n)
-	}
+	passed()
 	return nil
 }

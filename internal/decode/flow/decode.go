@@ -16,6 +16,7 @@ import (
 	"github.com/spot-hunt/spot/internal/decode/nfcapd"
 	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/decode/sflow"
+	"github.com/spot-hunt/spot/internal/decode/suricata"
 	"github.com/spot-hunt/spot/internal/decode/tunnel"
 	"github.com/spot-hunt/spot/internal/decode/zeek"
 	"github.com/spot-hunt/spot/internal/ioformat"
@@ -28,7 +29,7 @@ var DefaultPorts = []int{2055, 9995, 9996, 4739, 6343}
 
 // Options say how to read one input.
 type Options struct {
-	Input string // auto|pcap|netflow|nfcapd|zeek|nfdump-csv|spot-csv
+	Input string // auto|pcap|netflow|nfcapd|zeek|suricata|nfdump-csv|spot-csv
 	From  string // what a capture holds: auto|exports|packets
 	Ports []int  // UDP ports of exports in captures
 	Loc   *time.Location
@@ -61,7 +62,7 @@ type Result struct {
 	Stats       netflow.Stats
 	Assembly    AssembleStats
 	// Passed counts what a log held of other kinds, passed over (Zeek
-	// rows of other logs), by kind.
+	// rows of other logs, EVE events of other types), by kind.
 	Passed map[string]int64
 	// ExportPort, when a capture was read as raw traffic, is a port
 	// outside the --ports whose datagrams look like NetFlow/IPFIX exports.
@@ -97,6 +98,8 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 			kind = "netflow"
 		case zeek.Sniff(ioformat.PeekLines(br, 8, 64<<10)):
 			kind = "zeek"
+		case suricata.Sniff(ioformat.PeekLines(br, 1, 64<<10)):
+			kind = "suricata"
 		default:
 			kind = "nfdump-csv"
 		}
@@ -110,10 +113,12 @@ func Decode(ctx context.Context, name string, r io.Reader, o Options, emit func(
 		return decodeNfcapd(ctx, name, br, o, emit)
 	case "zeek":
 		return decodeZeek(ctx, name, br, o, emit)
+	case "suricata":
+		return decodeEVE(ctx, name, br, o, emit)
 	case "nfdump-csv", "spot-csv":
 		return decodeCSV(ctx, name, br, o, emit)
 	}
-	return Result{}, fmt.Errorf("unknown input format %q (want auto, pcap, netflow, nfcapd, zeek, nfdump-csv or spot-csv)", kind)
+	return Result{}, fmt.Errorf("unknown input format %q (want auto, pcap, netflow, nfcapd, zeek, suricata, nfdump-csv or spot-csv)", kind)
 }
 
 func (o *Options) defaults() {
@@ -183,28 +188,48 @@ func decodeNfcapd(ctx context.Context, name string, br *bufio.Reader, o Options,
 
 // decodeZeek reads the conn.log rows of Zeek logs.
 func decodeZeek(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
-	res := Result{Kind: "zeek", Unit: "rows"}
 	z := zeek.NewReader(br, name)
 	z.Warn = func(e *zeek.RowError) { o.Warn("line", e.Line, e.Err) }
+	return decodeLog(ctx, "zeek", "rows", z.ReadFlows, func(res *Result) {
+		st := z.Stats()
+		res.Skipped = st.Skipped
+		for k, n := range st.Passed {
+			res.Passed[k.String()] += n
+		}
+	}, o, emit)
+}
+
+// decodeEVE reads the flow and netflow events of a Suricata EVE log.
+func decodeEVE(ctx context.Context, name string, br *bufio.Reader, o Options, emit func([]record.Flow) error) (Result, error) {
+	z := suricata.NewReader(br, name)
+	z.Warn = func(e *suricata.LineError) { o.Warn("line", e.Line, e.Err) }
+	return decodeLog(ctx, "suricata", "lines", z.ReadFlows, func(res *Result) {
+		st := z.Stats()
+		res.Skipped = st.Skipped
+		for k, n := range st.Passed {
+			res.Passed[k] += n
+		}
+	}, o, emit)
+}
+
+// decodeLog hands on the records read from a log of connections; count
+// fills the result's counts at the end.
+func decodeLog(ctx context.Context, kind, unit string, read func([]record.Flow, int) ([]record.Flow, error),
+	count func(*Result), o Options, emit func([]record.Flow) error) (Result, error) {
+	res := Result{Kind: kind, Unit: unit, Passed: map[string]int64{}}
 	b := newBatcher(o, emit)
 	for {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		var rerr error
-		b.buf, rerr = z.ReadFlows(b.buf, o.BatchSize-len(b.buf))
+		b.buf, rerr = read(b.buf, o.BatchSize-len(b.buf))
 		if err := b.flush(rerr != nil); err != nil {
 			return res, err
 		}
 		if rerr != nil {
-			st := z.Stats()
-			res.Records, res.Skipped = b.n, st.Skipped
-			for k, n := range st.Passed {
-				if res.Passed == nil {
-					res.Passed = map[string]int64{}
-				}
-				res.Passed[k.String()] += n
-			}
+			count(&res)
+			res.Records = b.n
 			if rerr == io.EOF {
 				return res, nil
 			}
