@@ -12,7 +12,7 @@ type DNS struct {
 	QryClass   string   `parquet:"dns_qry_class" json:"dns_qry_class" doc:"question class as hex text, e.g. 0x00000001"`
 	QryType    int32    `parquet:"dns_qry_type" json:"dns_qry_type" doc:"question type, e.g. 1 for A, 28 for AAAA"`
 	QryRcode   int32    `parquet:"dns_qry_rcode" json:"dns_qry_rcode" doc:"response code, e.g. 0 NOERROR, 3 NXDOMAIN"`
-	A          string   `parquet:"dns_a" json:"dns_a" doc:"first A record of the message (any section, as tshark's dns.a), else first AAAA, else empty"`
+	A          string   `parquet:"dns_a" json:"dns_a" doc:"first A record of the answer section, else its first AAAA, else empty"`
 	TsNs       int64    `parquet:"ts_ns" json:"ts_ns" doc:"capture time, nanoseconds since the Unix epoch"`
 	ID         int32    `parquet:"dns_id" json:"dns_id" doc:"DNS transaction id"`
 	Response   bool     `parquet:"response" json:"response" doc:"true for a response, false for a query"`
@@ -22,7 +22,7 @@ type DNS struct {
 	TTL        int64    `parquet:"ttl" json:"ttl" doc:"TTL of the first answer record, seconds; 0 when there is none"`
 	Frame      int64    `parquet:"frame" json:"frame" doc:"the packet's number in its capture, 1-based, as Wireshark numbers it"`
 	Tunnel     string   `parquet:"tunnel" json:"tunnel" doc:"what carried the packet, when it came through tunnels (the addresses above are the innermost): each encapsulation, outermost first and joined by '; ', as TYPE SRC>DST and its id, e.g. 'vxlan 192.0.2.1:49152>192.0.2.2:4789 vni=42'; empty when it did not"`
-	EID        int64    `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards"`
+	EID        int64    `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards; below 2^53, so exact in jq and JavaScript"`
 }
 
 // Meta implements Record.

@@ -2,7 +2,7 @@ package record
 
 import "github.com/zeebo/xxh3"
 
-// EID returns a record's event id: a 64-bit hash of where the record came
+// EID returns a record's event id: a 53-bit hash of where the record came
 // from (its source's base name and its 1-based position there) and of its
 // content. The same input gives the same ids on every run and in every shard,
 // so stages, feedback and evaluations can join on it.
@@ -11,6 +11,10 @@ import "github.com/zeebo/xxh3"
 // odd constant, through xxhash64's final mix: records of one content at two
 // positions, or in two sources, get two ids. XXH3 hashes a 48-byte NetFlow
 // record in 5 ns, where xxhash64 of name, position and content took 30.
+//
+// Ids are kept below 2^53 (IDBits), so JSON tools that hold numbers as
+// doubles (jq 1.6, JavaScript) read them exactly. Two records of one input
+// share an id with probability n²/2^54: 0.6% for ten million records.
 func EID(source string, position int64, content []byte) int64 {
 	return eid(xxh3.HashString(source), position, content)
 }
@@ -32,5 +36,8 @@ func eid(name uint64, position int64, content []byte) int64 {
 	h ^= h >> 29
 	h *= 1609587929392839161
 	h ^= h >> 32
-	return int64(h &^ (1 << 63)) // non-negative: friendlier to SQL engines
+	return int64(h & (1<<IDBits - 1)) // non-negative, exact as a double
 }
+
+// IDBits is how many bits an event id has.
+const IDBits = 53

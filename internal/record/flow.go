@@ -36,7 +36,7 @@ type Flow struct {
 	Sampling   int32   `parquet:"sampling" json:"sampling" doc:"sampling interval the exporter stated (1 in N packets; 0 unknown/unsampled); packet and byte counts are as exported, not scaled, except sflow's, which are the sample times the rate"`
 	Source     string  `parquet:"source,dict" json:"source" doc:"what decoded it: netflow5, netflow9, ipfix, sflow, packets, nfcapd, nfdump-csv, spot-csv"`
 	Tunnel     string  `parquet:"tunnel,dict" json:"tunnel" doc:"flows from packets inside tunnels (sip..dport are the innermost): what carried the flow's first packet, each encapsulation outermost first and joined by '; ', as TYPE SRC>DST and its id (e.g. 'gre 10.0.0.1>10.0.0.2 key=0x0000002a'); the outer flow is a record of its own, found by those addresses. Empty for other flows"`
-	EID        int64   `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards"`
+	EID        int64   `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards; below 2^53, so exact in jq and JavaScript"`
 }
 
 // Meta implements Record.

@@ -36,7 +36,7 @@ type Proxy struct {
 	D            int32  `parquet:"d" json:"d" doc:"day of the month of the request (UTC), Spot's partition column d"`
 	H            int32  `parquet:"h" json:"h" doc:"hour of the request (UTC), 0-23, Spot's partition column h"`
 	TsNs         int64  `parquet:"ts_ns" json:"ts_ns" doc:"request time, nanoseconds since the Unix epoch"`
-	EID          int64  `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards"`
+	EID          int64  `parquet:"eid" json:"eid" doc:"event id: hash of source file, position and content, stable across runs and shards; below 2^53, so exact in jq and JavaScript"`
 }
 
 // Meta implements Record.
