@@ -326,3 +326,28 @@ func TestPortEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestAFromAnswersOnly: dns_a is the first A (else AAAA) of the answer
+// section; the glue of the additional section (ns1.google.com's address
+// after a PTR answer) is not the answer.
+func TestAFromAnswersOnly(t *testing.T) {
+	ptr := []byte{3, 'n', 's', '1', 6, 'g', 'o', 'o', 'g', 'l', 'e', 3, 'c', 'o', 'm', 0}
+	msg := buildMsg(7, true, 0, "206.218.58.216.in-addr.arpa", typePTR, rr(typePTR, 60, ptr))
+	msg = append(msg, rr(typeA, 60, []byte{216, 239, 32, 10})...)
+	binary.BigEndian.PutUint16(msg[10:], 1) // ARCOUNT: the A record is glue
+	d := NewDecoder(Options{Answers: true}, "test.pcap")
+	recs, probs := d.Packet(udpPacket(1, msg, false), nil, nil)
+	if len(probs) != 0 || len(recs) != 1 {
+		t.Fatalf("recs %d probs %v", len(recs), probs)
+	}
+	if r := recs[0]; r.A != "" || len(r.Answers) != 1 || r.Answers[0] != "ns1.google.com" {
+		t.Errorf("dns_a %q, answers %q; want no dns_a and the PTR answer", r.A, r.Answers)
+	}
+	// an AAAA answer is dns_a when the answer section has no A
+	msg = buildMsg(8, true, 0, "example.com", typeAAAA, rr(typeAAAA, 60, netip.MustParseAddr("2001:db8::1").AsSlice()))
+	msg = append(msg, rr(typeA, 60, []byte{192, 0, 2, 1})...)
+	binary.BigEndian.PutUint16(msg[10:], 1)
+	if recs, _ := d.Packet(udpPacket(2, msg, false), nil, nil); len(recs) != 1 || recs[0].A != "2001:db8::1" {
+		t.Errorf("dns_a of an AAAA answer with A glue: %+v", recs)
+	}
+}

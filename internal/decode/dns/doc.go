@@ -22,8 +22,9 @@
 // UTF-8 as U+FFFD; lossy: a dot or backslash inside a label is not
 // escaped), the root as "<Root>"; dns_qry_class is "0x%08x" hex text, as Spot's
 // tshark wrote it; dns_qry_rcode is the header's 4-bit code (0 for queries);
-// dns_a is the first class-IN A record of the message in any section (as
-// tshark's dns.a), else the first AAAA.
+// dns_a is the first class-IN A record of the answer section, else its first
+// AAAA (DESIGN.md; tshark's dns.a also lists the authority and additional
+// sections' glue, which says nothing about the answer).
 //
 // Names longer than 253 bytes (labels and dots) print as "<Name too long>"
 // and names with more than 255 compression pointers (or a pointer to two

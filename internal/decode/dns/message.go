@@ -38,7 +38,7 @@ type Message struct {
 	QType       uint16
 	QClass      uint16
 
-	A       []byte // first A record of any section (as tshark's dns.a), else first AAAA, as text
+	A       []byte // first A record of the answer section, else its first AAAA, as text
 	aaaa    []byte
 	haveA   bool
 	Answers []string // data of each answer record, as text (only when asked for)
@@ -139,7 +139,7 @@ func (m *Message) Parse(msg []byte, answers bool) error {
 				return &ParseError{sec.name, "record data beyond the message"}
 			}
 			rdata := msg[off : off+rdlen]
-			if class == 1 {
+			if si == 0 && class == 1 { // dns_a: of the answer section only, not glue
 				switch {
 				case typ == typeA && rdlen == 4 && !m.haveA:
 					m.A = netip.AddrFrom4([4]byte(rdata)).AppendTo(m.A[:0])

@@ -314,9 +314,15 @@ func tsharkMessages(t *testing.T, tshark, file string) []oracleMsg {
 			} else {
 				w["qry_name"], w["qry_type"], w["qry_class"] = "", "0", "0"
 			}
-			a, ok := find(m, "dns.a")
+			// dns_a: the first A, else AAAA, of the answer section
+			// (DESIGN.md; tshark's dns.a also lists glue records).
+			section := get(m, "Answers")
+			if section == nil {
+				section = get(m, "Prerequisites") // UPDATE
+			}
+			a, ok := find(section, "dns.a")
 			if !ok {
-				a, _ = find(m, "dns.aaaa")
+				a, _ = find(section, "dns.aaaa")
 			}
 			w["dns_a"] = a
 			w["transport"] = transport
