@@ -23,6 +23,9 @@ type Input struct {
 	Name   string
 	Format Format
 	Meta   record.Meta
+	// Live is true when the input may wait for data (a pipe, a terminal),
+	// false for a regular file.
+	Live bool
 
 	br      *bufio.Reader     // NDJSON: the decompressed bytes
 	pf      *parquet.File     // Parquet
@@ -40,7 +43,7 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &Input{Name: name, closers: closers}
+	in := &Input{Name: name, closers: closers, Live: isLive(name, stdin)}
 	fail := func(err error) (*Input, error) {
 		in.Close()
 		var re *RecordError
@@ -253,6 +256,17 @@ func closeAll(cs []io.Closer) {
 	}
 }
 
+// isLive reports whether the input named may wait for data: anything but
+// a regular file (stdin that is not a file counts as live).
+func isLive(name string, stdin io.Reader) bool {
+	if name == "" || name == "-" {
+		f, ok := stdin.(*os.File)
+		return !ok || !isRegular(f)
+	}
+	st, err := os.Stat(name)
+	return err == nil && !st.Mode().IsRegular()
+}
+
 func isRegular(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode().IsRegular()
@@ -281,31 +295,29 @@ func spoolToFile(r io.Reader) (*os.File, int64, error) {
 	return f, n, nil
 }
 
-// firstLine returns the first non-blank line without consuming it.
+// firstLine returns the first non-blank line without consuming it. It waits
+// for no more input than that line: the stage before, in a live pipe, may
+// have written only one.
 func firstLine(br *bufio.Reader) ([]byte, error) {
-	for n := 4096; ; n *= 2 {
-		if n > br.Size() {
-			n = br.Size()
-		}
-		buf, err := br.Peek(n)
+	n := max(1, br.Buffered())
+	for {
+		buf, err := br.Peek(min(n, br.Size()))
 		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
 			line := bytes.TrimSpace(buf[:i])
 			if len(line) == 0 { // skip leading blank lines
 				br.Discard(i + 1)
-				n = 2048
+				n = max(1, br.Buffered())
 				continue
 			}
 			return line, nil
 		}
-		if err == io.EOF || (err == nil && len(buf) < n) {
-			return bytes.TrimSpace(buf), nil
-		}
-		if err != nil && err != bufio.ErrBufferFull {
+		switch {
+		case err == io.EOF || len(buf) == br.Size():
+			return bytes.TrimSpace(buf), nil // the last line, or one longer than the buffer: judged by its start
+		case err != nil && err != bufio.ErrBufferFull:
 			return nil, err
 		}
-		if n == br.Size() {
-			return bytes.TrimSpace(buf), nil // a line longer than the buffer: judged by its start
-		}
+		n = max(len(buf)+1, br.Buffered()) // what has come, and at least one byte more
 	}
 }
 

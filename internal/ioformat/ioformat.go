@@ -83,9 +83,10 @@ type Interrupter interface {
 	Interrupt()
 }
 
-// Flusher is implemented by writers of line formats (NDJSON): Flush sends
-// the records written so far to the destination, so a streaming stage's
-// output reaches the next stage while its input is idle.
+// Flusher is implemented by writers of line formats (NDJSON, CSV): Flush
+// sends the records written so far to the destination, so a streaming
+// stage's output reaches the next stage while its input is idle (see
+// FlushWhenIdle).
 type Flusher interface {
 	Flush() error
 }

@@ -43,6 +43,7 @@ type ndjsonReader[T any] struct {
 	pos     int
 	skipped atomic.Int64
 	err     error
+	idle    func() error // OnIdle's; nil: none
 }
 
 type ndjsonChunk[T any] struct {
@@ -180,6 +181,12 @@ func (r *ndjsonReader[T]) Read(buf []T) (int, error) {
 			r.err = r.cur.err
 			return 0, r.err
 		}
+		if r.idle != nil && len(r.order) == 0 { // the next chunk is not read yet
+			if err := r.idle(); err != nil {
+				r.err = err
+				return 0, err
+			}
+		}
 		var c *ndjsonChunk[T]
 		ok := false
 		select {
@@ -198,6 +205,14 @@ func (r *ndjsonReader[T]) Read(buf []T) (int, error) {
 	n := copy(buf, r.cur.recs[r.pos:])
 	r.pos += n
 	return n, nil
+}
+
+// OnIdle makes Read call fn when it is about to wait for the next lines of
+// a live input; on a file it does nothing.
+func (r *ndjsonReader[T]) OnIdle(fn func() error) {
+	if r.in.Live {
+		r.idle = fn
+	}
 }
 
 // Skipped says how many malformed lines were skipped so far.

@@ -328,6 +328,15 @@ func (w *csvWriter[T]) Close() error {
 	return w.out.commit()
 }
 
+// Flush sends the lines written so far on (see FlushWhenIdle).
+func (w *csvWriter[T]) Flush() error {
+	w.cw.Flush()
+	if err := w.cw.Error(); err != nil {
+		return err
+	}
+	return w.out.w.Flush()
+}
+
 func (w *csvWriter[T]) Abort() { w.out.abort() }
 
 // dictMaxBytes bounds a column's dictionary in a row group: columns of few
