@@ -211,6 +211,7 @@ func stream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Me
 	if err != nil {
 		return err
 	}
+	ioformat.FlushWhenIdle(r, w) // live pipes stay live
 	in := make([]E, ioformat.BatchSize)
 	out := make([]S, ioformat.BatchSize)
 	for {
