@@ -178,6 +178,7 @@ func featurizeKind[E, F any](ctx context.Context, o *featurizeOptions, ins []*io
 		if err != nil {
 			return err
 		}
+		ioformat.FlushWhenIdle(r, w)
 	}
 	if err := run(ctx, r, w, counts, rej); err != nil {
 		if w != nil {

@@ -27,6 +27,7 @@ func copyRecords[T any](ctx context.Context, ins []*ioformat.Input, meta record.
 	if err != nil {
 		return err
 	}
+	ioformat.FlushWhenIdle(r, w)
 	buf := ioformat.Touched(make([]T, ioformat.BatchSize))
 	for {
 		if err := ctx.Err(); err != nil {

@@ -148,6 +148,7 @@ func (r *runner[In, Out]) onePass(s *source[In]) error {
 		return err
 	}
 	s.full = full
+	ioformat.FlushWhenIdle(full, r.w) // a live input: what was kept reaches the next stage
 	s.stop = context.AfterFunc(r.ctx, func() {
 		if i, ok := full.(ioformat.Interrupter); ok {
 			i.Interrupt()
