@@ -158,6 +158,9 @@ func (m *mapper) dns(r *row, d *record.DNS) error {
 	}
 	var a4, a6 string
 	err = r.elems(cAnswers, m.list, func(e []byte) {
+		if t, ok := txtStrings(e); ok {
+			e = t
+		}
 		s := string(e)
 		d.Answers = append(d.Answers, s)
 		if a4 == "" || a6 == "" {
@@ -187,6 +190,36 @@ func (m *mapper) dns(r *row, d *record.DNS) error {
 		}
 	})
 	return err
+}
+
+// txtStrings reads a TXT answer as Zeek writes it, each of its strings as
+// "TXT <length> <string>", space-separated, and returns the strings
+// joined, as tshark (and so spot, from a capture) writes a TXT record's
+// data; ok is false for text not of that form.
+func txtStrings(e []byte) (joined []byte, ok bool) {
+	if !bytes.HasPrefix(e, []byte("TXT ")) {
+		return nil, false
+	}
+	for len(e) > 0 {
+		rest, found := bytes.CutPrefix(e, []byte("TXT "))
+		sp := bytes.IndexByte(rest, ' ')
+		if !found || sp < 1 {
+			return nil, false
+		}
+		n, err := strconv.Atoi(string(rest[:sp]))
+		if err != nil || n < 0 || n > len(rest)-sp-1 {
+			return nil, false
+		}
+		joined = append(joined, rest[sp+1:sp+1+n]...)
+		e = rest[sp+1+n:]
+		if len(e) > 0 {
+			if e[0] != ' ' {
+				return nil, false
+			}
+			e = e[1:]
+		}
+	}
+	return joined, true
 }
 
 // http fills a proxy record from an http.log row.
