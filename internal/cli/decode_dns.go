@@ -71,7 +71,7 @@ it. Either way the run ends with exit status 3.
 A Zeek dns.log (TSV or JSON, recognised by its first lines, or -i zeek) gives
 a record per row: a response record for each query that saw a response (the
 client in ip_dst), and with --queries a query record for each that did not.
-The package docs and "spot help schema dns" say which field fills which
+"spot help schema dns zeek" (and suricata) says which field fills which
 column; frame_len and frame have no source there and stay 0.
 
 A Suricata EVE log (eve.json, recognised by its first line, or -i suricata)

@@ -51,7 +51,7 @@ nfcapd file, a file of NetFlow/IPFIX or sFlow datagrams (as written by
 "nfdump -r FILE -o csv | spot decode flow" gives, without nfdump. A Zeek
 conn.log row gives one flow; so does a Suricata flow event (both directions)
 or netflow event (one direction), other event types counted and passed over:
-"spot help schema flow" and the package docs say which field fills which
+"spot help schema flow zeek" (or suricata) says which field fills which
 column.
 In a capture, UDP datagrams to the --ports are decoded as exports; a capture
 with none in its first 2000 frames is raw traffic (--from forces either).

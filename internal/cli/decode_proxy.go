@@ -40,10 +40,11 @@ from the first lines of each file; -i forces one:
   bluecoat  Blue Coat ProxySG bcreportermain_v1, the 27 columns Apache Spot
             read, no header needed
   zeek      Zeek's http.log, TSV or JSON: a record per request (the package
-            docs and "spot help schema proxy" say which field fills which
+            docs and "spot help schema proxy zeek" say which field fills which
             column)
   suricata  Suricata's EVE log (eve.json): a record per http event, events of
-            other types counted and passed over
+            other types counted and passed over ("spot help schema proxy
+            suricata")
 
 Times are written in UTC: Squid logs Unix time, NCSA logs carry their offset,
 W3C and Blue Coat times are read in --tz (UTC, as the W3C draft says, unless

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spot-hunt/spot/internal/decode/suricata"
+	"github.com/spot-hunt/spot/internal/decode/zeek"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -71,8 +73,8 @@ func addHelpTopics(root *cobra.Command, g *globals) {
 		topic("formats", "record stream formats: NDJSON, Parquet, CSV", formatsHelp),
 		topic("exit-codes", "what spot's exit status means", strings.TrimSpace(exitStatusHelp)),
 		topic("environment", "environment variables spot reads", environmentHelp),
-		topic("schema", "the columns of each record kind: spot help schema flow|dns|proxy|finding [SHAPE]",
-			"spot help schema KIND [SHAPE] prints each column of KIND (flow, dns or proxy)\nrecords, its type and meaning. SHAPE is events (default), featurized,\ncounts or scored; enriched lists the columns spot filter --enrich adds.\n\"spot help schema finding\" prints the columns of the findings spot score\nwrites: a detector's verdict on a subject."),
+		topic("schema", "the columns of each record kind: spot help schema flow|dns|proxy|finding [SHAPE|zeek|suricata]",
+			"spot help schema KIND [SHAPE] prints each column of KIND (flow, dns or proxy)\nrecords, its type and meaning. SHAPE is events (default), featurized,\ncounts or scored; enriched lists the columns spot filter --enrich adds;\nzeek or suricata says which field of their logs fills which column.\n\"spot help schema finding\" prints the columns of the findings spot score\nwrites: a detector's verdict on a subject."),
 	)
 	def := root.HelpFunc()
 	root.SetHelpCommand(&cobra.Command{
@@ -102,6 +104,13 @@ func printSchema(w io.Writer, args []string) error {
 		m.Stream = record.StreamScored
 	}
 	if len(args) > 1 {
+		if text, ok := map[string]map[string]string{"zeek": zeek.Mapping, "suricata": suricata.Mapping}[args[1]]; ok {
+			if text[string(kind)] == "" {
+				return usagef("%s logs give no %s records", args[1], kind)
+			}
+			_, err := fmt.Fprint(w, text[string(kind)])
+			return err
+		}
 		m.Stream = record.Stream(args[1])
 	}
 	ex := record.Example(m)

@@ -61,6 +61,7 @@ var areas = []func(*Env) []Case{
 	flowCases,
 	reportCases,
 	scaleCases,
+	logCases,
 }
 
 type result struct {
