@@ -16,7 +16,8 @@ import (
 )
 
 // scaleCases: the whole hunt of a day of NetFlow v9 exports (decode ->
-// partitions -> counts -> model -> scores -> top 100) through
+// partitions -> counts and detectors' state -> model and the day's state ->
+// fused scores -> top 100) through
 // scripts/parallel/hunt.sh at 1, 2 and 4 shards, each against the same
 // stages run as one process each over the whole day (the peer column), in
 // the same run: flows/s end to end and the largest process's peak RSS.
@@ -57,10 +58,11 @@ $SPOT score -m $d/model $d/events.parquet -o $d/scored.parquet && $SPOT filter -
 var stepTime = regexp.MustCompile(`(?m)^step (\w+): ([0-9.]+) s$`)
 
 // projection reads the step times of the last run and projects them to a
-// 1B-flow day: map steps (decode, counts, score) scale with flows and
-// divide among machines; train scales with the distinct (host, word)
-// pairs, which grow far slower than flows (counted here as if they grew
-// with flows: an upper bound); top reads a fixed number of rows per shard.
+// 1B-flow day: map steps (decode, counts, detect, score) scale with flows
+// and divide among machines; train and merge scale with the distinct
+// (host, word) pairs and subjects, which grow far slower than flows
+// (counted here as if they grew with flows: an upper bound); top reads a
+// fixed number of rows per shard.
 func projection(log string, n, shards int) string {
 	b, err := os.ReadFile(log)
 	if err != nil {
@@ -70,18 +72,19 @@ func projection(log string, n, shards int) string {
 	for _, m := range stepTime.FindAllStringSubmatch(string(b), -1) {
 		steps[m[1]], _ = strconv.ParseFloat(m[2], 64)
 	}
-	mapS := steps["decode"] + steps["counts"] + steps["score"]
+	mapS := steps["decode"] + steps["counts"] + steps["detect"] + steps["score"]
+	reduceS := steps["train"] + steps["merge"]
 	if mapS == 0 {
 		return ""
 	}
 	scale := 1e9 / float64(n)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "steps (s): decode %.1f, counts %.1f, train %.1f, score %.1f, top %.1f\n",
-		steps["decode"], steps["counts"], steps["train"], steps["score"], steps["top"])
+	fmt.Fprintf(&sb, "steps (s): decode %.1f, counts %.1f, detect %.1f, train %.1f, merge %.1f, score %.1f, top %.1f\n",
+		steps["decode"], steps["counts"], steps["detect"], steps["train"], steps["merge"], steps["score"], steps["top"])
 	for _, machines := range []int{1, 4, 16} {
-		s := mapS*scale/float64(machines) + steps["train"]*scale + steps["top"]
-		fmt.Fprintf(&sb, "projection, not a measurement: 1B flows on %d such machine(s), %d shard(s) each: %.0f min (train at most %.0f min of it)\n",
-			machines, shards, s/60, steps["train"]*scale/60)
+		s := mapS*scale/float64(machines) + reduceS*scale + steps["top"]
+		fmt.Fprintf(&sb, "projection, not a measurement: 1B flows on %d such machine(s), %d shard(s) each: %.0f min (train and merge at most %.0f min of it)\n",
+			machines, shards, s/60, reduceS*scale/60)
 	}
 	return sb.String()
 }

@@ -1,8 +1,9 @@
 // Package hunt_test runs the job scripts (scripts/parallel/hunt.sh with GNU
 // parallel, scripts/slurm/hunt.sh on a real one-node Slurm cluster started
 // for the test) on days made of corpus files, and checks that the sharded
-// run gives the model file, byte for byte, and the top N rows, every field,
-// of one process run over the same files; and that a corrupt file fails
+// run gives the model file, byte for byte, the detectors' findings and the
+// top N rows of the fused ranking, every field, of one process run over the
+// same files; and that a corrupt file fails
 // its shard visibly, the others finish, and rerunning after fixing it
 // completes the day.
 package hunt_test
@@ -147,40 +148,56 @@ func command(dir string, env []string, name string, args ...string) (string, err
 	return out.String(), err
 }
 
-// reference runs the hunt in one process per stage over the whole day and
-// returns the model file and the top N rows as NDJSON.
-func reference(t *testing.T, spot string, d day) (model, top []byte) {
+// results are what a day's hunt gives: the model file, and the findings and
+// the top N rows as NDJSON.
+type results struct{ model, findings, top []byte }
+
+// reference runs the hunt in one process per stage over the whole day.
+func reference(t *testing.T, spot string, d day) (r results) {
 	t.Helper()
 	dir := t.TempDir()
 	p := func(name string) string { return filepath.Join(dir, name) }
 	run(t, "", spot, append(append(append([]string{"decode", d.kind}, d.decodeArgs...), d.files...), "-o", p("events.parquet"))...)
 	run(t, "", spot, "featurize", "--counts", p("events.parquet"), "-o", p("counts.parquet"))
 	run(t, "", spot, append(append([]string{"train"}, d.trainArgs...), p("counts.parquet"), "-o", p("model"))...)
-	run(t, "", spot, "score", "-m", p("model"), "--method", "spot", p("events.parquet"), "-o", p("scored.parquet"))
-	top = []byte(run(t, "", spot, "filter", "--top", fmt.Sprint(topN), p("scored.parquet")))
-	model, err := os.ReadFile(p("model"))
-	if err != nil {
+	run(t, "", spot, "score", "-m", p("model"), p("events.parquet"), "-o", p("scored.parquet"))
+	r.top = []byte(run(t, "", spot, "filter", "--top", fmt.Sprint(topN), p("scored.parquet")))
+	run(t, "", spot, "detect", p("events.parquet"), "-o", p("findings.parquet"))
+	r.findings = []byte(run(t, "", spot, "filter", p("findings.parquet")))
+	var err error
+	if r.model, err = os.ReadFile(p("model")); err != nil {
 		t.Fatal(err)
 	}
-	if n := bytes.Count(top, []byte("\n")); n != topN {
+	if n := bytes.Count(r.top, []byte("\n")); n != topN {
 		t.Fatalf("the reference top holds %d rows, want %d", n, topN)
 	}
-	return model, top
+	// The fused ranking ran, and its detectors found something to agree on.
+	if !bytes.Contains(r.top, []byte(`"method":"fused"`)) || !bytes.Contains(r.top, []byte(`"detector":"`)) {
+		t.Fatalf("the reference top was not ranked by the fused method with its detectors:\n%s", head(string(r.top), 3))
+	}
+	if len(r.findings) == 0 {
+		t.Fatal("the reference run found nothing: the findings would agree vacuously")
+	}
+	return r
 }
 
 // checkSame compares a job script's results in out with the reference's.
-func checkSame(t *testing.T, spot string, d day, out string, model, top []byte) {
+func checkSame(t *testing.T, spot string, d day, out string, want results) {
 	t.Helper()
 	got, err := os.ReadFile(filepath.Join(out, "model", d.kind+".model"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, model) {
-		t.Errorf("%s: the sharded run's model (%d bytes) differs from one process's (%d bytes)", d.kind, len(got), len(model))
+	if !bytes.Equal(got, want.model) {
+		t.Errorf("%s: the sharded run's model (%d bytes) differs from one process's (%d bytes)", d.kind, len(got), len(want.model))
 	}
 	rows := run(t, "", spot, "filter", filepath.Join(out, "top.parquet"))
-	if rows != string(top) {
-		t.Errorf("%s: the sharded run's top %d differs from one process's:\n%s\nwant:\n%s", d.kind, topN, head(rows, 3), head(string(top), 3))
+	if rows != string(want.top) {
+		t.Errorf("%s: the sharded run's top %d differs from one process's:\n%s\nwant:\n%s", d.kind, topN, head(rows, 3), head(string(want.top), 3))
+	}
+	findings := run(t, "", spot, "filter", filepath.Join(out, "findings.parquet"))
+	if findings != string(want.findings) {
+		t.Errorf("%s: the sharded run's findings differ from one process's:\n%s\nwant:\n%s", d.kind, head(findings, 3), head(string(want.findings), 3))
 	}
 	csv, err := os.ReadFile(filepath.Join(out, "top.csv"))
 	if err != nil || bytes.Count(csv, []byte("\n")) != topN+1 {
@@ -189,8 +206,9 @@ func checkSame(t *testing.T, spot string, d day, out string, model, top []byte) 
 	// Every partition was counted and scored.
 	parts, _ := filepath.Glob(filepath.Join(out, "events", "y=*", "m=*", "d=*", "h=*"))
 	scored, _ := filepath.Glob(filepath.Join(out, "scored", "y=*", "m=*", "d=*", "h=*", "scored.parquet"))
-	if len(parts) < 8 || len(scored) != len(parts) {
-		t.Errorf("%s: %d hourly partitions, %d scored", d.kind, len(parts), len(scored))
+	states, _ := filepath.Glob(filepath.Join(out, "detect", "y=*", "m=*", "d=*", "h=*", "detect.state"))
+	if len(parts) < 8 || len(scored) != len(parts) || len(states) != len(parts) {
+		t.Errorf("%s: %d hourly partitions, %d scored, %d with detectors' state", d.kind, len(parts), len(scored), len(states))
 	}
 }
 
@@ -216,13 +234,13 @@ func scriptArgs(spot string, d day, shards int) []string {
 
 // testDay runs a day through hunt and compares it with the reference.
 func testDay(t *testing.T, spot string, d day, hunt hunter) {
-	model, top := reference(t, spot, d)
+	want := reference(t, spot, d)
 	out := filepath.Join(t.TempDir(), "out")
 	log, ok := hunt(t, d, out)
 	if !ok {
 		t.Fatalf("%s: the day did not complete:\n%s", d.kind, log)
 	}
-	checkSame(t, spot, d, out, model, top)
+	checkSame(t, spot, d, out, want)
 }
 
 // testCorrupt runs a day one of whose files is cut short (a capture whose
@@ -231,7 +249,7 @@ func testDay(t *testing.T, spot string, d day, hunt hunter) {
 // file is whole again, rerunning decodes it alone and completes the day as
 // one process would have.
 func testCorrupt(t *testing.T, spot string, d day, hunt hunter) {
-	model, top := reference(t, spot, d)
+	want := reference(t, spot, d)
 	victim := d.files[slices.IndexFunc(d.files, func(f string) bool { return filepath.Base(f) == "gnutella.softflowd-v9.pcap" })]
 	whole, err := os.ReadFile(victim)
 	if err != nil {
@@ -270,7 +288,7 @@ func testCorrupt(t *testing.T, spot string, d day, hunt hunter) {
 		strings.Count(log, "decode/") < len(d.files) || n < len(d.files)-1 {
 		t.Errorf("the rerun should decode the fixed file alone (%d units up to date):\n%s", n, log)
 	}
-	checkSame(t, spot, d, out, model, top)
+	checkSame(t, spot, d, out, want)
 }
 
 func parallelHunt(spot string) hunter {

@@ -276,8 +276,8 @@ func TestSlurm(t *testing.T) {
 				t.Fatal(err)
 			}
 			ids := strings.Fields(string(jobs))
-			if len(ids) != 5 {
-				t.Fatalf("%d jobs submitted, want 5", len(ids))
+			if len(ids) != 7 {
+				t.Fatalf("%d jobs submitted, want 7", len(ids))
 			}
 			decode := c.jobStates(t, ids[0])
 			failed := strings.Count(strings.Join(decode, " "), "FAILED")

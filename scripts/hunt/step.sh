@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # step.sh: one step of a day's hunt, for one shard. scripts/slurm/hunt.sh
 # runs it as the tasks of sbatch job arrays, scripts/parallel/hunt.sh as GNU
-# parallel jobs; it can be run by hand too. The five steps of DESIGN.md
-# "Scaling out":
+# parallel jobs; it can be run by hand too. The steps of DESIGN.md
+# "Scaling out", with the detectors' map and reduce beside the model's:
 #
 #   step.sh OUT plan DAY_DIR   list the day's files and split them into shards
 #   step.sh OUT decode SHARD   map: spot decode each file of the shard into
 #                              OUT/events/y=/m=/d=/h=/ (one file per input)
 #   step.sh OUT counts SHARD   map: spot featurize --counts per partition of
 #                              the shard into OUT/counts/<partition>/
+#   step.sh OUT detect SHARD   map: spot detect --state per partition of the
+#                              shard into OUT/detect/<partition>/ (the
+#                              detectors' per-subject state)
 #   step.sh OUT train          reduce: spot train over every count table
-#   step.sh OUT score SHARD    map: spot score --method spot per partition into OUT/scored/
-#                              (Apache Spot's score, the same whatever the shard;
-#                              the fused ranking's detectors need a reduce over
-#                              every shard, spot detect --state, not run here yet)
+#   step.sh OUT merge          reduce: spot detect --state over every
+#                              partition's state into the day's,
+#                              OUT/model/KIND.state, and its findings,
+#                              OUT/findings.parquet
+#   step.sh OUT score SHARD    map: spot score --state OUT/model/KIND.state
+#                              per partition into OUT/scored/ (the fused
+#                              ranking judges each subject by the whole
+#                              day, as one process would)
 #   step.sh OUT top            reduce: spot filter --top N over every scored
 #                              partition into OUT/top.parquet and OUT/top.csv
 #   step.sh OUT status         what is done, what failed, and where its log is
@@ -31,10 +38,12 @@
 #   TOP           rows kept by the last step (default 100)
 #   INCLUDE       find(1) -name pattern of the day's files (default: all but
 #                 hidden files)
-#   DECODE_ARGS, FEATURE_ARGS, TRAIN_ARGS, SCORE_ARGS
+#   DECODE_ARGS, FEATURE_ARGS, TRAIN_ARGS, SCORE_ARGS, DETECT_ARGS
 #                 extra flags of decode; of featurize and train (the word
 #                 rules: --top-domains, --user-domain, --domain-parser);
-#                 of train; of score
+#                 of train; of score; of detect (--detectors,
+#                 --max-subjects, --min-score). With a --method other than
+#                 fused in SCORE_ARGS, detect and merge do nothing.
 #   ALLOW_SKIPPED 1: a file or partition that skipped malformed records
 #                 (exit status 3) counts as done; by default it fails, so
 #                 that no data is lost unseen
@@ -53,7 +62,7 @@ set -euo pipefail
 
 die() { echo "step.sh: $*" >&2; exit 2; }
 
-[ $# -ge 2 ] || die "usage: step.sh OUT plan DAY_DIR | OUT decode|counts|score SHARD | OUT train|top|status"
+[ $# -ge 2 ] || die "usage: step.sh OUT plan DAY_DIR | OUT decode|counts|detect|score SHARD | OUT train|merge|top|status"
 OUT=$(cd "$1" 2>/dev/null && pwd) || { mkdir -p "$1" && OUT=$(cd "$1" && pwd); }
 STEP=$2
 shift 2
@@ -130,6 +139,12 @@ partitions() {
 	(cd "$OUT/events" && find . -mindepth 1 -name '[._]*' -prune -o -type f -name '*.parquet' -printf '%h\n' | sed 's|^\./||' | sort -u)
 }
 
+# detecting: score's method is fused (the default), so the detectors run.
+detecting() {
+	[[ " $SCORE_ARGS " =~ [[:space:]]--method[=[:space:]]+([^[:space:]]+) ]] || return 0
+	[ "${BASH_REMATCH[1]}" = fused ]
+}
+
 # mine lists this shard's partitions.
 mine() { partitions | awk -v k="$SHARDS" -v j="$1" '(NR - 1) % k == j'; }
 
@@ -203,8 +218,8 @@ plan() {
 		printf '# written by step.sh plan; read by every step\n'
 		printf 'DAY=%q\nSPOT=%q\nSPOT_VERSION=%q\nKIND=%q\nSHARDS=%q\nPARTITION=%q\nTOP=%q\n' \
 			"$day" "$spot" "$version" "$KIND" "$SHARDS" "$PARTITION" "$TOP"
-		printf 'DECODE_ARGS=%q\nFEATURE_ARGS=%q\nTRAIN_ARGS=%q\nSCORE_ARGS=%q\nALLOW_SKIPPED=%q\n' \
-			"${DECODE_ARGS:-}" "${FEATURE_ARGS:-}" "${TRAIN_ARGS:-}" "${SCORE_ARGS:-}" "${ALLOW_SKIPPED:-0}"
+		printf 'DECODE_ARGS=%q\nFEATURE_ARGS=%q\nTRAIN_ARGS=%q\nSCORE_ARGS=%q\nDETECT_ARGS=%q\nALLOW_SKIPPED=%q\n' \
+			"${DECODE_ARGS:-}" "${FEATURE_ARGS:-}" "${TRAIN_ARGS:-}" "${SCORE_ARGS:-}" "${DETECT_ARGS:-}" "${ALLOW_SKIPPED:-0}"
 	} >"$OUT/plan/settings.sh"
 	echo "$(date -u +%Y%m%dT%H%M%S.%N) $$" >"$OUT/plan/run"
 	echo "plan: $n files of $day in $SHARDS shards ($OUT/plan)"
@@ -258,13 +273,32 @@ counts() {
 	done
 }
 
-# prune DIR: remove the partitions of DIR (counts/ or scored/) whose events
+detect() {
+	local shard p unit s recs
+	shard=$(shard_arg "${1:-}")
+	detecting || { echo "detect: score's method is not fused: no detectors to run"; return 0; }
+	for p in $(mine "$shard"); do
+		unit=detect/$(unit_name "$p")
+		mapfile -t recs < <(records "$OUT/events/$p")
+		s=$(sig "$(listing "${recs[@]}")" "$DETECT_ARGS" "$SPOT_VERSION")
+		if fresh "$unit" "$s" "$OUT/detect/$p/detect.state"; then
+			echo "$unit: up to date"
+			continue
+		fi
+		mkdir -p "$OUT/detect/$p"
+		# shellcheck disable=SC2086
+		run "$unit" "$OUT/logs/$unit.log" "$SPOT" detect --state $DETECT_ARGS "$OUT/events/$p" -o "$OUT/detect/$p/detect.state" &&
+			done_ok "$unit" "$s"
+	done
+}
+
+# prune DIR: remove the partitions of DIR (counts/, detect/ or scored/) whose events
 # are gone (a rerun moved an input's records to other hours).
 prune() {
 	[ -d "$OUT/$1" ] || return 0
 	local have p
 	have=$(partitions)
-	(cd "$OUT/$1" && find . -mindepth 1 -name '[._]*' -prune -o -type f -name '*.parquet' -printf '%h\n' | sed 's|^\./||' | sort -u) |
+	(cd "$OUT/$1" && find . -mindepth 1 -name '[._]*' -prune -o -type f -printf '%h\n' | sed 's|^\./||' | sort -u) |
 		while IFS= read -r p; do
 			grep -qxF "$p" <<<"$have" || { rm -rf "${OUT:?}/$1/$p"; rm -f "$OUT/state/${1%/}/$(unit_name "$p").sig"; }
 		done
@@ -297,21 +331,43 @@ train() {
 		done_ok "$unit" "$s"
 }
 
+merge() {
+	local inputs=() p unit=merge s state=$OUT/model/$KIND.state
+	detecting || { echo "merge: score's method is not fused: no detectors to run"; return 0; }
+	prune detect
+	for p in $(partitions); do inputs+=("$OUT/detect/$p/detect.state"); done
+	[ ${#inputs[@]} -gt 0 ] || { echo "merge: no partitions in $OUT/events" >&2; status=1; return; }
+	s=$(sig "$(listing "${inputs[@]}")" "$DETECT_ARGS" "$SPOT_VERSION")
+	if fresh "$unit" "$s" "$state" "$OUT/findings.parquet"; then
+		echo "$unit: up to date"
+		return 0
+	fi
+	mkdir -p "$OUT/model"
+	# shellcheck disable=SC2086
+	run "$unit" "$OUT/logs/merge.log" "$SPOT" detect --state $DETECT_ARGS "${inputs[@]}" -o "$state" &&
+		run findings "$OUT/logs/findings.log" "$SPOT" detect $DETECT_ARGS "$state" -o "$OUT/findings.parquet" &&
+		done_ok "$unit" "$s"
+}
+
 score() {
-	local shard p unit s recs model=$OUT/model/$KIND.model
+	local shard p unit s recs model=$OUT/model/$KIND.model state=() with=()
 	shard=$(shard_arg "${1:-}")
 	[ -f "$model" ] || { echo "score: no model ($model): run train first" >&2; status=1; return; }
+	if detecting; then
+		state=("$OUT/model/$KIND.state") with=(--state "$OUT/model/$KIND.state")
+		[ -f "${state[0]}" ] || { echo "score: no detectors' state (${state[0]}): run merge first" >&2; status=1; return; }
+	fi
 	for p in $(mine "$shard"); do
 		unit=score/$(unit_name "$p")
 		mapfile -t recs < <(records "$OUT/events/$p")
-		s=$(sig "$(listing "$model" "${recs[@]}")" "$SCORE_ARGS" "$SPOT_VERSION")
+		s=$(sig "$(listing "$model" "${state[@]}" "${recs[@]}")" "$SCORE_ARGS" "$SPOT_VERSION")
 		if fresh "$unit" "$s" "$OUT/scored/$p/scored.parquet"; then
 			echo "$unit: up to date"
 			continue
 		fi
 		mkdir -p "$OUT/scored/$p"
 		# shellcheck disable=SC2086
-		run "$unit" "$OUT/logs/$unit.log" "$SPOT" score -m "$model" --method spot $SCORE_ARGS "$OUT/events/$p" -o "$OUT/scored/$p/scored.parquet" &&
+		run "$unit" "$OUT/logs/$unit.log" "$SPOT" score -m "$model" "${with[@]}" $SCORE_ARGS "$OUT/events/$p" -o "$OUT/scored/$p/scored.parquet" &&
 			done_ok "$unit" "$s"
 	done
 }
@@ -341,6 +397,7 @@ show_status() {
 	echo "decoded: $n_done of $n_files files"
 	echo "partitions: $(partitions | wc -l)"
 	[ -f "$OUT/state/train.sig" ] && echo "model: $OUT/model/$KIND.model"
+	[ -f "$OUT/state/merge.sig" ] && echo "detectors: $OUT/model/$KIND.state, findings: $OUT/findings.parquet"
 	[ -f "$OUT/state/top.sig" ] && echo "top $TOP: $OUT/top.parquet, $OUT/top.csv"
 	if [ -d "$OUT/state/failed" ] && [ -n "$(ls -A "$OUT/state/failed")" ]; then
 		echo "failed:"
@@ -352,10 +409,10 @@ show_status() {
 status=0
 case $STEP in
 plan) plan "$@" ;;
-decode | counts | score) load && "$STEP" "$@" ;;
-train | top) load && "$STEP" ;;
+decode | counts | detect | score) load && "$STEP" "$@" ;;
+train | merge | top) load && "$STEP" ;;
 status) load && show_status ;;
 completed) load && cmp -s "$OUT/plan/run" "$OUT/state/completed" ;;
-*) die "unknown step $STEP (want plan, decode, counts, train, score, top, status or completed)" ;;
+*) die "unknown step $STEP (want plan, decode, counts, detect, train, merge, score, top, status or completed)" ;;
 esac
 exit $status

@@ -2,7 +2,8 @@
 # hunt.sh: a day's hunt on one machine with GNU parallel, the same steps as
 # scripts/slurm/hunt.sh (scripts/hunt/step.sh does the work):
 #
-#   decode (shards in parallel) -> counts (parallel) -> train -> score (parallel) -> top
+#   decode (shards in parallel) -> counts (parallel) -> detect (parallel)
+#     -> train -> merge -> score (parallel) -> top
 #
 # scripts/parallel/hunt.sh [options] DAY_DIR OUT_DIR
 #
@@ -27,7 +28,9 @@ usage: scripts/parallel/hunt.sh [options] DAY_DIR OUT_DIR
       --decode-args ARGS      extra flags of spot decode KIND (e.g. "--ports 2055,9995")
       --feature-args ARGS     word rules of featurize and train (--top-domains F --user-domain D --domain-parser psl)
       --train-args ARGS       extra flags of spot train (e.g. "--topics 20 --seed 1")
-      --score-args ARGS       extra flags of spot score (e.g. "--method hybrid")
+      --score-args ARGS       extra flags of spot score (e.g. "--within hybrid"; with a
+                              --method other than fused, detect and merge do nothing)
+      --detect-args ARGS      extra flags of spot detect (e.g. "--detectors scan,beacon")
       --allow-skipped         a file that had malformed records skipped (exit 3) counts as done
       --spot PATH             the spot binary (default: spot on PATH, else bin/spot)
   -h, --help                  this help
@@ -37,7 +40,7 @@ EOF
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 step=$here/../hunt/step.sh
 jobs=$(nproc) shards="" kind=flow top=100 partition=hour include="" allow=0 spot=""
-decode_args="" feature_args="" train_args="" score_args=""
+decode_args="" feature_args="" train_args="" score_args="" detect_args=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j | --jobs) jobs=$2; shift ;;
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--feature-args) feature_args=$2; shift ;;
 	--train-args) train_args=$2; shift ;;
 	--score-args) score_args=$2; shift ;;
+	--detect-args) detect_args=$2; shift ;;
 	--allow-skipped) allow=1 ;;
 	--spot) spot=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -68,7 +72,7 @@ fi
 
 SPOT=$spot KIND=$kind SHARDS=$shards PARTITION=$partition TOP=$top INCLUDE=$include \
 	DECODE_ARGS=$decode_args FEATURE_ARGS=$feature_args TRAIN_ARGS=$train_args SCORE_ARGS=$score_args \
-	ALLOW_SKIPPED=$allow "$step" "$out" plan "$day"
+	DETECT_ARGS=$detect_args ALLOW_SKIPPED=$allow "$step" "$out" plan "$day"
 out=$(cd "$out" && pwd)
 # shellcheck disable=SC1091,SC2153 # written by plan
 k=$(. "$out/plan/settings.sh" && echo "$SHARDS")
@@ -97,7 +101,9 @@ timed() {
 
 timed decode each decode || stop decode
 timed counts each counts || stop counts
+timed detect each detect || stop detect
 timed train "$step" "$out" train || stop train
+timed merge "$step" "$out" merge || stop merge
 timed score each score || stop score
 timed top "$step" "$out" top || stop top
 "$step" "$out" completed || stop top

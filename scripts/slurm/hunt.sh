@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# hunt.sh: a day's hunt as Slurm job arrays, each step waiting for the last:
+# hunt.sh: a day's hunt as Slurm job arrays, each step waiting for those it
+# reads:
 #
 #   decode (array) -> counts (array) -> train -> score (array) -> top
+#                  \-> detect (array) -> merge -/
 #
 # scripts/slurm/hunt.sh [options] DAY_DIR OUT_DIR
 #
 # DAY_DIR holds the day's files (captures, NetFlow exports, nfdump CSV, logs;
 # gzip and zstd are read as they are); OUT_DIR receives the partitioned
-# events, count tables, model, scored partitions and the top N (see
+# events, count tables, model, detectors' state and findings, scored
+# partitions and the top N (see
 # scripts/hunt/step.sh, which every task runs). Both must be on a file
 # system the compute nodes share.
 #
@@ -30,7 +33,9 @@ What to run:
       --decode-args ARGS      extra flags of spot decode KIND (e.g. "--ports 2055,9995")
       --feature-args ARGS     word rules of featurize and train (--top-domains F --user-domain D --domain-parser psl)
       --train-args ARGS       extra flags of spot train (e.g. "--topics 20 --seed 1")
-      --score-args ARGS       extra flags of spot score (e.g. "--method hybrid")
+      --score-args ARGS       extra flags of spot score (e.g. "--within hybrid"; with a
+                              --method other than fused, detect and merge do nothing)
+      --detect-args ARGS      extra flags of spot detect (e.g. "--detectors scan,beacon")
       --allow-skipped         a file that had malformed records skipped (exit 3) counts as done
       --spot PATH             the spot binary the tasks run (default: spot on PATH, else bin/spot)
 Slurm:
@@ -40,7 +45,8 @@ Slurm:
       --mem M                 memory of each map task (default 2G)
       --cpus N                CPUs of each task (default 1)
       --train-time T          time limit of train (default 4:00:00)
-      --train-mem M           memory of train (default 8G; it holds the day's count matrix)
+      --train-mem M           memory of train and merge (default 8G; train holds the day's
+                              count matrix, merge the detectors' tables)
       --max-running N         at most N tasks of an array at once (sbatch --array=...%N)
       --sbatch ARGS           more sbatch flags for every job (e.g. "--qos=low")
   -w, --wait                  wait for the day to end; exit 0 if it completed
@@ -51,7 +57,7 @@ EOF
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 step=$here/../hunt/step.sh
 kind=flow shards=8 top=100 partition=hour include="" allow=0 spot=""
-decode_args="" feature_args="" train_args="" score_args=""
+decode_args="" feature_args="" train_args="" score_args="" detect_args=""
 spart="" account="" time=1:00:00 mem=2G cpus=1 train_time=4:00:00 train_mem=8G max_running="" extra="" wait=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -64,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--feature-args) feature_args=$2; shift ;;
 	--train-args) train_args=$2; shift ;;
 	--score-args) score_args=$2; shift ;;
+	--detect-args) detect_args=$2; shift ;;
 	--allow-skipped) allow=1 ;;
 	--spot) spot=$2; shift ;;
 	-p | --slurm-partition) spart=$2; shift ;;
@@ -102,7 +109,7 @@ fi
 
 SPOT=$spot KIND=$kind SHARDS=$shards PARTITION=$partition TOP=$top INCLUDE=$include \
 	DECODE_ARGS=$decode_args FEATURE_ARGS=$feature_args TRAIN_ARGS=$train_args SCORE_ARGS=$score_args \
-	ALLOW_SKIPPED=$allow "$step" "$out" plan "$day"
+	DETECT_ARGS=$detect_args ALLOW_SKIPPED=$allow "$step" "$out" plan "$day"
 # shellcheck disable=SC1091,SC2153 # written by plan
 k=$(. "$out/plan/settings.sh" && echo "$SHARDS")
 
@@ -129,13 +136,15 @@ submit() {
 
 decode=$(submit decode "" "${map[@]}" -- decode)
 counts=$(submit counts "$decode" "${map[@]}" -- counts)
+detect=$(submit detect "$decode" "${map[@]}" -- detect)
 train=$(submit train "$counts" "${reduce[@]}" -- train)
-score=$(submit score "$train" "${map[@]}" -- score)
+merge=$(submit merge "$detect" "${reduce[@]}" -- merge)
+score=$(submit score "$train:$merge" "${map[@]}" -- score)
 topjob=$(submit top "$score" "${reduce[@]}" --mem="$mem" -- top)
-printf '%s\n' "$decode" "$counts" "$train" "$score" "$topjob" >"$out/plan/jobs"
-echo "submitted: decode $decode (array $array), counts $counts, train $train, score $score, top $topjob"
+printf '%s\n' "$decode" "$counts" "$detect" "$train" "$merge" "$score" "$topjob" >"$out/plan/jobs"
+echo "submitted: decode $decode (array $array), counts $counts, detect $detect, train $train, merge $merge, score $score, top $topjob"
 echo "logs: $out/logs/slurm/ (per task) and $out/logs/<step>/ (per file or partition)"
-echo "progress: squeue -j $decode,$counts,$train,$score,$topjob; $step $out status"
+echo "progress: squeue -j $(paste -sd, "$out/plan/jobs"); $step $out status"
 
 [ "$wait" = 1 ] || exit 0
 ids=$(paste -sd, "$out/plan/jobs")
