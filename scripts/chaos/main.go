@@ -70,7 +70,7 @@ func main() {
 	rng := rand.New(rand.NewPCG(*seed, 0xc4a05))
 	work, err := os.MkdirTemp("", "spot-chaos-")
 	check(err)
-	defer os.RemoveAll(work)
+	workDir = work
 	start := time.Now()
 
 	seeds := loadSeeds(work)
@@ -106,14 +106,27 @@ func main() {
 		fmt.Println("FAULT:", f)
 	}
 	if len(t.faults) > 0 {
-		os.Exit(1)
+		exit(1)
 	}
+	exit(0)
+}
+
+// workDir is the campaign's work folder, removed however it ends.
+var workDir string
+
+// exit removes the work folder and ends the campaign with code (os.Exit
+// would skip a deferred removal).
+func exit(code int) {
+	if workDir != "" {
+		os.RemoveAll(workDir)
+	}
+	os.Exit(code)
 }
 
 func check(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
-		os.Exit(2)
+		exit(2)
 	}
 }
 
