@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net"
 	"net/netip"
 	"os"
@@ -73,7 +74,66 @@ func ParseListen(s string) (string, error) {
 type gram struct {
 	from netip.AddrPort
 	at   time.Time
-	data []byte
+	buf  *[]byte // from the queue's pool of its size class
+	n    int     // the datagram is (*buf)[:n]
+}
+
+// The datagrams received and not yet decoded wait in a queue bounded in
+// bytes: each is copied into a buffer of its size class (2 KiB, 4 KiB, ...
+// 64 KiB), and the reader waits while the queued buffers add up to
+// queueBytes; the socket's buffer then holds what comes, and the kernel
+// drops (and counts) what it cannot. A 64 KiB buffer for every datagram in
+// a 4096-deep queue held up to 256 MiB under a flood.
+const (
+	queueBytes = 16 << 20
+	queueUnit  = 2 << 10 // the smallest size class; the queue counts in these
+)
+
+type gramQueue struct {
+	grams  chan gram
+	units  chan struct{} // a token per queueUnit queued
+	pools  [6]sync.Pool  // *[]byte of queueUnit<<class bytes
+	closed chan struct{} // the decoder has stopped: put gives up
+}
+
+func newGramQueue() *gramQueue {
+	return &gramQueue{grams: make(chan gram, queueBytes/queueUnit), units: make(chan struct{}, queueBytes/queueUnit), closed: make(chan struct{})}
+}
+
+// sizeClass is the class of an n-byte datagram: its buffer is queueUnit<<class bytes.
+func sizeClass(n int) int { return bits.Len(uint(max(n, 1)-1) / queueUnit) }
+
+// put queues a copy of data, once there is room for it; false if the
+// decoder has stopped.
+func (q *gramQueue) put(from netip.AddrPort, at time.Time, data []byte) bool {
+	c := sizeClass(len(data))
+	for range 1 << c {
+		select {
+		case q.units <- struct{}{}:
+		case <-q.closed:
+			return false
+		}
+	}
+	buf, _ := q.pools[c].Get().(*[]byte)
+	if buf == nil {
+		b := make([]byte, queueUnit<<c)
+		buf = &b
+	}
+	select {
+	case q.grams <- gram{from: from, at: at, buf: buf, n: copy(*buf, data)}:
+		return true
+	case <-q.closed:
+		return false
+	}
+}
+
+// done returns a decoded datagram's buffer and its room in the queue.
+func (q *gramQueue) done(g gram) {
+	c := sizeClass(cap(*g.buf))
+	q.pools[c].Put(g.buf)
+	for range 1 << c {
+		<-q.units
+	}
 }
 
 // Collect receives NetFlow/IPFIX and sFlow on a UDP socket until ctx is done and
@@ -109,14 +169,14 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 	if o.Ready != nil {
 		o.Ready(conn.LocalAddr())
 	}
-	grams := make(chan gram, 4096)
-	pool := sync.Pool{New: func() any { return make([]byte, 65536) }}
-	// Reader: socket to channel, until ctx is done.
+	q := newGramQueue()
+	defer close(q.closed)
+	// Reader: socket to queue, until ctx is done.
 	var readErr error
 	go func() {
-		defer close(grams)
+		defer close(q.grams)
+		buf := make([]byte, 64<<10) // as large as a UDP datagram
 		for {
-			buf := pool.Get().([]byte)
 			n, from, err := conn.ReadFromUDPAddrPort(buf)
 			if err != nil {
 				if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -124,7 +184,9 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 				}
 				return
 			}
-			grams <- gram{from: from, at: o.Now(), data: buf[:n]}
+			if !q.put(from, o.Now(), buf[:n]) {
+				return
+			}
 		}
 	}()
 	drops := make(chan int64, 1)
@@ -209,21 +271,22 @@ func Collect(ctx context.Context, o CollectOptions) (CollectStats, error) {
 	}
 	for werr == nil {
 		select {
-		case g, ok := <-grams:
+		case g, ok := <-q.grams:
 			if !ok {
 				goto done
 			}
 			st.Datagrams++
-			if len(g.data) >= 4 && binary.BigEndian.Uint32(g.data) == 5 { // sFlow v5 (NetFlow v5 starts 0x0005)
-				recs, err = sf.Decode(g.from.Addr().Unmap(), g.at.UnixNano(), g.data, recs[:0])
+			data := (*g.buf)[:g.n]
+			if len(data) >= 4 && binary.BigEndian.Uint32(data) == 5 { // sFlow v5 (NetFlow v5 starts 0x0005)
+				recs, err = sf.Decode(g.from.Addr().Unmap(), g.at.UnixNano(), data, recs[:0])
 			} else {
-				recs, err = dec.Decode(g.from.Addr().Unmap(), g.data, recs[:0])
+				recs, err = dec.Decode(g.from.Addr().Unmap(), data, recs[:0])
 			}
 			if err != nil {
 				st.Malformed++
 				o.Warn(g.from, err)
 			}
-			pool.Put(g.data[:cap(g.data)])
+			q.done(g)
 			if len(recs) > 0 {
 				st.Records += int64(len(recs))
 				unwritten.Add(int64(len(recs)))

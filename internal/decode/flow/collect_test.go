@@ -2,9 +2,14 @@ package flow
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -93,5 +98,79 @@ func TestCollector(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "*/*/*/*/.*")); len(m) != 0 {
 		t.Errorf("temporary files left: %v", m)
+	}
+}
+
+// TestCollectorQueueMemory floods a collector whose decoder is stalled (its
+// warning about a malformed datagram blocks): the datagrams waiting for the
+// decoder must hold a few MiB whatever their size. A 64 KiB buffer for each
+// one held 256 MiB once the 4096-deep queue was full.
+func TestCollectorQueueMemory(t *testing.T) {
+	bad, _ := os.ReadFile("../../../testdata/flow/netflow5_test_invalid01.dat")
+	data, _ := os.ReadFile("../../../testdata/flow/netflow9_test_cisco_asa_1_data.dat")
+	if len(bad) == 0 || len(data) == 0 {
+		t.Fatal("fixtures missing")
+	}
+	big := make([]byte, 60000) // as large as UDP allows, nearly
+	for i := range big {
+		big[i] = byte(rand.Uint32())
+	}
+	for _, c := range []struct {
+		gram  []byte
+		count int
+	}{{data, 3 * queueBytes / len(data)}, {big, 3 * queueBytes / len(big)}} {
+		t.Run(fmt.Sprintf("%d-byte datagrams", len(c.gram)), func(t *testing.T) {
+			var received atomic.Int64
+			stalled, resume := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			ctx, cancel := context.WithCancel(context.Background())
+			ready := make(chan net.Addr, 1)
+			done := make(chan error, 1)
+			go func() {
+				_, err := Collect(ctx, CollectOptions{Listen: "udp://127.0.0.1:0", Dir: t.TempDir(),
+					Now:   func() time.Time { received.Add(1); return time.Now() },
+					Ready: func(a net.Addr) { ready <- a },
+					Warn:  func(netip.AddrPort, error) { once.Do(func() { close(stalled); <-resume }) },
+				})
+				done <- err
+			}()
+			defer func() { cancel(); <-done }()
+			conn, err := net.Dial("udp", (<-ready).String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.Write(bad)
+			<-stalled
+			defer close(resume)
+			var ms runtime.MemStats
+			runtime.GC() // twice: pooled buffers survive one
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			base := ms.HeapAlloc
+			// Sent in steps the reader keeps up with, so that the queue
+			// rather than the kernel holds them.
+			for i := range c.count {
+				conn.Write(c.gram)
+				if i%(64<<10/len(c.gram)+1) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			// Until the reader has taken all it will take.
+			for n, still := received.Load(), 0; still < 20; still++ {
+				time.Sleep(10 * time.Millisecond)
+				if m := received.Load(); m != n {
+					n, still = m, 0
+				}
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			held := int64(ms.HeapAlloc) - int64(base)
+			t.Logf("%d datagrams received while the decoder was stalled; they hold %.1f MiB", received.Load()-1, float64(held)/(1<<20))
+			if held > 2*queueBytes {
+				t.Errorf("the stalled decoder's queue holds %.1f MiB (%d datagrams of %d bytes), over %d MiB",
+					float64(held)/(1<<20), received.Load()-1, len(c.gram), 2*queueBytes>>20)
+			}
+		})
 	}
 }
