@@ -81,6 +81,9 @@ still holds (for up to 250 ms; a second signal cuts this short), writes
 everything it received and exits 0, or 3 if it skipped malformed datagrams
 (counted on stderr). A third signal abandons what is not yet written (it
 says how many records) and exits 130; no temporary file is left.
+Datagrams waiting to be decoded hold at most 16 MiB, whatever their size:
+when the decoder falls further behind, the socket's buffer fills and what
+the kernel drops is counted on stderr.
 
 sFlow: each flow sample is a record, as nfdump's sfcapd makes it, from its
 sampled packet header (outermost IP addresses, ports, TCP flags, TOS):
