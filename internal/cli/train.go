@@ -1,23 +1,14 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
 	"github.com/spf13/cobra"
 
-	"github.com/spot-hunt/spot/internal/columnar"
-	"github.com/spot-hunt/spot/internal/feature"
-	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/lda"
-	"github.com/spot-hunt/spot/internal/partition"
-	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/train"
 )
 
 type trainOptions struct {
@@ -104,8 +95,7 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	t := &trainer{ctx: g.ctx, counts: feature.NewCounter(), fo: fo}
-	corpus, err := t.corpus(args, g.io.In, o)
+	res, err := train.Corpus(g.ctx, args, g.io.In, train.Options{Features: fo, Feedback: o.feedback, DupFactor: o.dupFactor})
 	if err != nil {
 		return err
 	}
@@ -114,134 +104,23 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 	if g.showProgress() {
 		progress = progressPrinter(g.io.Err, o.iterations)
 	}
-	m, err := lda.Train(g.ctx, corpus, settings, progress)
+	m, err := lda.Train(g.ctx, res.Corpus, settings, progress)
 	if progress != nil {
 		fmt.Fprintln(g.io.Err)
 	}
 	if err != nil {
 		return err
 	}
-	m.Kind = string(t.kind)
-	m.Features = t.featurizer().Settings()
+	m.Kind = string(res.Kind)
+	m.Features = res.Features
 	if err := m.WriteFile(o.out); err != nil {
 		return err
 	}
-	t.rejects.Log(t.kind)
-	if t.skipped > 0 {
-		return &SkippedError{Count: t.skipped, Unit: "records"}
+	res.Rejected.Log(res.Kind)
+	if res.Skipped > 0 {
+		return &SkippedError{Count: res.Skipped, Unit: "records"}
 	}
 	return nil
-}
-
-// corpus gathers the document-by-word count matrix of the inputs. Count
-// tables on files, without feedback, are merged in order straight into the
-// corpus (feature.MergeCounts): memory is the corpus, 12 bytes a pair.
-// Other inputs, or tables out of order, are counted first.
-func (t *trainer) corpus(args []string, stdin io.Reader, o *trainOptions) (*lda.Corpus, error) {
-	if o.feedback == "" {
-		c, ok, err := t.mergeCounts(args)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return c, nil
-		}
-	}
-	if err := t.readInputs(args, stdin, t.fo); err != nil {
-		return nil, err
-	}
-	if t.kind == "" {
-		return nil, fmt.Errorf("no records to train on")
-	}
-	if o.feedback != "" {
-		if err := t.addFeedback(o.feedback, o.dupFactor); err != nil {
-			return nil, err
-		}
-	}
-	if err := t.finishProxy(); err != nil {
-		return nil, err
-	}
-	if t.counts.Len() == 0 {
-		return nil, errNoPairs
-	}
-	b := lda.NewSortedBuilder()
-	var err error
-	t.counts.EachSorted(func(c record.Count) {
-		if err == nil {
-			err = b.Add(c.Doc, c.Word, float64(c.Count))
-		}
-	})
-	t.counts = nil
-	return b.Build(), err
-}
-
-var errNoPairs = errors.New("no (document, word) pairs to train on (every row was rejected?)")
-
-// mergeCounts builds the corpus of inputs that are all count tables on
-// files by merging them in order; it reports false, having kept nothing,
-// when they are not (stdin, other records, a table out of order).
-func (t *trainer) mergeCounts(names []string) (*lda.Corpus, bool, error) {
-	if len(names) == 0 {
-		return nil, false, nil // stdin
-	}
-	names, err := partition.Files(names)
-	if err != nil {
-		return nil, false, err
-	}
-	var ins []*ioformat.Input
-	defer func() { closeInputs(ins) }()
-	var kind record.Kind
-	for _, name := range names {
-		if name == "-" || name == "" {
-			return nil, false, nil
-		}
-		in, err := ioformat.Open(name, nil)
-		if err != nil {
-			return nil, false, err
-		}
-		if in.Meta == (record.Meta{}) {
-			in.Close()
-			continue
-		}
-		ins = append(ins, in)
-		if in.Meta.Stream != record.StreamCounts || kind != "" && in.Meta.Kind != kind {
-			return nil, false, nil // the other path reads them, or says what is wrong
-		}
-		kind = in.Meta.Kind
-	}
-	if len(ins) == 0 {
-		return nil, false, nil
-	}
-	readers := make([]ioformat.Reader[record.Count], len(ins))
-	for i, in := range ins {
-		if readers[i], err = ioformat.NewReader[record.Count](in); err != nil {
-			return nil, false, err
-		}
-	}
-	b := lda.NewSortedBuilder()
-	err = feature.MergeCounts(t.ctx, readers, inputNames(ins), func(doc, word string, n int64) error {
-		return b.Add(doc, word, float64(n))
-	})
-	var skipped int64
-	for _, r := range readers {
-		if s, ok := r.(ioformat.Skipper); ok {
-			skipped += s.Skipped()
-		}
-		r.Close()
-	}
-	if errors.Is(err, feature.ErrUnsorted) || errors.Is(err, lda.ErrUnsorted) {
-		slog.Debug("count tables not in order: counting them instead of merging", "err", err)
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	c := b.Build()
-	if c.Entries() == 0 {
-		return nil, false, errNoPairs
-	}
-	t.kind, t.skipped = kind, skipped
-	return c, true, nil
 }
 
 // progressPrinter shows iteration, log-likelihood and time left on one
@@ -256,263 +135,4 @@ func progressPrinter(w io.Writer, total int) func(lda.Progress) {
 		}
 		fmt.Fprintf(w, "\rtrain: iteration %d/%d  log-likelihood %.6g  %s left   ", done, total, p.LogLikelihood, eta.Round(time.Second))
 	}
-}
-
-// trainer gathers the count matrix from inputs of one kind.
-type trainer struct {
-	ctx     context.Context
-	kind    record.Kind
-	fo      feature.Options
-	fz      *feature.Featurizer
-	counts  *feature.Counter
-	rejects countedRejects
-	skipped int64
-	proxy   []record.Proxy // proxy events wait for the user-agent counts
-	// proxy feedback rows, each counted dup times
-	proxyFeedback []record.Proxy
-	dup           int64
-	agents        map[string]int64
-}
-
-// countedRejects counts rejected rows of any kind.
-type countedRejects struct{ feature.Rejects[struct{}] }
-
-func (t *trainer) featurizer() *feature.Featurizer {
-	if t.fz == nil {
-		o := t.fo
-		if t.kind == record.KindProxy {
-			o.UserAgents = t.agents // nil (trained on words only): score counts its input's
-		}
-		t.fz = feature.New(t.kind, o)
-	}
-	return t.fz
-}
-
-func (t *trainer) readInputs(names []string, stdin io.Reader, fo feature.Options) error {
-	t.fo = fo
-	if len(names) == 0 {
-		names = []string{"-"}
-	}
-	names, err := partition.Files(names)
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		in, err := ioformat.Open(name, stdin)
-		if err != nil {
-			return err
-		}
-		if in.Meta == (record.Meta{}) {
-			in.Close()
-			continue
-		}
-		if t.kind != "" && in.Meta.Kind != t.kind {
-			in.Close()
-			return fmt.Errorf("%s holds %s records, but earlier inputs hold %s: inputs must be of one kind",
-				ioformat.DisplayName(name), in.Meta.Kind, t.kind)
-		}
-		t.kind = in.Meta.Kind
-		if err := t.readOne(in); err != nil {
-			in.Close()
-			return err
-		}
-	}
-	return nil
-}
-
-func (t *trainer) readOne(in *ioformat.Input) error {
-	ins := []*ioformat.Input{in}
-	switch in.Meta.Stream {
-	case record.StreamCounts:
-		return eachRecord(t, ins, func(c *record.Count) {
-			if c.Word != "" && c.Count > 0 {
-				t.counts.Add(c.Doc, c.Word, c.Count)
-			}
-		})
-	case record.StreamEvents:
-		switch t.kind {
-		case record.KindFlow:
-			if pf := in.ParquetFile(); pf != nil {
-				if p, ok := columnar.CountPlan([]*parquet.File{pf}); ok {
-					defer in.Close()
-					st, err := columnar.CountFlows(t.ctx, []*parquet.File{pf}, []string{ioformat.DisplayName(in.Name)}, p, t.counts, 0)
-					t.addRejects(st.Rejected, st.Reasons)
-					return err
-				}
-			}
-			return withReader[record.Flow](t, ins, func(r ioformat.Reader[record.Flow]) error {
-				rej := &feature.Rejects[record.Flow]{}
-				_, err := feature.FeaturizeFlows(t.ctx, r, nil, t.counts, rej)
-				t.addRejects(rej.Count, rej.Reasons)
-				return err
-			})
-		case record.KindDNS:
-			return withReader[record.DNS](t, ins, func(r ioformat.Reader[record.DNS]) error {
-				rej := &feature.Rejects[record.DNS]{}
-				_, err := t.featurizer().FeaturizeDNS(t.ctx, r, nil, t.counts, rej)
-				t.addRejects(rej.Count, rej.Reasons)
-				return err
-			})
-		case record.KindProxy:
-			return withReader[record.Proxy](t, ins, func(r ioformat.Reader[record.Proxy]) error {
-				lines, err := feature.ReadAllProxy(t.ctx, r)
-				t.proxy = append(t.proxy, lines...)
-				return err
-			})
-		}
-	case record.StreamFeaturized, record.StreamScored:
-		switch t.kind {
-		case record.KindFlow:
-			return eachRecord(t, ins, func(f *record.FeaturizedFlow) {
-				if f.SrcWord != "" {
-					t.counts.Add(f.SIP, f.SrcWord, 1)
-				}
-				if f.DstWord != "" {
-					t.counts.Add(f.DIP, f.DstWord, 1)
-				}
-			})
-		case record.KindDNS:
-			return eachRecord(t, ins, func(f *record.FeaturizedDNS) {
-				if f.Word != "" {
-					t.counts.Add(f.Doc, f.Word, 1)
-				}
-			})
-		case record.KindProxy:
-			return eachRecord(t, ins, func(f *record.FeaturizedProxy) {
-				if f.Word != "" {
-					t.counts.Add(f.Doc, f.Word, 1)
-				}
-			})
-		}
-	}
-	return fmt.Errorf("%s: cannot train on %s records", ioformat.DisplayName(in.Name), in.Meta)
-}
-
-func (t *trainer) addRejects(n int64, reasons map[string]int64) {
-	for k, v := range reasons {
-		if t.rejects.Reasons == nil {
-			t.rejects.Reasons = map[string]int64{}
-		}
-		t.rejects.Reasons[k] += v
-	}
-	t.rejects.Count += n
-}
-
-func withReader[T any](t *trainer, ins []*ioformat.Input, fn func(ioformat.Reader[T]) error) error {
-	r, err := newConcat[T](t.ctx, ins)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	if err := fn(r); err != nil {
-		return err
-	}
-	t.skipped += r.Skipped()
-	return nil
-}
-
-func eachRecord[T any](t *trainer, ins []*ioformat.Input, fn func(*T)) error {
-	return withReader[T](t, ins, func(r ioformat.Reader[T]) error {
-		buf := ioformat.Touched(make([]T, ioformat.BatchSize))
-		for {
-			if err := t.ctx.Err(); err != nil {
-				return err
-			}
-			n, err := r.Read(buf)
-			for i := range buf[:n] {
-				fn(&buf[i])
-			}
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-		}
-	})
-}
-
-// addFeedback adds every severity-3 row of the feedback file dup times.
-func (t *trainer) addFeedback(path string, dup int) error {
-	in, err := ioformat.Open(path, os.Stdin)
-	if err != nil {
-		return fmt.Errorf("--feedback: %w", err)
-	}
-	if in.Meta == (record.Meta{}) {
-		in.Close()
-		return nil
-	}
-	if in.Meta.Kind != t.kind {
-		in.Close()
-		return fmt.Errorf("--feedback %s holds %s rows, but the training data is %s", path, in.Meta.Kind, t.kind)
-	}
-	ins := []*ioformat.Input{in}
-	var kept int
-	switch t.kind {
-	case record.KindFlow:
-		err = eachRecord(t, ins, func(f *record.FeedbackFlow) {
-			if f.Severity != 3 || feature.FlowReject(&f.Flow) != "" {
-				return
-			}
-			kept++
-			src, dst := feature.FlowWords(f.SPort, f.DPort, f.Proto, f.TrHour, f.IByt, f.IPkt)
-			t.counts.Add(f.SIP, src, int64(dup))
-			t.counts.Add(f.DIP, dst, int64(dup))
-		})
-	case record.KindDNS:
-		err = eachRecord(t, ins, func(f *record.FeedbackDNS) {
-			if f.Severity != 3 || feature.DNSReject(&f.DNS) != "" {
-				return
-			}
-			kept++
-			t.counts.Add(feature.DNSDoc(&f.DNS), t.featurizer().DNSWord(&f.DNS), int64(dup))
-		})
-	case record.KindProxy:
-		err = eachRecord(t, ins, func(f *record.FeedbackProxy) {
-			if f.Severity != 3 {
-				return
-			}
-			kept++
-			t.proxyFeedback = append(t.proxyFeedback, f.Proxy)
-		})
-	}
-	if err != nil {
-		return fmt.Errorf("--feedback: %w", err)
-	}
-	if kept == 0 {
-		slog.Warn("feedback file has no severity-3 rows to add", "file", path)
-	}
-	t.dup = int64(dup)
-	return nil
-}
-
-// finishProxy makes the words of the proxy lines, now that every line (and
-// feedback row) is in and the user agents can be counted.
-func (t *trainer) finishProxy() error {
-	if t.kind != record.KindProxy {
-		return nil
-	}
-	// Spot counted the user agents over the training set including the
-	// feedback rows, dup times each.
-	if len(t.proxy) == 0 && len(t.proxyFeedback) == 0 {
-		return nil
-	}
-	t.agents = feature.UserAgentCounts(t.proxy)
-	for i := range t.proxyFeedback {
-		if feature.ProxyReject(&t.proxyFeedback[i]) == "" {
-			t.agents[feature.ProxyAgent(&t.proxyFeedback[i])] += t.dup
-		}
-	}
-	fz := t.featurizer()
-	rej := &feature.Rejects[record.Proxy]{}
-	err := fz.FeaturizeProxy(t.ctx, t.proxy, nil, t.counts, rej)
-	t.addRejects(rej.Count, rej.Reasons)
-	for i := range t.proxyFeedback {
-		e := &t.proxyFeedback[i]
-		if feature.ProxyReject(e) == "" {
-			t.counts.Add(e.ClientIP, fz.ProxyWord(e, t.agents[feature.ProxyAgent(e)]), t.dup)
-		}
-	}
-	t.proxy, t.proxyFeedback = nil, nil
-	return err
 }
