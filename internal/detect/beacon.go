@@ -58,6 +58,26 @@ const (
 	fullBeats = 12
 )
 
+// beatArena hands out room for subjects' first beats from shared blocks:
+// most subjects of a busy network are seen once or twice, and then cost no
+// allocation of their own.
+type beatArena struct {
+	ts    []int64
+	sizes []int32
+}
+
+// room gives b space for two beats if it has none.
+func (a *beatArena) room(b *beaconState) {
+	if b.ts != nil {
+		return
+	}
+	if len(a.ts) < 2 {
+		a.ts, a.sizes = make([]int64, 4096), make([]int32, 4096)
+	}
+	b.ts, b.sizes = a.ts[:0:2], a.sizes[:0:2]
+	a.ts, a.sizes = a.ts[2:], a.sizes[2:]
+}
+
 func (b *beaconState) add(ts int64, size int32) {
 	b.events++
 	if uint64(mix64(uint64(ts)))&b.mask != 0 {

@@ -6,8 +6,11 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/spot-hunt/spot/internal/record"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
@@ -310,13 +313,13 @@ func TestTableBounded(t *testing.T) {
 	type st struct{ n int64 }
 	tb := newTable(100, func(s *st) int64 { return s.n })
 	for i := uint64(0); i < 10000; i++ {
-		tb.get(i, func() *st { return &st{} }).n++
-		tb.get(1<<40, func() *st { return &st{} }).n++ // a heavy hitter
+		tb.get(i, func() st { return st{} }).n++
+		tb.get(1<<40, func() st { return st{} }).n++ // a heavy hitter
 	}
-	if len(tb.m) > 100 {
-		t.Errorf("table holds %d subjects, limit 100", len(tb.m))
+	if tb.len() > 100 {
+		t.Errorf("table holds %d subjects, limit 100", tb.len())
 	}
-	if s, ok := tb.m[1<<40]; !ok || s.n != 10000 {
+	if s, ok := tb.lookup(1 << 40); !ok || s.n != 10000 {
 		t.Errorf("heavy hitter dropped or miscounted: %+v", s)
 	}
 	if tb.dropped == 0 {
@@ -357,5 +360,88 @@ func TestProxy(t *testing.T) {
 	}
 	if v := s.Explain(&Proxy{Client: "10.0.0.7", Host: "site3.example", UserAgent: "Mozilla/5.0"}); v != nil {
 		t.Errorf("a browser's request explained by %+v", v)
+	}
+}
+
+// The table agrees with a map on what it holds, through growth, shrinking
+// (slots reused) and merging.
+func TestTableAgreesWithMap(t *testing.T) {
+	type st struct{ n int64 }
+	r := rand.New(rand.NewPCG(3, 4))
+	tb := newTable(5000, func(s *st) int64 { return s.n })
+	want := map[uint64]int64{}
+	for i := 0; i < 200000; i++ {
+		h := r.Uint64N(8000)
+		if i%7 == 0 {
+			h = r.Uint64N(50) // busy subjects
+		}
+		_, held := tb.lookup(h)
+		tb.get(h, func() st { return st{} }).n++
+		if !held {
+			if len(want) != tb.len()-1 { // shrunk: drop from want what the table dropped
+				for k := range want {
+					if _, ok := tb.lookup(k); !ok {
+						delete(want, k)
+					}
+				}
+			}
+			want[h] = 0
+		}
+		want[h]++
+	}
+	if tb.len() != len(want) || tb.len() > 5000 {
+		t.Fatalf("table holds %d subjects, the map %d (limit 5000)", tb.len(), len(want))
+	}
+	for h, s := range tb.all() {
+		if want[h] != s.n {
+			t.Fatalf("subject %d: %d events, want %d", h, s.n, want[h])
+		}
+	}
+	for k := uint64(0); k < 50; k++ {
+		if _, ok := tb.lookup(k); !ok {
+			t.Errorf("busy subject %d dropped", k)
+		}
+	}
+	other := newTable(1<<20, func(s *st) int64 { return s.n })
+	other.get(0, func() st { return st{} }).n = 5 // hash 0 is a subject too
+	other.get(1<<63, func() st { return st{} }).n = 7
+	before := want[0]
+	tb.merge(other, func(d, s *st) { d.n += s.n })
+	if s, ok := tb.lookup(0); !ok || s.n != before+5 {
+		t.Errorf("merged subject 0: %+v, want %d events", s, before+5)
+	}
+	if s, ok := tb.lookup(1 << 63); !ok || s.n != 7 {
+		t.Errorf("merged new subject: %+v", s)
+	}
+}
+
+// Findings come in one order whatever the order of the events: a name's
+// beacon and its domain's have one subject and one score, and differ only
+// in their counts.
+func TestFindingsOrderTotal(t *testing.T) {
+	t0 := int64(1_700_000_000e9)
+	var evs []DNS
+	for i := range 15 {
+		ts := t0 + int64(i)*3e9
+		for _, name := range []string{"example.com", "www.example.com", "example.net", "www.example.net"} {
+			evs = append(evs, DNS{TsNs: ts, Client: "10.0.0.1", Server: "10.0.0.53", Name: name, QType: 1, Size: 90})
+		}
+	}
+	run := func(evs []DNS) []record.Finding {
+		s := NewDNS(Limits{})
+		for i := range evs {
+			s.Observe(&evs[i])
+		}
+		return s.Finish()
+	}
+	want := run(evs)
+	if len(want) < 4 {
+		t.Fatalf("%d findings, want the beacons of both names and both domains", len(want))
+	}
+	for range 5 {
+		rand.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+		if got := run(evs); !reflect.DeepEqual(got, want) {
+			t.Fatalf("findings depend on the order of events:\n%v\n%v", got, want)
+		}
 	}
 }

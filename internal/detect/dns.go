@@ -91,6 +91,8 @@ type DNSSet struct {
 	beacons  *table[dnsBeacon]   // (client, domain)
 	servers  *table[serverState] // server -> clients
 	cache    names
+	beats    beatArena
+	strs     strs
 	buf      []byte
 	verdicts [5]map[uint64]*judged // by table: tunnels, domains, names, beacons; 4: a domain's best verdict on a client that is no resolver
 	resolver map[uint64]bool       // clients that are resolvers
@@ -128,12 +130,13 @@ func (s *DNSSet) Observe(e *DNS) {
 	}
 	ni := s.cache.info(e.Name)
 	if e.Server != "" {
-		sv := s.servers.get(s.key(e.Server), func() *serverState { return &serverState{server: clone(e.Server)} })
+		sv := s.servers.get(s.key(e.Server), func() serverState { return serverState{server: s.strs.get(e.Server)} })
 		sv.events++
 		sv.clients.add(xxh3.HashString(e.Client), 0)
 	}
 	nameKey := s.key(e.Client, ni.name)
-	nb := s.names.get(nameKey, func() *dnsBeacon { return &dnsBeacon{client: clone(e.Client), name: ni.name} })
+	nb := s.names.get(nameKey, func() dnsBeacon { return dnsBeacon{client: s.strs.get(e.Client), name: ni.name} })
+	s.beats.room(&nb.beaconState)
 	nb.add(e.TsNs, e.Size)
 	if oddType(e.QType) {
 		nb.odd++
@@ -143,9 +146,10 @@ func (s *DNSSet) Observe(e *DNS) {
 	}
 	ph := xxh3.HashString(ni.prefix)
 	pair := s.key(e.Client, ni.domain)
-	s.tunnels.get(pair, func() *tunnelState { return &tunnelState{client: clone(e.Client), domain: ni.domain} }).observe(e, ni.prefix, ph)
-	s.domains.get(s.key(ni.domain), func() *tunnelState { return &tunnelState{domain: ni.domain} }).observe(e, ni.prefix, ph)
-	db := s.beacons.get(pair, func() *dnsBeacon { return &dnsBeacon{client: clone(e.Client), name: ni.domain} })
+	s.tunnels.get(pair, func() tunnelState { return tunnelState{client: s.strs.get(e.Client), domain: ni.domain} }).observe(e, ni.prefix, ph)
+	s.domains.get(s.key(ni.domain), func() tunnelState { return tunnelState{domain: ni.domain} }).observe(e, ni.prefix, ph)
+	db := s.beacons.get(pair, func() dnsBeacon { return dnsBeacon{client: s.strs.get(e.Client), name: ni.domain} })
+	s.beats.room(&db.beaconState)
 	db.add(e.TsNs, e.Size)
 	if oddType(e.QType) {
 		db.odd++
@@ -167,15 +171,15 @@ func (s *DNSSet) Finish() []record.Finding {
 	}
 	places := newPrevalence()
 	clients := map[string]bool{}
-	for _, t := range s.tunnels.m {
+	for _, t := range s.tunnels.all() {
 		places.users[s.key(t.domain)]++
 	}
-	for _, b := range s.names.m {
+	for _, b := range s.names.all() {
 		clients[b.client] = true
 	}
 	places.all = len(clients)
 	s.resolver = map[uint64]bool{}
-	for _, sv := range s.servers.m {
+	for _, sv := range s.servers.all() {
 		if sv.clients.count() >= 2 && clients[sv.server] {
 			s.resolver[s.key(sv.server)] = true
 		}
@@ -189,17 +193,17 @@ func (s *DNSSet) Finish() []record.Finding {
 		all = append(all, j)
 		if !s.resolver[s.key(j.src)] && j.dst != "" {
 			dom := s.key(s.cache.info(j.dst).domain)
-			if old, ok := s.verdicts[4][dom]; !ok || j.stronger(&old.Verdict) {
+			if old, ok := s.verdicts[4][dom]; !ok || j.outranks(old) {
 				s.verdicts[4][dom] = j
 			}
 		}
 	}
-	for h, t := range s.tunnels.m {
+	for h, t := range s.tunnels.all() {
 		score, ev := t.judge(1, places.modifier(s.key(t.domain)))
 		keep(0, h, &judged{Verdict: Verdict{"dns-tunnel", score, t.client + " > " + t.domain, ev},
 			src: t.client, dst: t.domain, first: t.first, last: t.last, events: t.events})
 	}
-	for h, t := range s.domains.m {
+	for h, t := range s.domains.all() {
 		users := float64(places.users[h])
 		if users < 2 {
 			continue // the (client, domain) subject says it all
@@ -209,7 +213,7 @@ func (s *DNSSet) Finish() []record.Finding {
 			dst: t.domain, first: t.first, last: t.last, events: t.events})
 	}
 	beacons := func(i int, tb *table[dnsBeacon], domains bool) {
-		for h, b := range tb.m {
+		for h, b := range tb.all() {
 			r := b.judge(s.w0, s.w1)
 			if r.score <= 0 {
 				continue
@@ -227,7 +231,7 @@ func (s *DNSSet) Finish() []record.Finding {
 			}
 			if domains {
 				// a new name at nearly every beat: data, or polling that defeats caches
-				if t, ok := s.tunnels.m[h]; ok && t.names.count() >= 0.8*float64(r.beats) {
+				if t, ok := s.tunnels.lookup(h); ok && t.names.count() >= 0.8*float64(r.beats) {
 					score += 0.2
 				}
 			}
@@ -259,7 +263,7 @@ func (s *DNSSet) Finish() []record.Finding {
 func (s *DNSSet) Explain(e *DNS) *Verdict {
 	var best *judged
 	try := func(i int, h uint64) {
-		if j, ok := s.verdicts[i][h]; ok && (best == nil || j.stronger(&best.Verdict)) {
+		if j, ok := s.verdicts[i][h]; ok && (best == nil || j.outranks(best)) {
 			best = j
 		}
 	}
@@ -283,7 +287,7 @@ func (s *DNSSet) Explain(e *DNS) *Verdict {
 // findings turns the verdicts scoring at least min into finding records,
 // strongest first.
 func findings(all []*judged, kind record.Kind, min float64) []record.Finding {
-	sort.Slice(all, func(i, j int) bool { return all[i].stronger(&all[j].Verdict) })
+	sort.Slice(all, func(i, j int) bool { return all[i].outranks(all[j]) })
 	var out []record.Finding
 	for _, j := range all {
 		if j.Score < min {
@@ -293,5 +297,3 @@ func findings(all []*judged, kind record.Kind, min float64) []record.Finding {
 	}
 	return out
 }
-
-func clone(s string) string { return string([]byte(s)) }

@@ -163,6 +163,8 @@ type FlowSet struct {
 	vscan  *table[scanState] // (source, destination): ports probed
 	hscan  *table[scanState] // (source, port, protocol): hosts probed
 	buf    []byte
+	beats  beatArena
+	strs   strs
 	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
 	verdicts [3]map[uint64]*judged
 }
@@ -202,16 +204,18 @@ func (s *FlowSet) Observe(f *Flow) {
 		s.w1 = max(s.w1, f.EndNs)
 	}
 	pk := s.key('p', f.Src, f.Dst, f.DPort, f.Proto)
-	s.pairs.get(pk, func() *flowPair {
-		return &flowPair{src: clone(f.Src), dst: clone(f.Dst), dport: f.DPort, proto: clone(f.Proto)}
-	}).observe(f)
+	p := s.pairs.get(pk, func() flowPair {
+		return flowPair{src: s.strs.get(f.Src), dst: s.strs.get(f.Dst), dport: f.DPort, proto: s.strs.get(f.Proto)}
+	})
+	s.beats.room(&p.beaconState)
+	p.observe(f)
 	if f.unanswered() {
-		v := s.vscan.get(s.key('v', f.Src, f.Dst, 0, ""), func() *scanState {
-			return &scanState{src: clone(f.Src), dst: clone(f.Dst), vertical: true}
+		v := s.vscan.get(s.key('v', f.Src, f.Dst, 0, ""), func() scanState {
+			return scanState{src: s.strs.get(f.Src), dst: s.strs.get(f.Dst), vertical: true}
 		})
 		v.observe(f, mix64(uint64(uint32(f.DPort))))
-		h := s.hscan.get(s.key('h', f.Src, "", f.DPort, f.Proto), func() *scanState {
-			return &scanState{src: clone(f.Src), dport: f.DPort, proto: clone(f.Proto)}
+		h := s.hscan.get(s.key('h', f.Src, "", f.DPort, f.Proto), func() scanState {
+			return scanState{src: s.strs.get(f.Src), dport: f.DPort, proto: s.strs.get(f.Proto)}
 		})
 		h.observe(f, xxh3.HashString(f.Dst))
 	}
@@ -227,7 +231,7 @@ func (s *FlowSet) Finish() []record.Finding {
 		if j.Score <= 0 || !s.lim.enabled(j.Detector) {
 			return
 		}
-		if old, ok := s.verdicts[i][h]; ok && !j.stronger(&old.Verdict) {
+		if old, ok := s.verdicts[i][h]; ok && !j.outranks(old) {
 			all = append(all, j) // a second detector on the subject: a finding of its own
 			return
 		}
@@ -237,7 +241,7 @@ func (s *FlowSet) Finish() []record.Finding {
 	var norms *volumeNorms
 	places := newPrevalence()
 	sources := map[string]struct{}{}
-	for _, p := range s.pairs.m {
+	for _, p := range s.pairs.all() {
 		if p.place == 0 {
 			p.place = s.key('d', p.dst, "", p.dport, p.proto)
 		}
@@ -245,7 +249,7 @@ func (s *FlowSet) Finish() []record.Finding {
 		sources[p.src] = struct{}{}
 	}
 	places.all = len(sources)
-	for h, p := range s.pairs.m {
+	for h, p := range s.pairs.all() {
 		ctx := places.modifier(p.place)
 		base := judged{src: p.src, dst: p.dst, dport: p.dport, proto: p.proto, first: p.first, last: p.last, events: p.conns}
 		if r := p.judge(s.w0, s.w1); r.score > 0 {
@@ -273,7 +277,7 @@ func (s *FlowSet) Finish() []record.Finding {
 		}
 	}
 	for i, t := range []*table[scanState]{s.vscan, s.hscan} {
-		for h, sc := range t.m {
+		for h, sc := range t.all() {
 			if score, ev := sc.judge(); score > 0 {
 				keep(1+i, h, &judged{Verdict: Verdict{"scan", score, sc.subject(), ev},
 					src: sc.src, dst: sc.dst, dport: sc.dport, proto: sc.proto, first: sc.first, last: sc.last, events: sc.probes})
@@ -304,7 +308,7 @@ func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Ve
 	try := func(i int, tag byte, a, b string, port int32, proto string) {
 		var h uint64
 		buf, h = flowKey(buf, tag, a, b, port, proto)
-		if j, ok := s.verdicts[i][h]; ok && (best == nil || j.stronger(&best.Verdict)) {
+		if j, ok := s.verdicts[i][h]; ok && (best == nil || j.outranks(best)) {
 			best = j
 		}
 	}
@@ -332,13 +336,13 @@ type volumeNorms struct {
 
 func (s *FlowSet) volumeNorms() *volumeNorms {
 	by := map[string][]float64{}
-	for _, p := range s.pairs.m {
+	for _, p := range s.pairs.all() {
 		if p.exfilCandidate() {
 			by[p.src] = nil
 		}
 	}
-	all := make([]float64, 0, len(s.pairs.m))
-	for _, p := range s.pairs.m {
+	all := make([]float64, 0, s.pairs.len())
+	for _, p := range s.pairs.all() {
 		if v, ok := by[p.src]; ok {
 			by[p.src] = append(v, float64(p.out))
 		}

@@ -62,3 +62,22 @@ func splitName(raw string) nameInfo {
 	}
 	return ni
 }
+
+// strs gives the detectors their own copy of a string (the readers reuse
+// their buffers), one copy for all the subjects that name the same host,
+// protocol or user agent. It is emptied when it reaches maxStrs.
+type strs struct{ m map[string]string }
+
+const maxStrs = 1 << 18
+
+func (c *strs) get(s string) string {
+	if v, ok := c.m[s]; ok {
+		return v
+	}
+	if c.m == nil || len(c.m) >= maxStrs {
+		c.m = make(map[string]string, 1024)
+	}
+	s = strings.Clone(s)
+	c.m[s] = s
+	return s
+}

@@ -49,6 +49,8 @@ type ProxySet struct {
 	lim      Limits
 	w0, w1   int64
 	pairs    *table[proxyPair]
+	beats    beatArena
+	strs     strs
 	agents   *table[agentState]
 	buf      []byte
 	verdicts [2]map[uint64]*judged // pairs, (client, agent)
@@ -75,7 +77,8 @@ func (s *ProxySet) Observe(p *Proxy) {
 		}
 		s.w1 = max(s.w1, p.TsNs)
 	}
-	pair := s.pairs.get(s.key(p.Client, p.Host), func() *proxyPair { return &proxyPair{client: clone(p.Client), host: clone(p.Host)} })
+	pair := s.pairs.get(s.key(p.Client, p.Host), func() proxyPair { return proxyPair{client: s.strs.get(p.Client), host: s.strs.get(p.Host)} })
+	s.beats.room(&pair.beaconState)
 	pair.add(p.TsNs, int32(min(p.Sent+p.Received, math.MaxInt32)))
 	pair.sent += p.Sent
 	pair.received += p.Received
@@ -86,13 +89,13 @@ func (s *ProxySet) Observe(p *Proxy) {
 	pair.last = max(pair.last, p.TsNs)
 	client := xxh3.HashString(p.Client)
 	if p.UserAgent != "" && p.UserAgent != "-" {
-		a := s.agents.get(xxh3.HashString(p.UserAgent), func() *agentState {
-			return &agentState{agent: clone(p.UserAgent), client: clone(p.Client)}
+		a := s.agents.get(xxh3.HashString(p.UserAgent), func() agentState {
+			return agentState{agent: s.strs.get(p.UserAgent), client: s.strs.get(p.Client)}
 		})
 		a.requests++
 		a.clients.add(client, 0)
 		if p.Client < a.client {
-			a.client = clone(p.Client) // the first in order, whatever the order of the requests
+			a.client = s.strs.get(p.Client) // the first in order, whatever the order of the requests
 		}
 	}
 }
@@ -104,7 +107,7 @@ func (s *ProxySet) Finish() []record.Finding {
 	}
 	var all []*judged
 	var sent []float64
-	for _, p := range s.pairs.m {
+	for _, p := range s.pairs.all() {
 		sent = append(sent, float64(p.sent))
 	}
 	slices.Sort(sent)
@@ -114,12 +117,12 @@ func (s *ProxySet) Finish() []record.Finding {
 	}
 	places := newPrevalence()
 	clients := map[string]bool{}
-	for _, p := range s.pairs.m {
+	for _, p := range s.pairs.all() {
 		places.users[xxh3.HashString(p.host)]++
 		clients[p.client] = true
 	}
 	places.all = len(clients)
-	for h, p := range s.pairs.m {
+	for h, p := range s.pairs.all() {
 		ctx := places.modifier(xxh3.HashString(p.host))
 		base := judged{src: p.client, dst: p.host, first: p.first, last: p.last, events: p.events}
 		subject := p.client + " > " + p.host
@@ -135,7 +138,7 @@ func (s *ProxySet) Finish() []record.Finding {
 			j := base
 			j.Verdict = Verdict{"exfil", clamp01(score + ctx), subject, ev}
 			all = append(all, &j)
-			if best == nil || j.stronger(&best.Verdict) {
+			if best == nil || j.outranks(best) {
 				best = &j
 			}
 		}
@@ -144,7 +147,7 @@ func (s *ProxySet) Finish() []record.Finding {
 		}
 	}
 	nclients := float64(places.all)
-	for h, a := range s.agents.m {
+	for h, a := range s.agents.all() {
 		n := a.clients.count()
 		if nclients < 10 || n > 1 || !s.lim.enabled("rare-agent") {
 			continue
@@ -169,7 +172,7 @@ func (s *ProxySet) Explain(p *Proxy) *Verdict {
 	if j, ok := s.verdicts[0][s.key(p.Client, p.Host)]; ok {
 		best = j
 	}
-	if j, ok := s.verdicts[1][xxh3.HashString(p.UserAgent)]; ok && (best == nil || j.stronger(&best.Verdict)) {
+	if j, ok := s.verdicts[1][xxh3.HashString(p.UserAgent)]; ok && (best == nil || j.outranks(best)) {
 		best = j
 	}
 	if best == nil {

@@ -436,15 +436,16 @@ func (b *beaconState) decode(d *dec) {
 // encTable writes a table's subjects in hash order.
 func encTable[S any](e *enc, t *table[S], f func(*S, *enc)) {
 	e.i(t.dropped)
-	keys := make([]uint64, 0, len(t.m))
-	for k := range t.m {
+	keys := make([]uint64, 0, t.len())
+	for k := range t.all() {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	e.u(uint64(len(keys)))
 	for _, k := range keys {
 		e.u64(k)
-		f(t.m[k], e)
+		s, _ := t.lookup(k)
+		f(s, e)
 	}
 }
 
@@ -452,12 +453,9 @@ func decTable[S any](d *dec, t *table[S], f func(*S, *dec)) {
 	t.dropped = d.i()
 	for n := d.n(); n > 0 && d.err == nil; n-- {
 		k := d.u64()
-		s := new(S)
-		f(s, d)
-		if len(t.m) >= t.max {
-			t.shrink()
-		}
-		t.m[k] = s
+		var s S
+		f(&s, d)
+		*t.add(k) = s
 	}
 }
 

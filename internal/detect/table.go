@@ -1,58 +1,162 @@
 package detect
 
+import "iter"
+
 // table holds per-subject state keyed by a 64-bit hash of the subject, at
 // most max subjects. When it is full, a new subject first makes room by
 // lossy counting: the subjects seen at most k times are dropped, k rising
 // from 1 until a quarter of the table is free. Busy subjects (the heavy
 // hitters, where detectors find tunnels, beacons and scans) stay; what was
 // dropped is counted so that Finish can say so.
+//
+// Most subjects of a busy network are seen once or twice, so a subject
+// must cost little: states live in chunks that never move, found through
+// an open-addressing index of the subject hashes (one probe sequence to
+// find or add a subject, no pointers for the garbage collector to scan),
+// and are walked in memory order.
 type table[S any] struct {
 	max     int
-	m       map[uint64]*S
 	events  func(*S) int64 // how many events a state has seen
 	dropped int64          // subjects dropped to stay within max
+
+	index []entry // by linear probing on the subject hash
+	n     int     // subjects held
+	keys  [][]uint64
+	live  [][]bool // whether a slot holds a subject
+	chunk [][]S    // states by slot
+	free  []int32  // free slots
 }
 
+// entry is a subject hash and the slot of its state, plus one (0: an
+// empty entry).
+type entry struct {
+	h    uint64
+	slot int32
+}
+
+const chunkBits = 10
+
 func newTable[S any](max int, events func(*S) int64) *table[S] {
-	return &table[S]{max: max, m: make(map[uint64]*S), events: events}
+	return &table[S]{max: max, events: events, index: make([]entry, 1024)}
+}
+
+func (t *table[S]) slot(i int32) *S { return &t.chunk[i>>chunkBits][i&(1<<chunkBits-1)] }
+
+// len returns how many subjects the table holds.
+func (t *table[S]) len() int { return t.n }
+
+// find returns where subject h is in the index, or where it would go.
+func (t *table[S]) find(h uint64) int {
+	mask := len(t.index) - 1
+	for p := int(h) & mask; ; p = (p + 1) & mask {
+		if e := &t.index[p]; e.slot == 0 || e.h == h {
+			return p
+		}
+	}
 }
 
 // get returns the state of subject h, made by mk when h is new (mk may use
 // the subject's strings; it is only called for new subjects).
-func (t *table[S]) get(h uint64, mk func() *S) *S {
-	if s, ok := t.m[h]; ok {
-		return s
+func (t *table[S]) get(h uint64, mk func() S) *S {
+	if e := &t.index[t.find(h)]; e.slot != 0 {
+		return t.slot(e.slot - 1)
 	}
-	if len(t.m) >= t.max {
-		t.shrink()
-	}
-	s := mk()
-	t.m[h] = s
+	s := t.add(h)
+	*s = mk()
 	return s
 }
 
-func (t *table[S]) shrink() {
-	for k := int64(1); len(t.m) > t.max*3/4; k++ {
-		for h, s := range t.m {
-			if t.events(s) <= k {
-				delete(t.m, h)
-				t.dropped++
+// lookup returns the state of subject h, if the table holds it.
+func (t *table[S]) lookup(h uint64) (*S, bool) {
+	if e := &t.index[t.find(h)]; e.slot != 0 {
+		return t.slot(e.slot - 1), true
+	}
+	return nil, false
+}
+
+// add makes room for a new subject h and returns its (zero) state.
+func (t *table[S]) add(h uint64) *S {
+	if t.n >= t.max {
+		t.shrink()
+	}
+	var i int32
+	if n := len(t.free); n > 0 {
+		i, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		n := len(t.chunk)
+		if n == 0 || len(t.chunk[n-1]) == 1<<chunkBits {
+			t.chunk = append(t.chunk, make([]S, 0, 1<<chunkBits))
+			t.keys = append(t.keys, make([]uint64, 1<<chunkBits))
+			t.live = append(t.live, make([]bool, 1<<chunkBits))
+			n++
+		}
+		c := &t.chunk[n-1]
+		i = int32((n-1)<<chunkBits + len(*c))
+		*c = (*c)[:len(*c)+1]
+	}
+	t.keys[i>>chunkBits][i&(1<<chunkBits-1)] = h
+	t.live[i>>chunkBits][i&(1<<chunkBits-1)] = true
+	t.n++
+	if 2*t.n > len(t.index) {
+		t.rebuild(2 * len(t.index))
+	}
+	t.index[t.find(h)] = entry{h, i + 1}
+	return t.slot(i)
+}
+
+// rebuild makes an index of size entries (a power of two) of the subjects
+// held.
+func (t *table[S]) rebuild(size int) {
+	t.index = make([]entry, size)
+	for c, keys := range t.keys {
+		for i, h := range keys {
+			if t.live[c][i] {
+				t.index[t.find(h)] = entry{h, int32(c<<chunkBits+i) + 1}
 			}
 		}
 	}
 }
 
+// all yields every subject and its state, in memory order.
+func (t *table[S]) all() iter.Seq2[uint64, *S] {
+	return func(yield func(uint64, *S) bool) {
+		for c, keys := range t.keys {
+			states, live := t.chunk[c], t.live[c]
+			for i, h := range keys[:len(states)] {
+				if live[i] && !yield(h, &states[i]) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func (t *table[S]) shrink() {
+	var zero S
+	for k := int64(1); t.n > t.max*3/4; k++ {
+		for c := range t.chunk {
+			states, live := t.chunk[c], t.live[c]
+			for i := range states {
+				if live[i] && t.events(&states[i]) <= k {
+					states[i], live[i] = zero, false
+					t.free = append(t.free, int32(c<<chunkBits+i))
+					t.n--
+					t.dropped++
+				}
+			}
+		}
+	}
+	t.rebuild(len(t.index))
+}
+
 // merge adds o's subjects to t, combining the states of subjects in both.
 func (t *table[S]) merge(o *table[S], combine func(dst, src *S)) {
-	for h, s := range o.m {
-		if d, ok := t.m[h]; ok {
+	for h, s := range o.all() {
+		if d, ok := t.lookup(h); ok {
 			combine(d, s)
 			continue
 		}
-		if len(t.m) >= t.max {
-			t.shrink()
-		}
-		t.m[h] = s
+		*t.add(h) = *s
 	}
 	t.dropped += o.dropped
 }

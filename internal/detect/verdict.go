@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spot-hunt/spot/internal/record"
@@ -37,6 +39,19 @@ type judged struct {
 	proto       string
 	first, last int64 // ns
 	events      int64
+}
+
+// outranks reports whether j ranks before k: the stronger verdict, then
+// (between verdicts equal in score, detector and subject, such as a name's
+// and its domain's beacon) the busier, earlier subject, so that every run
+// and every sharding of a run orders findings the same.
+func (j *judged) outranks(k *judged) bool {
+	if j.stronger(&k.Verdict) || k.stronger(&j.Verdict) {
+		return j.stronger(&k.Verdict)
+	}
+	return cmp.Or(cmp.Compare(k.events, j.events), cmp.Compare(j.first, k.first), cmp.Compare(j.last, k.last),
+		strings.Compare(j.Evidence, k.Evidence), strings.Compare(j.src, k.src), strings.Compare(j.dst, k.dst),
+		cmp.Compare(j.dport, k.dport), strings.Compare(j.proto, k.proto)) < 0
 }
 
 func (j *judged) finding(kind record.Kind) record.Finding {
