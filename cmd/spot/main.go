@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/spot-hunt/spot/internal/cli"
+	"github.com/spot-hunt/spot/internal/interrupt"
 )
 
-func main() { os.Exit(cli.Main()) }
+func main() { os.Exit(cli.MainSignals(interrupt.Signals)) }

@@ -9,12 +9,23 @@ import (
 
 	"github.com/spot-hunt/spot/internal/cli"
 	"github.com/spot-hunt/spot/internal/enrich/enrichtest"
+	"github.com/spot-hunt/spot/internal/interrupt"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"spot": func() { os.Exit(cli.Main()) },
+	testscript.Main(testsOnly{m}, map[string]func(){
+		"spot": func() { os.Exit(cli.MainSignals(interrupt.Signals)) },
 	})
+}
+
+// testsOnly runs the tests with SIGINT and SIGTERM back to their default
+// (main's import of internal/interrupt catches them), so that Ctrl-C
+// ends "go test".
+type testsOnly struct{ m *testing.M }
+
+func (t testsOnly) Run() int {
+	interrupt.Stop()
+	return t.m.Run()
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script against the real

@@ -221,3 +221,34 @@ func waitFor(t *testing.T, b *syncBuffer, re *regexp.Regexp) string {
 	t.Fatalf("no %s in %q after 20 s", re, b.String())
 	return ""
 }
+
+// SIGINT and SIGTERM are caught from before spot's own packages and its
+// dependencies' initialize (GODEBUG=inittrace lists the inits in order):
+// a signal during the start-up, which takes tens of milliseconds, then
+// exits 130 rather than killing spot.
+func TestSignalsCaughtAtStart(t *testing.T) {
+	bin := buildSpot(t)
+	cmd := exec.Command(bin, "--version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var inits []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) > 2 && f[0] == "init" {
+			inits = append(inits, f[1])
+		}
+	}
+	const catcher = "github.com/spot-hunt/spot/internal/interrupt"
+	for i, p := range inits {
+		if p == catcher {
+			t.Logf("signals caught after %d of %d package inits", i, len(inits))
+			return
+		}
+		if strings.HasPrefix(p, "github.com/spot-hunt/") || p == "github.com/spf13/cobra" || i >= len(inits)/4 {
+			t.Fatalf("%s initializes before %s (init %d of %d): a signal then kills spot", p, catcher, i+1, len(inits))
+		}
+	}
+	t.Fatalf("no %s among the %d package inits: signals are caught only once main runs", catcher, len(inits))
+}

@@ -25,11 +25,17 @@ type globals struct {
 }
 
 // Main runs spot with the process's arguments and streams and returns its
-// exit status.
-func Main() int {
+// exit status; it catches SIGINT and SIGTERM from its start.
+func Main() int { return MainSignals(nil) }
+
+// MainSignals is Main reading SIGINT and SIGTERM from sigs, which was
+// notified of them before Main (cmd/spot passes internal/interrupt's, so
+// that a signal while spot's packages initialize is not fatal); nil: Main
+// asks for them itself.
+func MainSignals(sigs chan os.Signal) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	defer handleSignals(cancel, os.Stderr)()
+	defer handleSignals(cancel, os.Stderr, sigs)()
 	if path := os.Getenv("SPOT_CPUPROFILE"); path != "" {
 		defer startCPUProfile(path)()
 	}

@@ -32,10 +32,13 @@ var late atomic.Pointer[lateSignals]
 // setLateSignals installs l for the rest of the run.
 func setLateSignals(l *lateSignals) { late.Store(l) }
 
-// handleSignals starts watching for SIGINT and SIGTERM; stop ends it.
-func handleSignals(cancel context.CancelFunc, stderr io.Writer) (stop func()) {
-	sigs := make(chan os.Signal, 3)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+// handleSignals starts watching for SIGINT and SIGTERM on sigs (nil: a
+// channel of its own); stop ends it.
+func handleSignals(cancel context.CancelFunc, stderr io.Writer, sigs chan os.Signal) (stop func()) {
+	if sigs == nil {
+		sigs = make(chan os.Signal, 3)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	}
 	done := make(chan struct{})
 	go func() {
 		for n := 1; ; n++ {

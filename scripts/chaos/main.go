@@ -46,6 +46,7 @@ type counts struct {
 	runs, exit0, exit1, exit3, exit130   int
 	panics, hangs, stray, leftover, lost int
 	overRSS                              int
+	early                                int // interrupts that came before spot could catch them
 	peakRSS                              int64
 	peakWhat                             string
 	kinds                                map[string]int
@@ -98,7 +99,8 @@ func main() {
 	for _, k := range kinds {
 		fmt.Printf("  %-28s %6d\n", k, t.kinds[k])
 	}
-	fmt.Printf("  exit 0 %d, exit 1 %d, exit 3 %d, exit 130 %d\n", t.exit0, t.exit1, t.exit3, t.exit130)
+	fmt.Printf("  exit 0 %d, exit 1 %d, exit 3 %d, exit 130 %d, killed by a signal sent before spot caught signals %d\n",
+		t.exit0, t.exit1, t.exit3, t.exit130, t.early)
 	fmt.Printf("  panics %d, hangs %d, stray exit codes %d, leftover temporary files %d, old outputs lost %d, over %d MB RSS %d\n",
 		t.panics, t.hangs, t.stray, t.leftover, t.lost, *maxRSS, t.overRSS)
 	fmt.Printf("  peak RSS %d MB (%s)\n", t.peakRSS>>10, t.peakWhat)
@@ -383,10 +385,16 @@ func runInterrupts(work, model string, rng *rand.Rand) {
 			kind = "second signal"
 		}
 		label := fmt.Sprintf("spot %s, %v after %v", strings.Join(stage[:2], " "), sig, delay)
-		// -1: killed by the signal before spot installed its handlers
-		// (exec and the runtime's start); nothing was written then, as
-		// the checks of the old output and of leftovers confirm.
+		// -1: killed by the signal before spot could catch it (exec and
+		// the Go runtime's start, before internal/interrupt's init);
+		// nothing was written then, as the checks of the old output and
+		// of leftovers confirm. Counted apart.
 		judge(kind, label, o, dir, append(outs, big), []int{0, 130, -1})
+		if o.code == -1 {
+			tally.mu.Lock()
+			tally.early++
+			tally.mu.Unlock()
+		}
 		now, _ := os.ReadFile(outs[0])
 		switch {
 		case o.code == 130 && !bytes.Equal(now, old):
