@@ -151,6 +151,13 @@ func (t *table[S]) shrink() {
 
 // merge adds o's subjects to t, combining the states of subjects in both.
 func (t *table[S]) merge(o *table[S], combine func(dst, src *S)) {
+	size := len(t.index)
+	for 2*min(t.n+o.n, t.max) > size {
+		size *= 2
+	}
+	if size > len(t.index) {
+		t.rebuild(size) // once, not at every doubling
+	}
 	for h, s := range o.all() {
 		if d, ok := t.lookup(h); ok {
 			combine(d, s)
