@@ -139,9 +139,16 @@ zone:
 			t.Fatalf("dig %v: %v: %s", args, err, out)
 		}
 	}
-	// tcpdump loses what it has not read when a signal comes (spot reads
-	// what the kernel queued): give it time.
-	time.Sleep(time.Second)
+	// tcpdump loses what it has not written when a signal comes (spot reads
+	// what the kernel queued), and on a busy machine it lags: wait until its
+	// capture holds every message, 2 per query (at most 30 s).
+	want := 2 * (2*strings.Count(queries.String(), "\n") + 2)
+	for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(200 * time.Millisecond) {
+		out, _ := exec.Command(bin, "decode", "dns", "--queries", "-q", td).Output()
+		if bytes.Count(out, []byte("\n")) >= want {
+			break
+		}
+	}
 	for _, p := range procs {
 		p.cmd.Process.Signal(syscall.SIGINT)
 	}
