@@ -6,7 +6,11 @@
 // is not a JSON object, or an event that cannot be read (a time that is
 // not one, a count that is not a number, an unknown rrtype name) is
 // skipped, counted and named by its line. Lines are read with a lazy
-// scanner (package jsonscan) that builds no value for what is not read.
+// scanner (package jsonscan) that builds no value for what is not read, and
+// an event of a type the decoder does not take is passed over as soon as
+// its event_type is read: the rest of its line is not read, so a line cut
+// short after its event_type counts as passed over, not as skipped, by the
+// decoders that do not take its type (the one that does skips it).
 //
 // Mapping says which field fills which column of each kind of record, and
 // what is converted on the way ("spot help schema flow|dns|proxy suricata" prints it).

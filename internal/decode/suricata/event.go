@@ -21,8 +21,13 @@ type event struct {
 
 var errNoType = errors.New("no event_type")
 
-// parse reads line, an EVE JSON object.
-func (e *event) parse(line []byte) error {
+// errOther stops the reading of an event of a type not wanted.
+var errOther = errors.New("event of another type")
+
+// parse reads line, an EVE JSON object, when wants takes its event_type;
+// otherwise it stops at event_type and reports other (the rest of the line
+// is not read, so not checked either).
+func (e *event) parse(line []byte, wants func(typ []byte) bool) (other bool, err error) {
 	*e = event{scratch: e.scratch[:0]}
 	var perr error
 	str := func(v []byte) []byte {
@@ -40,10 +45,13 @@ func (e *event) parse(line []byte) error {
 		}
 		return n
 	}
-	_, err := jsonscan.Object(line, func(k, v []byte) error {
+	_, err = jsonscan.Object(line, func(k, v []byte) error {
 		switch string(k) {
 		case "event_type":
 			e.typ = str(v)
+			if perr == nil && !wants(e.typ) {
+				return errOther
+			}
 		case "timestamp":
 			e.ts = str(v)
 		case "flow_id":
@@ -76,14 +84,16 @@ func (e *event) parse(line []byte) error {
 		return nil
 	})
 	switch {
+	case err == errOther:
+		return true, nil
 	case err != nil:
-		return err
+		return false, err
 	case perr != nil:
-		return perr
+		return false, perr
 	case e.typ == nil:
-		return errNoType
+		return false, errNoType
 	}
-	return nil
+	return false, nil
 }
 
 // integer reads a JSON number (or a number in a string, as some writers

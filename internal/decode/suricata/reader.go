@@ -106,8 +106,9 @@ func Sniff(head []byte) bool {
 	return typ && ts
 }
 
-// next reads the next event; its fields are valid until the following call.
-func (z *Reader) next() ([]byte, error) {
+// next reads the next event of a type wants takes, passing over (and
+// counting) the others; its fields are valid until the following call.
+func (z *Reader) next(wants func(typ []byte) bool) ([]byte, error) {
 	for {
 		line, long, err := z.lines.Next()
 		if err != nil {
@@ -124,8 +125,13 @@ func (z *Reader) next() ([]byte, error) {
 			continue
 		}
 		z.stats.Events++
-		if err := z.ev.parse(line); err != nil {
+		other, err := z.ev.parse(line, wants)
+		if err != nil {
 			z.skip(err)
+			continue
+		}
+		if other {
+			z.pass(z.ev.typ)
 			continue
 		}
 		return line, nil
@@ -150,25 +156,25 @@ func (z *Reader) pass(typ []byte) {
 // ReadFlows appends the records of up to max flow and netflow events to
 // dst, passing over events of other types. At the end it returns dst, io.EOF.
 func (z *Reader) ReadFlows(dst []record.Flow, max int) ([]record.Flow, error) {
-	return readEvents(z, dst, max, func(t string) bool { return t == "flow" || t == "netflow" }, z.m.flow)
+	return readEvents(z, dst, max, isFlow, z.m.flow)
 }
 
 // ReadProxy appends the records of up to max http events to dst.
 func (z *Reader) ReadProxy(dst []record.Proxy, max int) ([]record.Proxy, error) {
-	return readEvents(z, dst, max, func(t string) bool { return t == "http" }, z.m.http)
+	return readEvents(z, dst, max, isHTTP, z.m.http)
 }
 
+func isFlow(typ []byte) bool { return string(typ) == "flow" || string(typ) == "netflow" }
+func isHTTP(typ []byte) bool { return string(typ) == "http" }
+func isDNS(typ []byte) bool  { return string(typ) == "dns" }
+
 // readEvents appends to dst the records fill makes of up to max events of the
-// types takes accepts.
-func readEvents[T any](z *Reader, dst []T, max int, takes func(string) bool, fill func(*event, *T) error) ([]T, error) {
+// types wants takes.
+func readEvents[T any](z *Reader, dst []T, max int, wants func([]byte) bool, fill func(*event, *T) error) ([]T, error) {
 	for want := len(dst) + max; len(dst) < want; {
-		line, err := z.next()
+		line, err := z.next(wants)
 		if err != nil {
 			return dst, err
-		}
-		if !takes(string(z.ev.typ)) {
-			z.pass(z.ev.typ)
-			continue
 		}
 		var zero T
 		dst = append(dst, zero)
@@ -197,7 +203,7 @@ func setEID(r any, eid int64) {
 // and, with Queries, one per query.
 func (z *Reader) ReadDNS(dst []record.DNS, max int) ([]record.DNS, error) {
 	for want := len(dst) + max; len(dst) < want; {
-		line, err := z.next()
+		line, err := z.next(isDNS)
 		if err == io.EOF && z.pending {
 			dst = append(dst, z.pend)
 			z.pending = false
@@ -205,10 +211,6 @@ func (z *Reader) ReadDNS(dst []record.DNS, max int) ([]record.DNS, error) {
 		}
 		if err != nil {
 			return dst, err
-		}
-		if string(z.ev.typ) != "dns" {
-			z.pass(z.ev.typ)
-			continue
 		}
 		d := &z.dns
 		if err := d.read(z.ev.dns, &z.dnsBuf); err != nil {
