@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"strconv"
-	"time"
 
 	"github.com/spot-hunt/spot/internal/record"
 )
@@ -80,13 +79,9 @@ func Flags(f uint8) string { return flagStrings[f] }
 
 // Times fills a flow's time columns from first- and last-seen nanoseconds
 // since the epoch. It caches the formatted second, since consecutive flows
-// mostly share it, and the formatted day, since they mostly share that.
+// mostly share it.
 type Times struct {
 	cache [256]secText
-	day   int64
-	date  [11]byte // "2006-01-02 " of day
-	ymd   [3]int32
-	dayOK bool
 }
 
 type secText struct {
@@ -112,23 +107,42 @@ func (c *Times) Set(f *record.Flow, startNs, endNs int64) {
 }
 
 // second formats sec (UTC) into t as time.Format's "2006-01-02 15:04:05".
+// Flows of a log come in order of their end, so their starts may alternate
+// between days: the date is computed, not cached.
 func (c *Times) second(t *secText, sec int64) {
 	day := floorDiv(sec, 86400)
-	if !c.dayOK || day != c.day {
-		tm := time.Unix(day*86400, 0).UTC()
-		y, mo, d := tm.Date()
-		copy(c.date[:], tm.Format("2006-01-02 ")) // nanoseconds in an int64 span years 1677-2262
-		c.day, c.ymd, c.dayOK = day, [3]int32{int32(y), int32(mo), int32(d)}, true
-	}
+	y, mo, d := civil(day)
 	rem := int32(sec - day*86400)
 	h, mi, s := rem/3600, rem/60%60, rem%60
-	var b [19]byte
-	copy(b[:], c.date[:])
-	b[11], b[12], b[13] = byte('0'+h/10), byte('0'+h%10), ':'
-	b[14], b[15], b[16] = byte('0'+mi/10), byte('0'+mi%10), ':'
-	b[17], b[18] = byte('0'+s/10), byte('0'+s%10)
-	*t = secText{sec: sec, valid: true, str: string(b[:]),
-		parts: [6]int32{c.ymd[0], c.ymd[1], c.ymd[2], h, mi, s}}
+	// nanoseconds in an int64 span the years 1677-2262: four digits
+	b := [19]byte{
+		byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + mo/10), byte('0' + mo%10), '-', byte('0' + d/10), byte('0' + d%10), ' ',
+		byte('0' + h/10), byte('0' + h%10), ':', byte('0' + mi/10), byte('0' + mi%10), ':',
+		byte('0' + s/10), byte('0' + s%10),
+	}
+	*t = secText{sec: sec, valid: true, str: string(b[:]), parts: [6]int32{y, mo, d, h, mi, s}}
+}
+
+// civil is the proleptic Gregorian date of day, counted from 1970-01-01
+// (Howard Hinnant's civil_from_days).
+func civil(day int64) (y, m, d int32) {
+	z := day + 719468
+	era := floorDiv(z, 146097)
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365]
+	mp := (5*doy + 2) / 153                                // [0, 11], from March
+	d = int32(doy - (153*mp+2)/5 + 1)
+	m = int32(mp + 3)
+	if m > 12 {
+		m -= 12
+	}
+	y = int32(yoe + era*400)
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
 }
 
 func floorDiv(a, b int64) int64 {
