@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"reflect"
 	"strconv"
@@ -52,7 +51,7 @@ type csvReader[T any] struct {
 	set     []func(v reflect.Value, cell string) error // per CSV column; nil: ignored
 	names   []string
 	line    int64
-	skipped int64
+	skipped SkipLog
 }
 
 func newCSVReader[T any](in *Input) (*csvReader[T], error) {
@@ -180,13 +179,10 @@ func (c *csvReader[T]) Read(buf []T) (int, error) {
 }
 
 func (c *csvReader[T]) skip(err error) {
-	c.skipped++
-	if c.skipped <= maxWarnings {
-		slog.Warn("skipping a malformed CSV row", "err", &RecordError{Name: c.in.Name, Unit: "line", Number: c.line, Err: err})
-	}
+	c.skipped.Skip("skipped malformed CSV row", c.in.Name, "line", c.line, err)
 }
 
 // Skipped implements Skipper.
-func (c *csvReader[T]) Skipped() int64 { return c.skipped }
+func (c *csvReader[T]) Skipped() int64 { return c.skipped.Count() }
 
 func (c *csvReader[T]) Close() error { return c.in.Close() }

@@ -6,18 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"reflect"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/goccy/go-json"
 )
-
-// maxWarnings is how many malformed records a reader names one by one
-// before it only counts them.
-const maxWarnings = 10
 
 // chunkSize is about how many bytes of NDJSON one decoding job holds.
 const chunkSize = 512 << 10
@@ -41,7 +37,7 @@ type ndjsonReader[T any] struct {
 	once    sync.Once
 	cur     *ndjsonChunk[T]
 	pos     int
-	skipped atomic.Int64
+	skipped SkipLog
 	err     error
 	idle    func() error // OnIdle's; nil: none
 }
@@ -157,7 +153,7 @@ func (r *ndjsonReader[T]) decode(c *ndjsonChunk[T]) {
 			n := len(c.recs)
 			c.recs = c.recs[:n+1]
 			if err := json.Unmarshal(l, &c.recs[n]); err != nil {
-				r.skip(line, err)
+				r.skip(line, plainJSONError(err))
 				c.recs[n] = *new(T)
 				c.recs = c.recs[:n]
 			}
@@ -167,9 +163,7 @@ func (r *ndjsonReader[T]) decode(c *ndjsonChunk[T]) {
 }
 
 func (r *ndjsonReader[T]) skip(line int64, err error) {
-	if r.skipped.Add(1) <= maxWarnings {
-		slog.Warn("skipped malformed record", "err", &RecordError{Name: r.in.Name, Unit: "line", Number: line, Err: err})
-	}
+	r.skipped.Skip("skipped malformed record", r.in.Name, "line", line, err)
 }
 
 func (r *ndjsonReader[T]) Read(buf []T) (int, error) {
@@ -216,7 +210,7 @@ func (r *ndjsonReader[T]) OnIdle(fn func() error) {
 }
 
 // Skipped says how many malformed lines were skipped so far.
-func (r *ndjsonReader[T]) Skipped() int64 { return r.skipped.Load() }
+func (r *ndjsonReader[T]) Skipped() int64 { return r.skipped.Count() }
 
 var errClosed = errors.New("reader closed")
 
@@ -247,4 +241,45 @@ func (r *ndjsonReader[T]) Close() error {
 	// A splitter blocked reading an endless stdin is not waited for: it
 	// ends with the process.
 	return r.in.Close()
+}
+
+// plainJSONError says what is wrong with a line in terms of its columns,
+// not of the Go types it is decoded into.
+func plainJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Type == nil {
+		return err
+	}
+	want := "a " + te.Type.Kind().String()
+	switch te.Type.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		want = "an integer"
+	case reflect.Float32, reflect.Float64:
+		want = "a number"
+	case reflect.String:
+		want = "a string"
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.Slice, reflect.Array:
+		want = "a list"
+	case reflect.Struct, reflect.Map:
+		want = "an object"
+	}
+	got := te.Value
+	switch {
+	case strings.HasPrefix(got, "number "):
+	case got == "array" || got == "object":
+		got = "an " + got
+	case got != "":
+		got = "a " + got
+	}
+	if te.Field == "" {
+		return fmt.Errorf("%s where %s is expected", got, want)
+	}
+	field := te.Field
+	if i := strings.LastIndexByte(field, '.'); i >= 0 {
+		field = field[i+1:]
+	}
+	return fmt.Errorf("column %s: %s where %s is expected", field, got, want)
 }

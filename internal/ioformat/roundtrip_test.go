@@ -265,7 +265,7 @@ func TestInvalidJSONNamesLine(t *testing.T) {
 	if n := r.(Skipper).Skipped(); n != 1 {
 		t.Errorf("skipped %d, want 1", n)
 	}
-	if !strings.Contains(logged.String(), "<stdin>: line 3: ") {
+	if !strings.Contains(logged.String(), "file=<stdin> line=3 ") {
 		t.Errorf("warning does not name line 3: %s", logged.String())
 	}
 }
