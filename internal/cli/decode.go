@@ -20,5 +20,6 @@ then ends with exit status 3.`),
   spot decode proxy access.log.gz -o proxy.parquet`,
 	}
 	cmd.AddCommand(newDecodeDNSCmd(g), newDecodeFlowCmd(g), newDecodeProxyCmd(g))
+	groupOnly(cmd)
 	return cmd
 }

@@ -100,9 +100,6 @@ empty.`),
 	return cmd
 }
 
-// maxWarnings is how many malformed packets are named on stderr per run.
-const maxWarnings = 10
-
 func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 	switch o.input {
 	case "auto", "pcap", "zeek", "suricata":
@@ -120,17 +117,9 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 	if o.live.iface != "" {
 		args = []string{o.live.iface}
 	}
-	if len(args) == 0 {
-		args = []string{"-"}
-	}
-	stdin := 0
-	for _, a := range args {
-		if a == "-" {
-			stdin++
-		}
-	}
-	if stdin > 1 {
-		return usagef("stdin (-) named more than once")
+	args, err := inputArgs(args)
+	if err != nil {
+		return err
 	}
 	if err := o.out.resolve(g.io, record.Meta{Kind: record.KindDNS, Stream: record.StreamEvents}, dnsTime); err != nil {
 		return err
@@ -146,24 +135,17 @@ func dnsTime(r *record.DNS) int64 { return r.UnixTstamp }
 // decodeDNSFiles decodes the captures named into w.
 func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.Writer[record.DNS]) error {
 	out := newBatchWriter(w)
-	var skipped, warned int64
-	warn := func(name string, frame int64, msg string, err error) {
-		skipped++
-		if warned < maxWarnings {
-			warned++
-			slog.Warn(msg, "file", ioformat.DisplayName(name), "packet", frame, "err", err)
-		}
-	}
+	var skips ioformat.SkipLog
 	opts := dns.Options{Ports: o.ports, Queries: o.queries, Answers: true, ICMPQuotes: o.icmpQuotes}
 	for _, name := range args {
 		var err error
 		if o.live.iface != "" {
 			spec := live.FilterSpec{Ports: o.ports, ICMP: o.icmpQuotes, Tunnels: true, TunnelPorts: tunnel.UDPPorts}
 			err = o.live.run(g, spec, func(ctx context.Context, src *pcap.Source) error {
-				return decodeDNSSource(ctx, src, name, name, opts, out, warn)
+				return decodeDNSSource(ctx, src, name, name, opts, out, &skips)
 			})
 		} else {
-			err = decodeDNSFile(g, name, o.input, opts, out, warn)
+			err = decodeDNSFile(g, name, o.input, opts, out, &skips)
 		}
 		if err != nil {
 			out.abort()
@@ -173,11 +155,8 @@ func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.W
 	if err := out.close(); err != nil {
 		return err
 	}
-	if skipped > warned {
-		slog.Warn(fmt.Sprintf("%d more malformed packets not named", skipped-warned))
-	}
-	if skipped > 0 {
-		return &SkippedError{Count: skipped, Unit: "packets"}
+	if n := skips.Count(); n > 0 {
+		return &SkippedError{Count: n, Unit: "packets"}
 	}
 	return o.live.lost()
 }
@@ -267,7 +246,7 @@ func (b *batchWriter[T]) abort() {
 	b.w.Abort()
 }
 
-func decodeDNSFile(g *globals, name, input string, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
+func decodeDNSFile(g *globals, name, input string, opts dns.Options, out *batchWriter[record.DNS], skips *ioformat.SkipLog) error {
 	rc, err := ioformat.OpenRaw(name, g.io.In)
 	if err != nil {
 		return err
@@ -285,9 +264,9 @@ func decodeDNSFile(g *globals, name, input string, opts dns.Options, out *batchW
 	}
 	switch input {
 	case "zeek":
-		return decodeDNSZeek(g, name, br, opts, out, warn)
+		return decodeDNSZeek(g, name, br, opts, out, skips)
 	case "suricata":
-		return decodeDNSEVE(g, name, br, opts, out, warn)
+		return decodeDNSEVE(g, name, br, opts, out, skips)
 	}
 	src, err := pcap.NewSource(br, name)
 	if err != nil {
@@ -297,12 +276,12 @@ func decodeDNSFile(g *globals, name, input string, opts dns.Options, out *batchW
 	if name != "-" && name != "" {
 		source = filepath.Base(name)
 	}
-	return decodeDNSSource(g.ctx, src, name, source, opts, out, warn)
+	return decodeDNSSource(g.ctx, src, name, source, opts, out, skips)
 }
 
 // decodeDNSSource decodes src (named name in messages, source in event
 // ids) until it ends or ctx is done.
-func decodeDNSSource(ctx context.Context, src *pcap.Source, name, source string, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
+func decodeDNSSource(ctx context.Context, src *pcap.Source, name, source string, opts dns.Options, out *batchWriter[record.DNS], skips *ioformat.SkipLog) error {
 	unwrap := tunnel.New()
 	src.SetUnwrapper(unwrap)
 	dec := dns.NewDecoder(opts, source)
@@ -318,7 +297,7 @@ func decodeDNSSource(ctx context.Context, src *pcap.Source, name, source string,
 		if err != nil {
 			var ce *pcap.CaptureError
 			if errors.As(err, &ce) {
-				warn(name, ce.Frame, "capture truncated or corrupt; rest of file skipped", ce.Err)
+				skips.Skip("capture truncated or corrupt: rest of file skipped", name, "packet", ce.Frame, ce.Err)
 				break
 			}
 			return fmt.Errorf("%s: %w", ioformat.DisplayName(name), err)
@@ -328,13 +307,13 @@ func decodeDNSSource(ctx context.Context, src *pcap.Source, name, source string,
 			out.batch, problems = dec.Packet(p, out.batch, problems[:0])
 			for _, pr := range problems {
 				if pr.Kept {
-					warn(name, pr.Frame, "malformed DNS message; record kept with the fields before the error", pr.Err)
+					skips.Skip("malformed DNS message: record kept with the fields before the error", name, "packet", pr.Frame, pr.Err)
 				} else {
-					warn(name, pr.Frame, "malformed DNS message skipped", pr.Err)
+					skips.Skip("skipped malformed DNS message", name, "packet", pr.Frame, pr.Err)
 				}
 			}
 		case pcap.Malformed:
-			warn(name, p.Frame, "malformed packet skipped", p.Err)
+			skips.Skip("skipped malformed packet", name, "packet", p.Frame, p.Err)
 		}
 		if drained := src.Drained(); drained || out.full() {
 			if !out.send(drained) {
@@ -375,10 +354,10 @@ func warnUndecoded(name string, st tunnel.Stats) {
 }
 
 // decodeDNSZeek decodes the dns.log rows of Zeek logs.
-func decodeDNSZeek(g *globals, name string, br *bufio.Reader, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
+func decodeDNSZeek(g *globals, name string, br *bufio.Reader, opts dns.Options, out *batchWriter[record.DNS], skips *ioformat.SkipLog) error {
 	z := zeek.NewReader(br, name)
 	z.Queries = opts.Queries
-	z.Warn = func(e *zeek.RowError) { warn(name, e.Line, "malformed Zeek row skipped", e.Err) }
+	z.Warn = func(e *zeek.RowError) { skips.Skip("skipped malformed Zeek row", name, "line", e.Line, e.Err) }
 	if err := decodeDNSLog(g, name, z.ReadDNS, out); err != nil {
 		return err
 	}
@@ -395,10 +374,10 @@ func decodeDNSZeek(g *globals, name string, br *bufio.Reader, opts dns.Options, 
 }
 
 // decodeDNSEVE decodes the dns events of a Suricata EVE log.
-func decodeDNSEVE(g *globals, name string, br *bufio.Reader, opts dns.Options, out *batchWriter[record.DNS], warn func(string, int64, string, error)) error {
+func decodeDNSEVE(g *globals, name string, br *bufio.Reader, opts dns.Options, out *batchWriter[record.DNS], skips *ioformat.SkipLog) error {
 	z := suricata.NewReader(br, name)
 	z.Queries = opts.Queries
-	z.Warn = func(e *suricata.LineError) { warn(name, e.Line, "malformed EVE line skipped", e.Err) }
+	z.Warn = func(e *suricata.LineError) { skips.Skip("skipped malformed EVE line", name, "line", e.Line, e.Err) }
 	if err := decodeDNSLog(g, name, z.ReadDNS, out); err != nil {
 		return err
 	}

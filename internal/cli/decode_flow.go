@@ -159,17 +159,9 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 		}
 		args = []string{o.live.iface}
 	}
-	if len(args) == 0 {
-		args = []string{"-"}
-	}
-	stdinUsed := false
-	for _, a := range args {
-		if a == "-" {
-			if stdinUsed {
-				return usagef("stdin (-) named more than once")
-			}
-			stdinUsed = true
-		}
+	args, err = inputArgs(args)
+	if err != nil {
+		return err
 	}
 	if err := o.out.resolve(g.io, record.Flow{}.Meta(), flowTime); err != nil {
 		return err
@@ -186,10 +178,11 @@ func flowTime(r *record.Flow) int64 { return r.UnixTstamp }
 func decodeFlowFiles(g *globals, o *decodeFlowOptions, loc *time.Location, args []string, sw ioformat.Writer[record.Flow]) error {
 	w := newAsyncWriter(sw)
 	var skipped, dropped int64
+	var skips ioformat.SkipLog
 	unit := "packets"
 	exports := netflow.New("")
 	for _, name := range args {
-		res, err := decodeFlowInput(g, o, loc, name, w, exports)
+		res, err := decodeFlowInput(g, o, loc, name, w, exports, &skips)
 		if err != nil {
 			if errors.Is(err, errWriterFailed) {
 				if cerr := w.Close(); cerr != nil {
@@ -225,16 +218,12 @@ func decodeFlowFiles(g *globals, o *decodeFlowOptions, loc *time.Location, args 
 	return o.live.lost()
 }
 
-func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name string, w ioformat.Writer[record.Flow], exports *netflow.Decoder) (flow.Result, error) {
+func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name string, w ioformat.Writer[record.Flow], exports *netflow.Decoder, skips *ioformat.SkipLog) (flow.Result, error) {
 	display := ioformat.DisplayName(name)
-	warned := 0
 	opts := flow.Options{
 		Input: o.input, From: o.from, Ports: o.ports, Loc: loc, Exports: exports, Assemble: o.asm,
 		Warn: func(unit string, n int64, err error) {
-			warned++
-			if warned <= maxWarnings {
-				slog.Warn("skipped malformed input", "file", display, unit, n, "err", err)
-			}
+			skips.Skip("skipped malformed "+unit, name, unit, n, err)
 		},
 	}
 	if o.input == "spot-csv" {
@@ -283,9 +272,6 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 	}
 	if res.Kind == "exports" && res.Stats.Packets == 0 && res.SFlow.Datagrams == 0 && res.Skipped == 0 {
 		slog.Warn("no NetFlow/IPFIX datagrams to the --ports in this capture", "file", display, "ports", o.ports)
-	}
-	if warned > maxWarnings {
-		slog.Warn("more malformed input skipped", "file", display, "not_shown", warned-maxWarnings)
 	}
 	return res, nil
 }
@@ -410,7 +396,7 @@ func runCollector(g *globals, o *decodeFlowOptions) error {
 		},
 		Warn: func(from netip.AddrPort, err error) {
 			warned++
-			if warned <= maxWarnings {
+			if warned <= ioformat.MaxNamed {
 				slog.Warn("malformed export datagram", "exporter", from.String(), "err", err)
 			}
 		},

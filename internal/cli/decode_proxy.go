@@ -69,6 +69,10 @@ stderr, counted, and skipped. Streams.`),
 			if err != nil {
 				return usagef("--tz: %v", err)
 			}
+			args, err = inputArgs(args)
+			if err != nil {
+				return err
+			}
 			if err := o.out.resolve(g.io, record.Proxy{}.Meta(), proxyTime); err != nil {
 				return err
 			}
@@ -88,22 +92,15 @@ func proxyTime(r *record.Proxy) int64 {
 	return (r.TsNs - (r.TsNs%1e9+1e9)%1e9) / 1e9 // floor
 }
 
-// decodeProxy decodes the logs named (none: stdin) into w, which it closes
-// or aborts. The decoder runs in its own goroutine, a batch ahead of the
-// writer.
-// log, when set, names the log of other tools the inputs are: zeek or
-// suricata.
+// decodeProxy decodes the logs named into w, which it closes or aborts. The
+// decoder runs in its own goroutine, a batch ahead of the writer. log, when
+// set, names the log of other tools the inputs are: zeek or suricata.
 func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioformat.Writer[record.Proxy], opt proxy.Options, log string) error {
-	if len(names) == 0 {
-		names = []string{"-"}
-	}
 	defer relaxGC(0)() // peak RSS 90-210 MB measured
-	var skipped int64
+	var skips ioformat.SkipLog
 	opt.OnSkip = func(err error) {
-		skipped++
-		if skipped <= maxSkipWarnings {
-			slog.Warn("skipped malformed line", "err", err)
-		}
+		e := err.(*ioformat.RecordError) // as the decoder documents
+		skips.Skip("skipped malformed line", e.Name, e.Unit, e.Number, e.Err)
 	}
 
 	const inFlight = 4
@@ -145,28 +142,15 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioforma
 	if err := w.Close(); err != nil {
 		return err
 	}
-	if skipped > maxSkipWarnings {
-		slog.Warn("more malformed lines skipped", "count", skipped-maxSkipWarnings)
-	}
-	if skipped > 0 {
-		return &SkippedError{Count: skipped, Unit: "lines"}
+	if n := skips.Count(); n > 0 {
+		return &SkippedError{Count: n, Unit: "lines"}
 	}
 	return nil
 }
 
-// maxSkipWarnings is how many malformed lines are named on stderr.
-const maxSkipWarnings = 10
-
 func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt proxy.Options, log string,
 	free chan []record.Proxy, full chan<- []record.Proxy, stop <-chan struct{}) error {
-	stdinUsed := false
 	for _, name := range names {
-		if name == "-" || name == "" {
-			if stdinUsed {
-				return usagef("stdin (-) named more than once")
-			}
-			stdinUsed = true
-		}
 		rc, err := ioformat.OpenRaw(name, stdin)
 		if err != nil {
 			return err

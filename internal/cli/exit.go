@@ -36,12 +36,16 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 
 // SkippedError reports that a stage finished but skipped malformed input.
 type SkippedError struct {
-	Count int64  // how many units were skipped
-	Unit  string // "packets", "lines", "records", ...
+	Count  int64  // how many units were skipped
+	Unit   string // "packets", "lines", "records", ...
+	Detail string // where some of them were, e.g. "2 of them in the feedback file"
 }
 
 func (e *SkippedError) Error() string {
-	return fmt.Sprintf("skipped %d malformed %s (the warnings above name the first ones)", e.Count, e.Unit)
+	if e.Detail != "" {
+		return fmt.Sprintf("skipped %d malformed %s, %s", e.Count, e.Unit, e.Detail)
+	}
+	return fmt.Sprintf("skipped %d malformed %s", e.Count, e.Unit)
 }
 
 // errNotYet is returned by stages whose implementation has not landed.

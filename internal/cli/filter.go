@@ -112,8 +112,8 @@ format converter between NDJSON, Parquet and CSV.`),
 }
 
 func runFilterCmd(g *globals, o *filterOptions, cmd *cobra.Command, args []string) error {
-	if o.top < 0 {
-		return usagef("--top must be positive")
+	if cmd.Flags().Changed("top") && o.top < 1 {
+		return usagef("--top must be at least 1 (without it, every record is kept)")
 	}
 	opts := filter.Options{Where: strings.TrimSpace(o.where), UseMax: cmd.Flags().Changed("max-score"), MaxScore: o.maxScore}
 	var err error
@@ -165,13 +165,14 @@ func runFilterCmd(g *globals, o *filterOptions, cmd *cobra.Command, args []strin
 		return usagef("--max-score and --top need scored records (from spot score); %s holds %s records",
 			ioformat.DisplayName(ins[0].Name), meta)
 	}
+	var badFeedback int64
 	if o.feedback != "" {
-		noise, err := loadNoise(g.ctx, o.feedback, meta.Kind)
+		noise, bad, err := loadNoise(g.ctx, o.feedback, meta.Kind)
 		if err != nil {
 			closeInputs(ins)
 			return err
 		}
-		opts.Noise = noise
+		opts.Noise, badFeedback = noise, bad
 	}
 	var en *enrich.Enricher
 	if o.enrich {
@@ -181,7 +182,7 @@ func runFilterCmd(g *globals, o *filterOptions, cmd *cobra.Command, args []strin
 		}
 		defer en.Close()
 	}
-	fr := filterRun{g: g, ins: ins, meta: meta, d: d, opts: opts, top: o.top}
+	fr := filterRun{g: g, ins: ins, meta: meta, d: d, opts: opts, top: o.top, badFeedback: badFeedback}
 	if err := fr.dispatch(en, enriched); err != nil {
 		return err
 	}
@@ -201,6 +202,8 @@ type filterRun struct {
 	d    ioformat.Dest
 	opts filter.Options
 	top  int
+	// malformed rows of the --feedback file, skipped
+	badFeedback int64
 }
 
 // The columns enrichment reads, per kind.
@@ -322,6 +325,10 @@ func runFilter[In, Out any](fr filterRun, lift func(*Out, *In), liftCols []strin
 	if s := plan.Summary(); s != "" && !fr.g.quiet {
 		fmt.Fprintf(fr.g.io.Err, "spot: filter: %s\n", s)
 	}
+	if fr.badFeedback > 0 {
+		return &SkippedError{Count: skipped + fr.badFeedback, Unit: "records",
+			Detail: fmt.Sprintf("%d of them in the feedback file", fr.badFeedback)}
+	}
 	if skipped > 0 {
 		return &SkippedError{Count: skipped, Unit: "records"}
 	}
@@ -341,57 +348,81 @@ func emptyOutput(d ioformat.Dest) error {
 	return w.Close()
 }
 
-// loadNoise reads the severity-3 rows of a feedback file of kind.
-func loadNoise(ctx context.Context, path string, kind record.Kind) (*filter.Noise, error) {
+// loadNoise reads the severity-3 rows of a feedback file of kind; bad
+// counts its malformed rows, which were skipped.
+func loadNoise(ctx context.Context, path string, kind record.Kind) (noise *filter.Noise, bad int64, err error) {
 	in, err := ioformat.Open(path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("--feedback: %w", err)
+		return nil, 0, fmt.Errorf("--feedback: %w", err)
 	}
-	noise := filter.NewNoise()
+	noise = filter.NewNoise()
 	if in.Meta == (record.Meta{}) { // an empty file: nothing marked
 		in.Close()
-		return noise, nil
+		return noise, 0, nil
 	}
 	if in.Meta.Kind != kind {
 		in.Close()
-		return nil, usagef("--feedback %s holds %s rows, but the input is %s", ioformat.DisplayName(path), in.Meta.Kind, kind)
+		return nil, 0, usagef("--feedback %s holds %s rows, but the input is %s", ioformat.DisplayName(path), in.Meta.Kind, kind)
 	}
 	ins := []*ioformat.Input{in}
+	rows := &feedbackRows{path: path}
 	switch kind {
 	case record.KindFlow:
-		err = eachOf(ctx, ins, func(f *record.FeedbackFlow) {
-			if f.Severity == 3 {
+		bad, err = eachOf(ctx, ins, func(f *record.FeedbackFlow) {
+			if rows.ok(f.Severity) && f.Severity == 3 {
 				noise.AddFlow(&f.Flow)
 			}
 		})
 	case record.KindDNS:
-		err = eachOf(ctx, ins, func(f *record.FeedbackDNS) {
-			if f.Severity == 3 {
+		bad, err = eachOf(ctx, ins, func(f *record.FeedbackDNS) {
+			if rows.ok(f.Severity) && f.Severity == 3 {
 				noise.AddDNS(&f.DNS)
 			}
 		})
 	case record.KindProxy:
-		err = eachOf(ctx, ins, func(f *record.FeedbackProxy) {
-			if f.Severity == 3 {
+		bad, err = eachOf(ctx, ins, func(f *record.FeedbackProxy) {
+			if rows.ok(f.Severity) && f.Severity == 3 {
 				noise.AddProxy(&f.Proxy)
 			}
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--feedback: %w", err)
+		return nil, 0, fmt.Errorf("--feedback: %w", err)
 	}
 	if noise.Len() == 0 {
 		slog.Warn("feedback file has no severity-3 rows: nothing is filtered out", "file", path)
 	}
-	return noise, nil
+	return noise, bad + rows.bad, nil
 }
 
-// eachOf calls fn on every row of a feedback file.
-func eachOf[T any](ctx context.Context, ins []*ioformat.Input, fn func(*T)) error {
+// feedbackRows checks the severity of each row of a feedback file: a row
+// whose severity is not 1, 2 or 3 is malformed, named (the first few) and
+// counted.
+type feedbackRows struct {
+	path     string
+	row, bad int64
+}
+
+func (f *feedbackRows) ok(severity int32) bool {
+	f.row++
+	if severity >= 1 && severity <= 3 {
+		return true
+	}
+	f.bad++
+	if f.bad <= ioformat.MaxNamed {
+		slog.Warn("skipped malformed feedback row", "file", ioformat.DisplayName(f.path), "row", f.row,
+			"err", fmt.Sprintf("severity %d is not 1 (high), 2 (medium) or 3 (low risk)", severity))
+	}
+	return false
+}
+
+// eachOf calls fn on every row of a feedback file and returns how many
+// malformed rows were skipped.
+func eachOf[T any](ctx context.Context, ins []*ioformat.Input, fn func(*T)) (int64, error) {
 	r, err := newConcat[T](ctx, ins)
 	if err != nil {
 		closeInputs(ins)
-		return err
+		return 0, err
 	}
 	defer r.Close()
 	buf := ioformat.Touched(make([]T, ioformat.BatchSize))
@@ -401,13 +432,10 @@ func eachOf[T any](ctx context.Context, ins []*ioformat.Input, fn func(*T)) erro
 			fn(&buf[i])
 		}
 		if err == io.EOF {
-			if n := r.Skipped(); n > 0 {
-				slog.Warn("malformed rows of the feedback file were skipped", "rows", n)
-			}
-			return nil
+			return r.Skipped(), nil
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 	}
 }

@@ -63,6 +63,9 @@ func (o *OutputFlags) AddFlags(fs *pflag.FlagSet, formats string) {
 // Dest resolves the flags into an ioformat.Dest.
 func (o *OutputFlags) Dest(io *IO) (ioformat.Dest, error) {
 	d := ioformat.Dest{Path: o.Path, Stdout: io.Out, StdoutTTY: io.StdoutTTY, Force: o.Force}
+	if o.Path == "" {
+		return d, usagef("-o: an empty path (use - for stdout)")
+	}
 	if o.Format != "" {
 		f, err := ioformat.ParseFormat(o.Format)
 		if err != nil {
@@ -73,34 +76,48 @@ func (o *OutputFlags) Dest(io *IO) (ioformat.Dest, error) {
 	return d, nil
 }
 
+// inputArgs returns the input files named on the command line, none
+// meaning stdin ("-"). An empty name (an unset shell variable, say) is
+// refused rather than read as stdin, and so is stdin named twice.
+func inputArgs(args []string) ([]string, error) {
+	if len(args) == 0 {
+		return []string{"-"}, nil
+	}
+	stdin := false
+	for i, a := range args {
+		switch a {
+		case "":
+			return nil, usagef("input %d of %d is an empty file name (use - for stdin)", i+1, len(args))
+		case "-":
+			if stdin {
+				return nil, usagef("stdin (-) named more than once")
+			}
+			stdin = true
+		}
+	}
+	return args, nil
+}
+
 // openInputs opens every named record stream ("-" or none: stdin; a folder
 // or a pattern: the record files of a tree of partitions) and checks that
 // they hold the same kind and stream shape. Empty inputs are dropped; the
 // returned meta is empty when every input was empty.
-func openInputs(names []string, stdin io.Reader) ([]*ioformat.Input, record.Meta, error) {
-	if len(names) == 0 {
-		names = []string{"-"}
-	}
-	names, err := partition.Files(names)
-	if err != nil {
-		return nil, record.Meta{}, err
-	}
+func openInputs(args []string, stdin io.Reader) ([]*ioformat.Input, record.Meta, error) {
 	var ins []*ioformat.Input
 	var meta record.Meta
+	names, err := inputArgs(args)
+	if err == nil {
+		names, err = partition.Files(names)
+	}
+	if err != nil {
+		return nil, meta, err
+	}
 	closeAll := func() {
 		for _, in := range ins {
 			in.Close()
 		}
 	}
-	stdinUsed := false
 	for _, name := range names {
-		if name == "-" {
-			if stdinUsed {
-				closeAll()
-				return nil, meta, usagef("stdin (-) named more than once")
-			}
-			stdinUsed = true
-		}
 		in, err := ioformat.Open(name, stdin)
 		if err != nil {
 			closeAll()

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,6 +23,7 @@ type globals struct {
 	verbose  bool
 	quiet    bool
 	maxRec   byteSize
+	level    slog.Level // the level logs are written at
 }
 
 // Main runs spot with the process's arguments and streams and returns its
@@ -89,11 +91,42 @@ func Run(ctx context.Context, args []string, io *IO) int {
 		}
 		return code
 	}
-	fmt.Fprintf(io.Err, "spot: %s%v\n", stage, err)
-	if code == ExitUsage {
-		fmt.Fprintf(io.Err, "Run '%s --help' for usage.\n", cmd.CommandPath())
-	}
+	g.sayError(cmd, stage, err, code)
 	return code
+}
+
+// sayError prints the closing message of a run that failed or skipped
+// input: "spot: STAGE: message" (and where to find usage), or one JSON
+// object under --log-json.
+func (g *globals) sayError(cmd *cobra.Command, stage string, err error, code int) {
+	msg := err.Error()
+	var skipped *SkippedError
+	if errors.As(err, &skipped) {
+		switch {
+		case g.quiet:
+			msg += " (-q hid the warnings that name them)"
+		case g.level > slog.LevelWarn:
+			msg += " (--log-level " + g.logLevel + " hid the warnings that name them)"
+		default:
+			msg += " (the warnings above name the first ones)"
+		}
+	}
+	if g.logJSON {
+		level, attrs := slog.LevelError, []any{"stage", strings.TrimSuffix(stage, ": "), "exit", code}
+		if skipped != nil {
+			level = slog.LevelWarn
+			attrs = append(attrs, "skipped", skipped.Count, "unit", skipped.Unit)
+		}
+		if code == ExitUsage {
+			attrs = append(attrs, "help", cmd.CommandPath()+" --help")
+		}
+		slog.New(slog.NewJSONHandler(g.io.Err, nil)).Log(context.Background(), level, msg, attrs...)
+		return
+	}
+	fmt.Fprintf(g.io.Err, "spot: %s%s\n", stage, msg)
+	if code == ExitUsage {
+		fmt.Fprintf(g.io.Err, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
 }
 
 // capturing reports whether cmd captures from an interface until a signal.
@@ -175,7 +208,34 @@ See "spot help formats", "spot help schema KIND", "spot help exit-codes" and
 		root.AddCommand(c)
 	}
 	addHelpTopics(root, g)
+	groupOnly(root)
 	return root
+}
+
+// groupOnly makes cmd, which only groups subcommands, print its help when
+// called alone and refuse an unknown subcommand as a usage error (exit 2)
+// that names the closest ones.
+func groupOnly(cmd *cobra.Command) {
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean %q?", strings.Join(s, `" or "`))
+		} else {
+			var names []string
+			for _, sub := range c.Commands() {
+				if sub.IsAvailableCommand() {
+					names = append(names, sub.Name())
+				}
+			}
+			msg += " (want " + strings.Join(names, ", ") + ")"
+		}
+		return usagef("%s", msg)
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 }
 
 func (g *globals) setupLogging() error {
@@ -190,6 +250,7 @@ func (g *globals) setupLogging() error {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return usagef("--log-level: %v", err)
 	}
+	g.level = l
 	opts := &slog.HandlerOptions{Level: l}
 	var h slog.Handler = slog.NewTextHandler(g.io.Err, opts)
 	if g.logJSON {

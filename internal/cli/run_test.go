@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,67 @@ func TestRunInterruptAfterCommit(t *testing.T) {
 		if left, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".*")); len(left) > 0 {
 			t.Errorf("spot %v: left %v", args, left)
 		}
+	}
+}
+
+// The exit statuses and messages a new user meets (#20 items 3 and 7):
+// typos and bad values are usage errors naming what was meant, malformed
+// feedback rows are skipped and counted, and messages speak of columns, not
+// of Go types.
+func TestRunFirstHour(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	scored := write("scored.ndjson", `{"kind":"dns","stream":"scored","ip_dst":"10.0.0.1","dns_qry_name":"a.example","score":0.5,"eid":1}`+"\n")
+	low := write("low.ndjson", `{"kind":"dns","stream":"scored","ip_dst":"10.0.0.1","dns_qry_name":"a.example","severity":"low"}`+"\n")
+	seven := write("seven.ndjson", `{"kind":"dns","stream":"scored","ip_dst":"10.0.0.1","dns_qry_name":"a.example","severity":7}`+"\n")
+	for _, tc := range []struct {
+		args      []string
+		code      int
+		stderr    string
+		notStderr string
+	}{
+		{[]string{"decode", "dnss", "x.pcap"}, ExitUsage, `unknown command "dnss" for "spot decode"; did you mean "dns"?`, ""},
+		{[]string{"decode", "x.pcap"}, ExitUsage, `(want dns, flow, proxy)`, ""},
+		{[]string{"filterr"}, ExitUsage, `unknown command "filterr" for "spot"; did you mean "filter"?`, ""},
+		{[]string{"train", "--alpha", "-1", scored, "-o", dir + "/m"}, ExitUsage, "alpha must be", ""},
+		{[]string{"filter", "--top", "0", scored}, ExitUsage, "--top must be at least 1", ""},
+		{[]string{"filter", ""}, ExitUsage, "input 1 of 1 is an empty file name", ""},
+		{[]string{"filter", scored, "-o", ""}, ExitUsage, "-o: an empty path", ""},
+		{[]string{"filter", "--feedback", low, scored}, ExitSkipped, "column severity: a string where an integer is expected", "Go struct"},
+		{[]string{"filter", "--feedback", seven, scored}, ExitSkipped, "severity 7 is not 1 (high), 2 (medium) or 3 (low risk)", ""},
+		{[]string{"-q", "filter", "--feedback", low, scored}, ExitSkipped, "skipped 1 malformed records, 1 of them in the feedback file (-q hid the warnings that name them)", "warnings above"},
+	} {
+		st, _, errb := Test("")
+		code := Run(context.Background(), tc.args, st)
+		if code != tc.code {
+			t.Errorf("spot %q: exit %d, want %d (stderr %q)", tc.args, code, tc.code, errb)
+		}
+		if !strings.Contains(errb.String(), tc.stderr) {
+			t.Errorf("spot %q: stderr %q, want it to contain %q", tc.args, errb, tc.stderr)
+		}
+		if tc.notStderr != "" && strings.Contains(errb.String(), tc.notStderr) {
+			t.Errorf("spot %q: stderr %q contains %q", tc.args, errb, tc.notStderr)
+		}
+	}
+	// Under --log-json every line of stderr, the closing one too, is JSON.
+	st, _, errb := Test("")
+	if code := Run(context.Background(), []string{"--log-json", "filter", "--feedback", low, scored}, st); code != ExitSkipped {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+	for _, l := range lines {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Errorf("--log-json wrote a line that is not JSON: %q", l)
+		}
+	}
+	if last := lines[len(lines)-1]; !strings.Contains(last, `"exit":3`) || !strings.Contains(last, `"skipped":1`) {
+		t.Errorf("--log-json closing line %q", last)
 	}
 }

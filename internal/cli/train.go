@@ -91,7 +91,15 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 	if o.dupFactor < 0 {
 		return usagef("--dup-factor must not be negative")
 	}
+	settings := lda.Settings{Topics: o.topics, Alpha: o.alpha, Beta: o.beta, Iterations: o.iterations, Seed: uint64(o.seed)}
+	if err := settings.Validate(); err != nil {
+		return usageError{err}
+	}
 	fo, err := o.feat.options()
+	if err != nil {
+		return err
+	}
+	args, err = inputArgs(args)
 	if err != nil {
 		return err
 	}
@@ -99,7 +107,6 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	settings := lda.Settings{Topics: o.topics, Alpha: o.alpha, Beta: o.beta, Iterations: o.iterations, Seed: uint64(o.seed)}
 	var progress func(lda.Progress)
 	if g.showProgress() {
 		progress = progressPrinter(g.io.Err, o.iterations)
