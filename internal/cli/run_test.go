@@ -145,6 +145,9 @@ func TestRunFirstHour(t *testing.T) {
 		{[]string{"filter", scored, "-o", ""}, ExitUsage, "-o: an empty path", ""},
 		{[]string{"filter", "--feedback", low, scored}, ExitSkipped, "column severity: a string where an integer is expected", "Go struct"},
 		{[]string{"filter", "--feedback", seven, scored}, ExitSkipped, "severity 7 is not 1 (high), 2 (medium) or 3 (low risk)", ""},
+		{[]string{"filter", scored, "-o", dir}, ExitError, dir + " is a directory: name a file in it", ".tmp"},
+		{[]string{"filter", scored, "-o", dir + "/missing/x.ndjson"}, ExitError, "directory " + dir + "/missing does not exist", ".tmp"},
+		{[]string{"train", scored, "-o", dir + "/missing/x.model"}, ExitError, "directory " + dir + "/missing does not exist", ".tmp"},
 		{[]string{"-q", "filter", "--feedback", low, scored}, ExitSkipped, "skipped 1 malformed records, 1 of them in the feedback file (-q hid the warnings that name them)", "warnings above"},
 	} {
 		st, _, errb := Test("")
@@ -173,5 +176,35 @@ func TestRunFirstHour(t *testing.T) {
 	}
 	if last := lines[len(lines)-1]; !strings.Contains(last, `"exit":3`) || !strings.Contains(last, `"skipped":1`) {
 		t.Errorf("--log-json closing line %q", last)
+	}
+}
+
+// TestRejectsHint: the warning about rows Apache Spot rejects points at a
+// flag the stage has: featurize's --rejects, not a --rejects score lacks.
+func TestRejectsHint(t *testing.T) {
+	dir := t.TempDir()
+	events := filepath.Join(dir, "dns.ndjson")
+	good := `{"kind":"dns","frame_time":"Jan  4, 2017 04:41:06.337519000 UTC","unix_tstamp":1483504866,"frame_len":90,"ip_dst":"10.0.0.1","ip_src":"10.0.0.53","dns_qry_name":"www.example.com","dns_qry_type":1,"eid":1}`
+	reject := `{"kind":"dns","frame_time":"Jan  4, 2017 04:41:06.337519000 UTC","unix_tstamp":1483504866,"frame_len":90,"ip_dst":"10.0.0.1","ip_src":"10.0.0.53","dns_qry_name":"","eid":2}`
+	if err := os.WriteFile(events, []byte(good+"\n"+reject+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "dns.model")
+	for _, tc := range []struct {
+		args []string
+		hint string
+	}{
+		{[]string{"train", events, "-o", model, "--topics", "2", "--iterations", "2"}, "(spot featurize --rejects FILE writes them out)"},
+		{[]string{"score", "-m", model, events}, "(spot featurize --rejects FILE writes them out)"},
+		{[]string{"featurize", events}, "(--rejects FILE writes them out)"},
+		{[]string{"featurize", events, "--rejects", filepath.Join(dir, "rej.ndjson")}, "(written to " + filepath.Join(dir, "rej.ndjson") + ")"},
+	} {
+		st, _, errb := Test("")
+		if code := Run(context.Background(), tc.args, st); code != ExitOK {
+			t.Fatalf("spot %q: exit %d: %s", tc.args, code, errb)
+		}
+		if !strings.Contains(errb.String(), "rows Apache Spot would reject were left out "+tc.hint) {
+			t.Errorf("spot %q: stderr %q, want the hint %q", tc.args, errb, tc.hint)
+		}
 	}
 }

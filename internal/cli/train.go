@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/lda"
 	"github.com/spot-hunt/spot/internal/train"
 )
@@ -84,6 +85,9 @@ func describeModel(g *globals, path string, topWords int) error {
 func runTrain(g *globals, o *trainOptions, args []string) error {
 	if o.out == "" {
 		return usagef("train needs -o MODEL")
+	}
+	if err := ioformat.CheckPath(o.out); err != nil {
+		return err // before the training, not after
 	}
 	if o.topics < 1 || o.iterations < 1 {
 		return usagef("--topics and --iterations must be at least 1")

@@ -179,7 +179,7 @@ func (c *csvReader[T]) Read(buf []T) (int, error) {
 }
 
 func (c *csvReader[T]) skip(err error) {
-	c.skipped.Skip("skipped malformed CSV row", c.in.Name, "line", c.line, err)
+	c.skipped.Skip("skipped malformed record", c.in.Name, "line", c.line, err)
 }
 
 // Skipped implements Skipper.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"sync"
@@ -106,9 +108,12 @@ func openOutput(d Dest) (*output, error) {
 		o.dev = f
 		return o, nil
 	}
+	if err := CheckPath(d.Path); err != nil {
+		return nil, err
+	}
 	f, err := atomicfile.Create(d.Path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot write %s: %w", d.Path, cause(err))
 	}
 	o := newOutput(f)
 	o.file = f
@@ -136,7 +141,43 @@ func (o *output) commit() error {
 		}
 		return nil
 	}
-	return o.file.Commit()
+	if err := o.file.Commit(); err != nil {
+		return fmt.Errorf("cannot write %s: %w", o.file.Path, cause(err))
+	}
+	return nil
+}
+
+// CheckPath says, before any work is done, why no file could be written at
+// path: it names a directory, or a directory that does not exist.
+func CheckPath(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory: name a file in it", path)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("cannot write %s: directory %s does not exist", path, dir)
+	case err != nil:
+		return fmt.Errorf("cannot write %s: %w", path, cause(err))
+	case !st.IsDir():
+		return fmt.Errorf("cannot write %s: %s is not a directory", path, dir)
+	}
+	return nil
+}
+
+// cause is what went wrong with a file operation, without the name of the
+// temporary file it was done on.
+func cause(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
 }
 
 func (o *output) abort() {
