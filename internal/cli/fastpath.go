@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"log/slog"
-
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/spot-hunt/spot/internal/columnar"
@@ -63,18 +61,11 @@ func runColumnar[T any](g *globals, ins []*ioformat.Input, d ioformat.Dest, out 
 	if err := w.Close(); err != nil {
 		return true, err
 	}
-	logRejects(out.Kind, st)
+	logRejects(out.Kind, st, feature.HintRejectsFlag) // featurize's --rejects
 	return true, nil
 }
 
 // logRejects reports the rows a columnar run left out.
-func logRejects(kind record.Kind, st columnar.Stats) {
-	if st.Rejected == 0 {
-		return
-	}
-	args := []any{"kind", kind, "rows", st.Rejected}
-	for _, k := range feature.SortedKeys(st.Reasons) {
-		args = append(args, k, st.Reasons[k])
-	}
-	slog.Warn("rows Apache Spot would reject were left out (see --rejects)", args...)
+func logRejects(kind record.Kind, st columnar.Stats, hint string) {
+	feature.LogRejects(kind, st.Rejected, st.Reasons, hint)
 }

@@ -193,7 +193,11 @@ func featurizeKind[E, F any](ctx context.Context, o *featurizeOptions, ins []*io
 	} else if err := w.Close(); err != nil {
 		return err
 	}
-	rej.Log(meta.Kind)
+	hint := feature.HintRejectsFlag
+	if o.rejects != "" {
+		hint = "written to " + o.rejects
+	}
+	rej.Log(meta.Kind, hint)
 	if n := r.Skipped(); n > 0 {
 		return &SkippedError{Count: n, Unit: "records"}
 	}
@@ -248,7 +252,7 @@ func featurizeFast(g *globals, o *featurizeOptions, ins []*ioformat.Input, meta 
 		if err != nil {
 			return true, err
 		}
-		logRejects(meta.Kind, st)
+		logRejects(meta.Kind, st, feature.HintRejectsFlag)
 		return true, writeCounts(d, meta.Kind, c)
 	}
 	return runColumnar[record.FeaturizedFlow](g, ins, d, record.Meta{Kind: meta.Kind, Stream: record.StreamFeaturized})

@@ -140,7 +140,7 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	logRejects(meta.Kind, columnar.Stats{Rejected: st.Rejected, Reasons: st.Reasons})
+	logRejects(meta.Kind, columnar.Stats{Rejected: st.Rejected, Reasons: st.Reasons}, feature.HintFeaturize)
 	if method == score.Fused {
 		logFindings(st.Findings)
 	}

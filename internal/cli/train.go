@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/lda"
 	"github.com/spot-hunt/spot/internal/train"
@@ -127,7 +128,7 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 	if err := m.WriteFile(o.out); err != nil {
 		return err
 	}
-	res.Rejected.Log(res.Kind)
+	res.Rejected.Log(res.Kind, feature.HintFeaturize)
 	if res.Skipped > 0 {
 		return &SkippedError{Count: res.Skipped, Unit: "records"}
 	}

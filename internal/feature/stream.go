@@ -153,16 +153,36 @@ func (r *Rejects[T]) flush() error {
 	return err
 }
 
-// Log reports the rejected rows (a warning naming the reasons).
-func (r *Rejects[T]) Log(kind record.Kind) {
-	if r == nil || r.Count == 0 {
+// Log reports the rejected rows: a warning naming the reasons. hint says
+// where the rows themselves are, or how to get them ("" for nothing): see
+// the Hint constants.
+func (r *Rejects[T]) Log(kind record.Kind, hint string) {
+	if r != nil {
+		LogRejects(kind, r.Count, r.Reasons, hint)
+	}
+}
+
+// Where a stage's rejected rows are, for LogRejects.
+const (
+	HintRejectsFlag = "--rejects FILE writes them out"
+	HintFeaturize   = "spot featurize --rejects FILE writes them out"
+)
+
+// LogRejects reports count rejected rows of kind, by reason; see
+// Rejects.Log for hint.
+func LogRejects(kind record.Kind, count int64, reasons map[string]int64, hint string) {
+	if count == 0 {
 		return
 	}
-	args := []any{"kind", kind, "rows", r.Count}
-	for _, k := range SortedKeys(r.Reasons) {
-		args = append(args, k, r.Reasons[k])
+	args := []any{"kind", kind, "rows", count}
+	for _, k := range SortedKeys(reasons) {
+		args = append(args, k, reasons[k])
 	}
-	slog.Warn("rows Apache Spot would reject were left out (see --rejects)", args...)
+	msg := "rows Apache Spot would reject were left out"
+	if hint != "" {
+		msg += " (" + hint + ")"
+	}
+	slog.Warn(msg, args...)
 }
 
 // Featurize reads events from r, makes each one's words and passes them on:
