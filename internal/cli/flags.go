@@ -55,7 +55,7 @@ type OutputFlags struct {
 
 // AddFlags registers the flags; formats lists the -f values the command takes.
 func (o *OutputFlags) AddFlags(fs *pflag.FlagSet, formats string) {
-	fs.StringVarP(&o.Path, "output", "o", "-", "write to `PATH` (- is stdout); the format follows its extension (.parquet, .ndjson, .jsonl, .csv)")
+	fs.StringVarP(&o.Path, "output", "o", "-", "write to `PATH` (- is stdout); the format follows its extension (.parquet, .ndjson, .jsonl, .csv); .gz or .zst after it compresses")
 	fs.StringVarP(&o.Format, "format", "f", "", "output `FORMAT`: "+formats+" (default: from -o's extension, else ndjson)")
 	fs.BoolVar(&o.Force, "force", false, "write Parquet even when stdout is a terminal")
 }

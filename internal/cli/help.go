@@ -37,11 +37,12 @@ Partitions
 
 Output
   -o PATH writes to PATH (default -, stdout). The format follows -o's
-  extension (.parquet, .ndjson/.jsonl, .csv) or -f; otherwise NDJSON. Files
-  are written without a name (on Linux; elsewhere under a temporary one)
-  and named when complete, so a failed, interrupted or killed run leaves no
-  partial file. Parquet is never written to a
-  terminal (use --force). Parquet is Snappy-compressed, in row groups of
+  extension (.parquet, .ndjson/.jsonl, .csv) or -f; otherwise NDJSON. A
+  path ending .gz or .zst (out.csv.gz) is written gzip or zstd compressed.
+  Files are written without a name (on Linux; elsewhere under a temporary
+  one) and named when complete, so a failed, interrupted or killed run
+  leaves no partial file. Parquet is never written to a terminal (use
+  --force). Parquet is Snappy-compressed, in row groups of
   131072 rows.
 
 Kinds and shapes

@@ -88,7 +88,7 @@ func matchParquetGo[T interface{ Meta() record.Meta }](t *testing.T, recs []T, e
 	var zero T
 	opts := append(ParquetOptions(zero.Meta()), extra...)
 	var flat, ref bytes.Buffer
-	out := newOutput(&flat)
+	out := newOutput(&flat, "")
 	fw, ok := newFlatWriter[T](out, opts)
 	if !ok {
 		t.Fatal("not written by flatWriter")
@@ -328,7 +328,7 @@ func BenchmarkFlowWriter(b *testing.B) {
 	}
 	b.Run("flat", func(b *testing.B) {
 		for range b.N {
-			w, _ := newFlatWriter[record.Flow](newOutput(io.Discard), opts)
+			w, _ := newFlatWriter[record.Flow](newOutput(io.Discard, ""), opts)
 			write(b, w)
 			w.Close()
 		}
@@ -357,7 +357,7 @@ func TestFlatWriterReusedBuffer(t *testing.T) {
 	when := unsafe.String(&buf[4], 19)
 	var want []record.Flow
 	var out bytes.Buffer
-	w, ok := newFlatWriter[record.Flow](newOutput(&out), ParquetOptions(record.Flow{}.Meta()))
+	w, ok := newFlatWriter[record.Flow](newOutput(&out, ""), ParquetOptions(record.Flow{}.Meta()))
 	if !ok {
 		t.Fatal("not written by flatWriter")
 	}
@@ -390,7 +390,7 @@ func TestFlatWriterReusedBuffer(t *testing.T) {
 // is not taken for the last string of the batch before: it is the least.
 func TestFlatWriterEmptyStringBound(t *testing.T) {
 	var out bytes.Buffer
-	w, _ := newFlatWriter[record.Flow](newOutput(&out), ParquetOptions(record.Flow{}.Meta()))
+	w, _ := newFlatWriter[record.Flow](newOutput(&out, ""), ParquetOptions(record.Flow{}.Meta()))
 	for _, batch := range [][]string{{"b"}, {"", "a"}} {
 		var recs []record.Flow
 		for _, s := range batch {
@@ -419,7 +419,7 @@ func TestFlatWriterPrefixStrings(t *testing.T) {
 		recs = append(recs, record.Flow{Proto: s[20 : 20+min(n, 3)], TReceived: s[:n], EID: int64(i)})
 	}
 	var out bytes.Buffer
-	w, _ := newFlatWriter[record.Flow](newOutput(&out), ParquetOptions(record.Flow{}.Meta()))
+	w, _ := newFlatWriter[record.Flow](newOutput(&out, ""), ParquetOptions(record.Flow{}.Meta()))
 	if err := w.Write(recs); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package ioformat
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"path/filepath"
@@ -95,4 +96,71 @@ func TestCSVFlush(t *testing.T) {
 	}
 	w.Close()
 	pw.Close()
+}
+
+// TestCompressedOutput: a path ending .gz or .zst is written compressed
+// (and read back); its format is the one before that extension.
+func TestCompressedOutput(t *testing.T) {
+	dir := t.TempDir()
+	recs := []record.Flow{{SIP: "10.0.0.1", DIP: "10.0.0.2", Proto: "TCP"}, {SIP: "10.0.0.3", Proto: "UDP"}}
+	for _, tc := range []struct {
+		name  string
+		magic []byte
+	}{
+		{"out.csv.gz", []byte{0x1f, 0x8b}},
+		{"out.ndjson.gz", []byte{0x1f, 0x8b}},
+		{"out.ndjson.zst", []byte{0x28, 0xb5, 0x2f, 0xfd}},
+		{"out.parquet.zst", []byte{0x28, 0xb5, 0x2f, 0xfd}},
+	} {
+		path := filepath.Join(dir, tc.name)
+		w, err := Create[record.Flow](Dest{Path: path}, record.Flow{}.Meta())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(recs); err != nil {
+			t.Fatal(err)
+		}
+		if f, ok := w.(Flusher); ok { // a live flush keeps the stream whole
+			if err := f.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(data, tc.magic) {
+			t.Errorf("%s starts % x, not compressed", tc.name, data[:min(len(data), 4)])
+			continue
+		}
+		rc, err := OpenRaw(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if FormatFromPath(tc.name) == CSV {
+			if !bytes.HasPrefix(plain, []byte("treceived,")) || bytes.Count(plain, []byte("\n")) != 3 {
+				t.Errorf("%s: %q", tc.name, plain)
+			}
+			continue
+		}
+		in, err := Open(path, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		r, _ := NewReader[record.Flow](in)
+		got := make([]record.Flow, 4)
+		n, _ := r.Read(got)
+		r.Close()
+		if n != 2 || got[0].SIP != "10.0.0.1" || got[1].Proto != "UDP" {
+			t.Errorf("%s: read back %d records %+v", tc.name, n, got[:n])
+		}
+	}
 }

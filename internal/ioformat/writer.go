@@ -11,11 +11,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/goccy/go-json"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/spot-hunt/spot/internal/atomicfile"
@@ -83,19 +86,41 @@ func Create[T any](d Dest, m record.Meta) (Writer[T], error) {
 // renamed into place on commit, or a device or pipe written in place.
 type output struct {
 	w     *bufio.Writer
+	comp  compressor // gzip or zstd, for a path ending .gz or .zst; nil: none
 	async *asyncWriter
 	file  *atomicfile.File // nil for stdout, a device or a pipe
 	dev   *os.File         // a device or pipe, closed on commit
 }
 
-func newOutput(w io.Writer) *output {
+// compressor is a gzip or zstd stream writer.
+type compressor interface {
+	io.WriteCloser
+	Flush() error
+}
+
+// newOutput returns an output to w, compressed as path's extension says
+// (.gz: gzip, .zst: zstd).
+func newOutput(w io.Writer, path string) *output {
 	a := newAsyncWriter(w)
-	return &output{w: bufio.NewWriterSize(a, 256<<10), async: a}
+	o := &output{async: a}
+	var dst io.Writer = a
+	switch p := strings.ToLower(path); {
+	case strings.HasSuffix(p, ".gz"):
+		o.comp = gzip.NewWriter(a)
+	case strings.HasSuffix(p, ".zst"):
+		zw, _ := zstd.NewWriter(a) // fails only on bad options
+		o.comp = zw
+	}
+	if o.comp != nil {
+		dst = o.comp
+	}
+	o.w = bufio.NewWriterSize(dst, 256<<10)
+	return o
 }
 
 func openOutput(d Dest) (*output, error) {
 	if d.toStdout() {
-		return newOutput(d.Stdout), nil
+		return newOutput(d.Stdout, ""), nil
 	}
 	// -o /dev/null or a named pipe: renaming a file onto it would replace
 	// the device (as root) or the pipe its reader waits on.
@@ -104,7 +129,7 @@ func openOutput(d Dest) (*output, error) {
 		if err != nil {
 			return nil, err
 		}
-		o := newOutput(f)
+		o := newOutput(f, d.Path)
 		o.dev = f
 		return o, nil
 	}
@@ -115,21 +140,40 @@ func openOutput(d Dest) (*output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot write %s: %w", d.Path, cause(err))
 	}
-	o := newOutput(f)
+	o := newOutput(f, d.Path)
 	o.file = f
 	return o, nil
 }
 
-// flush hands everything written so far to the system.
-func (o *output) flush() error {
+// flushLive sends what was written on, without waiting for it to be
+// written: a compressed stream is flushed, not ended (see Flusher).
+func (o *output) flushLive() error {
 	if err := o.w.Flush(); err != nil {
 		return err
+	}
+	if o.comp != nil {
+		return o.comp.Flush()
+	}
+	return nil
+}
+
+// end hands everything written to the system, ending a compressed stream.
+func (o *output) end() error {
+	if err := o.w.Flush(); err != nil {
+		return err
+	}
+	if o.comp != nil {
+		err := o.comp.Close()
+		o.comp = nil
+		if err != nil {
+			return err
+		}
 	}
 	return o.async.sync()
 }
 
 func (o *output) commit() error {
-	err := o.flush()
+	err := o.end()
 	o.async.stop()
 	if err != nil {
 		o.abort()
@@ -182,12 +226,15 @@ func cause(err error) error {
 
 func (o *output) abort() {
 	if o.file == nil {
-		o.flush() // what reached stdout or a pipe is the reader's already
+		o.end() // what reached stdout or a pipe is the reader's already
 		o.async.stop()
 		if o.dev != nil {
 			o.dev.Close()
 		}
 		return
+	}
+	if o.comp != nil {
+		o.comp.Close() // its goroutines end
 	}
 	o.async.stop()
 	o.file.Abort()
@@ -254,7 +301,7 @@ func (w *ndjsonWriter[T]) Write(recs []T) error {
 }
 
 func (w *ndjsonWriter[T]) Close() error { return w.out.commit() }
-func (w *ndjsonWriter[T]) Flush() error { return w.out.w.Flush() }
+func (w *ndjsonWriter[T]) Flush() error { return w.out.flushLive() }
 func (w *ndjsonWriter[T]) Abort()       { w.out.abort() }
 
 type parquetWriter[T any] struct {
@@ -375,7 +422,7 @@ func (w *csvWriter[T]) Flush() error {
 	if err := w.cw.Error(); err != nil {
 		return err
 	}
-	return w.out.w.Flush()
+	return w.out.flushLive()
 }
 
 func (w *csvWriter[T]) Abort() { w.out.abort() }
