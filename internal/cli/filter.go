@@ -396,8 +396,9 @@ func loadNoise(ctx context.Context, path string, kind record.Kind) (noise *filte
 }
 
 // feedbackRows checks the severity of each row of a feedback file: a row
-// whose severity is not 1, 2 or 3 is malformed, named (the first few) and
-// counted.
+// without one (empty: not judged yet, as spot report -f feedback writes
+// them) is passed over; one whose severity is not 1, 2 or 3 is malformed,
+// named (the first few) and counted.
 type feedbackRows struct {
 	path     string
 	row, bad int64
@@ -405,7 +406,10 @@ type feedbackRows struct {
 
 func (f *feedbackRows) ok(severity int32) bool {
 	f.row++
-	if severity >= 1 && severity <= 3 {
+	switch {
+	case severity == 0:
+		return false
+	case severity >= 1 && severity <= 3:
 		return true
 	}
 	f.bad++

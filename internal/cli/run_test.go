@@ -130,6 +130,8 @@ func TestRunFirstHour(t *testing.T) {
 	scored := write("scored.ndjson", `{"kind":"dns","stream":"scored","ip_dst":"10.0.0.1","dns_qry_name":"a.example","score":0.5,"eid":1}`+"\n")
 	low := write("low.ndjson", `{"kind":"dns","stream":"scored","ip_dst":"10.0.0.1","dns_qry_name":"a.example","severity":"low"}`+"\n")
 	seven := write("seven.ndjson", `{"kind":"dns","stream":"scored","ip_dst":"10.0.0.1","dns_qry_name":"a.example","severity":7}`+"\n")
+	unjudged := write("unjudged.ndjson", `{"kind":"dns","stream":"scored","ip_dst":"10.0.0.1","dns_qry_name":"a.example"}`+"\n"+ // not judged yet
+		`{"kind":"dns","stream":"scored","ip_dst":"10.0.0.2","dns_qry_name":"b.example","severity":3}`+"\n")
 	for _, tc := range []struct {
 		args      []string
 		code      int
@@ -145,6 +147,7 @@ func TestRunFirstHour(t *testing.T) {
 		{[]string{"filter", scored, "-o", ""}, ExitUsage, "-o: an empty path", ""},
 		{[]string{"filter", "--feedback", low, scored}, ExitSkipped, "column severity: a string where an integer is expected", "Go struct"},
 		{[]string{"filter", "--feedback", seven, scored}, ExitSkipped, "severity 7 is not 1 (high), 2 (medium) or 3 (low risk)", ""},
+		{[]string{"filter", "--feedback", unjudged, scored}, ExitOK, "", "malformed"},
 		{[]string{"filter", scored, "-o", dir}, ExitError, dir + " is a directory: name a file in it", ".tmp"},
 		{[]string{"filter", scored, "-o", dir + "/missing/x.ndjson"}, ExitError, "directory " + dir + "/missing does not exist", ".tmp"},
 		{[]string{"train", scored, "-o", dir + "/missing/x.model"}, ExitError, "directory " + dir + "/missing does not exist", ".tmp"},
