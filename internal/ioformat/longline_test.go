@@ -134,7 +134,7 @@ func TestLineOverLimit(t *testing.T) {
 		if err != nil || len(recs) != want || skipped != 1 {
 			t.Fatalf("%d records (want %d), %d skipped, err %v", len(recs), want, skipped, err)
 		}
-		if !strings.Contains(log.String(), "line 2") || !strings.Contains(log.String(), "max-record-size") {
+		if !strings.Contains(log.String(), "line=2 ") || !strings.Contains(log.String(), "max-record-size") {
 			t.Errorf("the warning does not name line 2 and the limit: %s", log.String())
 		}
 		if n > 16*uint64(MaxRecordSize) {
