@@ -369,19 +369,19 @@ func loadNoise(ctx context.Context, path string, kind record.Kind) (noise *filte
 	switch kind {
 	case record.KindFlow:
 		bad, err = eachOf(ctx, ins, func(f *record.FeedbackFlow) {
-			if rows.ok(f.Severity) && f.Severity == 3 {
+			if rows.ok(&f.Feedback) && f.Severity == 3 {
 				noise.AddFlow(&f.Flow)
 			}
 		})
 	case record.KindDNS:
 		bad, err = eachOf(ctx, ins, func(f *record.FeedbackDNS) {
-			if rows.ok(f.Severity) && f.Severity == 3 {
+			if rows.ok(&f.Feedback) && f.Severity == 3 {
 				noise.AddDNS(&f.DNS)
 			}
 		})
 	case record.KindProxy:
 		bad, err = eachOf(ctx, ins, func(f *record.FeedbackProxy) {
-			if rows.ok(f.Severity) && f.Severity == 3 {
+			if rows.ok(&f.Feedback) && f.Severity == 3 {
 				noise.AddProxy(&f.Proxy)
 			}
 		})
@@ -392,32 +392,25 @@ func loadNoise(ctx context.Context, path string, kind record.Kind) (noise *filte
 	if noise.Len() == 0 {
 		slog.Warn("feedback file has no severity-3 rows: nothing is filtered out", "file", path)
 	}
-	return noise, bad + rows.bad, nil
+	return noise, bad + rows.bad.Count(), nil
 }
 
-// feedbackRows checks the severity of each row of a feedback file: a row
-// without one (empty: not judged yet, as spot report -f feedback writes
-// them) is passed over; one whose severity is not 1, 2 or 3 is malformed,
-// named (the first few) and counted.
+// feedbackRows checks the severity of each row of a feedback file: rows
+// not judged yet are passed over, malformed ones named (the first few) and
+// counted.
 type feedbackRows struct {
-	path     string
-	row, bad int64
+	path string
+	row  int64
+	bad  ioformat.SkipLog
 }
 
-func (f *feedbackRows) ok(severity int32) bool {
+func (f *feedbackRows) ok(fb *record.Feedback) bool {
 	f.row++
-	switch {
-	case severity == 0:
-		return false
-	case severity >= 1 && severity <= 3:
-		return true
+	judged, err := fb.Judged()
+	if err != nil {
+		f.bad.Skip("skipped malformed feedback row", f.path, "row", f.row, err)
 	}
-	f.bad++
-	if f.bad <= ioformat.MaxNamed {
-		slog.Warn("skipped malformed feedback row", "file", ioformat.DisplayName(f.path), "row", f.row,
-			"err", fmt.Sprintf("severity %d is not 1 (high), 2 (medium) or 3 (low risk)", severity))
-	}
-	return false
+	return judged
 }
 
 // eachOf calls fn on every row of a feedback file and returns how many

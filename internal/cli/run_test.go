@@ -132,6 +132,7 @@ func TestRunFirstHour(t *testing.T) {
 	seven := write("seven.ndjson", `{"kind":"dns","stream":"scored","ip_dst":"10.0.0.1","dns_qry_name":"a.example","severity":7}`+"\n")
 	unjudged := write("unjudged.ndjson", `{"kind":"dns","stream":"scored","ip_dst":"10.0.0.1","dns_qry_name":"a.example"}`+"\n"+ // not judged yet
 		`{"kind":"dns","stream":"scored","ip_dst":"10.0.0.2","dns_qry_name":"b.example","severity":3}`+"\n")
+	events := write("events.ndjson", `{"kind":"dns","frame_time":"Jan  4, 2017 04:41:06.337519000 UTC","unix_tstamp":1483504866,"frame_len":90,"ip_dst":"10.0.0.1","ip_src":"10.0.0.53","dns_qry_name":"www.example.com","dns_qry_type":1,"eid":1}`+"\n")
 	for _, tc := range []struct {
 		args      []string
 		code      int
@@ -148,6 +149,8 @@ func TestRunFirstHour(t *testing.T) {
 		{[]string{"filter", "--feedback", low, scored}, ExitSkipped, "column severity: a string where an integer is expected", "Go struct"},
 		{[]string{"filter", "--feedback", seven, scored}, ExitSkipped, "severity 7 is not 1 (high), 2 (medium) or 3 (low risk)", ""},
 		{[]string{"filter", "--feedback", unjudged, scored}, ExitOK, "", "malformed"},
+		{[]string{"train", "--feedback", seven, events, "-o", dir + "/7.model", "--topics", "2", "--iterations", "2"}, ExitSkipped, "severity 7 is not 1 (high), 2 (medium) or 3 (low risk)", ""},
+		{[]string{"train", "--feedback", unjudged, events, "-o", dir + "/u.model", "--topics", "2", "--iterations", "2"}, ExitOK, "", "malformed"},
 		{[]string{"filter", scored, "-o", dir}, ExitError, dir + " is a directory: name a file in it", ".tmp"},
 		{[]string{"filter", scored, "-o", dir + "/missing/x.ndjson"}, ExitError, "directory " + dir + "/missing does not exist", ".tmp"},
 		{[]string{"train", scored, "-o", dir + "/missing/x.model"}, ExitError, "directory " + dir + "/missing does not exist", ".tmp"},

@@ -1,5 +1,7 @@
 package record
 
+import "fmt"
+
 // Feedback is what an analyst adds to a scored record to make a feedback
 // row (DESIGN.md "Feedback"): a feedback file holds scored records of one
 // kind, all their columns, plus these. Only the event columns and the
@@ -27,4 +29,17 @@ type FeedbackDNS struct {
 type FeedbackProxy struct {
 	ScoredProxy
 	Feedback
+}
+
+// Judged reports whether the row carries a verdict, severity 1, 2 or 3. A
+// row without one (0: not judged yet, as spot report -f feedback writes
+// them) is not judged; any other severity is an error that says so.
+func (f *Feedback) Judged() (bool, error) {
+	switch {
+	case f.Severity == 0:
+		return false, nil
+	case f.Severity >= 1 && f.Severity <= 3:
+		return true, nil
+	}
+	return false, fmt.Errorf("severity %d is not 1 (high), 2 (medium) or 3 (low risk)", f.Severity)
 }

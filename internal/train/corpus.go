@@ -352,10 +352,20 @@ func (g *gatherer) addFeedback(path string, dup int) error {
 	}
 	ins := []*ioformat.Input{in}
 	var kept int
+	var row int64
+	var bad ioformat.SkipLog
+	severity3 := func(f *record.Feedback) bool { // and named, counted if malformed
+		row++
+		judged, err := f.Judged()
+		if err != nil {
+			bad.Skip("skipped malformed feedback row", path, "row", row, err)
+		}
+		return judged && f.Severity == 3
+	}
 	switch g.kind {
 	case record.KindFlow:
 		err = eachRecord(g, ins, func(f *record.FeedbackFlow) {
-			if f.Severity != 3 || feature.FlowReject(&f.Flow) != "" {
+			if !severity3(&f.Feedback) || feature.FlowReject(&f.Flow) != "" {
 				return
 			}
 			kept++
@@ -365,7 +375,7 @@ func (g *gatherer) addFeedback(path string, dup int) error {
 		})
 	case record.KindDNS:
 		err = eachRecord(g, ins, func(f *record.FeedbackDNS) {
-			if f.Severity != 3 || feature.DNSReject(&f.DNS) != "" {
+			if !severity3(&f.Feedback) || feature.DNSReject(&f.DNS) != "" {
 				return
 			}
 			kept++
@@ -373,7 +383,7 @@ func (g *gatherer) addFeedback(path string, dup int) error {
 		})
 	case record.KindProxy:
 		err = eachRecord(g, ins, func(f *record.FeedbackProxy) {
-			if f.Severity != 3 {
+			if !severity3(&f.Feedback) {
 				return
 			}
 			kept++
@@ -383,6 +393,7 @@ func (g *gatherer) addFeedback(path string, dup int) error {
 	if err != nil {
 		return fmt.Errorf("--feedback: %w", err)
 	}
+	g.skipped += bad.Count()
 	if kept == 0 {
 		slog.Warn("feedback file has no severity-3 rows to add", "file", path)
 	}
