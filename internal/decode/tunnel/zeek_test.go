@@ -2,9 +2,11 @@ package tunnel_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +18,7 @@ import (
 	"github.com/spot-hunt/spot/internal/decode/flow"
 	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/decode/tunnel"
+	"github.com/spot-hunt/spot/internal/decode/zeek"
 	"github.com/spot-hunt/spot/internal/record"
 	"github.com/spot-hunt/spot/internal/testenv"
 )
@@ -34,7 +37,11 @@ import (
 // counts, and spot has no TCP, UDP or ICMP flow Zeek did not log.
 // Connections Zeek found inside tunnels (tunnel_parents set) must be
 // spot's inner flows, their tunnel column naming a tunnel of the type
-// and outer addresses Zeek's tunnel.log names.
+// and outer addresses Zeek's tunnel.log names. spot's own Zeek decoder
+// reads each conn.log into flows with the same counts between the same
+// endpoints (issue #17's cross-check: decode flow of the capture and of
+// Zeek's log agree), and each dns.log into records of the queries the
+// capture's records hold.
 //
 // Differences, each explained where it is listed (zeekDifferences): what
 // Zeek decodes and spot does not (802.11 in Aruba's GRE), and baselines
@@ -60,7 +67,7 @@ var zeekDifferences = map[string]string{
 func TestZeekConns(t *testing.T) {
 	dir := testenv.Corpus(t, "tunnels")
 	index := readIndex(t, filepath.Join(dir, "zeek-baseline", "INDEX.txt"))
-	compared, conns := 0, 0
+	compared, conns, decoded := 0, 0, 0
 	var names []string
 	for name := range index {
 		names = append(names, name)
@@ -83,13 +90,22 @@ func TestZeekConns(t *testing.T) {
 				flows = append(flows, assemble(t, filepath.Join(dir, "zeek", trace))...)
 			}
 			n := compareConns(t, rows, tunnels, flows)
+			// spot's Zeek decoder reads the log as the rows above read it,
+			// so into flows that agree with the capture's as they do
+			if zflows, ok := decodeZeekConn(t, connLog); !ok {
+				t.Logf("%s: zeek-cut's output (no #fields header), which spot's Zeek decoder does not read", filepath.Base(connLog))
+			} else if got, _ := flowEnds(zflows); !maps.Equal(got, rowEnds(rows)) {
+				t.Errorf("spot decode flow of %s: %v; its rows: %v", filepath.Base(connLog), got, rowEnds(rows))
+			} else {
+				decoded++
+			}
 			compared++
 			conns += n
 		})
 	}
-	t.Logf("%d baselines compared, %d Zeek connections matched", compared, conns)
-	if compared < 25 {
-		t.Errorf("only %d baselines compared", compared)
+	t.Logf("%d baselines compared, %d Zeek connections matched; %d conn.logs decoded by spot alike", compared, conns, decoded)
+	if compared < 25 || decoded < 24 {
+		t.Errorf("only %d baselines compared, %d decoded by spot alike", compared, decoded)
 	}
 }
 
@@ -171,6 +187,49 @@ func readTunnelLog(t *testing.T, path string) []zeekTunnel {
 	return ts
 }
 
+// decodeZeekConn reads a conn.log with spot's Zeek decoder, the times
+// btest canonified (XXXXXXXXXX.XXXXXX) made 0 so that its rows decode; it
+// reports false for zeek-cut's output, a log without Zeek's headers.
+func decodeZeekConn(t *testing.T, path string) ([]record.Flow, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte("\n#fields\t")) {
+		return nil, false
+	}
+	b = bytes.ReplaceAll(b, []byte("XXXXXXXXXX.XXXXXX"), []byte("0.000000"))
+	z := zeek.NewReader(bytes.NewReader(b), path)
+	var flows []record.Flow
+	for err == nil {
+		flows, err = z.ReadFlows(flows, 1024)
+	}
+	if err != io.EOF || z.Stats().Skipped != 0 {
+		t.Fatalf("%s: %v, %+v", path, err, z.Stats())
+	}
+	return flows, true
+}
+
+// decodeZeekDNS reads a dns.log with spot's Zeek decoder, queries that saw
+// no response included, canonified times made 0.
+func decodeZeekDNS(t *testing.T, path string) []record.DNS {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.ReplaceAll(b, []byte("XXXXXXXXXX.XXXXXX"), []byte("0.000000"))
+	z := zeek.NewReader(bytes.NewReader(b), path)
+	z.Queries = true
+	var recs []record.DNS
+	for err == nil {
+		recs, err = z.ReadDNS(recs, 1024)
+	}
+	if err != io.EOF || z.Stats().Skipped != 0 {
+		t.Fatalf("%s: %v, %+v", path, err, z.Stats())
+	}
+	return recs
+}
+
 // assemble decodes a trace's flows from its packets.
 func assemble(t *testing.T, path string) []record.Flow {
 	f, err := os.Open(path)
@@ -218,24 +277,12 @@ func end(proto, addr string, port string) string {
 // compareConns compares a baseline's connections with spot's flows and
 // returns how many connections matched.
 func compareConns(t *testing.T, rows []map[string]string, tunnels []zeekTunnel, flows []record.Flow) int {
-	zeek := map[endpoint]count{}
+	zeek := rowEnds(rows)
 	inner := map[endpoint]bool{}  // Zeek found the connection in a tunnel
 	badSum := map[endpoint]bool{} // Zeek counted none of its packets: their checksum is wrong
-	add := func(m map[endpoint]count, e endpoint, pkts, bytes int64) {
-		c := m[e]
-		c.pkts += pkts
-		c.bytes += bytes
-		m[e] = c
-	}
-	atoi := func(s string) int64 {
-		n, _ := strconv.ParseInt(s, 10, 64)
-		return n
-	}
 	for _, r := range rows {
 		p := zeekProto(r)
 		a, b := end(p, r["id.orig_h"], r["id.orig_p"]), end(p, r["id.resp_h"], r["id.resp_p"])
-		add(zeek, endpoint{p, a, b}, atoi(r["orig_pkts"]), atoi(r["orig_ip_bytes"]))
-		add(zeek, endpoint{p, b, a}, atoi(r["resp_pkts"]), atoi(r["resp_ip_bytes"]))
 		if tp := r["tunnel_parents"]; tp != "-" && tp != "(empty)" {
 			inner[endpoint{p, a, b}], inner[endpoint{p, b, a}] = true, true
 		}
@@ -246,21 +293,7 @@ func compareConns(t *testing.T, rows []map[string]string, tunnels []zeekTunnel, 
 			badSum[endpoint{p, a, b}], badSum[endpoint{p, b, a}] = true, true
 		}
 	}
-	spot := map[endpoint]count{}
-	spotTunnel := map[endpoint][]string{}
-	for _, f := range flows {
-		p := spotProto(f.Proto)
-		if p == "" {
-			continue // GRE, IP in IP, IGMP...: Zeek's conn.log has none
-		}
-		a, b := end(p, f.SIP, strconv.Itoa(int(f.SPort))), end(p, f.DIP, strconv.Itoa(int(f.DPort)))
-		add(spot, endpoint{p, a, b}, f.IPkt, f.IByt)
-		add(spot, endpoint{p, b, a}, f.OPkt, f.OByt)
-		if f.Tunnel != "" {
-			spotTunnel[endpoint{p, a, b}] = append(spotTunnel[endpoint{p, a, b}], f.Tunnel)
-			spotTunnel[endpoint{p, b, a}] = append(spotTunnel[endpoint{p, b, a}], f.Tunnel)
-		}
-	}
+	spot, spotTunnel := flowEnds(flows)
 	matched := 0
 	for e, z := range zeek {
 		s := spot[e]
@@ -291,6 +324,55 @@ func compareConns(t *testing.T, rows []map[string]string, tunnels []zeekTunnel, 
 		}
 	}
 	return matched / 2
+}
+
+// rowEnds sums the packets and IP bytes of Zeek's conn.log rows each way
+// between their two endpoints.
+func rowEnds(rows []map[string]string) map[endpoint]count {
+	ends := map[endpoint]count{}
+	add := func(e endpoint, pkts, bytes string) {
+		p, _ := strconv.ParseInt(pkts, 10, 64)
+		b, _ := strconv.ParseInt(bytes, 10, 64)
+		c := ends[e]
+		c.pkts += p
+		c.bytes += b
+		ends[e] = c
+	}
+	for _, r := range rows {
+		p := zeekProto(r)
+		a, b := end(p, r["id.orig_h"], r["id.orig_p"]), end(p, r["id.resp_h"], r["id.resp_p"])
+		add(endpoint{p, a, b}, r["orig_pkts"], r["orig_ip_bytes"])
+		add(endpoint{p, b, a}, r["resp_pkts"], r["resp_ip_bytes"])
+	}
+	return ends
+}
+
+// flowEnds sums flows' packets and bytes each way between their two
+// endpoints, as compareConns sums Zeek's rows, and gathers the tunnels
+// each way was found in.
+func flowEnds(flows []record.Flow) (map[endpoint]count, map[endpoint][]string) {
+	ends := map[endpoint]count{}
+	tunnels := map[endpoint][]string{}
+	add := func(e endpoint, pkts, bytes int64) {
+		c := ends[e]
+		c.pkts += pkts
+		c.bytes += bytes
+		ends[e] = c
+	}
+	for _, f := range flows {
+		p := spotProto(f.Proto)
+		if p == "" {
+			continue // GRE, IP in IP, IGMP...: Zeek's conn.log has none
+		}
+		a, b := end(p, f.SIP, strconv.Itoa(int(f.SPort))), end(p, f.DIP, strconv.Itoa(int(f.DPort)))
+		add(endpoint{p, a, b}, f.IPkt, f.IByt)
+		add(endpoint{p, b, a}, f.OPkt, f.OByt)
+		if f.Tunnel != "" {
+			tunnels[endpoint{p, a, b}] = append(tunnels[endpoint{p, a, b}], f.Tunnel)
+			tunnels[endpoint{p, b, a}] = append(tunnels[endpoint{p, b, a}], f.Tunnel)
+		}
+	}
+	return ends, tunnels
 }
 
 // checkTunnels says whether each of a flow's tunnel texts has, as its
@@ -345,7 +427,7 @@ func hostOf(s string) string {
 func TestZeekDNS(t *testing.T) {
 	dir := testenv.Corpus(t, "tunnels")
 	index := readIndex(t, filepath.Join(dir, "zeek-baseline", "INDEX.txt"))
-	logs, rows := 0, 0
+	logs, rows, decoded := 0, 0, 0
 	for name, traces := range index {
 		dnsLog := filepath.Join(dir, "zeek-baseline", name+"__dns.log")
 		if _, err := os.Stat(dnsLog); err != nil {
@@ -380,6 +462,29 @@ func TestZeekDNS(t *testing.T) {
 				t.Errorf("%s: Zeek's %s %s -> %s id %s (in a tunnel: %v): no spot record", name, z["query"], z["id.orig_h"], z["id.resp_h"], z["trans_id"], inTunnel)
 			}
 		}
+		// spot's Zeek decoder: each row a record, of a query of the capture's
+		for _, zr := range decodeZeekDNS(t, dnsLog) {
+			zc, zs := zr.IPSrc, zr.IPDst
+			if zr.Response {
+				zc, zs = zs, zc
+			}
+			found := false
+			for _, r := range recs {
+				client, server := r.IPSrc, r.IPDst
+				if r.Response {
+					client, server = server, client
+				}
+				found = found || r.QryName == zr.QryName && r.ID == zr.ID && client == zc && server == zs
+			}
+			if !found {
+				t.Errorf("%s: spot decode dns of Zeek's log: %s %s -> %s id %d: none in the capture", name, zr.QryName, zc, zs, zr.ID)
+			}
+			decoded++
+		}
+	}
+	t.Logf("%d records decoded by spot from the dns.logs", decoded)
+	if decoded != rows {
+		t.Errorf("spot decoded %d records of %d dns.log rows", decoded, rows)
 	}
 	t.Logf("%d rows of %d dns.logs found", rows, logs)
 	if logs < 4 || rows < 6 {
