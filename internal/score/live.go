@@ -72,15 +72,7 @@ func streamLive[E, S any](ctx context.Context, ins []*ioformat.Input, in, out re
 	write := func(es []E) error {
 		for len(es) > 0 {
 			n := min(len(es), len(scored))
-			k := 0
-			for i := range es[:n] {
-				if why := fn(&es[i], &scored[k]); why != "" {
-					st.reject(why)
-					continue
-				}
-				k++
-			}
-			if k > 0 {
+			if k := scoreBatch(es[:n], scored, st, fn); k > 0 {
 				if err := w.Write(scored[:k]); err != nil {
 					return err
 				}

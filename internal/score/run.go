@@ -220,15 +220,7 @@ func stream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Me
 			return err
 		}
 		n, rerr := r.Read(in)
-		k := 0
-		for i := range in[:n] {
-			if why := fn(&in[i], &out[k]); why != "" {
-				st.reject(why)
-				continue
-			}
-			k++
-		}
-		if k > 0 {
+		if k := scoreBatch(in[:n], out, st, fn); k > 0 {
 			if err := w.Write(out[:k]); err != nil {
 				w.Abort()
 				return err
@@ -247,6 +239,20 @@ func stream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Me
 	}
 	st.Skipped += r.Skipped()
 	return nil
+}
+
+// scoreBatch scores events into out (at least as long) with fn, counting
+// the rows rejected, and returns how many it scored.
+func scoreBatch[E, S any](events []E, out []S, st *Stats, fn func(*E, *S) string) int {
+	k := 0
+	for i := range events {
+		if why := fn(&events[i], &out[k]); why != "" {
+			st.reject(why)
+			continue
+		}
+		k++
+	}
+	return k
 }
 
 // proxyEvents scores proxy lines. With the model's user-agent counts it
