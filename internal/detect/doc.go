@@ -22,8 +22,10 @@
 //   - brute-force (bruteforce.go): many short connections to a login service
 //     (SSH, RDP, databases, ...), or at one a second or faster to any;
 //   - context (context.go): prevalence of a domain, name or destination
-//     across clients, a modifier of the others' scores;
-//   - rare-agent (agent.go): user agents only one or two clients send.
+//     across clients, a modifier of the others' scores (names queried but
+//     never contacted would need DNS and flows in one run; spot's stages
+//     read one kind at a time, so that context is not judged);
+//   - rare-agent (proxy.go): user agents only one or two clients send.
 //
 // Detectors see every event once (Observe), then judge every subject
 // (Finish), then tell for any event the strongest verdict on its subjects
@@ -34,6 +36,11 @@
 // and by deterministic hash sampling above it. Every state merges exactly
 // with the state of another shard of the same data (Merge), so a sharded
 // run finds what one process finds, as long as no table overflowed.
+//
+// A subject costs no allocation of its own (table.go): most subjects of a
+// busy network are seen once or twice, and with a million of them the
+// detectors' cost is the memory they touch. On 1M flows of as many pairs,
+// the detectors take about 2 CPU seconds and 330 MB.
 //
 // Scores are mapped from evidence by published defaults (Paxson's 4 kB a day,
 // RITA's buckets and modifiers, Zeek's and Slips' scan thresholds), not
