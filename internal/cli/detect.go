@@ -33,6 +33,8 @@ detectors that spot score --method fused runs, without a model: dns-tunnel,
 beacon and context for DNS; beacon, scan, exfil, long-conn, brute-force and
 context for flows; beacon, exfil and rare-agent for proxy logs. It writes a
 finding for every subject scoring at least --min-score, strongest first.
+(spot score also gives a flow of a host with a strong finding the "host"
+verdict, half that finding's score; it is no finding of its own.)
 
 With --state it writes the detectors' state instead (a binary file, for -o),
 and it also reads states: give it the states of a day's shards and it merges

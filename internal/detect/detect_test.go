@@ -194,6 +194,18 @@ func TestScan(t *testing.T) {
 	if v := s.Explain("10.0.0.66", "10.0.0.9", 40000, 80, "TCP"); v == nil || v.Detector != "scan" {
 		t.Errorf("scan flow explained by %+v", v)
 	}
+	// The scanner's other events (its NTP, a reply to it) carry the host verdict, below the scan's.
+	scan := s.Explain("10.0.0.66", "10.0.0.9", 40000, 80, "TCP")
+	for _, f := range [][2]string{{"10.0.0.66", "192.0.2.123"}, {"192.0.2.123", "10.0.0.66"}} {
+		v := s.Explain(f[0], f[1], 123, 123, "UDP")
+		if v == nil || v.Detector != "host" || v.Subject != "10.0.0.66" || v.Score != scan.Score/2 {
+			t.Errorf("flow %s > %s of the scanner explained by %+v, want its host verdict (scan %.2f / 2)", f[0], f[1], v, scan.Score)
+		}
+	}
+	// A browser's flows give no host verdict: nothing found it.
+	if v := s.Explain("10.0.0.5", "192.0.2.123", 123, 123, "UDP"); v != nil {
+		t.Errorf("browser's NTP explained by %+v", v)
+	}
 }
 
 // Probes retried (five SYNs, nothing back) and ICMP echo requests are a

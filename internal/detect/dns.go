@@ -50,7 +50,7 @@ type Limits struct {
 }
 
 // Names lists the detectors.
-var Names = []string{"dns-tunnel", "beacon", "scan", "exfil", "long-conn", "brute-force", "rare-agent"}
+var Names = []string{"dns-tunnel", "beacon", "scan", "exfil", "long-conn", "brute-force", "rare-agent", "host"}
 
 // enabled reports whether detector name runs under l.
 func (l Limits) enabled(name string) bool {

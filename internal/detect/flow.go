@@ -167,6 +167,7 @@ type FlowSet struct {
 	strs   strs
 	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
 	verdicts [3]map[uint64]*judged
+	hosts    map[string]*Verdict // by host: its events' verdict (host.go)
 }
 
 // NewFlow returns the flow detectors with limits lim (zero: the defaults).
@@ -294,6 +295,7 @@ func (s *FlowSet) Finish() []record.Finding {
 				"detector", t.name, "dropped", t.dropped, "limit", s.lim.Subjects)
 		}
 	}
+	s.hosts = hostVerdicts(all, s.lim)
 	return findings(all, record.KindFlow, s.lim.Report)
 }
 
@@ -320,10 +322,16 @@ func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Ve
 	try(0, 'p', dst, src, rport, proto)
 	try(1, 'v', dst, src, 0, "")
 	try(2, 'h', dst, "", rport, proto)
-	if best == nil {
-		return nil
+	var v *Verdict
+	if best != nil {
+		v = &best.Verdict
 	}
-	return &best.Verdict
+	for _, host := range [2]string{src, dst} {
+		if h := s.hosts[host]; h != nil && (v == nil || h.Score > v.Score) {
+			v = h
+		}
+	}
+	return v
 }
 
 // volumeNorms are the bytes a pair usually sends: per source host that has
