@@ -457,3 +457,61 @@ func TestFindingsOrderTotal(t *testing.T) {
 		}
 	}
 }
+
+// A busy subject keeps a sample of its beats, those whose hash fits the
+// mask: exactly maxBeats are kept whole, more are thinned, and two halves
+// merged keep the sample one pass keeps.
+func TestBeatsSample(t *testing.T) {
+	t0 := int64(1_700_000_000e9)
+	var whole, even, odd beaconState
+	for i := range maxBeats {
+		whole.add(t0+int64(i)*1e9, 100)
+	}
+	if len(whole.ts) != maxBeats || whole.mask != 0 {
+		t.Fatalf("%d beats kept of %d (mask %b), want all", len(whole.ts), maxBeats, whole.mask)
+	}
+	whole = beaconState{}
+	const n = 3*maxBeats + 17
+	for i := range n {
+		ts := t0 + int64(i)*1e9
+		whole.add(ts, int32(i))
+		if i%2 == 0 {
+			even.add(ts, int32(i))
+		} else {
+			odd.add(ts, int32(i))
+		}
+	}
+	if whole.events != n || len(whole.ts) > maxBeats || len(whole.ts) < maxBeats/4 {
+		t.Fatalf("%d events, %d beats kept (max %d)", whole.events, len(whole.ts), maxBeats)
+	}
+	want := map[int64]int32{}
+	for i := range n {
+		if ts := t0 + int64(i)*1e9; mix64(uint64(ts))&whole.mask == 0 {
+			want[ts] = int32(i)
+		}
+	}
+	got := func(b *beaconState) map[int64]int32 {
+		m := map[int64]int32{}
+		for i, ts := range b.ts {
+			m[ts] = b.sizes[i]
+		}
+		return m
+	}
+	if !maps.Equal(got(&whole), want) {
+		t.Fatalf("kept %d beats, want the %d whose hash fits mask %b", len(whole.ts), len(want), whole.mask)
+	}
+	wider := 0 // the mask is the narrowest that keeps at most maxBeats
+	for i := range n {
+		if mix64(uint64(t0+int64(i)*1e9))&(whole.mask>>1) == 0 {
+			wider++
+		}
+	}
+	if whole.mask == 0 || wider <= maxBeats {
+		t.Errorf("mask %b thins more than it must: %d beats fit the one before it", whole.mask, wider)
+	}
+	even.merge(&odd)
+	if even.events != n || even.mask != whole.mask || !maps.Equal(got(&even), want) {
+		t.Errorf("merged halves: %d events, mask %b, %d beats; one pass: %d, %b, %d",
+			even.events, even.mask, len(even.ts), n, whole.mask, len(want))
+	}
+}
