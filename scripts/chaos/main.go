@@ -65,9 +65,14 @@ type outcome struct {
 
 func main() {
 	flag.Parse()
-	abs, err := filepath.Abs(*testdata) // runs happen in folders of their own
+	// Runs happen in folders of their own: both paths made absolute.
+	abs, err := filepath.Abs(*testdata)
 	check(err)
 	*testdata = abs
+	bin, err := exec.LookPath(*spot)
+	check(err)
+	*spot, err = filepath.Abs(bin)
+	check(err)
 	rng := rand.New(rand.NewPCG(*seed, 0xc4a05))
 	work, err := os.MkdirTemp("", "spot-chaos-")
 	check(err)
