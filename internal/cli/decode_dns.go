@@ -125,38 +125,47 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 		return err
 	}
 	defer relaxGC(96 << 20)() // peak RSS well under 200 MB
-	return o.out.each(args, func(names []string, w ioformat.Writer[record.DNS]) error {
-		return decodeDNSFiles(g, o, names, w)
-	})
+	skips := newInputSkips(g, args)
+	return skips.finish(o.out.each(args, func(names []string, w ioformat.Writer[record.DNS]) error {
+		return decodeDNSFiles(g, o, names, w, skips)
+	}))
 }
 
 func dnsTime(r *record.DNS) int64 { return r.UnixTstamp }
 
-// decodeDNSFiles decodes the captures named into w.
-func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.Writer[record.DNS]) error {
+// decodeDNSFiles decodes the captures named into w; inputs that are not
+// captures are left out as skips says.
+func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.Writer[record.DNS], skips *inputSkips) error {
 	out := newBatchWriter(w)
-	var skips ioformat.SkipLog
+	var bad ioformat.SkipLog
 	opts := dns.Options{Ports: o.ports, Queries: o.queries, Answers: true, ICMPQuotes: o.icmpQuotes}
+	var left int64
 	for _, name := range args {
 		var err error
 		if o.live.iface != "" {
 			spec := live.FilterSpec{Ports: o.ports, ICMP: o.icmpQuotes, Tunnels: true, TunnelPorts: tunnel.UDPPorts}
 			err = o.live.run(g, spec, func(ctx context.Context, src *pcap.Source) error {
-				return decodeDNSSource(ctx, src, name, name, opts, out, &skips)
+				return decodeDNSSource(ctx, src, name, name, opts, out, &bad)
 			})
 		} else {
-			err = decodeDNSFile(g, name, o.input, opts, out, &skips)
+			err = decodeDNSFile(g, name, o.input, opts, out, &bad)
 		}
 		if err != nil {
+			if skips.skip(name, err, pcap.ErrNotCapture) {
+				left++
+				continue
+			}
 			out.abort()
 			return err
 		}
 	}
-	if err := out.close(); err != nil {
+	if left == int64(len(args)) { // nothing to write
+		out.abort()
+	} else if err := out.close(); err != nil {
 		return err
 	}
-	if n := skips.Count(); n > 0 {
-		return &SkippedError{Count: n, Unit: "packets"}
+	if err := skippedOrNil(bad.Count(), "packets", left); err != nil {
+		return err
 	}
 	return o.live.lost()
 }

@@ -166,23 +166,29 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 	if err := o.out.resolve(g.io, record.Flow{}.Meta(), flowTime); err != nil {
 		return err
 	}
-	return o.out.each(args, func(names []string, sw ioformat.Writer[record.Flow]) error {
-		return decodeFlowFiles(g, o, loc, names, sw)
-	})
+	skips := newInputSkips(g, args)
+	return skips.finish(o.out.each(args, func(names []string, sw ioformat.Writer[record.Flow]) error {
+		return decodeFlowFiles(g, o, loc, names, sw, skips)
+	}))
 }
 
 func flowTime(r *record.Flow) int64 { return r.UnixTstamp }
 
 // decodeFlowFiles decodes the inputs named into sw; NetFlow templates
-// carry over from one input to the next.
-func decodeFlowFiles(g *globals, o *decodeFlowOptions, loc *time.Location, args []string, sw ioformat.Writer[record.Flow]) error {
+// carry over from one input to the next. Inputs of no flow format are left
+// out as skips says.
+func decodeFlowFiles(g *globals, o *decodeFlowOptions, loc *time.Location, args []string, sw ioformat.Writer[record.Flow], skips *inputSkips) error {
 	w := newAsyncWriter(sw)
-	var skipped, dropped int64
-	var skips ioformat.SkipLog
+	var skipped, dropped, left int64
+	var bad ioformat.SkipLog
 	unit := "packets"
 	exports := netflow.New("")
 	for _, name := range args {
-		res, err := decodeFlowInput(g, o, loc, name, w, exports, &skips)
+		res, err := decodeFlowInput(g, o, loc, name, w, exports, &bad)
+		if err != nil && skips.skip(name, err, flow.ErrNotCSV) {
+			left++
+			continue
+		}
 		if err != nil {
 			if errors.Is(err, errWriterFailed) {
 				if cerr := w.Close(); cerr != nil {
@@ -203,6 +209,10 @@ func decodeFlowFiles(g *globals, o *decodeFlowOptions, loc *time.Location, args 
 			slog.Warn("flow table full: flows ended early (raise --max-flows)", "file", ioformat.DisplayName(name), "flows", res.Assembly.Evicted)
 		}
 	}
+	if left == int64(len(args)) { // nothing to write
+		w.Abort()
+		return skippedOrNil(0, unit, left)
+	}
 	if err := w.Close(); err != nil {
 		return err
 	}
@@ -211,9 +221,12 @@ func decodeFlowFiles(g *globals, o *decodeFlowOptions, loc *time.Location, args 
 	}
 	switch {
 	case skipped > 0:
-		return &SkippedError{Count: skipped, Unit: unit}
+		return skippedOrNil(skipped, unit, left)
 	case dropped > 0:
-		return &SkippedError{Count: dropped, Unit: "export data sets without a template"}
+		return skippedOrNil(dropped, "export data sets without a template", left)
+	}
+	if left > 0 {
+		return skippedOrNil(0, unit, left)
 	}
 	return o.live.lost()
 }

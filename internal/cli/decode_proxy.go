@@ -76,9 +76,10 @@ stderr, counted, and skipped. Streams.`),
 			if err := o.out.resolve(g.io, record.Proxy{}.Meta(), proxyTime); err != nil {
 				return err
 			}
-			return o.out.each(args, func(names []string, w ioformat.Writer[record.Proxy]) error {
-				return decodeProxy(g.ctx, names, g.io.In, w, proxy.Options{Format: format, Location: loc}, log)
-			})
+			skips := newInputSkips(g, args)
+			return skips.finish(o.out.each(args, func(names []string, w ioformat.Writer[record.Proxy]) error {
+				return decodeProxy(g.ctx, names, g.io.In, w, proxy.Options{Format: format, Location: loc}, log, skips)
+			}))
 		},
 	}
 	f := cmd.Flags()
@@ -95,12 +96,13 @@ func proxyTime(r *record.Proxy) int64 {
 // decodeProxy decodes the logs named into w, which it closes or aborts. The
 // decoder runs in its own goroutine, a batch ahead of the writer. log, when
 // set, names the log of other tools the inputs are: zeek or suricata.
-func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioformat.Writer[record.Proxy], opt proxy.Options, log string) error {
+// Inputs that are not proxy logs are left out as skips says.
+func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioformat.Writer[record.Proxy], opt proxy.Options, log string, skips *inputSkips) error {
 	defer relaxGC(0)() // peak RSS 90-210 MB measured
-	var skips ioformat.SkipLog
+	var bad ioformat.SkipLog
 	opt.OnSkip = func(err error) {
 		e := err.(*ioformat.RecordError) // as the decoder documents
-		skips.Skip("skipped malformed line", e.Name, e.Unit, e.Number, e.Err)
+		bad.Skip("skipped malformed line", e.Name, e.Unit, e.Number, e.Err)
 	}
 
 	const inFlight = 4
@@ -111,9 +113,12 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioforma
 	full := make(chan []record.Proxy, inFlight)
 	errc := make(chan error, 1)
 	stop := make(chan struct{})
+	var left int64 // inputs left out
 	go func() {
 		defer close(full)
-		errc <- readProxyLogs(ctx, names, stdin, opt, log, free, full, stop)
+		var err error
+		left, err = readProxyLogs(ctx, names, stdin, opt, log, free, full, stop, skips)
+		errc <- err
 	}()
 
 	var werr error
@@ -139,21 +144,22 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioforma
 		w.Abort()
 		return err
 	}
-	if err := w.Close(); err != nil {
+	if left == int64(len(names)) { // nothing to write
+		w.Abort()
+	} else if err := w.Close(); err != nil {
 		return err
 	}
-	if n := skips.Count(); n > 0 {
-		return &SkippedError{Count: n, Unit: "lines"}
-	}
-	return nil
+	return skippedOrNil(bad.Count(), "lines", left)
 }
 
+// readProxyLogs decodes the logs named into batches; it returns how many
+// inputs it left out (not proxy logs, as skips says).
 func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt proxy.Options, log string,
-	free chan []record.Proxy, full chan<- []record.Proxy, stop <-chan struct{}) error {
+	free chan []record.Proxy, full chan<- []record.Proxy, stop <-chan struct{}, skips *inputSkips) (left int64, err error) {
 	for _, name := range names {
 		rc, err := ioformat.OpenRaw(name, stdin)
 		if err != nil {
-			return err
+			return left, err
 		}
 		br := bufio.NewReaderSize(rc, 1<<20)
 		kind := log
@@ -169,14 +175,18 @@ func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt pro
 			err := readHTTPLog(ctx, name, br, kind, opt, free, full, stop)
 			rc.Close()
 			if err != nil {
-				return err
+				return left, err
 			}
 			continue
 		}
 		d, err := proxy.NewDecoder(br, name, opt)
 		if err != nil {
 			rc.Close()
-			return err
+			if skips.skip(name, err, proxy.ErrUnknownFormat) {
+				left++
+				continue
+			}
+			return left, err
 		}
 		slog.Info("decoding proxy log", "file", ioformat.DisplayName(name), "format", d.Format())
 		for {
@@ -185,11 +195,11 @@ func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt pro
 			case buf = <-free:
 			case <-stop:
 				rc.Close()
-				return nil
+				return left, nil
 			}
 			if err := ctx.Err(); err != nil {
 				rc.Close()
-				return err
+				return left, err
 			}
 			n, err := d.Read(buf)
 			if n > 0 {
@@ -202,14 +212,14 @@ func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt pro
 			}
 			if err != nil {
 				rc.Close()
-				return err
+				return left, err
 			}
 		}
 		if err := rc.Close(); err != nil {
-			return err
+			return left, err
 		}
 	}
-	return nil
+	return left, nil
 }
 
 // readHTTPLog decodes the http.log rows of Zeek logs (kind zeek) or the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 )
 
@@ -39,13 +40,34 @@ type SkippedError struct {
 	Count  int64  // how many units were skipped
 	Unit   string // "packets", "lines", "records", ...
 	Detail string // where some of them were, e.g. "2 of them in the feedback file"
+	Inputs int64  // whole inputs left out: not of a format the stage reads
 }
 
 func (e *SkippedError) Error() string {
-	if e.Detail != "" {
-		return fmt.Sprintf("skipped %d malformed %s, %s", e.Count, e.Unit, e.Detail)
+	var parts []string
+	if e.Count > 0 || e.Inputs == 0 {
+		p := fmt.Sprintf("%d malformed %s", e.Count, e.Unit)
+		if e.Detail != "" {
+			p += ", " + e.Detail
+		}
+		parts = append(parts, p)
 	}
-	return fmt.Sprintf("skipped %d malformed %s", e.Count, e.Unit)
+	switch {
+	case e.Inputs == 1:
+		parts = append(parts, "1 input not of a format it reads")
+	case e.Inputs > 1:
+		parts = append(parts, fmt.Sprintf("%d inputs not of a format it reads", e.Inputs))
+	}
+	return "skipped " + strings.Join(parts, " and ")
+}
+
+// skippedOrNil is the SkippedError of count malformed units and inputs
+// left out, or nil when there were none.
+func skippedOrNil(count int64, unit string, inputs int64) error {
+	if count == 0 && inputs == 0 {
+		return nil
+	}
+	return &SkippedError{Count: count, Unit: unit, Inputs: inputs}
 }
 
 // errNotYet is returned by stages whose implementation has not landed.

@@ -91,6 +91,7 @@ func (o *decodeOutput[T]) each(names []string, decode func(names []string, w iof
 				skipped = &SkippedError{Unit: s.Unit}
 			}
 			skipped.Count += s.Count
+			skipped.Inputs += s.Inputs
 		case err != nil:
 			return err
 		}

@@ -24,6 +24,7 @@ type globals struct {
 	quiet    bool
 	maxRec   byteSize
 	level    slog.Level // the level logs are written at
+	strict   bool       // decode --strict
 }
 
 // Main runs spot with the process's arguments and streams and returns its
@@ -115,7 +116,7 @@ func (g *globals) sayError(cmd *cobra.Command, stage string, err error, code int
 		level, attrs := slog.LevelError, []any{"stage", strings.TrimSuffix(stage, ": "), "exit", code}
 		if skipped != nil {
 			level = slog.LevelWarn
-			attrs = append(attrs, "skipped", skipped.Count, "unit", skipped.Unit)
+			attrs = append(attrs, "skipped", skipped.Count, "unit", skipped.Unit, "inputs_skipped", skipped.Inputs)
 		}
 		if code == ExitUsage {
 			attrs = append(attrs, "help", cmd.CommandPath()+" --help")
