@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -53,8 +54,12 @@ conn.log row gives one flow; so does a Suricata flow event (both directions)
 or netflow event (one direction), other event types counted and passed over:
 "spot help schema flow zeek" (or suricata) says which field fills which
 column.
-In a capture, UDP datagrams to the --ports are decoded as exports; a capture
-with none in its first 2000 frames is raw traffic (--from forces either).
+In a capture, UDP datagrams to the --ports are decoded as exports. So are
+those to any other UDP port whose every datagram is a NetFlow v5, v9, IPFIX
+or sFlow v5 export by its content (version, counts and lengths that add up),
+when they are most of the capture's first 2000 frames: decode says which
+port. A capture with neither is raw traffic (--from forces either; --from
+exports on a capture without any export fails).
 
 From raw traffic, bidirectional flows are assembled: one record per 5-tuple
 (ICMP type*256+code in dport, as nfdump), the first packet's source in sip,
@@ -264,7 +269,11 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", display, err)
 	}
-	if res.ExportPort != 0 {
+	switch {
+	case res.Kind == "exports" && res.ExportPort != 0:
+		slog.Warn("read as NetFlow/IPFIX exports: its datagrams to a port outside --ports are exports by their content (add the port to --ports to say so)",
+			"file", display, "port", res.ExportPort)
+	case res.ExportPort != 0:
 		slog.Warn("this capture was read as raw traffic, but its UDP datagrams to a port outside --ports look like NetFlow/IPFIX exports: add that port to --ports, or use --from exports",
 			"file", display, "port", res.ExportPort)
 	}
@@ -284,6 +293,10 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 		}
 	}
 	if res.Kind == "exports" && res.Stats.Packets == 0 && res.SFlow.Datagrams == 0 && res.Skipped == 0 {
+		if o.from == "exports" {
+			return res, fmt.Errorf("%s: --from exports, but the capture holds no NetFlow/IPFIX or sFlow export: no UDP datagram to the --ports (%s), and none to another port is an export by its content (raw traffic? leave --from out)",
+				display, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(o.ports)), ","), "[]"))
+		}
 		slog.Warn("no NetFlow/IPFIX datagrams to the --ports in this capture", "file", display, "ports", o.ports)
 	}
 	return res, nil

@@ -68,3 +68,35 @@ func TestDecodeSkipsForeignInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeFlowFindsExports: a capture of exports to a port outside the
+// --ports is read as exports, found by their content, and says which port;
+// --from exports on a capture without any says so and fails (#20 item 2).
+func TestDecodeFlowFindsExports(t *testing.T) {
+	flows := testenv.Testdata(t, "flow")
+	run := func(args ...string) (int, string, string) {
+		st, out, errb := Test("")
+		code := Run(context.Background(), append([]string{"decode", "flow"}, args...), st)
+		return code, out.String(), errb.String()
+	}
+	capture := filepath.Join(flows, "alexa-app.softflowd-v5.pcap") // softflowd to port 29995
+	code, named, stderr := run("--ports", "29995", capture)
+	if code != ExitOK || strings.Count(named, "\n") < 10 {
+		t.Fatalf("--ports 29995: exit %d, %d records: %s", code, strings.Count(named, "\n"), stderr)
+	}
+	code, found, stderr := run(capture)
+	if code != ExitOK || found != named {
+		t.Errorf("without --ports: exit %d, %d records; want the %d of --ports 29995", code, strings.Count(found, "\n"), strings.Count(named, "\n"))
+	}
+	if !strings.Contains(stderr, "exports by their content") || !strings.Contains(stderr, "port=29995") {
+		t.Errorf("without --ports: stderr %q does not say the exports were found on port 29995", stderr)
+	}
+	// raw traffic is still raw traffic
+	if code, out, stderr := run(filepath.Join(flows, "conn-size.pcap")); code != ExitOK || out == "" || strings.Contains(stderr, "exports") {
+		t.Errorf("raw traffic: exit %d, stderr %q", code, stderr)
+	}
+	dns := filepath.Join(testenv.Testdata(t, "dns"), "ndpi_dns.pcap")
+	if code, out, stderr := run("--from", "exports", dns); code != ExitError || out != "" || !strings.Contains(stderr, "holds no NetFlow/IPFIX export") {
+		t.Errorf("--from exports on DNS traffic: exit %d, output %q, stderr %q; want exit %d saying there are no exports", code, out, stderr, ExitError)
+	}
+}

@@ -64,8 +64,10 @@ type Result struct {
 	// Passed counts what a log held of other kinds, passed over (Zeek
 	// rows of other logs, EVE events of other types), by kind.
 	Passed map[string]int64
-	// ExportPort, when a capture was read as raw traffic, is a port
-	// outside the --ports whose datagrams look like NetFlow/IPFIX exports.
+	// ExportPort is a port outside the --ports whose datagrams are
+	// NetFlow/IPFIX or sFlow exports by their content: with Kind "exports"
+	// the capture was read as exports to it (the most used of such ports);
+	// otherwise it was read as raw traffic, those datagrams being too few.
 	ExportPort int
 	// Tunnels counts what was found inside encapsulations.
 	Tunnels tunnel.Stats
@@ -441,9 +443,12 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 	if o.From == "packets" {
 		return assemble(ctx, src, asm, b, res, o)
 	}
-	if o.From == "" || o.From == "auto" {
+	auto := o.From == "" || o.From == "auto"
+	if auto || exports {
 		elsewhere := map[uint16]int{} // export-like datagrams to other ports
-		for i := 0; i < detectFrames && !exports; i++ {
+		found := exportPorts{}        // what the datagrams to other ports are
+		frames, listed := 0, false    // listed: exports to the --ports
+		for i := 0; i < detectFrames && !listed; i++ {
 			p, err := src.Next()
 			if err != nil {
 				readErr = err
@@ -457,13 +462,34 @@ func decodeCapture(ctx context.Context, name string, br *bufio.Reader, o Options
 			if p.Status != pcap.OK {
 				continue
 			}
-			b.buf = asm.Add(p, b.buf)
-			if p.Proto == pcap.ProtoUDP && isPort(p.DstPort) {
+			frames++
+			if auto {
+				b.buf = asm.Add(p, b.buf)
+			}
+			if p.Proto != pcap.ProtoUDP {
+				continue
+			}
+			if isPort(p.DstPort) {
 				held = append(held, heldDatagram{p.Frame, p.TsNs, p.Src, p.DstPort, append([]byte(nil), p.Payload...)})
-				exports = looksLikeExport(p.Payload)
-			} else if p.Proto == pcap.ProtoUDP && looksLikeExport(p.Payload) {
+				listed = !auto || looksLikeExport(p.Payload)
+				continue
+			}
+			if looksLikeExport(p.Payload) {
 				elsewhere[p.DstPort]++
 			}
+			if found.add(p.DstPort, p.Payload) {
+				held = append(held, heldDatagram{p.Frame, p.TsNs, p.Src, p.DstPort, append([]byte(nil), p.Payload...)})
+			}
+		}
+		exports = listed
+		if ports := found.ports(frames, !auto); !listed && len(ports) > 0 {
+			// Exports to ports outside the --ports, by their content.
+			exports, res.ExportPort = true, ports[0]
+			o.Ports = append(slices.Clip(o.Ports), ports...)
+		}
+		held = slices.DeleteFunc(held, func(h heldDatagram) bool { return !isPort(h.port) })
+		if !exports && !auto {
+			exports = true // said so: the datagrams to the --ports, if any come
 		}
 		if !exports {
 			best := minExportHint - 1

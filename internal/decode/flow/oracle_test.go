@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -113,6 +114,14 @@ func TestExportsMatchNfdump(t *testing.T) {
 		t.Run(filepath.Base(pcap), func(t *testing.T) {
 			ports := []int{29995, 29996, 29997}
 			recs, res := decodeFile(t, pcap, Options{Ports: ports})
+			port := 29996 // regen-netflow.sh: v5 to 29995, v9 to 29996, IPFIX to 29997
+			switch {
+			case strings.Contains(pcap, "-v5."):
+				port = 29995
+			case strings.Contains(pcap, "-v10."):
+				port = 29997
+			}
+			sameByContent(t, pcap, recs, port)
 			if res.Skipped != 0 || res.DroppedSets != 0 {
 				t.Errorf("skipped %d, dropped sets %d", res.Skipped, res.DroppedSets)
 			}
@@ -233,6 +242,7 @@ func TestVendorReplayMatchesNfdump(t *testing.T) {
 	for _, pcap := range pcaps {
 		t.Run(filepath.Base(pcap), func(t *testing.T) {
 			recs, _ := decodeFile(t, pcap, Options{Ports: []int{29998}, From: "exports"})
+			sameByContent(t, pcap, recs, 29998)
 			csv, err := os.ReadFile(strings.TrimSuffix(pcap, ".pcap") + ".nfdump.csv")
 			if err != nil {
 				t.Fatal(err)
@@ -291,6 +301,21 @@ func TestVendorReplayMatchesNfdump(t *testing.T) {
 			compareKeys(t, g, w)
 			compared += len(w)
 		})
+	}
+}
+
+// sameByContent: without --ports or --from, the capture's exports to a port
+// outside the default ports are found by their content and decoded as they
+// are when their port is named, not as one UDP flow from exporter to
+// collector (#20 item 2). port is the port expected, or 0 for any.
+func sameByContent(t *testing.T, pcap string, want []record.Flow, port int) {
+	t.Helper()
+	got, res := decodeFile(t, pcap, Options{})
+	if res.Kind != "exports" || res.ExportPort == 0 || port != 0 && res.ExportPort != port {
+		t.Errorf("without --ports: read as %s (export port %d), want exports to port %d", res.Kind, res.ExportPort, port)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("without --ports: %d records, want the %d decoded with the port named", len(got), len(want))
 	}
 }
 
