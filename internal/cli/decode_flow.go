@@ -271,10 +271,10 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 	}
 	switch {
 	case res.Kind == "exports" && res.ExportPort != 0:
-		slog.Warn("read as NetFlow/IPFIX exports: its datagrams to a port outside --ports are exports by their content (add the port to --ports to say so)",
+		slog.Warn("read as NetFlow/IPFIX or sFlow exports: its datagrams to a port outside --ports are exports by their content (add the port to --ports to say so)",
 			"file", display, "port", res.ExportPort)
 	case res.ExportPort != 0:
-		slog.Warn("this capture was read as raw traffic, but its UDP datagrams to a port outside --ports look like NetFlow/IPFIX exports: add that port to --ports, or use --from exports",
+		slog.Warn("this capture was read as raw traffic, but its UDP datagrams to a port outside --ports look like NetFlow/IPFIX or sFlow exports: add that port to --ports, or use --from exports",
 			"file", display, "port", res.ExportPort)
 	}
 	warnUndecoded(name, res.Tunnels)
@@ -297,7 +297,7 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 			return res, fmt.Errorf("%s: --from exports, but the capture holds no NetFlow/IPFIX or sFlow export: no UDP datagram to the --ports (%s), and none to another port is an export by its content (raw traffic? leave --from out)",
 				display, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(o.ports)), ","), "[]"))
 		}
-		slog.Warn("no NetFlow/IPFIX datagrams to the --ports in this capture", "file", display, "ports", o.ports)
+		slog.Warn("no NetFlow/IPFIX or sFlow datagrams to the --ports in this capture", "file", display, "ports", o.ports)
 	}
 	return res, nil
 }

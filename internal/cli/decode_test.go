@@ -96,7 +96,7 @@ func TestDecodeFlowFindsExports(t *testing.T) {
 		t.Errorf("raw traffic: exit %d, stderr %q", code, stderr)
 	}
 	dns := filepath.Join(testenv.Testdata(t, "dns"), "ndpi_dns.pcap")
-	if code, out, stderr := run("--from", "exports", dns); code != ExitError || out != "" || !strings.Contains(stderr, "holds no NetFlow/IPFIX export") {
+	if code, out, stderr := run("--from", "exports", dns); code != ExitError || out != "" || !strings.Contains(stderr, "holds no NetFlow/IPFIX or sFlow export") {
 		t.Errorf("--from exports on DNS traffic: exit %d, output %q, stderr %q; want exit %d saying there are no exports", code, out, stderr, ExitError)
 	}
 }

@@ -3,15 +3,23 @@ package flow
 import (
 	"encoding/binary"
 	"slices"
+
+	"github.com/spot-hunt/spot/internal/decode/sflow"
 )
 
-// Exports on any port: a capture of exports sent to a port outside the
-// --ports (logstash's replays use 29998, softflowd's tests 29995) is found by
+// Exports on any port: a capture of NetFlow, IPFIX or sFlow exports sent to a
+// port outside the --ports (logstash's replays use 29998, softflowd's tests
+// 29995, pmacct's sfprobe in testdata 16343-16346) is found by
 // the datagrams' content, so it is decoded as exports rather than as one
 // made-up UDP flow between exporter and collector.
 
+// versionSFlow stands for sFlow v5 among the NetFlow versions exportVersion
+// returns (sFlow's own version field is 32 bits: 0, 5).
+const versionSFlow = 0x10005
+
 // exportVersion returns the NetFlow version (5, 9, or 10 for IPFIX) of a UDP
-// payload whose header and sets account for its length exactly, or 0. It is
+// payload whose header and sets account for its length exactly, or
+// versionSFlow for an sFlow v5 datagram whose samples fill it, or 0. It is
 // stricter than looksLikeExport, as it decides on its own whether datagrams
 // to a port outside the --ports are exports: a v5 datagram is one or more
 // packets of 24 + 48 × count bytes; a v9 or IPFIX one is a header and sets
@@ -20,6 +28,12 @@ import (
 func exportVersion(p []byte) int {
 	if len(p) < 16 {
 		return 0
+	}
+	if sflow.Is(p) {
+		if n, err := sflow.Len(p); err != nil || n != len(p) {
+			return 0
+		}
+		return versionSFlow
 	}
 	switch binary.BigEndian.Uint16(p) {
 	case 5:

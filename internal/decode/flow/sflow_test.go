@@ -147,3 +147,25 @@ func writeFile(t *testing.T, name string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestSFlowByContent: sFlow datagrams to a port outside the --ports (pmacct's
+// sfprobe sent these to 16343-16346) are found by their content and decoded
+// as they are with the port named, not as UDP flows from agent to collector
+// (#20 item 2).
+func TestSFlowByContent(t *testing.T) {
+	for name, port := range map[string]int{
+		"http_ipv6.sfprobe-r1.pcap":  16343,
+		"gnutella.sfprobe-r10.pcap":  16344,
+		"6in4tunnel.sfprobe-r1.pcap": 16345,
+		"synscan.sfprobe-r4.pcap":    16346,
+	} {
+		t.Run(name, func(t *testing.T) {
+			pcap := "../../../testdata/flow/sflow/" + name
+			named, _ := decodeFile(t, pcap, Options{Ports: []int{port}})
+			if len(named) == 0 {
+				t.Fatal("no records with the port named")
+			}
+			sameByContent(t, pcap, named, port)
+		})
+	}
+}
