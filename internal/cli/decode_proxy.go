@@ -84,7 +84,7 @@ stderr, counted, and skipped. Streams.`),
 	}
 	f := cmd.Flags()
 	o.out.addFlags(f)
-	f.StringVarP(&o.input, "input-format", "i", "auto", "log `FORMAT`: auto|squid|combined|common|w3c|bluecoat|zeek|suricata")
+	f.StringVarP(&o.input, "input-format", "i", "auto", "log `FORMAT`: auto, squid, combined, common, w3c, bluecoat, zeek or suricata")
 	f.StringVar(&o.tz, "tz", "UTC", "time `ZONE` of logs that write local time without an offset (W3C, Blue Coat; NCSA times without one)")
 	return cmd
 }

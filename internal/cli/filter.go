@@ -100,6 +100,7 @@ format converter between NDJSON, Parquet and CSV.`),
 	f := cmd.Flags()
 	o.out.AddFlags(f, "ndjson|parquet|csv")
 	f.Float64Var(&o.maxScore, "max-score", 1, "keep records whose score is at most `X` (Apache Spot's threshold)")
+	markNoDefault(f, "max-score")
 	f.IntVar(&o.top, "top", 0, "keep the `N` lowest-scoring records, lowest first (exact; ties broken by eid, then input order)")
 	f.StringVar(&o.where, "where", "", "keep records for which `EXPR` (expr-lang, over the stream's columns) is true")
 	f.StringVar(&o.since, "since", "", "keep records at or after `TIME` (RFC 3339, YYYY-MM-DD[ HH:MM[:SS]] UTC, or Unix seconds)")

@@ -3,10 +3,15 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/spot-hunt/spot/internal/decode/suricata"
 	"github.com/spot-hunt/spot/internal/decode/zeek"
@@ -74,13 +79,14 @@ func addHelpTopics(root *cobra.Command, g *globals) {
 		topic("formats", "record stream formats: NDJSON, Parquet, CSV", formatsHelp),
 		topic("exit-codes", "what spot's exit status means", strings.TrimSpace(exitStatusHelp)),
 		topic("environment", "environment variables spot reads", environmentHelp),
-		topic("schema", "the columns of each record kind: spot help schema flow|dns|proxy|finding [SHAPE|zeek|suricata]",
+		topic("schema", "the columns of each kind: spot help schema KIND [SHAPE]",
 			"spot help schema KIND [SHAPE] prints each column of KIND (flow, dns or proxy)\nrecords, its type and meaning. SHAPE is events (default), featurized,\ncounts or scored; enriched lists the columns spot filter --enrich adds;\nzeek or suricata says which field of their logs fills which column.\n\"spot help schema finding\" prints the columns of the findings spot score\nwrites: a detector's verdict on a subject."),
 	)
 	def := root.HelpFunc()
 	root.SetHelpCommand(&cobra.Command{
-		Use:   "help [command|topic]",
-		Short: "help about any command or topic",
+		Use:               "help [command|topic]",
+		Short:             "help about any command or topic",
+		ValidArgsFunction: completeHelp(root),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 && args[0] == "schema" && len(args) > 1 {
 				return printSchema(g.io.Out, args[1:])
@@ -130,4 +136,74 @@ func printSchema(w io.Writer, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Type, c.Doc)
 	}
 	return tw.Flush()
+}
+
+// noDefault is the flag annotation of flags to which no default applies
+// (--max-score: without it, no limit): their help shows none.
+const noDefault = "spot_no_default"
+
+// markNoDefault marks the flags named as having no default.
+func markNoDefault(fs *pflag.FlagSet, names ...string) {
+	for _, n := range names {
+		fs.SetAnnotation(n, noDefault, []string{"true"})
+	}
+}
+
+// tidied returns a copy of fs whose flags show at most one default in
+// help: pflag's "(default x)" is left out where the usage states its own
+// ("default: $SPOT_LOG_LEVEL, else warn") or where none applies. The flags
+// themselves keep their defaults (man pages show them).
+func tidied(fs *pflag.FlagSet) *pflag.FlagSet {
+	out := pflag.NewFlagSet(fs.Name(), pflag.ContinueOnError)
+	out.SortFlags = fs.SortFlags
+	fs.VisitAll(func(f *pflag.Flag) {
+		c := *f
+		if strings.Contains(f.Usage, "default:") || f.Annotations[noDefault] != nil {
+			c.DefValue = zeroDefault(f.Value.Type())
+		}
+		out.AddFlag(&c)
+	})
+	return out
+}
+
+// zeroDefault is the DefValue for which pflag shows no default, by the
+// flag's type.
+func zeroDefault(typ string) string {
+	switch {
+	case typ == "bool":
+		return "false"
+	case typ == "duration":
+		return "0s"
+	case strings.HasSuffix(typ, "Slice"), strings.HasSuffix(typ, "Array"):
+		return "[]"
+	case strings.HasPrefix(typ, "int"), strings.HasPrefix(typ, "uint"), strings.HasPrefix(typ, "float"), typ == "count":
+		return "0"
+	}
+	return ""
+}
+
+var wrapOnce sync.Once
+
+// wrapFlagHelp makes c's help wrap its flags' text to the terminal's width
+// (COLUMNS, else 80 when stdout is not a terminal).
+func wrapFlagHelp(c *cobra.Command) {
+	wrapOnce.Do(func() {
+		cobra.AddTemplateFunc("wrappedFlagUsages", func(fs *pflag.FlagSet) string { return tidied(fs).FlagUsagesWrapped(helpWidth()) })
+	})
+	c.SetUsageTemplate(strings.NewReplacer(
+		".LocalFlags.FlagUsages", "wrappedFlagUsages .LocalFlags",
+		".InheritedFlags.FlagUsages", "wrappedFlagUsages .InheritedFlags",
+	).Replace(c.UsageTemplate()))
+}
+
+// helpWidth is the width help is wrapped to: the terminal's, else $COLUMNS,
+// else 80; never under 40.
+func helpWidth() int {
+	w := 80
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		w = n
+	} else if cols, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && cols > 0 {
+		w = cols
+	}
+	return max(w, 40)
 }

@@ -210,6 +210,8 @@ See "spot help formats", "spot help schema KIND", "spot help exit-codes" and
 	}
 	addHelpTopics(root, g)
 	groupOnly(root)
+	wrapFlagHelp(root)
+	addCompletions(root)
 	return root
 }
 
