@@ -1,6 +1,9 @@
 package detect
 
-import "iter"
+import (
+	"iter"
+	"math/rand/v2"
+)
 
 // table holds per-subject state keyed by a 64-bit hash of the subject, at
 // most max subjects. When it is full, a new subject first makes room by
@@ -20,6 +23,7 @@ type table[S any] struct {
 	dropped int64          // subjects dropped to stay within max
 
 	index []entry // by linear probing on the subject hash
+	seed  uint64  // mixed into the probe's start: input cannot choose where subjects go
 	n     int     // subjects held
 	keys  [][]uint64
 	live  [][]bool // whether a slot holds a subject
@@ -37,7 +41,7 @@ type entry struct {
 const chunkBits = 10
 
 func newTable[S any](max int, events func(*S) int64) *table[S] {
-	return &table[S]{max: max, events: events, index: make([]entry, 1024)}
+	return &table[S]{max: max, events: events, index: make([]entry, 1024), seed: rand.Uint64()}
 }
 
 func (t *table[S]) slot(i int32) *S { return &t.chunk[i>>chunkBits][i&(1<<chunkBits-1)] }
@@ -46,9 +50,11 @@ func (t *table[S]) slot(i int32) *S { return &t.chunk[i>>chunkBits][i&(1<<chunkB
 func (t *table[S]) len() int { return t.n }
 
 // find returns where subject h is in the index, or where it would go.
+// Subject hashes come from names an attacker may choose (unseeded XXH3), so
+// the probe starts at a seeded mix of them, as Go's own maps do.
 func (t *table[S]) find(h uint64) int {
 	mask := len(t.index) - 1
-	for p := int(h) & mask; ; p = (p + 1) & mask {
+	for p := int(mix64(h^t.seed)) & mask; ; p = (p + 1) & mask {
 		if e := &t.index[p]; e.slot == 0 || e.h == h {
 			return p
 		}
