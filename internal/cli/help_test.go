@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -101,4 +102,20 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestReadmeNamesBashCompletion: the bash completion script calls
+// bash-completion's functions, so the README says to install that package.
+func TestReadmeNamesBashCompletion(t *testing.T) {
+	script, err := os.ReadFile("../../completions/spot.bash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(script), "_get_comp_words_by_ref") && !strings.Contains(string(readme), "bash-completion package") {
+		t.Error("completions/spot.bash needs the bash-completion package, and README.md does not name it")
+	}
 }
