@@ -38,11 +38,12 @@ func Main() int { return MainSignals(nil) }
 func MainSignals(sigs chan os.Signal) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	defer handleSignals(cancel, os.Stderr, sigs)()
+	streams := System()
+	defer handleSignals(cancel, os.Stderr, sigs, func() bool { return readWaiting(streams.In) })()
 	if path := os.Getenv("SPOT_CPUPROFILE"); path != "" {
 		defer startCPUProfile(path)()
 	}
-	return Run(ctx, os.Args[1:], System())
+	return Run(ctx, os.Args[1:], streams)
 }
 
 // startCPUProfile writes a CPU profile to path until the returned function

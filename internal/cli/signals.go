@@ -14,7 +14,9 @@ import (
 
 // Interrupts. The first SIGINT or SIGTERM cancels the run's context: the
 // stage stops, discards its unfinished output and exits 130 (the collector,
-// which runs until told to stop, writes what it received). A second one
+// which runs until told to stop, writes what it received). While the stage
+// waits for a terminal's stdin, which a cancel does not wake, the first
+// signal ends the process at once, as a second does otherwise. A second one
 // ends the process at once, exit 130, leaving no temporary file; a command
 // that set lateSignals is told instead of being ended (the collector cuts
 // its drain short), and only a third ends it.
@@ -33,8 +35,9 @@ var late atomic.Pointer[lateSignals]
 func setLateSignals(l *lateSignals) { late.Store(l) }
 
 // handleSignals starts watching for SIGINT and SIGTERM on sigs (nil: a
-// channel of its own); stop ends it.
-func handleSignals(cancel context.CancelFunc, stderr io.Writer, sigs chan os.Signal) (stop func()) {
+// channel of its own); stop ends it. waiting reports whether the stage
+// waits for a terminal's stdin.
+func handleSignals(cancel context.CancelFunc, stderr io.Writer, sigs chan os.Signal, waiting func() bool) (stop func()) {
 	if sigs == nil {
 		sigs = make(chan os.Signal, 3)
 		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -49,6 +52,9 @@ func handleSignals(cancel context.CancelFunc, stderr io.Writer, sigs chan os.Sig
 			}
 			l := late.Load()
 			switch {
+			case n == 1 && waiting():
+				cancel()
+				stopAtOnce(stderr, "spot: interrupted while waiting for input typed at the terminal")
 			case n == 1:
 				cancel()
 			case n == 2 && l != nil && l.hurry != nil:
@@ -64,13 +70,22 @@ func handleSignals(cancel context.CancelFunc, stderr io.Writer, sigs chan os.Sig
 // forcedExit ends the process at once: no output appears after it, and no
 // temporary file stays behind.
 func forcedExit(stderr io.Writer, l *lateSignals) {
-	atomicfile.Freeze()
 	msg := "spot: interrupted again: stopped at once, nothing more was written"
 	if l != nil && l.lost != nil {
 		if s := l.lost(); s != "" {
 			msg += "; " + s
 		}
 	}
-	fmt.Fprintln(stderr, msg)
-	os.Exit(ExitInterrupted)
+	stopAtOnce(stderr, msg)
 }
+
+// stopAtOnce removes every temporary file, says msg and ends the process,
+// exit 130.
+func stopAtOnce(stderr io.Writer, msg string) {
+	atomicfile.Freeze()
+	fmt.Fprintln(stderr, msg)
+	exit(ExitInterrupted)
+}
+
+// exit ends the process (a test replaces it).
+var exit = os.Exit
