@@ -416,15 +416,36 @@ func runInterrupts(work, model string, rng *rand.Rand) {
 			tally.mu.Unlock()
 			fmt.Printf("  %s: killed by the signal\n", label)
 		}
-		now, _ := os.ReadFile(outs[0])
+		isOld, size := holds(outs[0], old)
 		switch {
-		case o.code == 130 && !bytes.Equal(now, old):
+		case o.code == 130 && !isOld:
 			fault(&tally.lost, label+": exit 130 but the old output was replaced or lost")
-		case o.code == 0 && (len(now) == 0 || bytes.Equal(now, old)):
+		case o.code == 0 && (size == 0 || isOld):
 			fault(&tally.lost, label+": exit 0 but no new output")
 		}
 		os.Remove(outs[0])
 	}
+}
+
+// holds reports whether the file at path holds exactly want, and its size,
+// reading no more of it than want's length (a new output can be large, and
+// the campaign's memory must stay small: see selfPeakRSS).
+func holds(path string, want []byte) (bool, int64) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, 0
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return false, 0
+	}
+	if st.Size() != int64(len(want)) {
+		return false, st.Size()
+	}
+	got := make([]byte, len(want))
+	_, err = io.ReadFull(f, got)
+	return err == nil && bytes.Equal(got, want), st.Size()
 }
 
 // runFullDisk writes outputs to a tmpfs of 16 KiB (in a mount namespace of
