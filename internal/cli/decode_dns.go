@@ -124,6 +124,7 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 	if err := o.out.resolve(g.io, record.Meta{Kind: record.KindDNS, Stream: record.StreamEvents}, dnsTime); err != nil {
 		return err
 	}
+	o.out.showProgress(g, "decode dns")
 	defer relaxGC(96 << 20)() // peak RSS well under 200 MB
 	skips := newInputSkips(g, args)
 	return skips.finish(o.out.each(args, func(names []string, w ioformat.Writer[record.DNS]) error {

@@ -171,6 +171,7 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 	if err := o.out.resolve(g.io, record.Flow{}.Meta(), flowTime); err != nil {
 		return err
 	}
+	o.out.showProgress(g, "decode flow")
 	skips := newInputSkips(g, args)
 	return skips.finish(o.out.each(args, func(names []string, sw ioformat.Writer[record.Flow]) error {
 		return decodeFlowFiles(g, o, loc, names, sw, skips)

@@ -76,6 +76,7 @@ stderr, counted, and skipped. Streams.`),
 			if err := o.out.resolve(g.io, record.Proxy{}.Meta(), proxyTime); err != nil {
 				return err
 			}
+			o.out.showProgress(g, "decode proxy")
 			skips := newInputSkips(g, args)
 			return skips.finish(o.out.each(args, func(names []string, w ioformat.Writer[record.Proxy]) error {
 				return decodeProxy(g.ctx, names, g.io.In, w, proxy.Options{Format: format, Location: loc}, log, skips)

@@ -100,3 +100,27 @@ func TestDecodeFlowFindsExports(t *testing.T) {
 		t.Errorf("--from exports on DNS traffic: exit %d, output %q, stderr %q; want exit %d saying there are no exports", code, out, stderr, ExitError)
 	}
 }
+
+// TestDecodeProgress (#20 item 5): on a terminal, decode shows how many
+// records it has written; in a pipe or log, or with -q, nothing.
+func TestDecodeProgress(t *testing.T) {
+	pcap := filepath.Join(testenv.Testdata(t, "dns"), "ndpi_dns.pcap")
+	out := filepath.Join(t.TempDir(), "dns.ndjson")
+	for _, tc := range []struct {
+		tty, quiet bool
+		want       bool
+	}{{true, false, true}, {false, false, false}, {true, true, false}} {
+		st, _, errb := Test("")
+		st.StderrTTY = tc.tty
+		args := []string{"decode", "dns", pcap, "-o", out}
+		if tc.quiet {
+			args = append([]string{"-q"}, args...)
+		}
+		if code := Run(context.Background(), args, st); code != ExitOK {
+			t.Fatalf("%q: exit %d: %s", args, code, errb)
+		}
+		if got := strings.Contains(errb.String(), "decode dns") && strings.Contains(errb.String(), "records"); got != tc.want {
+			t.Errorf("%q, stderr a terminal %v: progress shown %v, want %v: %q", args, tc.tty, got, tc.want, errb)
+		}
+	}
+}

@@ -19,6 +19,15 @@ type decodeOutput[T any] struct {
 	part partition.By
 	meta record.Meta
 	time func(*T) int64 // a record's time, seconds since the Unix epoch
+	prog *progress      // records written so far (nil: not shown)
+}
+
+// showProgress counts the records written in a progress line named desc
+// (when progress is shown, and records do not go to the same terminal).
+func (o *decodeOutput[T]) showProgress(g *globals, desc string) {
+	if o.dest.Path != "-" || !g.io.StdoutTTY {
+		o.prog = g.newProgress(desc, "records", -1)
+	}
 }
 
 func (o *decodeOutput[T]) addFlags(f *pflag.FlagSet) {
@@ -62,12 +71,13 @@ func (o *decodeOutput[T]) each(names []string, decode func(names []string, w iof
 	if len(names) == 0 {
 		names = []string{"-"}
 	}
+	defer o.prog.Done()
 	if o.part == partition.None {
 		w, err := ioformat.Create[T](o.dest, o.meta)
 		if err != nil {
 			return err
 		}
-		return decode(names, w)
+		return decode(names, counted(w, o.prog))
 	}
 	seen := map[string]string{}
 	for _, n := range names {
@@ -83,7 +93,7 @@ func (o *decodeOutput[T]) each(names []string, decode func(names []string, w iof
 		if err != nil {
 			return err
 		}
-		err = decode([]string{n}, w)
+		err = decode([]string{n}, counted(ioformat.Writer[T](w), o.prog))
 		var s *SkippedError
 		switch {
 		case errors.As(err, &s):

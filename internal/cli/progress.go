@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
 )
 
 // progress shows how far a stage has got on stderr: a count and a rate, or
@@ -51,4 +53,34 @@ func (p *progress) Done() {
 	if p != nil {
 		p.bar.Finish()
 	}
+}
+
+// counted returns w, counting the records written in p when p is not nil.
+func counted[T any](w ioformat.Writer[T], p *progress) ioformat.Writer[T] {
+	if p == nil {
+		return w
+	}
+	return &countingWriter[T]{w, p}
+}
+
+// countingWriter counts the records written through it; it flushes what
+// it wraps when that flushes (live inputs stay live).
+type countingWriter[T any] struct {
+	w ioformat.Writer[T]
+	p *progress
+}
+
+func (c *countingWriter[T]) Write(recs []T) error {
+	c.p.Add(len(recs))
+	return c.w.Write(recs)
+}
+
+func (c *countingWriter[T]) Close() error { return c.w.Close() }
+func (c *countingWriter[T]) Abort()       { c.w.Abort() }
+
+func (c *countingWriter[T]) Flush() error {
+	if f, ok := c.w.(ioformat.Flusher); ok {
+		return f.Flush()
+	}
+	return nil
 }
