@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,5 +123,30 @@ func TestDecodeProgress(t *testing.T) {
 		if got := strings.Contains(errb.String(), "decode dns") && strings.Contains(errb.String(), "records"); got != tc.want {
 			t.Errorf("%q, stderr a terminal %v: progress shown %v, want %v: %q", args, tc.tty, got, tc.want, errb)
 		}
+	}
+}
+
+// TestFeaturizeProgress (#20 item 5): featurize --counts shows on a
+// terminal how many records it has read, out of the total when the inputs
+// are Parquet files.
+func TestFeaturizeProgress(t *testing.T) {
+	dir := t.TempDir()
+	events := filepath.Join(dir, "dns.parquet")
+	st, _, errb := Test("")
+	if code := Run(context.Background(), []string{"decode", "dns", filepath.Join(testenv.Testdata(t, "dns"), "ndpi_dns.pcap"), "-o", events}, st); code != ExitOK {
+		t.Fatalf("decode: exit %d: %s", code, errb)
+	}
+	st, out, errb := Test("")
+	if code := Run(context.Background(), []string{"filter", events, "-f", "ndjson"}, st); code != ExitOK {
+		t.Fatalf("filter: exit %d: %s", code, errb)
+	}
+	total := strings.Count(out.String(), "\n")
+	st, _, errb = Test("")
+	st.StderrTTY = true
+	if code := Run(context.Background(), []string{"featurize", "--counts", events, "-o", filepath.Join(dir, "counts.parquet")}, st); code != ExitOK {
+		t.Fatalf("featurize: exit %d: %s", code, errb)
+	}
+	if want := fmt.Sprintf("/%d, ", total); !strings.Contains(errb.String(), "featurize") || !strings.Contains(errb.String(), want) {
+		t.Errorf("featurize --counts on a terminal: stderr %q, want a progress line with %q", errb, want)
 	}
 }

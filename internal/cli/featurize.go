@@ -116,17 +116,17 @@ func runFeaturize(g *globals, o *featurizeOptions, args []string) error {
 	fz := feature.New(meta.Kind, fo)
 	switch meta.Kind {
 	case record.KindFlow:
-		return featurizeKind(g.ctx, o, ins, d, meta, func(ctx context.Context, r ioformat.Reader[record.Flow], w ioformat.Writer[record.FeaturizedFlow], c *feature.Counter, rej *feature.Rejects[record.Flow]) error {
+		return featurizeKind(g.ctx, o, g.inputProgress("featurize", ins, d), ins, d, meta, func(ctx context.Context, r ioformat.Reader[record.Flow], w ioformat.Writer[record.FeaturizedFlow], c *feature.Counter, rej *feature.Rejects[record.Flow]) error {
 			_, err := feature.FeaturizeFlows(ctx, r, w, c, rej)
 			return err
 		})
 	case record.KindDNS:
-		return featurizeKind(g.ctx, o, ins, d, meta, func(ctx context.Context, r ioformat.Reader[record.DNS], w ioformat.Writer[record.FeaturizedDNS], c *feature.Counter, rej *feature.Rejects[record.DNS]) error {
+		return featurizeKind(g.ctx, o, g.inputProgress("featurize", ins, d), ins, d, meta, func(ctx context.Context, r ioformat.Reader[record.DNS], w ioformat.Writer[record.FeaturizedDNS], c *feature.Counter, rej *feature.Rejects[record.DNS]) error {
 			_, err := fz.FeaturizeDNS(ctx, r, w, c, rej)
 			return err
 		})
 	case record.KindProxy:
-		return featurizeKind(g.ctx, o, ins, d, meta, func(ctx context.Context, r ioformat.Reader[record.Proxy], w ioformat.Writer[record.FeaturizedProxy], c *feature.Counter, rej *feature.Rejects[record.Proxy]) error {
+		return featurizeKind(g.ctx, o, g.inputProgress("featurize", ins, d), ins, d, meta, func(ctx context.Context, r ioformat.Reader[record.Proxy], w ioformat.Writer[record.FeaturizedProxy], c *feature.Counter, rej *feature.Rejects[record.Proxy]) error {
 			lines, err := feature.ReadAllProxy(ctx, r)
 			if err != nil {
 				return err
@@ -146,7 +146,7 @@ func closeInputs(ins []*ioformat.Input) {
 
 // featurizeKind runs one kind's featurizer from the inputs to d (featurized
 // events, or counts with --counts), with rejects to --rejects.
-func featurizeKind[E, F any](ctx context.Context, o *featurizeOptions, ins []*ioformat.Input, d ioformat.Dest, meta record.Meta,
+func featurizeKind[E, F any](ctx context.Context, o *featurizeOptions, prog *progress, ins []*ioformat.Input, d ioformat.Dest, meta record.Meta,
 	run func(context.Context, ioformat.Reader[E], ioformat.Writer[F], *feature.Counter, *feature.Rejects[E]) error) (err error) {
 	r, err := newConcat[E](ctx, ins)
 	if err != nil {
@@ -180,7 +180,8 @@ func featurizeKind[E, F any](ctx context.Context, o *featurizeOptions, ins []*io
 		}
 		ioformat.FlushWhenIdle(r, w)
 	}
-	if err := run(ctx, r, w, counts, rej); err != nil {
+	defer prog.Done()
+	if err := run(ctx, reading[E](r, prog), w, counts, rej); err != nil {
 		if w != nil {
 			w.Abort()
 		}

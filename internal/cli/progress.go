@@ -31,6 +31,7 @@ func (g *globals) newProgress(desc, unit string, total int64) *progress {
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetRenderBlankState(true), // at once: the stage has started
 	)}
 }
 
@@ -84,3 +85,43 @@ func (c *countingWriter[T]) Flush() error {
 	}
 	return nil
 }
+
+// inputProgress is the progress line of a stage named desc reading the
+// records of ins: with their total when all are Parquet files (the row
+// counts). None when the records go to the terminal's stdout.
+func (g *globals) inputProgress(desc string, ins []*ioformat.Input, d ioformat.Dest) *progress {
+	if d.Path == "-" && g.io.StdoutTTY {
+		return nil
+	}
+	total := int64(0)
+	for _, in := range ins {
+		pf := in.ParquetFile()
+		if pf == nil {
+			total = -1
+			break
+		}
+		total += pf.NumRows()
+	}
+	return g.newProgress(desc, "records", total)
+}
+
+// reading returns r, counting the records read in p when p is not nil.
+func reading[T any](r ioformat.Reader[T], p *progress) ioformat.Reader[T] {
+	if p == nil {
+		return r
+	}
+	return &countingReader[T]{r, p}
+}
+
+type countingReader[T any] struct {
+	r ioformat.Reader[T]
+	p *progress
+}
+
+func (c *countingReader[T]) Read(buf []T) (int, error) {
+	n, err := c.r.Read(buf)
+	c.p.Add(n)
+	return n, err
+}
+
+func (c *countingReader[T]) Close() error { return c.r.Close() }
