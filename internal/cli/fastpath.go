@@ -53,6 +53,10 @@ func runColumnar[T any](g *globals, ins []*ioformat.Input, d ioformat.Dest, out 
 		return true, err
 	}
 	r := &columnar.Runner{Names: inputNames(ins), Options: ioformat.ParquetOptions(out)}
+	if prog := g.inputProgress("featurize", ins, d); prog != nil {
+		defer prog.Done()
+		r.Progress = prog.Add
+	}
 	st, err := r.Run(g.ctx, files, plan, full, columnar.ExtraSchema(full), w)
 	if err != nil {
 		w.Abort()

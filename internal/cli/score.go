@@ -136,7 +136,12 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 			return err
 		}
 	}
+	prog := g.inputProgress("score", ins, d)
+	if prog != nil {
+		opts.Progress = prog.Add
+	}
 	st, err := score.Run(g.ctx, ins, meta, d, opts)
+	prog.Done()
 	if err != nil {
 		return err
 	}

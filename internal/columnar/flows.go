@@ -123,6 +123,9 @@ type Runner struct {
 	Fuse    func(k FlowKey, lda float64) (float64, *detect.Verdict)
 	Workers int                    // 0: GOMAXPROCS
 	Options []parquet.WriterOption // codec, metadata, ... of the output
+	// Progress, when set, is told how many more input rows were done, a
+	// row group at a time, from Run's goroutine.
+	Progress func(rows int)
 }
 
 type job struct {
@@ -207,6 +210,9 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 		if err := r.emit(asm, files[j.file], j, p, extraIdx); err != nil {
 			firstErr = err
 			continue
+		}
+		if r.Progress != nil {
+			r.Progress(int(j.group.NumRows()))
 		}
 		if !j.full && j.st.Rows > 0 {
 			total.Copied++

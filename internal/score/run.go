@@ -30,6 +30,9 @@ type Options struct {
 	// instead of running the detectors over the inputs.
 	State  detect.Set
 	Limits detect.Limits // bounds of the detectors' state
+	// Progress, when set, is told how many more records were scored (from
+	// files: not from a live pipe, nor proxy lines held for their agents).
+	Progress func(n int)
 }
 
 // Stats say what a run did.
@@ -120,13 +123,13 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	out := record.Meta{Kind: meta.Kind, Stream: record.StreamScored}
 	ev := meta.Stream == record.StreamEvents
 	if meta.Kind == record.KindFlow && ev && d.ResolvedFormat() == ioformat.Parquet && l == nil {
-		if done, err := j.columnar(ctx, ins, out, d, det, &st); done {
+		if done, err := j.columnar(ctx, ins, out, d, det, &st, o.Progress); done {
 			return st, err
 		}
 	}
 	switch {
 	case meta.Kind == record.KindFlow && ev:
-		return st, pipe(ctx, ins, meta, out, d, &st, l, func(e *record.Flow, to *record.ScoredFlow) string {
+		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.Flow, to *record.ScoredFlow) string {
 			if why := feature.FlowReject(e); why != "" {
 				return why
 			}
@@ -135,12 +138,12 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 			return ""
 		})
 	case meta.Kind == record.KindFlow:
-		return st, pipe(ctx, ins, meta, out, d, &st, l, func(e *record.FeaturizedFlow, to *record.ScoredFlow) string {
+		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.FeaturizedFlow, to *record.ScoredFlow) string {
 			j.flow(e, to, det)
 			return ""
 		})
 	case meta.Kind == record.KindDNS && ev:
-		return st, pipe(ctx, ins, meta, out, d, &st, l, func(e *record.DNS, to *record.ScoredDNS) string {
+		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.DNS, to *record.ScoredDNS) string {
 			if why := feature.DNSReject(e); why != "" {
 				return why
 			}
@@ -148,14 +151,14 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 			return ""
 		})
 	case meta.Kind == record.KindDNS:
-		return st, pipe(ctx, ins, meta, out, d, &st, l, func(e *record.FeaturizedDNS, to *record.ScoredDNS) string {
+		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.FeaturizedDNS, to *record.ScoredDNS) string {
 			j.dns(e, to, det)
 			return ""
 		})
 	case meta.Kind == record.KindProxy && ev:
 		return st, j.proxyEvents(ctx, ins, meta, out, d, &det, &st, l)
 	case meta.Kind == record.KindProxy:
-		return st, pipe(ctx, ins, meta, out, d, &st, l, func(e *record.FeaturizedProxy, to *record.ScoredProxy) string {
+		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.FeaturizedProxy, to *record.ScoredProxy) string {
 			j.proxy(e, to, det)
 			return ""
 		})
@@ -192,16 +195,16 @@ func (j *job) proxy(e *record.FeaturizedProxy, to *record.ScoredProxy, det *dete
 }
 
 // pipe is stream, or streamLive for the fused method on piped inputs (l).
-func pipe[E, S any](ctx context.Context, ins []*ioformat.Input, in, out record.Meta, d ioformat.Dest, st *Stats, l *live, fn func(*E, *S) string) error {
+func pipe[E, S any](ctx context.Context, ins []*ioformat.Input, in, out record.Meta, d ioformat.Dest, st *Stats, l *live, progress func(int), fn func(*E, *S) string) error {
 	if l != nil {
 		return streamLive(ctx, ins, in, out, d, l, fn)
 	}
-	return stream(ctx, ins, out, d, st, fn)
+	return stream(ctx, ins, out, d, st, progress, fn)
 }
 
 // stream scores every record of the inputs with fn, which fills the scored
 // record or returns why the row is rejected.
-func stream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, st *Stats, fn func(*E, *S) string) error {
+func stream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, st *Stats, progress func(int), fn func(*E, *S) string) error {
 	r, err := ioformat.NewConcat[E](ctx, ins)
 	if err != nil {
 		return err
@@ -220,6 +223,9 @@ func stream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Me
 			return err
 		}
 		n, rerr := r.Read(in)
+		if progress != nil {
+			progress(n)
+		}
 		if k := scoreBatch(in[:n], out, st, fn); k > 0 {
 			if err := w.Write(out[:k]); err != nil {
 				w.Abort()
@@ -260,7 +266,7 @@ func scoreBatch[E, S any](events []E, out []S, st *Stats, fn func(*E, *S) string
 // held to count them (as Spot's scoring did).
 func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, in, meta record.Meta, d ioformat.Dest, dp **detectors, st *Stats, l *live) error {
 	if ua := j.fz.Options().UserAgents; ua != nil {
-		return pipe(ctx, ins, in, meta, d, st, l, func(e *record.Proxy, to *record.ScoredProxy) string {
+		return pipe(ctx, ins, in, meta, d, st, l, nil, func(e *record.Proxy, to *record.ScoredProxy) string {
 			if why := feature.ProxyReject(e); why != "" {
 				return why
 			}
@@ -318,7 +324,7 @@ func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, in, meta r
 
 // columnar is the Parquet-to-Parquet path for flow events, column by column;
 // it reports whether it handled the request.
-func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Meta, d ioformat.Dest, det *detectors, st *Stats) (bool, error) {
+func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Meta, d ioformat.Dest, det *detectors, st *Stats, progress func(int)) (bool, error) {
 	var files []*parquet.File
 	var names []string
 	for _, in := range ins {
@@ -338,7 +344,7 @@ func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Me
 	if err != nil {
 		return true, err
 	}
-	r := &columnar.Runner{Names: names, Scorer: j.scorer, Method: string(j.method), Options: ioformat.ParquetOptions(out)}
+	r := &columnar.Runner{Names: names, Scorer: j.scorer, Method: string(j.method), Options: ioformat.ParquetOptions(out), Progress: progress}
 	if det != nil {
 		r.Fuse = func(k columnar.FlowKey, lda float64) (float64, *detect.Verdict) {
 			v := det.flows.Explain(k.SIP, k.DIP, k.SPort, k.DPort, k.Proto)
