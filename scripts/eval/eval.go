@@ -325,7 +325,7 @@ func subjectRanks(d *dataset, ex []explained, fs []record.Finding) []SubjectRank
 				continue
 			}
 			total++
-			if e.detector != "" {
+			if e.detector != "" && e.detector != "host" { // a host verdict is no finding: the finding it comes from is
 				count[[2]string{e.detector, e.subject}]++
 			}
 		}
