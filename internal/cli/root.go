@@ -39,7 +39,7 @@ func MainSignals(sigs chan os.Signal) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	streams := System()
-	defer handleSignals(cancel, os.Stderr, sigs, func() bool { return readWaiting(streams.In) })()
+	defer handleSignals(cancel, os.Stderr, sigs, func() string { return readWaiting(streams.In) })()
 	if path := os.Getenv("SPOT_CPUPROFILE"); path != "" {
 		defer startCPUProfile(path)()
 	}

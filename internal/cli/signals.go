@@ -15,8 +15,8 @@ import (
 // Interrupts. The first SIGINT or SIGTERM cancels the run's context: the
 // stage stops, discards its unfinished output and exits 130 (the collector,
 // which runs until told to stop, writes what it received). While the stage
-// waits for a terminal's stdin, which a cancel does not wake, the first
-// signal ends the process at once, as a second does otherwise. A second one
+// waits for stdin (a terminal, an idle pipe), which a cancel does not wake,
+// the first signal ends the process at once, as a second does otherwise. A second one
 // ends the process at once, exit 130, leaving no temporary file; a command
 // that set lateSignals is told instead of being ended (the collector cuts
 // its drain short), and only a third ends it.
@@ -35,9 +35,9 @@ var late atomic.Pointer[lateSignals]
 func setLateSignals(l *lateSignals) { late.Store(l) }
 
 // handleSignals starts watching for SIGINT and SIGTERM on sigs (nil: a
-// channel of its own); stop ends it. waiting reports whether the stage
-// waits for a terminal's stdin.
-func handleSignals(cancel context.CancelFunc, stderr io.Writer, sigs chan os.Signal, waiting func() bool) (stop func()) {
+// channel of its own); stop ends it. waiting says what the stage waits for
+// on stdin, if a read of it is waiting ("" otherwise).
+func handleSignals(cancel context.CancelFunc, stderr io.Writer, sigs chan os.Signal, waiting func() string) (stop func()) {
 	if sigs == nil {
 		sigs = make(chan os.Signal, 3)
 		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -50,11 +50,14 @@ func handleSignals(cancel context.CancelFunc, stderr io.Writer, sigs chan os.Sig
 			case <-done:
 				return
 			}
-			l := late.Load()
+			l, what := late.Load(), ""
+			if n == 1 {
+				what = waiting()
+			}
 			switch {
-			case n == 1 && waiting():
+			case what != "":
 				cancel()
-				stopAtOnce(stderr, "spot: interrupted while waiting for input typed at the terminal")
+				stopAtOnce(stderr, "spot: interrupted while waiting for "+what)
 			case n == 1:
 				cancel()
 			case n == 2 && l != nil && l.hurry != nil:
