@@ -27,6 +27,15 @@ type Set interface {
 	WriteState(w io.Writer) error
 }
 
+// Columns are the record columns the detectors read (FromFlow, FromDNS,
+// FromProxy): a stage reads Parquet in those alone.
+var Columns = map[record.Kind][]string{
+	record.KindFlow: {"unix_tstamp", "tdur", "sip", "dip", "sport", "dport", "proto", "flag",
+		"ipkt", "ibyt", "opkt", "obyt", "tstart_ns", "tend_ns"},
+	record.KindDNS:   {"unix_tstamp", "frame_len", "ip_dst", "ip_src", "dns_qry_name", "dns_qry_type", "dns_qry_rcode", "ts_ns", "response"},
+	record.KindProxy: {"clientip", "host", "useragent", "scbytes", "csbytes", "ts_ns"},
+}
+
 // New returns the detectors of kind with limits lim.
 func New(kind record.Kind, lim Limits) (Set, error) {
 	switch kind {

@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/spot-hunt/spot/internal/record"
 )
 
 // Shards observed apart, written, read back and merged judge every subject
@@ -159,4 +163,34 @@ func FuzzReadState(f *testing.F) {
 			t.Fatalf("kind %s became %s", set.Kind(), again.Kind())
 		}
 	})
+}
+
+// Columns name every field the detectors read: an event holding only those
+// columns reads as the whole event does.
+func TestColumns(t *testing.T) {
+	only := func(full any, kind record.Kind) any {
+		v := reflect.ValueOf(full).Elem()
+		out := reflect.New(v.Type()).Elem()
+		for i := range v.NumField() {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("parquet"), ",")
+			if slices.Contains(Columns[kind], name) {
+				out.Field(i).Set(v.Field(i))
+			}
+		}
+		return out.Addr().Interface()
+	}
+	f := &record.Flow{UnixTstamp: 1, TDur: 2, SIP: "10.0.0.1", DIP: "10.0.0.2", SPort: 3, DPort: 4, Proto: "TCP", Flag: "....S.",
+		IPkt: 5, IByt: 6, OPkt: 7, OByt: 8, TStartNs: 9e9, TEndNs: 10e9, Source: "x", RIP: "10.0.0.9"}
+	if got, want := FromFlow(only(f, record.KindFlow).(*record.Flow)), FromFlow(f); got != want {
+		t.Errorf("flow from its columns %+v, whole %+v", got, want)
+	}
+	d := &record.DNS{UnixTstamp: 1, FrameLen: 2, IPDst: "10.0.0.1", IPSrc: "10.0.0.2", QryName: "a.example", QryType: 16,
+		QryRcode: 3, TsNs: 4e9, Response: true, TTL: 5}
+	if got, want := FromDNS(only(d, record.KindDNS).(*record.DNS)), FromDNS(d); got != want {
+		t.Errorf("DNS from its columns %+v, whole %+v", got, want)
+	}
+	p := &record.Proxy{ClientIP: "10.0.0.1", Host: "Example.COM", UserAgent: "ua", SCBytes: 1, CSBytes: 2, TsNs: 3e9, ReqMethod: "GET"}
+	if got, want := FromProxy(only(p, record.KindProxy).(*record.Proxy)), FromProxy(p); got != want {
+		t.Errorf("proxy from its columns %+v, whole %+v", got, want)
+	}
 }

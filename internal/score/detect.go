@@ -18,15 +18,6 @@ type detectors struct {
 	findings []record.Finding
 }
 
-// detectorColumns are the columns the detectors read (detect.FromFlow,
-// FromDNS, FromProxy): Parquet is read only in those.
-var detectorColumns = map[record.Kind][]string{
-	record.KindFlow: {"unix_tstamp", "tdur", "sip", "dip", "sport", "dport", "proto", "flag",
-		"ipkt", "ibyt", "opkt", "obyt", "tstart_ns", "tend_ns"},
-	record.KindDNS:   {"unix_tstamp", "frame_len", "ip_dst", "ip_src", "dns_qry_name", "dns_qry_type", "dns_qry_rcode", "ts_ns", "response"},
-	record.KindProxy: {"clientip", "host", "useragent", "scbytes", "csbytes", "ts_ns"},
-}
-
 // Detect runs the detectors of kind over every input (rewound, so that the
 // inputs can then be read again to score) and returns their state, to be
 // judged (Finish), written (WriteState) or merged with other shards'.
@@ -72,7 +63,7 @@ func observe[E any](ctx context.Context, ins []*ioformat.Input, set detect.Set) 
 		var cols []string
 		if again.Format == ioformat.Parquet {
 			have := again.Columns()
-			for _, c := range detectorColumns[set.Kind()] {
+			for _, c := range detect.Columns[set.Kind()] {
 				if slices.Contains(have, c) {
 					cols = append(cols, c)
 				}
