@@ -16,14 +16,15 @@ import (
 
 // flowsAndModel writes n flows (a beacon, a scan and ordinary traffic) as
 // NDJSON and a model trained on them, and returns both paths.
-func flowsAndModel(t *testing.T, n int) (string, string) {
+func flowsAndModel(t testing.TB, n int) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	t0 := int64(1_700_000_000)
 	var fs []record.Flow
 	for i := 0; len(fs) < n; i++ {
 		f := record.Flow{UnixTstamp: t0 + int64(i), SIP: fmt.Sprintf("10.0.0.%d", i%7+1), DIP: fmt.Sprintf("192.0.2.%d", i%13+1),
-			SPort: int32(40000 + i%900), DPort: 443, Proto: "TCP", IPkt: int64(5 + i%20), IByt: int64(400 + 37*(i%50)), OPkt: 8, OByt: 9000, TrHour: 10}
+			SPort: int32(40000 + i%900), DPort: 443, Proto: "TCP", IPkt: int64(5 + i%20), IByt: int64(400 + 37*(i%50)), OPkt: 8, OByt: 9000,
+			TReceived: "2023-11-14 10:13:20", TrHour: 10} // Spot's filters reject flows without treceived
 		switch {
 		case i%10 == 0: // a beacon every 60 s
 			f.SIP, f.DIP, f.DPort, f.IByt, f.UnixTstamp = "10.0.0.99", "198.51.100.9", 8080, 300, t0+int64(i/10)*60

@@ -16,37 +16,7 @@ import (
 func TestProgress(t *testing.T) {
 	const n = 3000
 	path, model := flowsAndModel(t, n)
-	parquetPath := filepath.Join(t.TempDir(), "flows.parquet")
-	{
-		in, err := ioformat.Open(path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := ioformat.NewReader[record.Flow](in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := ioformat.Create[record.Flow](ioformat.Dest{Path: parquetPath}, record.Flow{}.Meta())
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]record.Flow, n+1)
-		k, _ := r.Read(buf)
-		for k < n {
-			m, err := r.Read(buf[k:])
-			if m == 0 || err != nil {
-				break
-			}
-			k += m
-		}
-		if err := w.Write(buf[:k]); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		r.Close()
-	}
+	parquetPath := toParquet(t, path, n)
 	dir := t.TempDir()
 	for _, tc := range []struct{ in, out string }{
 		{path, "scored.ndjson"},
@@ -68,4 +38,40 @@ func TestProgress(t *testing.T) {
 			}
 		}
 	}
+}
+
+// toParquet writes the n flows of the NDJSON file path to a Parquet file
+// and returns its path.
+func toParquet(t testing.TB, path string, n int) string {
+	t.Helper()
+	parquetPath := filepath.Join(t.TempDir(), "flows.parquet")
+	in, err := ioformat.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ioformat.NewReader[record.Flow](in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w, err := ioformat.Create[record.Flow](ioformat.Dest{Path: parquetPath}, record.Flow{}.Meta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]record.Flow, n+1)
+	k, _ := r.Read(buf)
+	for k < n {
+		m, err := r.Read(buf[k:])
+		if m == 0 || err != nil {
+			break
+		}
+		k += m
+	}
+	if err := w.Write(buf[:k]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return parquetPath
 }

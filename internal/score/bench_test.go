@@ -1,0 +1,55 @@
+package score
+
+import (
+	"context"
+	"io"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
+	"github.com/spot-hunt/spot/internal/lda"
+)
+
+// BenchmarkRun scores 100k flows from a Parquet file into io.Discard: by
+// the streaming path (NDJSON out), Apache Spot's method and the fused one
+// (the detectors' pass, then scoring), and by the columnar path (Parquet
+// out); events/s reported, and the CPU time per event of every thread
+// (less swayed by a loaded machine than wall time).
+func BenchmarkRun(b *testing.B) {
+	const n = 100_000
+	path, model := flowsAndModel(b, n)
+	parquetPath := toParquet(b, path, n)
+	for _, bc := range []struct {
+		name   string
+		method Method
+		format ioformat.Format
+	}{
+		{"stream/spot", Method(lda.Spot), ioformat.NDJSON},
+		{"stream/fused", Fused, ioformat.NDJSON},
+		{"columnar/spot", Method(lda.Spot), ioformat.Parquet},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				in, err := ioformat.Open(parquetPath, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				d := ioformat.Dest{Path: "-", Stdout: io.Discard, Format: bc.format, Force: true}
+				if _, err := Run(context.Background(), []*ioformat.Input{in}, in.Meta, d, Options{Model: model, Method: bc.method}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(n*b.N), "cpu-ns/event")
+		})
+	}
+}
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
