@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/spot-hunt/spot/internal/columnar"
@@ -29,6 +31,15 @@ func inputNames(ins []*ioformat.Input) []string {
 		names[i] = ioformat.DisplayName(in.Name)
 	}
 	return names
+}
+
+// inputList names the inputs in a message: the first, and how many more.
+func inputList(ins []*ioformat.Input) string {
+	s := ioformat.DisplayName(ins[0].Name)
+	if len(ins) > 1 {
+		s += fmt.Sprintf(" and %d more", len(ins)-1)
+	}
+	return s
 }
 
 // runColumnar runs the columnar flow path from Parquet inputs to a Parquet

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,6 +212,55 @@ func TestRejectsHint(t *testing.T) {
 		}
 		if !strings.Contains(errb.String(), "rows Apache Spot would reject were left out "+tc.hint) {
 			t.Errorf("spot %q: stderr %q, want the hint %q", tc.args, errb, tc.hint)
+		}
+	}
+}
+
+// TestScoreUnfamiliarModel (#20 item 7): a model that knows none of the
+// input's words or hosts (trained on other traffic) says so, naming the
+// model and the input, rather than scoring every event 0 in silence.
+func TestScoreUnfamiliarModel(t *testing.T) {
+	dir := t.TempDir()
+	event := func(client, name string, qtype, length, eid int) string {
+		return fmt.Sprintf(`{"kind":"dns","frame_time":"Jan  4, 2017 04:41:06.337519000 UTC","unix_tstamp":1483504866,"frame_len":%d,"ip_dst":"%s","ip_src":"10.0.0.53","dns_qry_name":"%s","dns_qry_type":%d,"eid":%d}`,
+			length, client, name, qtype, eid) + "\n"
+	}
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var own, other string
+	for i := 0; i < 20; i++ {
+		own += event(fmt.Sprintf("10.0.0.%d", i%4+1), "www.example.com", 1, 90, i+1)
+		other += event(fmt.Sprintf("172.16.0.%d", i%4+1), fmt.Sprintf("x%dq9z.tunnel-%d.example.org", i*7919, i), 16, 400, i+1)
+	}
+	ownPath, otherPath := write("own.ndjson", own), write("other.ndjson", other)
+	model := filepath.Join(dir, "dns.model")
+	st, _, errb := Test("")
+	if code := Run(context.Background(), []string{"train", ownPath, "-o", model, "--topics", "2", "--iterations", "2"}, st); code != ExitOK {
+		t.Fatalf("train: exit %d: %s", code, errb)
+	}
+	for _, tc := range []struct {
+		input string
+		want  []string
+	}{
+		{ownPath, nil},
+		{otherPath, []string{"the model knows none of the input's words", "the model knows none of the input's hosts", "model=" + model, "input=" + otherPath, "events=20"}},
+	} {
+		st, _, errb := Test("")
+		if code := Run(context.Background(), []string{"score", "-m", model, tc.input, "-o", filepath.Join(dir, "scored.ndjson")}, st); code != ExitOK {
+			t.Fatalf("score %s: exit %d: %s", tc.input, code, errb)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(errb.String(), w) {
+				t.Errorf("score %s: stderr %q lacks %q", tc.input, errb, w)
+			}
+		}
+		if tc.want == nil && strings.Contains(errb.String(), "the model knows") {
+			t.Errorf("score of the model's own input: stderr %q", errb)
 		}
 	}
 }

@@ -66,7 +66,10 @@ Methods (--method):
 Unseen words and hosts: a word the model never saw scores 0 (as in Spot) with
 top_topic -1. A host the model never saw gets the mean topic mixture of the
 training hosts (--unseen-doc mean, the default) or scores 0 as in Spot
-(--unseen-doc zero). Rows Apache Spot's filters reject are left out and counted.`),
+(--unseen-doc zero). A model that knows the words, or the hosts, of under a
+tenth of the events (one of other traffic, or of other hours: a flow's word
+holds its hour) is said to on stderr, with the share it knows. Rows Apache
+Spot's filters reject are left out and counted.`),
 		Example: `  spot decode dns capture.pcap | spot score -m dns.model | spot filter --top 20
   spot score -m flow.model day/h=13/*.parquet -o scored/h=13.parquet
   spot score -m dns.model --method hybrid dns.parquet -o scored.parquet`,
@@ -140,10 +143,14 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if prog != nil {
 		opts.Progress = prog.Add
 	}
+	input := inputList(ins)
 	st, err := score.Run(g.ctx, ins, meta, d, opts)
 	prog.Done()
 	if err != nil {
 		return err
+	}
+	for _, w := range st.Unfamiliar(opts) {
+		slog.Warn(w.Msg, append([]any{"model", o.model, "input", input}, w.Args...)...)
 	}
 	logRejects(meta.Kind, columnar.Stats{Rejected: st.Rejected, Reasons: st.Reasons}, feature.HintFeaturize)
 	if method == score.Fused {

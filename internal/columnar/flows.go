@@ -32,6 +32,9 @@ type Stats struct {
 	Rows     int64
 	Rejected int64
 	Reasons  map[string]int64
+	// With a scorer: the rows whose words (both sides) the model knows, and
+	// those whose host (either side) it knows.
+	KnownWords, KnownHosts int64
 }
 
 // The flow columns the words need.
@@ -219,6 +222,8 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 		}
 		total.Rows += j.st.Rows
 		total.Rejected += j.st.Rejected
+		total.KnownWords += j.st.KnownWords
+		total.KnownHosts += j.st.KnownHosts
 		for k, v := range j.st.Reasons {
 			if total.Reasons == nil {
 				total.Reasons = map[string]int64{}
@@ -341,14 +346,23 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 			pr.res = make([]lda.Result, 3*n)
 		}
 		pr.res = pr.res[:3*n]
+		var words, hosts int64 // rows whose words, whose host, the model knows
 		for i := 0; i < n; i++ {
 			if !pr.keep[i] {
 				continue
 			}
 			wp := &pairs[pr.pairs[i]]
-			src, dst, low := s.FlowIdx(pr.srcDoc[i], wp.srcIdx, pr.dstDoc[i], wp.dstIdx)
+			sd, dd := pr.srcDoc[i], pr.dstDoc[i]
+			if wp.srcIdx >= 0 && wp.dstIdx >= 0 {
+				words++
+			}
+			if sd >= 0 || dd >= 0 {
+				hosts++
+			}
+			src, dst, low := s.FlowIdx(sd, wp.srcIdx, dd, wp.dstIdx)
 			pr.res[3*i].Score, pr.res[3*i+1].Score, pr.res[3*i+2] = src, dst, low
 		}
+		st.KnownWords, st.KnownHosts = words, hosts
 		if fuse := pr.r.Fuse; fuse != nil {
 			pr.fused = growFloat(pr.fused, n)
 			if cap(pr.verdicts) < n {

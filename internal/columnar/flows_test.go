@@ -176,11 +176,18 @@ func TestFlowsMatchRowPath(t *testing.T) {
 			}
 			got := readAll[record.ScoredFlow](t, out.Bytes())
 			var want []record.ScoredFlow
+			var knownWords, knownHosts int64
 			for _, f := range append(append([]record.Flow{}, flows...), clean...) {
 				if feature.FlowReject(&f) != "" {
 					continue
 				}
 				sw, dw := feature.FlowWords(f.SPort, f.DPort, f.Proto, f.TrHour, f.IByt, f.IPkt)
+				if sc.Word(sw) >= 0 && sc.Word(dw) >= 0 {
+					knownWords++
+				}
+				if sc.Doc(f.SIP) >= 0 || sc.Doc(f.DIP) >= 0 {
+					knownHosts++
+				}
 				src, dst, low := sc.Flow(f.SIP, sw, f.DIP, dw)
 				want = append(want, record.ScoredFlow{FeaturizedFlow: record.FeaturizedFlow{Flow: f, SrcWord: sw, DstWord: dw},
 					SrcScore: src.Score, DstScore: dst.Score,
@@ -191,6 +198,11 @@ func TestFlowsMatchRowPath(t *testing.T) {
 			}
 			if int(st.Rows) != len(want) || len(got) != len(want) || st.Rejected == 0 {
 				t.Fatalf("%s dict=%v: rows %d (stats %d, rejected %d), want %d", method, dict, len(got), st.Rows, st.Rejected, len(want))
+			}
+			// what the model knew (#20 item 7): the clean file's words are
+			// partly unseen, its destination host wholly
+			if st.KnownWords != knownWords || st.KnownHosts != knownHosts || knownWords == int64(len(want)) || knownWords == 0 {
+				t.Errorf("%s dict=%v: rows with known words %d, hosts %d; want %d, %d (of %d)", method, dict, st.KnownWords, st.KnownHosts, knownWords, knownHosts, len(want))
 			}
 			for i := range want {
 				if got[i] != want[i] {

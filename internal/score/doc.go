@@ -11,6 +11,11 @@
 // Spot's score within it; spot is Apache Spot's score exactly; population,
 // peer and hybrid are the topic model's variants (lda.Method).
 //
+// Every path counts the events whose words and hosts the model knows
+// (Stats.KnownWords, KnownHosts: on the goroutine that scores, or per row
+// group in the columnar workers, summed at the end), so that a model of
+// other traffic, which scores every event 0, says so (Stats.Unfamiliar).
+//
 // Departure from DESIGN.md's layout: the topic model's scoring (Apache
 // Spot's Σθφ and its variants) lives in package lda beside the model it
 // reads, as lda.Scorer, so that the columnar hot path can use it without

@@ -41,6 +41,11 @@ type Stats struct {
 	Reasons  map[string]int64 // why, by reason
 	Skipped  int64            // malformed records the readers skipped
 	Findings []record.Finding // the detectors' findings (fused), strongest first
+	// Scored is how many events were scored. Of them, KnownWords had
+	// every word in the model (a flow: both sides' words; the others score
+	// 0) and KnownHosts a host in it (a flow: either side; the others were
+	// scored as a typical host, or 0 with lda.UnseenZero). See Unfamiliar.
+	Scored, KnownWords, KnownHosts int64
 }
 
 func (st *Stats) reject(why string) {
@@ -56,6 +61,21 @@ type job struct {
 	scorer *lda.Scorer
 	fz     *feature.Featurizer
 	method Method
+	// what the model knew of the events scored so far (Stats.Scored,
+	// KnownWords, KnownHosts): counted on the one goroutine that scores
+	known struct{ events, words, hosts int64 }
+}
+
+// count counts an event whose words were all known or not, and whose host
+// (either) was known or not.
+func (j *job) count(words, host bool) {
+	j.known.events++
+	if words {
+		j.known.words++
+	}
+	if host {
+		j.known.hosts++
+	}
 }
 
 func load(path string, kind record.Kind, method Method, topic lda.Method, unseen lda.UnseenDoc) (*job, error) {
@@ -94,6 +114,11 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	if err != nil {
 		return st, err
 	}
+	defer func() {
+		st.Scored += j.known.events
+		st.KnownWords += j.known.words
+		st.KnownHosts += j.known.hosts
+	}()
 	var det *detectors
 	var l *live
 	held := meta.Kind == record.KindProxy && meta.Stream == record.StreamEvents && j.fz.Options().UserAgents == nil
@@ -171,15 +196,25 @@ func (j *job) explain(r lda.Result) record.Explanation {
 }
 
 func (j *job) flow(e *record.FeaturizedFlow, to *record.ScoredFlow, det *detectors) {
-	src, dst, low := j.scorer.Flow(e.SIP, e.SrcWord, e.DIP, e.DstWord)
-	*to = record.ScoredFlow{FeaturizedFlow: *e, SrcScore: src.Score, DstScore: dst.Score, Explanation: j.explain(low)}
+	s := j.scorer
+	sd, sw, dd, dw := s.Doc(e.SIP), s.Word(e.SrcWord), s.Doc(e.DIP), s.Word(e.DstWord)
+	j.count(sw >= 0 && dw >= 0, sd >= 0 || dd >= 0)
+	src, dst, low := s.FlowIdx(sd, sw, dd, dw)
+	*to = record.ScoredFlow{FeaturizedFlow: *e, SrcScore: src, DstScore: dst, Explanation: j.explain(low)}
 	if det != nil {
 		explainFused(&to.Explanation, det.flows.Explain(e.SIP, e.DIP, e.SPort, e.DPort, e.Proto))
 	}
 }
 
+// score scores document doc saying word, counting what the model knew.
+func (j *job) score(doc, word string) lda.Result {
+	d, w := j.scorer.Doc(doc), j.scorer.Word(word)
+	j.count(w >= 0, d >= 0)
+	return j.scorer.ScoreIdx(d, w)
+}
+
 func (j *job) dns(e *record.FeaturizedDNS, to *record.ScoredDNS, det *detectors) {
-	*to = record.ScoredDNS{FeaturizedDNS: *e, Explanation: j.explain(j.scorer.Score(e.Doc, e.Word))}
+	*to = record.ScoredDNS{FeaturizedDNS: *e, Explanation: j.explain(j.score(e.Doc, e.Word))}
 	if det != nil {
 		ev := detect.FromDNS(&e.DNS)
 		explainFused(&to.Explanation, det.dns.Explain(&ev))
@@ -187,7 +222,7 @@ func (j *job) dns(e *record.FeaturizedDNS, to *record.ScoredDNS, det *detectors)
 }
 
 func (j *job) proxy(e *record.FeaturizedProxy, to *record.ScoredProxy, det *detectors) {
-	*to = record.ScoredProxy{FeaturizedProxy: *e, Explanation: j.explain(j.scorer.Score(e.Doc, e.Word))}
+	*to = record.ScoredProxy{FeaturizedProxy: *e, Explanation: j.explain(j.score(e.Doc, e.Word))}
 	if det != nil {
 		ev := detect.FromProxy(&e.Proxy)
 		explainFused(&to.Explanation, det.proxy.Explain(&ev))
@@ -361,6 +396,9 @@ func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Me
 		return true, err
 	}
 	st.Rejected += cs.Rejected
+	st.Scored += cs.Rows
+	st.KnownWords += cs.KnownWords
+	st.KnownHosts += cs.KnownHosts
 	for k, v := range cs.Reasons {
 		if st.Reasons == nil {
 			st.Reasons = map[string]int64{}
