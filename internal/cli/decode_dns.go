@@ -124,7 +124,11 @@ func runDecodeDNS(g *globals, o *decodeDNSOptions, args []string) error {
 	if err := o.out.resolve(g.io, record.Meta{Kind: record.KindDNS, Stream: record.StreamEvents}, dnsTime); err != nil {
 		return err
 	}
-	o.out.showProgress(g, "decode dns")
+	files := args
+	if o.live.iface != "" {
+		files = nil
+	}
+	o.out.showProgress(g, "decode dns", files)
 	defer relaxGC(96 << 20)() // peak RSS well under 200 MB
 	skips := newInputSkips(g, args)
 	return skips.finish(o.out.each(args, func(names []string, w ioformat.Writer[record.DNS]) error {
@@ -149,7 +153,7 @@ func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.W
 				return decodeDNSSource(ctx, src, name, name, opts, out, &bad)
 			})
 		} else {
-			err = decodeDNSFile(g, name, o.input, opts, out, &bad)
+			err = decodeDNSFile(g, name, o.input, opts, out, &bad, o.out.prog.reader())
 		}
 		if err != nil {
 			if skips.skip(name, err, pcap.ErrNotCapture) {
@@ -256,8 +260,8 @@ func (b *batchWriter[T]) abort() {
 	b.w.Abort()
 }
 
-func decodeDNSFile(g *globals, name, input string, opts dns.Options, out *batchWriter[record.DNS], skips *ioformat.SkipLog) error {
-	rc, err := ioformat.OpenRaw(name, g.io.In)
+func decodeDNSFile(g *globals, name, input string, opts dns.Options, out *batchWriter[record.DNS], skips *ioformat.SkipLog, read func(int)) error {
+	rc, err := ioformat.OpenRawCounted(name, g.io.In, read)
 	if err != nil {
 		return err
 	}

@@ -171,7 +171,11 @@ func runDecodeFlow(g *globals, o *decodeFlowOptions, args []string) error {
 	if err := o.out.resolve(g.io, record.Flow{}.Meta(), flowTime); err != nil {
 		return err
 	}
-	o.out.showProgress(g, "decode flow")
+	files := args
+	if o.live.iface != "" {
+		files = nil
+	}
+	o.out.showProgress(g, "decode flow", files)
 	skips := newInputSkips(g, args)
 	return skips.finish(o.out.each(args, func(names []string, sw ioformat.Writer[record.Flow]) error {
 		return decodeFlowFiles(g, o, loc, names, sw, skips)
@@ -261,7 +265,7 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 		})
 	} else {
 		var in io.ReadCloser
-		if in, err = ioformat.OpenRaw(name, g.io.In); err != nil {
+		if in, err = ioformat.OpenRawCounted(name, g.io.In, o.out.prog.reader()); err != nil {
 			return flow.Result{}, err
 		}
 		defer in.Close()

@@ -76,10 +76,10 @@ stderr, counted, and skipped. Streams.`),
 			if err := o.out.resolve(g.io, record.Proxy{}.Meta(), proxyTime); err != nil {
 				return err
 			}
-			o.out.showProgress(g, "decode proxy")
+			o.out.showProgress(g, "decode proxy", args)
 			skips := newInputSkips(g, args)
 			return skips.finish(o.out.each(args, func(names []string, w ioformat.Writer[record.Proxy]) error {
-				return decodeProxy(g.ctx, names, g.io.In, w, proxy.Options{Format: format, Location: loc}, log, skips)
+				return decodeProxy(g.ctx, names, g.io.In, o.out.prog.reader(), w, proxy.Options{Format: format, Location: loc}, log, skips)
 			}))
 		},
 	}
@@ -98,7 +98,8 @@ func proxyTime(r *record.Proxy) int64 {
 // decoder runs in its own goroutine, a batch ahead of the writer. log, when
 // set, names the log of other tools the inputs are: zeek or suricata.
 // Inputs that are not proxy logs are left out as skips says.
-func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioformat.Writer[record.Proxy], opt proxy.Options, log string, skips *inputSkips) error {
+// read, when not nil, is told of the bytes of the files read.
+func decodeProxy(ctx context.Context, names []string, stdin io.Reader, read func(int), w ioformat.Writer[record.Proxy], opt proxy.Options, log string, skips *inputSkips) error {
 	defer relaxGC(0)() // peak RSS 90-210 MB measured
 	var bad ioformat.SkipLog
 	opt.OnSkip = func(err error) {
@@ -118,7 +119,7 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioforma
 	go func() {
 		defer close(full)
 		var err error
-		left, err = readProxyLogs(ctx, names, stdin, opt, log, free, full, stop, skips)
+		left, err = readProxyLogs(ctx, names, stdin, read, opt, log, free, full, stop, skips)
 		errc <- err
 	}()
 
@@ -155,10 +156,10 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, w ioforma
 
 // readProxyLogs decodes the logs named into batches; it returns how many
 // inputs it left out (not proxy logs, as skips says).
-func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, opt proxy.Options, log string,
+func readProxyLogs(ctx context.Context, names []string, stdin io.Reader, read func(int), opt proxy.Options, log string,
 	free chan []record.Proxy, full chan<- []record.Proxy, stop <-chan struct{}, skips *inputSkips) (left int64, err error) {
 	for _, name := range names {
-		rc, err := ioformat.OpenRaw(name, stdin)
+		rc, err := ioformat.OpenRawCounted(name, stdin, read)
 		if err != nil {
 			return left, err
 		}

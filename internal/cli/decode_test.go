@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spot-hunt/spot/internal/testenv"
 )
@@ -102,10 +103,11 @@ func TestDecodeFlowFindsExports(t *testing.T) {
 	}
 }
 
-// TestDecodeProgress (#20 item 5): on a terminal, decode shows how many
-// records it has written; in a pipe or log, or with -q, nothing.
+// TestDecodeProgress (#20 item 5): on a terminal, decode shows how much of
+// its files it has read, out of their size; in a pipe or log, or with -q,
+// nothing.
 func TestDecodeProgress(t *testing.T) {
-	pcap := filepath.Join(testenv.Testdata(t, "dns"), "ndpi_dns.pcap")
+	pcap := filepath.Join(testenv.Testdata(t, "dns"), "ndpi_dns.pcap") // 868 bytes
 	out := filepath.Join(t.TempDir(), "dns.ndjson")
 	for _, tc := range []struct {
 		tty, quiet bool
@@ -120,7 +122,7 @@ func TestDecodeProgress(t *testing.T) {
 		if code := Run(context.Background(), args, st); code != ExitOK {
 			t.Fatalf("%q: exit %d: %s", args, code, errb)
 		}
-		if got := strings.Contains(errb.String(), "decode dns") && strings.Contains(errb.String(), "records"); got != tc.want {
+		if got := strings.Contains(errb.String(), "decode dns") && strings.Contains(errb.String(), "/868 B"); got != tc.want {
 			t.Errorf("%q, stderr a terminal %v: progress shown %v, want %v: %q", args, tc.tty, got, tc.want, errb)
 		}
 	}
@@ -148,5 +150,69 @@ func TestFeaturizeProgress(t *testing.T) {
 	}
 	if want := fmt.Sprintf("/%d, ", total); !strings.Contains(errb.String(), "featurize") || !strings.Contains(errb.String(), want) {
 		t.Errorf("featurize --counts on a terminal: stderr %q, want a progress line with %q", errb, want)
+	}
+}
+
+// TestFlowProgress (#20 item 5): on a terminal, featurize --counts of flow
+// Parquet (counted column by column), detect, and score's fused method,
+// whose first pass is the detectors', show their progress out of the
+// inputs' row count.
+func TestFlowProgress(t *testing.T) {
+	dir := t.TempDir()
+	run := func(tty bool, args ...string) (stdout, stderr string) {
+		t.Helper()
+		st, out, errb := Test("")
+		st.StderrTTY = tty
+		if code := Run(context.Background(), args, st); code != ExitOK {
+			t.Fatalf("spot %q: exit %d: %s", args, code, errb)
+		}
+		return out.String(), errb.String()
+	}
+	flows := filepath.Join(dir, "flows.parquet")
+	run(false, "decode", "flow", filepath.Join(testenv.Testdata(t, "flow"), "alexa-app.softflowd-v5.pcap"), "-o", flows)
+	records, _ := run(false, "filter", flows, "-f", "ndjson")
+	total := fmt.Sprintf("/%d, ", strings.Count(records, "\n"))
+	model := filepath.Join(dir, "flow.model")
+	run(false, "train", flows, "-o", model, "--topics", "2", "--iterations", "2")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"featurize", "--counts", flows, "-o", filepath.Join(dir, "counts.parquet")}, []string{"featurize", total}},
+		{[]string{"detect", flows, "-o", filepath.Join(dir, "findings.ndjson")}, []string{"detect", total}},
+		{[]string{"score", "-m", model, flows, "-o", filepath.Join(dir, "scored.parquet")}, []string{"score: detectors", total}},
+	} {
+		_, stderr := run(true, tc.args...)
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("spot %q on a terminal: stderr %q lacks %q", tc.args, stderr, w)
+			}
+		}
+		if tc.args[0] == "score" && strings.LastIndex(stderr, "\rscore ") < strings.Index(stderr, "score: detectors") {
+			t.Errorf("score on a terminal: stderr %q does not show the scoring pass after the detectors'", stderr)
+		}
+	}
+}
+
+// TestFileProgressRecords: a decoder's bar of bytes read says how many
+// records were written in its description.
+func TestFileProgressRecords(t *testing.T) {
+	st, _, errb := Test("")
+	st.StderrTTY = true
+	g := &globals{io: st}
+	p := g.newFileProgress("decode dns", []string{filepath.Join(testenv.Testdata(t, "dns"), "ndpi_dns.pcap")})
+	if p == nil || p.reader() == nil {
+		t.Fatal("no bar of bytes for a file of known size")
+	}
+	time.Sleep(250 * time.Millisecond) // the bar redraws at most every 200 ms
+	p.Wrote(3)
+	p.reader()(100)
+	p.Wrote(4)
+	p.Done()
+	if !strings.Contains(errb.String(), "decode dns: 3 records") || !strings.Contains(errb.String(), "/868 B") {
+		t.Errorf("stderr %q, want the records written beside the bytes read of 868", errb)
+	}
+	if g.newFileProgress("decode dns", []string{"-"}).reader() != nil {
+		t.Error("a bar of bytes for stdin, whose size is not known")
 	}
 }

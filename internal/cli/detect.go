@@ -105,7 +105,11 @@ func runDetect(g *globals, o *detectOptions, args []string) error {
 		if meta.Stream != record.StreamEvents && meta.Stream != record.StreamFeaturized && meta.Stream != record.StreamScored {
 			return fmt.Errorf("detect reads events; %s holds %s records", ioformat.DisplayName(ins[0].Name), meta)
 		}
-		if set, err = score.Detect(g.ctx, ins, meta.Kind, lim); err != nil {
+		// nothing is written during the pass, even to a terminal's stdout
+		prog := g.inputProgress("detect", ins, ioformat.Dest{})
+		set, err = score.Detect(g.ctx, ins, meta.Kind, lim, prog.adder())
+		prog.Done()
+		if err != nil {
 			return err
 		}
 	}

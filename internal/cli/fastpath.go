@@ -42,6 +42,9 @@ func inputList(ins []*ioformat.Input) string {
 	return s
 }
 
+// isStdin reports whether an input is standard input.
+func isStdin(in *ioformat.Input) bool { return in.Name == "" || in.Name == "-" }
+
 // runColumnar runs the columnar flow path from Parquet inputs to a Parquet
 // output of type T; it reports false (and does nothing) when the inputs or
 // output do not allow it.

@@ -249,7 +249,9 @@ func featurizeFast(g *globals, o *featurizeOptions, ins []*ioformat.Input, meta 
 		}
 		defer closeInputs(ins)
 		c := feature.NewCounter()
-		st, err := columnar.CountFlows(g.ctx, files, inputNames(ins), p, c, 0)
+		prog := g.inputProgress("featurize", ins, d)
+		st, err := columnar.CountFlows(g.ctx, files, inputNames(ins), p, c, 0, prog.adder())
+		prog.Done()
 		if err != nil {
 			return true, err
 		}

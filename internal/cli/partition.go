@@ -22,11 +22,13 @@ type decodeOutput[T any] struct {
 	prog *progress      // records written so far (nil: not shown)
 }
 
-// showProgress counts the records written in a progress line named desc
-// (when progress is shown, and records do not go to the same terminal).
-func (o *decodeOutput[T]) showProgress(g *globals, desc string) {
+// showProgress shows in a progress line named desc how much of the files
+// has been read and how many records were written (when progress is shown,
+// and records do not go to the same terminal); files is nil when their
+// size is not known (a live capture).
+func (o *decodeOutput[T]) showProgress(g *globals, desc string, files []string) {
 	if o.dest.Path != "-" || !g.io.StdoutTTY {
-		o.prog = g.newProgress(desc, "records", -1)
+		o.prog = g.newFileProgress(desc, files)
 	}
 }
 

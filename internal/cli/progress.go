@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -13,6 +16,13 @@ import (
 // pipes and logs never see it. A nil *progress does nothing.
 type progress struct {
 	bar *progressbar.ProgressBar
+	// A decoder's bar counts the bytes of its files read (read), and the
+	// records written go in its description.
+	bytes     bool
+	desc      string
+	mu        sync.Mutex
+	records   int64
+	described time.Time
 }
 
 // newProgress returns a progress display for units of work (total -1 when
@@ -35,9 +45,93 @@ func (g *globals) newProgress(desc, unit string, total int64) *progress {
 	)}
 }
 
+// newFileProgress is a decoder's progress display: the bytes of the files
+// named read, out of their size (compressed, when they are), with the
+// records written so far; the records alone when a size is not known
+// (stdin, a pipe, an interface: files nil). Nil when none should be shown.
+func (g *globals) newFileProgress(desc string, files []string) *progress {
+	total := int64(0)
+	for _, name := range files {
+		st, err := os.Stat(name)
+		if name == "" || name == "-" || err != nil || !st.Mode().IsRegular() {
+			files = nil
+			break
+		}
+		total += st.Size()
+	}
+	if len(files) == 0 || !g.showProgress() {
+		return g.newProgress(desc, "records", -1)
+	}
+	return &progress{bytes: true, desc: desc, bar: progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(g.io.Err),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetRenderBlankState(true),
+	)}
+}
+
+// Wrote records n more records written: the units counted, or, beside a
+// bar of bytes read, in its description (at most every 200 ms).
+func (p *progress) Wrote(n int) {
+	if p == nil {
+		return
+	}
+	if !p.bytes {
+		p.bar.Add(n)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.records += int64(n)
+	if now := time.Now(); now.Sub(p.described) >= 200*time.Millisecond {
+		p.described = now
+		p.bar.Describe(fmt.Sprintf("%s: %d records", p.desc, p.records))
+	}
+}
+
+// reader returns the callback for the bytes read of the files of a bar
+// that counts them (newFileProgress), else nil.
+func (p *progress) reader() func(int) {
+	if p == nil || !p.bytes {
+		return nil
+	}
+	return p.Add
+}
+
 // Add records n more units done.
 func (p *progress) Add(n int) {
 	if p != nil {
+		p.bar.Add(n)
+	}
+}
+
+// adder returns Add as a callback, or nil when nothing is shown (so that
+// the work skips the calls).
+func (p *progress) adder() func(int) {
+	if p == nil {
+		return nil
+	}
+	return p.Add
+}
+
+// stage returns Add for the next pass over the same work, shown as desc:
+// the count starts again from 0 at the first call.
+func (p *progress) stage(desc string) func(int) {
+	if p == nil {
+		return nil
+	}
+	started := false
+	return func(n int) {
+		if !started {
+			started = true
+			p.bar.Reset()
+			p.bar.Describe(desc)
+			p.bar.RenderBlank() // at once: the pass has started
+		}
 		p.bar.Add(n)
 	}
 }
@@ -72,7 +166,7 @@ type countingWriter[T any] struct {
 }
 
 func (c *countingWriter[T]) Write(recs []T) error {
-	c.p.Add(len(recs))
+	c.p.Wrote(len(recs))
 	return c.w.Write(recs)
 }
 

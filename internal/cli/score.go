@@ -139,9 +139,16 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 			return err
 		}
 	}
-	prog := g.inputProgress("score", ins, d)
-	if prog != nil {
-		opts.Progress = prog.Add
+	// the fused method's first pass over files is the detectors'
+	detectPass := method == score.Fused && opts.State == nil && !slices.ContainsFunc(ins, isStdin)
+	desc := "score"
+	if detectPass {
+		desc = "score: detectors"
+	}
+	prog := g.inputProgress(desc, ins, d)
+	opts.Progress = prog.adder()
+	if detectPass {
+		opts.DetectProgress, opts.Progress = prog.adder(), prog.stage("score")
 	}
 	input := inputList(ins)
 	st, err := score.Run(g.ctx, ins, meta, d, opts)

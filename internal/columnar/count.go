@@ -39,11 +39,14 @@ func CountPlan(files []*parquet.File) (*plan, bool) {
 // CountFlows adds to c, for every flow of files that Spot keeps, its source
 // word to document sip and its destination word to document dip (Apache
 // Spot's flow corpus). Row groups are read in parallel; counts are summed,
-// so the result does not depend on the order.
-func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *plan, c *feature.Counter, workers int) (Stats, error) {
+// so the result does not depend on the order. Progress, when not nil, is
+// told how many more rows were read, a row group at a time, one call at a
+// time.
+func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *plan, c *feature.Counter, workers int, progress func(rows int)) (Stats, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	var progressMu sync.Mutex
 	words := newWordTable(nil)
 	type local struct {
 		docs    map[string]uint32
@@ -84,6 +87,11 @@ func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *p
 						l.st.Reasons = map[string]int64{}
 					}
 					l.st.Reasons[k] += v
+				}
+				if progress != nil {
+					progressMu.Lock()
+					progress(int(rg.NumRows()))
+					progressMu.Unlock()
 				}
 				sip, dip := &pr.bytes[0], &pr.bytes[1]
 				for i, keep := range pr.keep[:rg.NumRows()] {

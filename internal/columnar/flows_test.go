@@ -229,3 +229,22 @@ func readAll[T any](t *testing.T, b []byte) []T {
 		}
 	}
 }
+
+// TestCountFlowsProgress (#20 item 5): CountFlows tells its progress callback
+// of every row read, rejected ones too, a row group at a time.
+func TestCountFlowsProgress(t *testing.T) {
+	flows := testFlows(5000, 1)
+	files := []*parquet.File{writeParquet(t, flows, 700), writeParquet(t, flows[:1234], 1000)}
+	p, ok := CountPlan(files)
+	if !ok {
+		t.Fatal("no count plan")
+	}
+	calls, rows := 0, 0
+	st, err := CountFlows(context.Background(), files, nil, p, feature.NewCounter(), 3, func(n int) { calls++; rows += n })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(flows) + 1234; rows != want || st.Rows+st.Rejected != int64(want) || calls != 8+2 {
+		t.Errorf("progress told of %d rows in %d calls, stats %d rows and %d rejected; want %d rows in %d calls (row groups)", rows, calls, st.Rows, st.Rejected, want, 10)
+	}
+}

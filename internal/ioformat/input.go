@@ -39,7 +39,7 @@ const readBufferSize = 1 << 20
 // format and meta. Empty input gives an Input of format NDJSON with an empty
 // Meta, from which readers read nothing.
 func Open(name string, stdin io.Reader) (*Input, error) {
-	raw, seekable, closers, err := openRaw(name, stdin)
+	raw, seekable, closers, err := openRaw(name, stdin, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,14 @@ func (in *Input) Columns() []string {
 // OpenRaw opens a file of any kind, name "" or "-" being stdin, and unwraps
 // gzip or zstd compression. Decoders read captures and logs through it.
 func OpenRaw(name string, stdin io.Reader) (io.ReadCloser, error) {
-	br, _, closers, err := openRaw(name, stdin)
+	return OpenRawCounted(name, stdin, nil)
+}
+
+// OpenRawCounted is OpenRaw that tells read, when not nil, how many more
+// bytes of the file itself (compressed, when it is) were read: the share
+// of its size read so far.
+func OpenRawCounted(name string, stdin io.Reader, read func(n int)) (io.ReadCloser, error) {
+	br, _, closers, err := openRaw(name, stdin, read)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +212,8 @@ func (rc readCloser) Close() error {
 
 // openRaw opens name and unwraps compression. seekable is the file itself
 // when it is a regular uncompressed file (Parquet then needs no spooling).
-func openRaw(name string, stdin io.Reader) (br *bufio.Reader, seekable *os.File, closers []io.Closer, err error) {
+// read, when not nil, is told of the bytes read from the file.
+func openRaw(name string, stdin io.Reader, read func(int)) (br *bufio.Reader, seekable *os.File, closers []io.Closer, err error) {
 	var src io.Reader
 	if name == "" || name == "-" {
 		src = stdin
@@ -222,6 +230,9 @@ func openRaw(name string, stdin io.Reader) (br *bufio.Reader, seekable *os.File,
 		if isRegular(f) {
 			seekable = f
 		}
+	}
+	if read != nil {
+		src = countedReader{src, read}
 	}
 	br = bufio.NewReaderSize(src, readBufferSize)
 	head, _ := br.Peek(4)
@@ -244,6 +255,18 @@ func openRaw(name string, stdin io.Reader) (br *bufio.Reader, seekable *os.File,
 		br, seekable = bufio.NewReaderSize(zr, readBufferSize), nil
 	}
 	return br, seekable, closers, nil
+}
+
+// countedReader tells read how many bytes each Read returned.
+type countedReader struct {
+	r    io.Reader
+	read func(int)
+}
+
+func (c countedReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read(n)
+	return n, err
 }
 
 type zstdCloser struct{ *zstd.Decoder }

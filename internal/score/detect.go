@@ -21,18 +21,19 @@ type detectors struct {
 // Detect runs the detectors of kind over every input (rewound, so that the
 // inputs can then be read again to score) and returns their state, to be
 // judged (Finish), written (WriteState) or merged with other shards'.
-func Detect(ctx context.Context, ins []*ioformat.Input, kind record.Kind, lim detect.Limits) (detect.Set, error) {
+// Progress, when not nil, is told how many more records were read.
+func Detect(ctx context.Context, ins []*ioformat.Input, kind record.Kind, lim detect.Limits, progress func(n int)) (detect.Set, error) {
 	set, err := detect.New(kind, lim)
 	if err != nil {
 		return nil, err
 	}
 	switch kind {
 	case record.KindFlow:
-		err = observe[record.Flow](ctx, ins, set)
+		err = observe[record.Flow](ctx, ins, set, progress)
 	case record.KindDNS:
-		err = observe[record.DNS](ctx, ins, set)
+		err = observe[record.DNS](ctx, ins, set, progress)
 	case record.KindProxy:
-		err = observe[record.Proxy](ctx, ins, set)
+		err = observe[record.Proxy](ctx, ins, set, progress)
 	}
 	return set, err
 }
@@ -53,7 +54,7 @@ func judge(set detect.Set) *detectors {
 
 // observe reads every input again from the start, only in the columns the
 // detectors read, and hands each event to set.
-func observe[E any](ctx context.Context, ins []*ioformat.Input, set detect.Set) error {
+func observe[E any](ctx context.Context, ins []*ioformat.Input, set detect.Set, progress func(int)) error {
 	buf := make([]E, ioformat.BatchSize)
 	for _, in := range ins {
 		again, err := in.Rewind()
@@ -82,6 +83,9 @@ func observe[E any](ctx context.Context, ins []*ioformat.Input, set detect.Set) 
 			n, err := r.Read(buf)
 			for i := range buf[:n] {
 				observeAny(set, &buf[i])
+			}
+			if progress != nil {
+				progress(n)
 			}
 			if err == io.EOF {
 				break

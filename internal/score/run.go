@@ -31,8 +31,10 @@ type Options struct {
 	State  detect.Set
 	Limits detect.Limits // bounds of the detectors' state
 	// Progress, when set, is told how many more records were scored (from
-	// files: not from a live pipe, nor proxy lines held for their agents).
-	Progress func(n int)
+	// files, not from a live pipe). DetectProgress, when set, is told how
+	// many more records the detectors' pass over files has read (the fused
+	// method, before it scores).
+	Progress, DetectProgress func(n int)
 }
 
 // Stats say what a run did.
@@ -131,7 +133,7 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	} else if o.Method == Fused {
 		set := o.State
 		if set == nil {
-			if set, err = Detect(ctx, ins, meta.Kind, o.Limits); err != nil {
+			if set, err = Detect(ctx, ins, meta.Kind, o.Limits, o.DetectProgress); err != nil {
 				return st, err
 			}
 		} else if set.Kind() != meta.Kind {
@@ -181,7 +183,7 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 			return ""
 		})
 	case meta.Kind == record.KindProxy && ev:
-		return st, j.proxyEvents(ctx, ins, meta, out, d, &det, &st, l)
+		return st, j.proxyEvents(ctx, ins, meta, out, d, &det, &st, l, o.Progress)
 	case meta.Kind == record.KindProxy:
 		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.FeaturizedProxy, to *record.ScoredProxy) string {
 			j.proxy(e, to, det)
@@ -299,9 +301,9 @@ func scoreBatch[E, S any](events []E, out []S, st *Stats, fn func(*E, *S) string
 // proxyEvents scores proxy lines. With the model's user-agent counts it
 // streams; a model trained on words only has none, and the lines are then
 // held to count them (as Spot's scoring did).
-func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, in, meta record.Meta, d ioformat.Dest, dp **detectors, st *Stats, l *live) error {
+func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, in, meta record.Meta, d ioformat.Dest, dp **detectors, st *Stats, l *live, progress func(int)) error {
 	if ua := j.fz.Options().UserAgents; ua != nil {
-		return pipe(ctx, ins, in, meta, d, st, l, nil, func(e *record.Proxy, to *record.ScoredProxy) string {
+		return pipe(ctx, ins, in, meta, d, st, l, progress, func(e *record.Proxy, to *record.ScoredProxy) string {
 			if why := feature.ProxyReject(e); why != "" {
 				return why
 			}
@@ -326,7 +328,12 @@ func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, in, meta r
 		return err
 	}
 	out := ioformat.Touched(make([]record.ScoredProxy, ioformat.BatchSize))[:0]
-	flush := func() error {
+	done := 0 // lines told to progress
+	flush := func(upTo int) error {
+		if progress != nil {
+			progress(upTo - done)
+			done = upTo
+		}
 		if len(out) == 0 {
 			return nil
 		}
@@ -344,13 +351,13 @@ func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, in, meta r
 		j.proxy(&record.FeaturizedProxy{Proxy: *e, Doc: e.ClientIP, Word: j.fz.ProxyWord(e, ua[feature.ProxyAgent(e)])}, &s, det)
 		out = append(out, s)
 		if len(out) == cap(out) {
-			if err := flush(); err != nil {
+			if err := flush(i + 1); err != nil {
 				w.Abort()
 				return err
 			}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := flush(len(lines)); err != nil {
 		w.Abort()
 		return err
 	}

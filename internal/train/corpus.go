@@ -239,7 +239,7 @@ func (g *gatherer) readOne(in *ioformat.Input) error {
 			if pf := in.ParquetFile(); pf != nil {
 				if p, ok := columnar.CountPlan([]*parquet.File{pf}); ok {
 					defer in.Close()
-					st, err := columnar.CountFlows(g.ctx, []*parquet.File{pf}, []string{ioformat.DisplayName(in.Name)}, p, g.counts, 0)
+					st, err := columnar.CountFlows(g.ctx, []*parquet.File{pf}, []string{ioformat.DisplayName(in.Name)}, p, g.counts, 0, nil)
 					g.addRejects(st.Rejected, st.Reasons)
 					return err
 				}
