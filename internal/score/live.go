@@ -57,7 +57,7 @@ func (l *live) finish() error {
 }
 
 // streamLive is stream for the fused method on piped inputs (see maxHeld).
-func streamLive[E, S any](ctx context.Context, ins []*ioformat.Input, in, out record.Meta, d ioformat.Dest, l *live, fn func(*E, *S) string) error {
+func streamLive[E, S any](ctx context.Context, ins []*ioformat.Input, in, out record.Meta, d ioformat.Dest, l *live, progress func(int), fn func(*E, *S) string) error {
 	st := l.st
 	r, err := ioformat.NewConcat[E](ctx, ins)
 	if err != nil {
@@ -116,6 +116,9 @@ func streamLive[E, S any](ctx context.Context, ins []*ioformat.Input, in, out re
 			return fail(err)
 		}
 		n, rerr := r.Read(buf)
+		if progress != nil {
+			progress(n)
+		}
 		for i := range buf[:n] {
 			observeAny(l.set, &buf[i])
 		}

@@ -1,8 +1,10 @@
 package score
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,9 +15,9 @@ import (
 )
 
 // TestProgress (#20 item 5): Options.Progress is told of every record
-// scored from files, by the streaming path (NDJSON) and by the columnar one
-// (Parquet to Parquet); DetectProgress of every record of the fused
-// method's first pass (the detectors').
+// scored, from files by the streaming path (NDJSON) and by the columnar one
+// (Parquet to Parquet), from a pipe by both methods; DetectProgress of every
+// record of the fused method's first pass over files (the detectors').
 func TestProgress(t *testing.T) {
 	const n = 3000
 	path, model := flowsAndModel(t, n)
@@ -42,6 +44,25 @@ func TestProgress(t *testing.T) {
 			if want := map[Method]int{Fused: n}[m]; detected != want {
 				t.Errorf("%s to %s, method %s: the detectors' progress told of %d records, want %d", filepath.Base(tc.in), tc.out, m, detected, want)
 			}
+		}
+	}
+	// a pipe, read once by the fused method: its records as they are held
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []Method{Method(lda.Spot), Fused} {
+		in, err := ioformat.Open("-", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		if _, err := Run(context.Background(), []*ioformat.Input{in}, in.Meta, ioformat.Dest{Path: filepath.Join(dir, "piped.ndjson")},
+			Options{Model: model, Method: m, Progress: func(k int) { seen += k }}); err != nil {
+			t.Fatal(err)
+		}
+		if seen != n {
+			t.Errorf("piped, method %s: progress told of %d records, want %d", m, seen, n)
 		}
 	}
 }

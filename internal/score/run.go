@@ -30,10 +30,11 @@ type Options struct {
 	// instead of running the detectors over the inputs.
 	State  detect.Set
 	Limits detect.Limits // bounds of the detectors' state
-	// Progress, when set, is told how many more records were scored (from
-	// files, not from a live pipe). DetectProgress, when set, is told how
-	// many more records the detectors' pass over files has read (the fused
-	// method, before it scores).
+	// Progress, when set, is told how many more records were read to be
+	// scored (a pipe's, under the fused method, as they are held).
+	// DetectProgress, when set, is told how many more records the
+	// detectors' pass over files has read (the fused method, before it
+	// scores).
 	Progress, DetectProgress func(n int)
 }
 
@@ -234,7 +235,7 @@ func (j *job) proxy(e *record.FeaturizedProxy, to *record.ScoredProxy, det *dete
 // pipe is stream, or streamLive for the fused method on piped inputs (l).
 func pipe[E, S any](ctx context.Context, ins []*ioformat.Input, in, out record.Meta, d ioformat.Dest, st *Stats, l *live, progress func(int), fn func(*E, *S) string) error {
 	if l != nil {
-		return streamLive(ctx, ins, in, out, d, l, fn)
+		return streamLive(ctx, ins, in, out, d, l, progress, fn)
 	}
 	return stream(ctx, ins, out, d, st, progress, fn)
 }
