@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/goccy/go-json"
 )
@@ -40,7 +41,13 @@ type ndjsonReader[T any] struct {
 	skipped SkipLog
 	err     error
 	idle    func() error // OnIdle's; nil: none
+	wait    *time.Timer  // for IdleAfter
 }
+
+// IdleAfter is how long a live input stays silent before it is idle (and
+// a stage flushes what it holds): long enough that a busy machine's pauses
+// do not count, short beside a person's patience.
+const IdleAfter = 50 * time.Millisecond
 
 type ndjsonChunk[T any] struct {
 	data  []byte
@@ -175,19 +182,35 @@ func (r *ndjsonReader[T]) Read(buf []T) (int, error) {
 			r.err = r.cur.err
 			return 0, r.err
 		}
+		var c *ndjsonChunk[T]
+		ok, got := false, false
 		if r.idle != nil && len(r.order) == 0 { // the next chunk is not read yet
-			if err := r.idle(); err != nil {
-				r.err = err
-				return 0, err
+			// The input is idle when nothing comes for a moment, not when
+			// the reader merely outpaces the parsers: a busy machine would
+			// otherwise cut a steady stream at random places.
+			if r.wait == nil {
+				r.wait = time.NewTimer(IdleAfter)
+			} else {
+				r.wait.Reset(IdleAfter)
+			}
+			select {
+			case c, ok = <-r.order:
+				got = true
+				r.wait.Stop()
+			case <-r.wait.C:
+				if err := r.idle(); err != nil {
+					r.err = err
+					return 0, err
+				}
 			}
 		}
-		var c *ndjsonChunk[T]
-		ok := false
-		select {
-		case c, ok = <-r.order:
-		case <-r.quit:
-			r.err = errClosed
-			return 0, r.err
+		if !got {
+			select {
+			case c, ok = <-r.order:
+			case <-r.quit:
+				r.err = errClosed
+				return 0, r.err
+			}
 		}
 		if !ok {
 			r.err = io.EOF
