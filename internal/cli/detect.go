@@ -18,6 +18,7 @@ import (
 type detectOptions struct {
 	out       OutputFlags
 	state     bool
+	judged    bool
 	subjects  int
 	detectors []string
 	minScore  float64
@@ -44,7 +45,12 @@ so a sharded run ranks every event as one process over the whole day would:
 
   spot detect --state h=00.parquet -o states/h=00.state     # map, per shard
   spot detect --state states/*.state -o day.state           # reduce
-  spot score -m dns.model --state day.state h=00.parquet -o scored/h=00.parquet
+  spot detect --state --judged day.state -o day.judged       # judge once
+  spot score -m dns.model --state day.judged h=00.parquet -o scored/h=00.parquet
+
+With --judged the state is written judged: the day's verdicts alone, small
+and quick to read, so that each shard's score does not load and judge the
+whole day's subjects again; a judged state cannot be merged.
 
 The detectors' memory is bounded by --max-subjects per table: past it the
 least active subjects are dropped, with a warning, and a sharded run may then
@@ -59,6 +65,7 @@ differ from one process. Detect holds no events: it streams.`),
 	f := cmd.Flags()
 	o.out.AddFlags(f, "ndjson|parquet|csv (findings)")
 	f.BoolVar(&o.state, "state", false, "write the detectors' state (to merge shards) instead of findings; -o FILE needed")
+	f.BoolVar(&o.judged, "judged", false, "with --state: write the state judged, its verdicts alone (for spot score --state; cannot be merged)")
 	f.StringSliceVar(&o.detectors, "detectors", nil, "run only these `NAMES` (comma-separated: "+strings.Join(detect.Names, ", ")+"); default all")
 	f.IntVar(&o.subjects, "max-subjects", 0, "most subjects each detector table keeps, `N` (default 1048576); beyond it the least active are dropped, with a warning")
 	f.Float64Var(&o.minScore, "min-score", 0.2, "write findings scoring at least `X` (0-1)")
@@ -76,6 +83,9 @@ func runDetect(g *globals, o *detectOptions, args []string) error {
 	}
 	if o.subjects < 0 {
 		return usagef("--max-subjects must be positive")
+	}
+	if o.judged && !o.state {
+		return usagef("--judged writes a state: give --state too")
 	}
 	if o.state && (o.out.Path == "" || o.out.Path == "-") && g.io.StdoutTTY {
 		return usagef("--state writes a binary file: give -o FILE")
@@ -122,7 +132,12 @@ func runDetect(g *globals, o *detectOptions, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := set.WriteState(w); err != nil {
+		write := set.WriteState
+		if o.judged {
+			logFindings(set.Finish())
+			write = set.WriteJudged
+		}
+		if err := write(w); err != nil {
 			w.Abort()
 			return err
 		}

@@ -96,6 +96,7 @@ type DNSSet struct {
 	buf      []byte
 	verdicts [5]map[uint64]*judged // by table: tunnels, domains, names, beacons; 4: a domain's best verdict on a client that is no resolver
 	resolver map[uint64]bool       // clients that are resolvers
+	judgedState
 }
 
 // NewDNS returns the DNS detectors with limits lim (zero: the defaults).
@@ -166,6 +167,9 @@ func (s *DNSSet) Observe(e *DNS) {
 // clients that are no resolvers: the upstream side of a client's tunnel or
 // beacon is the same attack.
 func (s *DNSSet) Finish() []record.Finding {
+	if s.only {
+		return s.finishJudged(record.KindDNS, s.lim)
+	}
 	for i := range s.verdicts {
 		s.verdicts[i] = map[uint64]*judged{}
 	}
@@ -255,6 +259,7 @@ func (s *DNSSet) Finish() []record.Finding {
 				"detector", t.name, "dropped", t.dropped, "limit", s.lim.Subjects)
 		}
 	}
+	s.all = all
 	return findings(all, record.KindDNS, s.lim.Report)
 }
 

@@ -168,6 +168,7 @@ type FlowSet struct {
 	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
 	verdicts [3]map[uint64]*judged
 	hosts    map[string]*Verdict // by host: its events' verdict (host.go)
+	judgedState
 }
 
 // NewFlow returns the flow detectors with limits lim (zero: the defaults).
@@ -224,6 +225,10 @@ func (s *FlowSet) Observe(f *Flow) {
 
 // Finish judges every subject and returns the findings, strongest first.
 func (s *FlowSet) Finish() []record.Finding {
+	if s.only {
+		s.hosts = hostVerdicts(s.all, s.lim)
+		return s.finishJudged(record.KindFlow, s.lim)
+	}
 	for i := range s.verdicts {
 		s.verdicts[i] = map[uint64]*judged{}
 	}
@@ -296,6 +301,7 @@ func (s *FlowSet) Finish() []record.Finding {
 		}
 	}
 	s.hosts = hostVerdicts(all, s.lim)
+	s.all = all
 	return findings(all, record.KindFlow, s.lim.Report)
 }
 

@@ -54,6 +54,7 @@ type ProxySet struct {
 	agents   *table[agentState]
 	buf      []byte
 	verdicts [2]map[uint64]*judged // pairs, (client, agent)
+	judgedState
 }
 
 // NewProxy returns the proxy detectors with limits lim (zero: the defaults).
@@ -102,6 +103,9 @@ func (s *ProxySet) Observe(p *Proxy) {
 
 // Finish judges every subject and returns the findings, strongest first.
 func (s *ProxySet) Finish() []record.Finding {
+	if s.only {
+		return s.finishJudged(record.KindProxy, s.lim)
+	}
 	for i := range s.verdicts {
 		s.verdicts[i] = map[uint64]*judged{}
 	}
@@ -162,6 +166,7 @@ func (s *ProxySet) Finish() []record.Finding {
 		slog.Warn("detector state full: kept the busiest subjects; findings on the others may be missed",
 			"detector", "proxy", "dropped", d, "limit", s.lim.Subjects)
 	}
+	s.all = all
 	return findings(all, record.KindProxy, s.lim.Report)
 }
 

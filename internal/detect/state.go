@@ -25,6 +25,9 @@ type Set interface {
 	Merge(o Set) error
 	// WriteState writes the state, to be read by ReadState and merged.
 	WriteState(w io.Writer) error
+	// WriteJudged writes the verdicts of Finish, to be read by ReadState
+	// and scored with (judged.go).
+	WriteJudged(w io.Writer) error
 }
 
 // Columns are the record columns the detectors read (FromFlow, FromDNS,
@@ -56,7 +59,7 @@ func (s *ProxySet) Kind() record.Kind { return record.KindProxy }
 // stateMagic starts every state file; the version follows it.
 const (
 	stateMagic   = "spot-detect-state\n"
-	stateVersion = 1
+	stateVersion = 2 // 2: a form (full or judged) follows the kind
 )
 
 // IsState reports whether head, the first bytes of a file, starts a state.
@@ -71,21 +74,41 @@ func ReadState(r io.Reader, lim Limits) (Set, error) {
 		return nil, errors.New("not a detector state (spot detect --state)")
 	}
 	d.crc.Write(magic)
-	if v := d.u(); v != stateVersion {
-		return nil, fmt.Errorf("detector state of version %d; this spot reads version %d", v, stateVersion)
+	v := d.u()
+	if v != 1 && v != stateVersion {
+		return nil, fmt.Errorf("detector state of version %d; this spot reads versions 1 and %d", v, stateVersion)
 	}
 	kind := record.Kind(d.s())
 	set, err := New(kind, lim)
 	if err != nil {
 		return nil, err
 	}
+	form := uint64(formFull)
+	if v >= 2 {
+		form = d.u()
+	}
 	switch s := set.(type) {
 	case *DNSSet:
-		s.decode(d)
+		if form == formJudged {
+			s.decodeJudged(d)
+		} else {
+			s.decode(d)
+		}
 	case *FlowSet:
-		s.decode(d)
+		if form == formJudged {
+			s.decodeJudged(d)
+		} else {
+			s.decode(d)
+		}
 	case *ProxySet:
-		s.decode(d)
+		if form == formJudged {
+			s.decodeJudged(d)
+		} else {
+			s.decode(d)
+		}
+	}
+	if d.err == nil && form != formFull && form != formJudged {
+		d.err = fmt.Errorf("unknown form %d", form)
 	}
 	sum := d.crc.Sum32()
 	var tail [4]byte
@@ -101,12 +124,13 @@ func ReadState(r io.Reader, lim Limits) (Set, error) {
 	return set, nil
 }
 
-func writeState(w io.Writer, kind record.Kind, body func(*enc)) error {
+func writeState(w io.Writer, kind record.Kind, form uint64, body func(*enc)) error {
 	bw := bufio.NewWriter(w)
 	e := &enc{w: bw, crc: crc32.NewIEEE()}
 	e.raw([]byte(stateMagic))
 	e.u(stateVersion)
 	e.s(string(kind))
+	e.u(form)
 	body(e)
 	if e.err != nil {
 		return e.err
@@ -122,7 +146,10 @@ func writeState(w io.Writer, kind record.Kind, body func(*enc)) error {
 // ---- the sets ----
 
 func (s *DNSSet) WriteState(w io.Writer) error {
-	return writeState(w, record.KindDNS, func(e *enc) {
+	if s.only {
+		return errJudged
+	}
+	return writeState(w, record.KindDNS, formFull, func(e *enc) {
 		e.i(s.w0)
 		e.i(s.w1)
 		encTable(e, s.tunnels, (*tunnelState).encode)
@@ -147,6 +174,9 @@ func (s *DNSSet) Merge(o Set) error {
 	if !ok {
 		return fmt.Errorf("cannot merge %s detector state into dns", o.Kind())
 	}
+	if s.only || t.only {
+		return errJudged
+	}
 	s.w0, s.w1 = mergeWindow(s.w0, s.w1, t.w0, t.w1)
 	s.tunnels.merge(t.tunnels, (*tunnelState).merge)
 	s.domains.merge(t.domains, (*tunnelState).merge)
@@ -157,7 +187,10 @@ func (s *DNSSet) Merge(o Set) error {
 }
 
 func (s *FlowSet) WriteState(w io.Writer) error {
-	return writeState(w, record.KindFlow, func(e *enc) {
+	if s.only {
+		return errJudged
+	}
+	return writeState(w, record.KindFlow, formFull, func(e *enc) {
 		e.i(s.w0)
 		e.i(s.w1)
 		encTable(e, s.pairs, (*flowPair).encode)
@@ -178,6 +211,9 @@ func (s *FlowSet) Merge(o Set) error {
 	if !ok {
 		return fmt.Errorf("cannot merge %s detector state into flow", o.Kind())
 	}
+	if s.only || t.only {
+		return errJudged
+	}
 	s.w0, s.w1 = mergeWindow(s.w0, s.w1, t.w0, t.w1)
 	s.pairs.merge(t.pairs, (*flowPair).merge)
 	s.vscan.merge(t.vscan, (*scanState).merge)
@@ -186,7 +222,10 @@ func (s *FlowSet) Merge(o Set) error {
 }
 
 func (s *ProxySet) WriteState(w io.Writer) error {
-	return writeState(w, record.KindProxy, func(e *enc) {
+	if s.only {
+		return errJudged
+	}
+	return writeState(w, record.KindProxy, formFull, func(e *enc) {
 		e.i(s.w0)
 		e.i(s.w1)
 		encTable(e, s.pairs, (*proxyPair).encode)
@@ -204,6 +243,9 @@ func (s *ProxySet) Merge(o Set) error {
 	t, ok := o.(*ProxySet)
 	if !ok {
 		return fmt.Errorf("cannot merge %s detector state into proxy", o.Kind())
+	}
+	if s.only || t.only {
+		return errJudged
 	}
 	s.w0, s.w1 = mergeWindow(s.w0, s.w1, t.w0, t.w1)
 	s.pairs.merge(t.pairs, (*proxyPair).merge)

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -147,6 +148,10 @@ func FuzzReadState(f *testing.F) {
 	buf.Reset()
 	d.WriteState(&buf)
 	f.Add(buf.Bytes())
+	d.Finish()
+	buf.Reset()
+	d.WriteJudged(&buf)
+	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		set, err := ReadState(bytes.NewReader(b), Limits{Subjects: 1000})
 		if err != nil {
@@ -154,7 +159,12 @@ func FuzzReadState(f *testing.F) {
 		}
 		set.Finish()
 		var out bytes.Buffer
-		if err := set.WriteState(&out); err != nil {
+		err = set.WriteState(&out)
+		if errors.Is(err, errJudged) {
+			out.Reset()
+			err = set.WriteJudged(&out)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 		if again, err := ReadState(&out, Limits{Subjects: 1000}); err != nil {
