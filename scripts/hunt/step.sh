@@ -15,9 +15,10 @@
 #   step.sh OUT train          reduce: spot train over every count table
 #   step.sh OUT merge          reduce: spot detect --state over every
 #                              partition's state into the day's,
-#                              OUT/model/KIND.state, and its findings,
+#                              OUT/model/KIND.state, judged once into
+#                              OUT/model/KIND.judged, and its findings,
 #                              OUT/findings.parquet
-#   step.sh OUT score SHARD    map: spot score --state OUT/model/KIND.state
+#   step.sh OUT score SHARD    map: spot score --state OUT/model/KIND.judged
 #                              per partition into OUT/scored/ (the fused
 #                              ranking judges each subject by the whole
 #                              day, as one process would)
@@ -332,20 +333,21 @@ train() {
 }
 
 merge() {
-	local inputs=() p unit=merge s state=$OUT/model/$KIND.state
+	local inputs=() p unit=merge s state=$OUT/model/$KIND.state judged=$OUT/model/$KIND.judged
 	detecting || { echo "merge: score's method is not fused: no detectors to run"; return 0; }
 	prune detect
 	for p in $(partitions); do inputs+=("$OUT/detect/$p/detect.state"); done
 	[ ${#inputs[@]} -gt 0 ] || { echo "merge: no partitions in $OUT/events" >&2; status=1; return; }
 	s=$(sig "$(listing "${inputs[@]}")" "$DETECT_ARGS" "$SPOT_VERSION")
-	if fresh "$unit" "$s" "$state" "$OUT/findings.parquet"; then
+	if fresh "$unit" "$s" "$state" "$judged" "$OUT/findings.parquet"; then
 		echo "$unit: up to date"
 		return 0
 	fi
 	mkdir -p "$OUT/model"
 	# shellcheck disable=SC2086
 	run "$unit" "$OUT/logs/merge.log" "$SPOT" detect --state $DETECT_ARGS "${inputs[@]}" -o "$state" &&
-		run findings "$OUT/logs/findings.log" "$SPOT" detect $DETECT_ARGS "$state" -o "$OUT/findings.parquet" &&
+		run judge "$OUT/logs/judge.log" "$SPOT" detect --state --judged $DETECT_ARGS "$state" -o "$judged" &&
+		run findings "$OUT/logs/findings.log" "$SPOT" detect $DETECT_ARGS "$judged" -o "$OUT/findings.parquet" &&
 		done_ok "$unit" "$s"
 }
 
@@ -354,7 +356,7 @@ score() {
 	shard=$(shard_arg "${1:-}")
 	[ -f "$model" ] || { echo "score: no model ($model): run train first" >&2; status=1; return; }
 	if detecting; then
-		state=("$OUT/model/$KIND.state") with=(--state "$OUT/model/$KIND.state")
+		state=("$OUT/model/$KIND.judged") with=(--state "$OUT/model/$KIND.judged")
 		[ -f "${state[0]}" ] || { echo "score: no detectors' state (${state[0]}): run merge first" >&2; status=1; return; }
 	fi
 	for p in $(mine "$shard"); do
@@ -397,7 +399,7 @@ show_status() {
 	echo "decoded: $n_done of $n_files files"
 	echo "partitions: $(partitions | wc -l)"
 	[ -f "$OUT/state/train.sig" ] && echo "model: $OUT/model/$KIND.model"
-	[ -f "$OUT/state/merge.sig" ] && echo "detectors: $OUT/model/$KIND.state, findings: $OUT/findings.parquet"
+	[ -f "$OUT/state/merge.sig" ] && echo "detectors: $OUT/model/$KIND.state (judged: $KIND.judged), findings: $OUT/findings.parquet"
 	[ -f "$OUT/state/top.sig" ] && echo "top $TOP: $OUT/top.parquet, $OUT/top.csv"
 	if [ -d "$OUT/state/failed" ] && [ -n "$(ls -A "$OUT/state/failed")" ]; then
 		echo "failed:"
