@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
 )
 
 // columnsReader reads a Parquet file column by column straight into the
@@ -30,6 +32,7 @@ type columnsReader[T any] struct {
 	rg     int   // next row group
 	left   int64 // rows left in the current row group
 	row    int64 // rows read so far
+	serial bool  // decode the columns one after the other (no AsyncPages)
 }
 
 // field is a scalar field of a record type: where it is and what it holds.
@@ -274,7 +277,7 @@ func (r *columnsReader[T]) nextRowGroup() error {
 	for _, c := range r.cols {
 		c.close()
 		c.pages = SafePages(chunks[c.index].Pages())
-		if len(r.cols) > 1 {
+		if len(r.cols) > 1 && !r.serial {
 			c.pages = parquet.AsyncPages(c.pages) // decode columns side by side
 		}
 	}
@@ -307,6 +310,20 @@ type column struct {
 	floats []float64
 	strs   []string
 	bools  []bool
+
+	ownInts []int64 // the buffers ints and floats use when not the page's own
+	ownFlts []float64
+
+	// lazy: the page's values are left as decoded (raw below, or indexes
+	// into the dictionary) and converted one by one as they are stored:
+	// for reading a few rows of each page (GroupReader.RowsOf).
+	lazy   bool
+	idx    []int32 // dictionary indexes
+	raw32  []int32
+	rawF32 []float32
+	raw    []byte // byte arrays and their offsets
+	offs   []uint32
+	bits   []byte
 
 	dict     parquet.Dictionary // the dictionary dictStrs/dictInts/... were made from
 	dictStrs []string
@@ -370,40 +387,53 @@ func (c *column) nextPage() error {
 		if d != c.dict {
 			c.loadDict(d)
 		}
+		n := d.Len()
 		for _, j := range idx {
-			if j < 0 || int(j) >= d.Len() {
-				return fmt.Errorf("dictionary index %d out of range [0,%d)", j, d.Len())
+			if j < 0 || int(j) >= n {
+				return fmt.Errorf("dictionary index %d out of range [0,%d)", j, n)
 			}
 		}
 	}
 	values := int(p.NumValues() - p.NumNulls())
+	if c.lazy {
+		return c.keepRaw(data, idx, values)
+	}
 	switch c.src {
 	case parquet.Int32, parquet.Int64:
-		c.ints = c.ints[:0]
+		// c.ints is the page's own values (released with it) or c.ownInts
 		switch {
 		case idx != nil:
+			c.ownInts = slices.Grow(c.ownInts[:0], len(idx))
 			for _, j := range idx {
-				c.ints = append(c.ints, c.dictInts[j])
+				c.ownInts = append(c.ownInts, c.dictInts[j])
 			}
+			c.ints = c.ownInts
 		case c.src == parquet.Int32:
-			for _, v := range data.Int32() {
-				c.ints = append(c.ints, int64(v))
+			vs := data.Int32()
+			c.ownInts = slices.Grow(c.ownInts[:0], len(vs))
+			for _, v := range vs {
+				c.ownInts = append(c.ownInts, int64(v))
 			}
+			c.ints = c.ownInts
 		default:
 			c.ints = data.Int64()
 		}
 		return c.check(len(c.ints), values)
 	case parquet.Float, parquet.Double:
-		c.floats = c.floats[:0]
 		switch {
 		case idx != nil:
+			c.ownFlts = slices.Grow(c.ownFlts[:0], len(idx))
 			for _, j := range idx {
-				c.floats = append(c.floats, c.dictFlts[j])
+				c.ownFlts = append(c.ownFlts, c.dictFlts[j])
 			}
+			c.floats = c.ownFlts
 		case c.src == parquet.Float:
-			for _, v := range data.Float() {
-				c.floats = append(c.floats, float64(v))
+			vs := data.Float()
+			c.ownFlts = slices.Grow(c.ownFlts[:0], len(vs))
+			for _, v := range vs {
+				c.ownFlts = append(c.ownFlts, float64(v))
 			}
+			c.floats = c.ownFlts
 		default:
 			c.floats = data.Double()
 		}
@@ -411,6 +441,7 @@ func (c *column) nextPage() error {
 	case parquet.ByteArray:
 		c.strs = c.strs[:0]
 		if idx != nil {
+			c.strs = slices.Grow(c.strs, len(idx))
 			for _, j := range idx {
 				c.strs = append(c.strs, c.dictStrs[j])
 			}
@@ -432,6 +463,103 @@ func (c *column) nextPage() error {
 	return nil
 }
 
+// keepRaw keeps a page's values as decoded, for storeLazy.
+func (c *column) keepRaw(data encoding.Values, idx []int32, values int) error {
+	c.idx = idx
+	got := len(idx)
+	if idx == nil {
+		switch c.src {
+		case parquet.Int32:
+			c.raw32 = data.Int32()
+			got = len(c.raw32)
+		case parquet.Int64:
+			c.ints = data.Int64()
+			got = len(c.ints)
+		case parquet.Float:
+			c.rawF32 = data.Float()
+			got = len(c.rawF32)
+		case parquet.Double:
+			c.floats = data.Double()
+			got = len(c.floats)
+		case parquet.ByteArray:
+			c.raw, c.offs = data.ByteArray()
+			got = len(c.offs) - 1
+			for i := 1; i < len(c.offs); i++ {
+				if c.offs[i-1] > c.offs[i] || int(c.offs[i]) > len(c.raw) {
+					return fmt.Errorf("byte array %d of the page is out of its bounds", i)
+				}
+			}
+		case parquet.Boolean:
+			c.bits = data.Boolean()
+			got = len(c.bits) * 8
+		}
+	}
+	return c.check(got, values)
+}
+
+// storeLazy is store for a lazy column.
+func (c *column) storeLazy(p unsafe.Pointer, stride uintptr, k int) {
+	for i := range k {
+		if c.defs != nil && c.defs[c.row+i] != c.maxDef {
+			continue // null: the zero value
+		}
+		v := c.val
+		c.val++
+		dst := unsafe.Add(p, uintptr(i)*stride)
+		switch c.src {
+		case parquet.Int32, parquet.Int64:
+			var x int64
+			switch {
+			case c.idx != nil:
+				x = c.dictInts[c.idx[v]]
+			case c.src == parquet.Int32:
+				x = int64(c.raw32[v])
+			default:
+				x = c.ints[v]
+			}
+			switch c.kind {
+			case reflect.Int64:
+				*(*int64)(dst) = x
+			case reflect.Int32:
+				*(*int32)(dst) = int32(x)
+			case reflect.Float32:
+				*(*float32)(dst) = float32(x)
+			case reflect.Float64:
+				*(*float64)(dst) = float64(x)
+			}
+		case parquet.Float, parquet.Double:
+			var x float64
+			switch {
+			case c.idx != nil:
+				x = c.dictFlts[c.idx[v]]
+			case c.src == parquet.Float:
+				x = float64(c.rawF32[v])
+			default:
+				x = c.floats[v]
+			}
+			switch c.kind {
+			case reflect.Int64:
+				*(*int64)(dst) = int64(x)
+			case reflect.Int32:
+				*(*int32)(dst) = int32(x)
+			case reflect.Float32:
+				*(*float32)(dst) = float32(x)
+			case reflect.Float64:
+				*(*float64)(dst) = x
+			}
+		case parquet.ByteArray:
+			if c.idx != nil {
+				*(*string)(dst) = c.dictStrs[c.idx[v]]
+			} else {
+				*(*string)(dst) = string(c.raw[c.offs[v]:c.offs[v+1]])
+			}
+		case parquet.Boolean:
+			*(*bool)(dst) = c.bits[v/8]>>(v%8)&1 != 0
+		}
+	}
+	c.row += k
+}
+
 func (c *column) check(got, want int) error {
 	if got < want {
 		return fmt.Errorf("page has %d values for %d non-null rows", got, want)
@@ -446,6 +574,7 @@ func appendStrings(dst []string, data []byte, offsets []uint32) []string {
 		return dst
 	}
 	all := string(data)
+	dst = slices.Grow(dst, len(offsets)-1)
 	for i := 1; i < len(offsets); i++ {
 		a, b := offsets[i-1], offsets[i]
 		if a > b || int(b) > len(all) {
@@ -506,6 +635,10 @@ func (c *column) skip(k int) {
 
 // store writes the next k rows of the page into k records, the first at p.
 func (c *column) store(p unsafe.Pointer, stride uintptr, k int) {
+	if c.lazy {
+		c.storeLazy(p, stride, k)
+		return
+	}
 	switch c.src {
 	case parquet.Int32, parquet.Int64:
 		switch c.kind {
