@@ -266,11 +266,14 @@ func inCIDR(params ...any) (any, error) {
 	if err, isErr := v.(error); isErr {
 		return nil, err
 	}
+	return cidrContains(v.(netip.Prefix), ip), nil
+}
+
+// cidrContains reports whether ip, an address as text, is in block (an
+// address that does not parse is in none).
+func cidrContains(block netip.Prefix, ip string) bool {
 	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return false, nil
-	}
-	return v.(netip.Prefix).Contains(a.Unmap()), nil
+	return err == nil && block.Contains(a.Unmap())
 }
 
 // domain(name) is the registrable domain of a name by the Public Suffix

@@ -129,6 +129,22 @@ func (p *Plan[T]) Columns() []string {
 	return c
 }
 
+// WherePred returns the plan's --where as a Pred (see Expr.Pred) when it
+// is the plan's only predicate.
+func (p *Plan[T]) WherePred() (*Pred, bool) {
+	if p.where == nil || p.o.UseMax || p.o.Allow != nil || p.o.Noise != nil || !p.o.Since.IsZero() || !p.o.Until.IsZero() {
+		return nil, false
+	}
+	return p.where.Pred()
+}
+
+// CountWhere counts seen records of which --where kept kept, read by a
+// column path rather than Keep, for Summary.
+func (p *Plan[T]) CountWhere(seen, kept int64) {
+	p.Seen += seen
+	p.Dropped[ByWhere] += seen - kept
+}
+
 // Active reports whether the plan drops anything at all.
 func (p *Plan[T]) Active() bool {
 	return p.where != nil || p.o.UseMax || p.o.Allow != nil || p.o.Noise != nil || !p.o.Since.IsZero() || !p.o.Until.IsZero()
