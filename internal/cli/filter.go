@@ -315,7 +315,16 @@ func runFilter[In, Out any](fr filterRun, lift func(*Out, *In), liftCols []strin
 		closeInputs(fr.ins)
 		return err
 	}
-	skipped, err := filter.Run(fr.g.ctx, fr.ins, w, plan, lift, liftCols, fr.top)
+	var skipped int64
+	if pred, ok := plan.WherePred(); ok && lift == nil && fr.top == 0 && columnar.WherePlan(fr.ins, pred) {
+		// Row groups in parallel, the expression over whole columns.
+		var st columnar.WhereStats
+		st, err = columnar.Where(fr.g.ctx, fr.ins, pred, w)
+		closeInputs(fr.ins)
+		plan.CountWhere(st.Rows, st.Kept)
+	} else {
+		skipped, err = filter.Run(fr.g.ctx, fr.ins, w, plan, lift, liftCols, fr.top)
+	}
 	if err != nil {
 		w.Abort()
 		return err

@@ -4,7 +4,9 @@
 // as parquet values; only the columns the words need (ports, protocol,
 // hour, bytes, packets, addresses) are decoded into typed slices.
 // Row groups are processed in parallel and written in input order, so the
-// output is the same whatever the number of workers.
+// output is the same whatever the number of workers. filter's --top (Top)
+// and --where (Where) run here too: ranking or testing a few columns, then
+// reading whole only the rows kept.
 package columnar
 
 import (
