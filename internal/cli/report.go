@@ -21,6 +21,7 @@ type reportOptions struct {
 	out         string
 	format      string
 	top         int
+	perSubject  int
 	storyboards int
 	context     []string
 	title       string
@@ -56,7 +57,10 @@ operational analytics did:
                Fill in severity and give it back to spot train --feedback and
                spot filter --feedback.
 
-Rows are the --top N lowest scores (ties broken as filter --top). Storyboards
+Rows are the --top N lowest scores (ties broken as filter --top), at most
+--per-subject of one subject (a detector's subject, else the host the row is
+suspicious for), so that one scan or tunnel does not fill the list: by
+default 3 in a table, no cap otherwise. Storyboards
 are made for the hosts of the first rows (--storyboards); --context FILE...
 gives the raw events (decoded, of the same kind) they and the ingest summary
 are counted from, else they are counted from the rows shown. Enrichment
@@ -78,6 +82,7 @@ shows (the top rows, and per host at most 4096 peers and 1500 time bins).`),
 	f.StringVarP(&o.out, "output", "o", "-", "write to `PATH` (- is stdout)")
 	f.StringVarP(&o.format, "format", "f", "", "output `FORMAT`: table|json|html|feedback (default: from -o's extension, else table)")
 	f.IntVarP(&o.top, "top", "n", 0, "show the `N` lowest-scoring rows (default: 25 for a table, 1000 otherwise)")
+	f.IntVar(&o.perSubject, "per-subject", 0, "show at most `N` rows of one subject (default: 3 in a table, else no cap; 0: no cap)")
 	f.IntVar(&o.storyboards, "storyboards", 20, "make a storyboard for the hosts of the first `N` rows")
 	f.StringSliceVar(&o.context, "context", nil, "raw events `FILE` for the storyboards and the ingest summary (repeatable)")
 	f.StringVar(&o.title, "title", "", "the report's `TITLE`")
@@ -106,8 +111,11 @@ func runReport(g *globals, o *reportOptions, cmd *cobra.Command, args []string) 
 	default:
 		return usagef("-f: unknown format %q (want table, json, html or feedback)", format)
 	}
-	if o.top < 0 || o.storyboards < 0 {
-		return usagef("--top and --storyboards must not be negative")
+	if o.top < 0 || o.storyboards < 0 || o.perSubject < 0 {
+		return usagef("--top, --per-subject and --storyboards must not be negative")
+	}
+	if !cmd.Flags().Changed("per-subject") && format == "table" {
+		o.perSubject = 3
 	}
 	if o.top == 0 {
 		o.top = 1000
@@ -142,7 +150,7 @@ func runReport(g *globals, o *reportOptions, cmd *cobra.Command, args []string) 
 		return err
 	}
 	defer en.Close()
-	r, err := report.Build(g.ctx, kind, in, report.Options{Top: o.top, Storyboards: o.storyboards, Enricher: en, Reenrich: !eo.Empty(), Title: o.title})
+	r, err := report.Build(g.ctx, kind, in, report.Options{Top: o.top, PerSubject: o.perSubject, Storyboards: o.storyboards, Enricher: en, Reenrich: !eo.Empty(), Title: o.title})
 	skipped := int64(0)
 	if se, ok := err.(*report.SkippedError); ok {
 		skipped, err = se.Count, nil
@@ -189,6 +197,10 @@ func writeReport(g *globals, o *reportOptions, r *report.Report, format string, 
 	}
 	if err := out.Close(); err != nil {
 		return err
+	}
+	if s := r.Summary; format == "html" && (s.RowsCut > 0 || s.HostsCut > 0) && !g.quiet {
+		fmt.Fprintf(g.io.Err, "spot: report: to stay under %d MB, the page holds the first %d of %d rows and %d of %d storyboards (-f json writes them all)\n",
+			report.MaxHTMLBytes/1_000_000, s.Shown-s.RowsCut, s.Shown, len(r.Hosts)-s.HostsCut, len(r.Hosts))
 	}
 	if format == "html" && o.out != "-" && !g.quiet {
 		fmt.Fprintf(g.io.Err, "spot: report: wrote %s\n", o.out)

@@ -91,3 +91,48 @@ func TestTopNWants(t *testing.T) {
 		t.Error("a top 0 wants nothing")
 	}
 }
+
+// CappedTopN keeps what taking the records lowest key first, passing over
+// those whose subject already has per, keeps: in any order of offering,
+// with few subjects and many.
+func TestCappedTopNIsGreedy(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	type rec struct {
+		k       Key
+		subject string
+	}
+	for trial := range 300 {
+		subjects := 1 + r.IntN(30)
+		var recs []rec
+		for i := range 1 + r.IntN(400) {
+			recs = append(recs, rec{Key{Score: float64(r.IntN(40)) / 8, EID: int64(r.IntN(100)), Seq: int64(i)}, string(rune('a' + r.IntN(subjects)))})
+		}
+		n, per := r.IntN(60), 1+r.IntN(5)
+		sorted := slices.Clone(recs)
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i].k.Less(sorted[j].k) })
+		var want []rec
+		count := map[string]int{}
+		for _, x := range sorted {
+			if len(want) < n && count[x.subject] < per {
+				want = append(want, x)
+				count[x.subject]++
+			}
+		}
+		r.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+		top := NewCappedTopN[rec](n, per)
+		for _, x := range recs {
+			wants := top.Wants(x.k, x.subject)
+			if wants && !top.MayWant(x.k) {
+				t.Fatalf("trial %d: MayWant says no where Wants says yes", trial)
+			}
+			before := slices.Clone(top.h)
+			top.Offer(x.k, x.subject, x)
+			if changed := !slices.Equal(before, top.h); changed != wants {
+				t.Fatalf("trial %d: Wants said %v, Offer changed the kept records: %v", trial, wants, changed)
+			}
+		}
+		if got := top.Sorted(); !slices.Equal(got, want) {
+			t.Fatalf("trial %d (n=%d, per=%d): kept %v, want %v", trial, n, per, got, want)
+		}
+	}
+}

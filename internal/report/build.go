@@ -27,6 +27,7 @@ type Inputs struct {
 // Options shape a report.
 type Options struct {
 	Top         int              // rows in the suspicious list
+	PerSubject  int              // at most this many rows of one subject (see Row.Subject); 0: no cap
 	Storyboards int              // hosts given a storyboard
 	Enricher    *enrich.Enricher // names hosts and peers; nil: none
 	Reenrich    bool             // recompute the rows' enrichment columns (else the input's own are shown)
@@ -122,6 +123,11 @@ type view struct {
 
 func build[S, E any](ctx context.Context, r *Report, in Inputs, o Options, k ops[S, E]) error {
 	top := filter.NewTopN[S](max(o.Top, 1))
+	var capped *filter.CappedTopN[S]
+	if o.PerSubject > 0 {
+		capped = filter.NewCappedTopN[S](max(o.Top, 1), o.PerSubject)
+		r.Summary.PerSubject = o.PerSubject
+	}
 	ingest := newBins(maxBins)
 	var seq int64
 	var span [2]int64
@@ -148,7 +154,15 @@ func build[S, E any](ctx context.Context, r *Report, in Inputs, o Options, k ops
 			r.Summary.Method = method(s)
 		}
 		key := filter.Key{Score: score(s), EID: eid(s), Seq: seq}
-		if top.Wants(key) {
+		switch {
+		case capped != nil:
+			if capped.MayWant(key) {
+				row := k.row(s)
+				if subject := subjectOf(&row, k.host(&row, s)); capped.Wants(key, subject) {
+					capped.Offer(key, subject, filter.CloneStrings(*s))
+				}
+			}
+		case top.Wants(key):
 			top.Offer(key, filter.CloneStrings(*s))
 		}
 	})
@@ -160,6 +174,9 @@ func build[S, E any](ctx context.Context, r *Report, in Inputs, o Options, k ops
 		return err
 	}
 	recs := top.Sorted()
+	if capped != nil {
+		recs = capped.Sorted()
+	}
 	if o.Top <= 0 {
 		recs = nil
 	}
@@ -244,6 +261,15 @@ func build[S, E any](ctx context.Context, r *Report, in Inputs, o Options, k ops
 	}
 	r.Chord = chord(r.Hosts, k.unit)
 	return nil
+}
+
+// subjectOf is what --per-subject counts rows of: the detector's subject
+// (a host, or a host and a peer), else the host the row is suspicious for.
+func subjectOf(row *Row, host string) string {
+	if row.Subject != "" {
+		return row.Subject
+	}
+	return host
 }
 
 // each reads every record of the inputs (only cols of Parquet, when

@@ -25,7 +25,7 @@ var (
 // style (by hash) and images from data: URLs, and forbids every fetch, so
 // the page loads nothing from the network and no injected markup could run
 // even if the script let it in (it sets every value as text).
-var page = template.Must(template.New("report").Parse(`<!doctype html>
+var pageTemplate = template.Must(template.New("report").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -55,11 +55,83 @@ type pageData struct {
 	Land  string
 }
 
-// WriteHTML writes the report as one self-contained HTML page.
+// MaxHTMLBytes is the most an HTML report weighs. A page that would weigh
+// more (long DNS names, URIs and user agents in thousands of rows) leaves
+// out the list's last rows, keeping at least minRowsKept, then the last
+// storyboards, then more rows, and says so (Summary.RowsCut, HostsCut).
+const MaxHTMLBytes = 5_000_000
+
+const minRowsKept = 500
+
+// WriteHTML writes the report as one self-contained HTML page of at most
+// MaxHTMLBytes; the page and Summary say what it left out.
 func (r *Report) WriteHTML(w io.Writer) error {
-	data, err := json.Marshal(r) // escapes <, > and & as \u003c...: no </script> can appear
+	page, data, err := r.page()
 	if err != nil {
 		return err
+	}
+	if len(page) > MaxHTMLBytes {
+		// The rest of the page is what it is; the data must fit beside it,
+		// with room for the two counts.
+		fit, err := r.fit(MaxHTMLBytes - (len(page) - data) - 64)
+		if err != nil {
+			return err
+		}
+		if page, _, err = fit.page(); err != nil {
+			return err
+		}
+		r.Summary.RowsCut, r.Summary.HostsCut = fit.Summary.RowsCut, fit.Summary.HostsCut
+	}
+	_, err = w.Write(page)
+	return err
+}
+
+// fit returns a copy of r whose JSON is at most budget bytes, leaving out
+// rows and storyboards from the end as WriteHTML says.
+func (r *Report) fit(budget int) (*Report, error) {
+	size := func(v any) (int, error) {
+		b, err := json.Marshal(v)
+		return len(b) + 1, err // and a comma
+	}
+	total, err := size(r)
+	if err != nil {
+		return nil, err
+	}
+	c := *r
+	cutRows := func(keep int) error {
+		for total > budget && len(c.Rows) > keep {
+			n, err := size(c.Rows[len(c.Rows)-1])
+			if err != nil {
+				return err
+			}
+			total -= n
+			c.Rows = c.Rows[:len(c.Rows)-1]
+		}
+		return nil
+	}
+	if err := cutRows(minRowsKept); err != nil {
+		return nil, err
+	}
+	for total > budget && len(c.Hosts) > 0 {
+		n, err := size(c.Hosts[len(c.Hosts)-1])
+		if err != nil {
+			return nil, err
+		}
+		total -= n
+		c.Hosts = c.Hosts[:len(c.Hosts)-1]
+	}
+	if err := cutRows(0); err != nil {
+		return nil, err
+	}
+	c.Summary.RowsCut, c.Summary.HostsCut = len(r.Rows)-len(c.Rows), len(r.Hosts)-len(c.Hosts)
+	return &c, nil
+}
+
+// page renders the page, and says how much of it is the data.
+func (r *Report) page() (page []byte, data int, err error) {
+	b, err := json.Marshal(r) // escapes <, > and & as \u003c...: no </script> can appear
+	if err != nil {
+		return nil, 0, err
 	}
 	d := pageData{
 		Title: r.titleOr(),
@@ -67,17 +139,16 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			`; style-src ` + cspHash(reportCSS) + `; img-src data:; base-uri 'none'; form-action 'none'">`),
 		CSS:  template.CSS(reportCSS),
 		JS:   template.JS(reportJS),
-		Data: template.JS(data),
+		Data: template.JS(b),
 	}
 	if r.HasGeo {
 		d.Land = landPath
 	}
 	var buf bytes.Buffer
-	if err := page.Execute(&buf, d); err != nil {
-		return err
+	if err := pageTemplate.Execute(&buf, d); err != nil {
+		return nil, 0, err
 	}
-	_, err = w.Write(buf.Bytes())
-	return err
+	return buf.Bytes(), len(b), nil
 }
 
 func cspHash(s string) string {

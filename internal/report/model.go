@@ -34,6 +34,12 @@ type Summary struct {
 	First    string `json:"first,omitempty"` // time span of the events seen
 	Last     string `json:"last,omitempty"`
 	Method   string `json:"method,omitempty"`
+	// At most this many rows of one subject are in the list (0: no cap).
+	PerSubject int `json:"per_subject,omitempty"`
+	// What an HTML page left out to stay under MaxHTMLBytes: the last rows
+	// of the list, then the last storyboards (-f json has them all).
+	RowsCut  int `json:"rows_cut,omitempty"`
+	HostsCut int `json:"storyboards_cut,omitempty"`
 }
 
 // Row is one suspicious event, as the list shows it.

@@ -307,3 +307,84 @@ func TestBuildWithGeo(t *testing.T) {
 		t.Error("no map outline in the page")
 	}
 }
+
+// A page that would pass MaxHTMLBytes (thousands of rows of long DNS names)
+// holds the list's first rows and says how many it left out; -f json
+// still holds them all.
+func TestHTMLUnderMaxBytes(t *testing.T) {
+	dir := t.TempDir()
+	_, scored, _ := dnsDay(10000)
+	for i := range scored {
+		label := fmt.Sprintf("%062x", i)
+		scored[i].QryName = strings.Join([]string{label, label, label, label}, ".") // 251 characters
+	}
+	r, err := Build(context.Background(), record.KindDNS, Inputs{Scored: []*ioformat.Input{writeRecs(t, dir, "scored.parquet", scored)}},
+		Options{Top: 10000, Storyboards: 20, Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js, err := json.Marshal(r); err != nil || len(js) < MaxHTMLBytes*11/10 {
+		t.Fatalf("the data is %d bytes (%v): too small to test the cap", len(js), err)
+	}
+	var page bytes.Buffer
+	if err := r.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	s := r.Summary
+	if page.Len() > MaxHTMLBytes || page.Len() < MaxHTMLBytes*9/10 {
+		t.Fatalf("the page is %d bytes, want at most %d and not far below", page.Len(), MaxHTMLBytes)
+	}
+	if s.RowsCut == 0 || s.Shown != 10000 || s.HostsCut != 0 {
+		t.Fatalf("summary %+v: want rows cut, every storyboard kept", s)
+	}
+	data := page.String()[strings.Index(page.String(), `id="data">`)+len(`id="data">`):]
+	data = data[:strings.Index(data, "</script>")]
+	var back Report
+	if err := json.Unmarshal([]byte(data), &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Rows) != s.Shown-s.RowsCut || back.Rows[0].Rank != 1 || back.Rows[len(back.Rows)-1].Rank != len(back.Rows) ||
+		back.Summary.RowsCut != s.RowsCut || len(back.Hosts) != len(r.Hosts) {
+		t.Fatalf("the page holds %d rows (ranks %d..%d) and %d storyboards; summary %+v", len(back.Rows), back.Rows[0].Rank,
+			back.Rows[len(back.Rows)-1].Rank, len(back.Hosts), back.Summary)
+	}
+	if len(r.Rows) != 10000 {
+		t.Fatalf("WriteHTML cut the report's own rows to %d", len(r.Rows))
+	}
+}
+
+// --per-subject: the list is the uncapped list's rows taken in order,
+// passing over those whose subject has its fill, and says so.
+func TestPerSubject(t *testing.T) {
+	dir := t.TempDir()
+	all := buildDNS(t, dir, Options{Top: 3000, Now: t0})
+	capped := buildDNS(t, t.TempDir(), Options{Top: 20, PerSubject: 2, Storyboards: 5, Now: t0})
+	var want []string
+	n := map[string]int{}
+	for _, row := range all.Rows {
+		if s := subjectOf(&row, row.Host); len(want) < 20 && n[s] < 2 {
+			want = append(want, row.EID)
+			n[s]++
+		}
+	}
+	var got []string
+	for i, row := range capped.Rows {
+		got = append(got, row.EID)
+		if row.Rank != i+1 {
+			t.Fatalf("row %d has rank %d", i, row.Rank)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("capped rows %v, want %v", got, want)
+	}
+	if all.Rows[0].Subject == "" || all.Rows[2].Subject != all.Rows[0].Subject {
+		t.Fatalf("the first rows do not repeat a subject (%q, %q): nothing to cap", all.Rows[0].Subject, all.Rows[2].Subject)
+	}
+	var buf bytes.Buffer
+	if err := capped.WriteTable(&buf, TableOptions{Width: 200}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "at most 2 rows per subject") {
+		t.Errorf("the table does not say rows are capped:\n%s", buf.String())
+	}
+}

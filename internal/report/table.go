@@ -70,6 +70,9 @@ func (r *Report) WriteTable(w io.Writer, o TableOptions) error {
 	if s.Findings > 0 {
 		head += fmt.Sprintf("; %d findings", s.Findings)
 	}
+	if s.PerSubject > 0 {
+		head += fmt.Sprintf("; at most %d rows per subject (--per-subject)", s.PerSubject)
+	}
 	fmt.Fprintln(w, wrap(clean(head), o.Width))
 	if len(r.Rows) > 0 {
 		cols := r.columns()

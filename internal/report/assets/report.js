@@ -66,6 +66,12 @@
   if (S.findings) sub += '; ' + num(S.findings) + ' findings';
   if (S.context) sub += '; ' + num(S.context) + ' events of context';
   if (S.method) sub += '; method ' + S.method;
+  if (S.per_subject) sub += '; at most ' + S.per_subject + ' rows per subject';
+  if (S.rows_cut || S.storyboards_cut) {
+    sub += '. To stay under 5 MB, this page holds ' + (S.rows_cut ? 'the first ' + num(S.shown - S.rows_cut) + ' of the ' + num(S.shown) + ' rows' : 'every row');
+    if (S.storyboards_cut) sub += ' and leaves out the last ' + num(S.storyboards_cut) + ' storyboards';
+    sub += ' (spot report -f json writes them all)';
+  }
   document.getElementById('subtitle').textContent = sub;
   document.getElementById('generated').textContent = 'Generated ' + D.generated + ' by spot report. Nothing on this page was loaded from the network.';
   var main = document.getElementById('app');
