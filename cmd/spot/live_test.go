@@ -27,7 +27,9 @@ import (
 // SIGINT the records spot wrote equal those it decodes from tcpdump's
 // capture, but for event ids and frame numbers (tcpdump keeps frames the
 // kernel filter drops) and times, which differ by microseconds where the
-// kernel stamps each capture's copy itself (TCP on veth).
+// kernel stamps each capture's copy itself (TCP on veth). A second "decode
+// flow --interface", with short timeouts, writes to a pipe the flows that
+// ended while the interface was quiet, before the signal.
 func TestLiveCapture(t *testing.T) {
 	if os.Geteuid() != 0 {
 		testenv.Unavailable(t, "the live capture test makes network namespaces: it needs root")
@@ -125,6 +127,11 @@ zone:
 		startCapture(t, inNS(srv, bin, "--log-level", "info", "decode", "dns", "--queries", "--interface", a, "-o", filepath.Join(dir, "dns.ndjson")), "capturing"),
 		startCapture(t, inNS(srv, bin, "--log-level", "info", "decode", "flow", "--from", "packets", "--interface", a, "-o", filepath.Join(dir, "flows.ndjson")), "capturing"),
 	}
+	short := []string{"--idle-timeout", "2s", "--fin-timeout", "1s"}
+	quiet := &syncBuffer{}
+	quietCmd := inNS(srv, append([]string{bin, "--log-level", "info", "decode", "flow", "--from", "packets", "--interface", a, "-f", "ndjson"}, short...)...)
+	quietCmd.Stdout = quiet
+	procs = append(procs, startCapture(t, quietCmd, "capturing"))
 
 	var queries strings.Builder
 	for i := range 40 {
@@ -152,6 +159,34 @@ zone:
 			break
 		}
 	}
+	spot := func(args ...string) []map[string]any {
+		t.Helper()
+		out, err := exec.Command(bin, args...).Output()
+		if err != nil {
+			t.Fatalf("spot %v: %v", args, err)
+		}
+		return ndjson(t, out)
+	}
+	// Flows of UDP and TCP only: IPv6's neighbour discovery may come as a
+	// capture starts or stops.
+	transport := func(rs []map[string]any) (out []map[string]any) {
+		for _, r := range rs {
+			if r["proto"] == "UDP" || r["proto"] == "TCP" {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	// The flows of short timeouts are written while the interface is
+	// quiet: all of them before the signal (at most 30 s).
+	wantQuiet := transport(spot(append([]string{"decode", "flow", "--from", "packets"}, append(short, td)...)...))
+	var quietBefore int
+	for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(200 * time.Millisecond) {
+		b := quiet.Bytes()
+		if quietBefore = len(transport(ndjson(t, b[:bytes.LastIndexByte(b, '\n')+1]))); quietBefore >= len(wantQuiet) {
+			break
+		}
+	}
 	for _, p := range procs {
 		p.cmd.Process.Signal(syscall.SIGINT)
 	}
@@ -167,14 +202,6 @@ zone:
 	}
 
 	// The same records from tcpdump's capture.
-	spot := func(args ...string) []map[string]any {
-		t.Helper()
-		out, err := exec.Command(bin, args...).Output()
-		if err != nil {
-			t.Fatalf("spot %v: %v", args, err)
-		}
-		return ndjson(t, out)
-	}
 	read := func(name string) []map[string]any {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -198,19 +225,14 @@ zone:
 			len(wantDNS), tcp, v6, procs[0].stderr())
 	}
 	sameRecords(t, "dns", gotDNS, wantDNS, []string{"eid", "frame", "frame_time", "unix_tstamp"}, []string{"ts_ns"})
-	// Flows of UDP and TCP only: IPv6's neighbour discovery may come as a
-	// capture starts or stops.
-	transport := func(rs []map[string]any) (out []map[string]any) {
-		for _, r := range rs {
-			if r["proto"] == "UDP" || r["proto"] == "TCP" {
-				out = append(out, r)
-			}
-		}
-		return out
-	}
 	times := []string{"eid", "treceived", "unix_tstamp", "tryear", "trmonth", "trday", "trhour", "trminute", "trsec", "tdur"}
 	sameRecords(t, "flow", transport(gotFlows), transport(wantFlows), times, []string{"tstart_ns", "tend_ns"})
-	t.Logf("%d DNS records (%d TCP, %d IPv6) and %d flows, as from tcpdump's capture", len(gotDNS), tcp, v6, len(gotFlows))
+	if quietBefore < len(wantQuiet) {
+		t.Errorf("with --idle-timeout 2s, %d of %d flows were written while the interface was quiet (the rest at the signal)", quietBefore, len(wantQuiet))
+	}
+	sameRecords(t, "flow (short timeouts)", transport(ndjson(t, quiet.Bytes())), wantQuiet, times, []string{"tstart_ns", "tend_ns"})
+	t.Logf("%d DNS records (%d TCP, %d IPv6) and %d flows, as from tcpdump's capture; %d flows of short timeouts written before the signal",
+		len(gotDNS), tcp, v6, len(gotFlows), quietBefore)
 }
 
 func ndjson(t *testing.T, b []byte) (out []map[string]any) {
@@ -269,6 +291,25 @@ func sameRecords(t *testing.T, what string, got, want []map[string]any, ignore, 
 			t.Errorf("%s record %d:\n live %v\n pcap %v", what, i, got[i], want[i])
 		}
 	}
+}
+
+// syncBuffer is a process's stdout, read while it is written.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// Bytes is a copy of what was written so far.
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
 }
 
 // capture is a capturing process, its stderr kept.

@@ -253,7 +253,7 @@ func decodeFlowInput(g *globals, o *decodeFlowOptions, loc *time.Location, name 
 		opts.Input = "nfdump-csv" // the layout is recognised from the columns
 	}
 	if a, ok := w.(*asyncWriter); ok {
-		opts.Handoff = a.Handoff
+		opts.Handoff, opts.Idle = a.Handoff, a.Flush
 	}
 	var res flow.Result
 	var err error
@@ -329,9 +329,18 @@ func newAsyncWriter(w ioformat.Writer[record.Flow]) *asyncWriter {
 	for range asyncBatches {
 		a.free <- ioformat.Touched(make([]record.Flow, ioformat.BatchSize+256))[:0]
 	}
+	flusher, _ := w.(ioformat.Flusher)
 	go func() {
 		var err error
 		for b := range a.work {
+			if b == nil { // Flush's mark
+				if err == nil && flusher != nil {
+					if err = flusher.Flush(); err != nil {
+						a.failed.Store(true)
+					}
+				}
+				continue
+			}
 			if err == nil {
 				if err = a.w.Write(b); err != nil {
 					a.failed.Store(true)
@@ -342,6 +351,16 @@ func newAsyncWriter(w ioformat.Writer[record.Flow]) *asyncWriter {
 		a.done <- err
 	}()
 	return a
+}
+
+// Flush has the output flushed (a stream's: see ioformat.Flusher) once
+// the batches queued before are written.
+func (a *asyncWriter) Flush() error {
+	if a.failed.Load() {
+		return errWriterFailed
+	}
+	a.work <- nil
+	return nil
 }
 
 var errWriterFailed = errors.New("output failed")

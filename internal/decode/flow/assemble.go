@@ -22,6 +22,22 @@ type AssembleOptions struct {
 	FinTimeout time.Duration
 }
 
+func (o AssembleOptions) withDefaults() AssembleOptions {
+	if o.ActiveTimeout <= 0 {
+		o.ActiveTimeout = 300 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 60 * time.Second
+	}
+	if o.MaxFlows <= 0 {
+		o.MaxFlows = 1 << 20
+	}
+	if o.FinTimeout <= 0 {
+		o.FinTimeout = 5 * time.Second
+	}
+	return o
+}
+
 // AssembleStats count what the assembler did.
 type AssembleStats struct {
 	Packets   int64 // IP packets counted into flows (a reassembled datagram is one)
@@ -101,20 +117,7 @@ type Assembler struct {
 
 // NewAssembler returns an assembler naming its input source in event ids.
 func NewAssembler(source string, o AssembleOptions) *Assembler {
-	if o.ActiveTimeout <= 0 {
-		o.ActiveTimeout = 300 * time.Second
-	}
-	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = 60 * time.Second
-	}
-	if o.MaxFlows <= 0 {
-		o.MaxFlows = 1 << 20
-	}
-	a := &Assembler{opts: o, source: source, table: newFlowTable(), eid: record.NewEIDer(source)}
-	if o.FinTimeout <= 0 {
-		o.FinTimeout = 5 * time.Second
-	}
-	a.opts = o
+	a := &Assembler{opts: o.withDefaults(), source: source, table: newFlowTable(), eid: record.NewEIDer(source)}
 	a.head.prev, a.head.next = &a.head, &a.head
 	a.fin.prev, a.fin.next = &a.fin, &a.fin
 	return a
@@ -283,6 +286,20 @@ func (a *Assembler) newState() *flowState {
 		return f
 	}
 	return &flowState{}
+}
+
+// Advance moves the assembler's clock on to now (ns since the epoch) when
+// it is behind, ending the flows whose idle or FIN timeouts have passed by
+// then, as a packet of that time would; their records are appended to out.
+// A live capture calls it when no packet has come for a while, so that a
+// quiet interface's flows end on time rather than at the next packet.
+func (a *Assembler) Advance(now int64, out []record.Flow) []record.Flow {
+	a.out = out
+	if now > a.now {
+		a.now = now
+		a.expire()
+	}
+	return a.out
 }
 
 // expire ends the flows idle for longer than the idle timeout.

@@ -48,8 +48,15 @@ type Options struct {
 	// caller then calls its Flush after the last input. Otherwise each
 	// input has its own, flushed at its end.
 	Exports *netflow.Decoder
+	// Idle, for a live capture (DecodePackets), is called when flows that
+	// ended while packets were few or none have been handed on: a caller
+	// writing a stream flushes it, so that they reach the next stage then.
+	Idle func() error
 
 	readAhead *ioformat.ReadAhead // the input's, started for assembly
+	// tick, for a live capture, is how often the wall clock is looked at:
+	// after a whole tick without a packet, it moves the flows' time on.
+	tick time.Duration
 }
 
 // Result counts what one input gave.
@@ -137,9 +144,13 @@ func (o *Options) defaults() {
 
 // DecodePackets assembles flows from the packets of src (a live capture)
 // until it ends, naming its input name in event ids. o.Input, o.From and
-// o.Ports are not used.
+// o.Ports are not used. The packets' times are the wall clock's, so when
+// none come for a while the wall clock ends the flows whose timeouts have
+// passed (two ticks of a second at most after them); the records that
+// ended meanwhile are handed on at each tick, then o.Idle is called.
 func DecodePackets(ctx context.Context, src *pcap.Source, name string, o Options, emit func([]record.Flow) error) (res Result, err error) {
 	o.defaults()
+	o.tick = liveTick(o.Assemble)
 	unwrap := tunnel.New()
 	src.SetUnwrapper(unwrap)
 	defer func() { res.Tunnels = unwrap.Stats }()
@@ -591,6 +602,16 @@ func (o *Options) exportDecoder(name string) *netflow.Decoder {
 	return o.Exports
 }
 
+// liveTick is how often a live capture's flows look at the wall clock: a
+// quarter of the shortest timeout, between 100 ms and 1 s. The wall clock
+// is taken a tick behind, and a tick is longer than a packet waits in a
+// live capture's buffers when none follows it (package live: 60 ms), so no
+// flow is ended before a packet of its that is on its way.
+func liveTick(o AssembleOptions) time.Duration {
+	o = o.withDefaults()
+	return min(max(min(o.IdleTimeout, o.FinTimeout)/4, 100*time.Millisecond), time.Second)
+}
+
 // assemble builds flows from the rest of a capture of raw traffic.
 func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher, res Result, o Options) (Result, error) {
 	if o.readAhead != nil {
@@ -599,8 +620,41 @@ func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher,
 	}
 	batches, quit := parsePackets(src)
 	defer close(quit)
+	var tick <-chan time.Time
+	if o.tick > 0 {
+		t := time.NewTicker(o.tick)
+		defer t.Stop()
+		tick = t.C
+	}
 	var readErr error
-	for pb := range batches {
+	quiet := false // no packet since the last tick
+	for {
+		var pb *packetBatch
+		select {
+		case pb = <-batches:
+		case now := <-tick:
+			if quiet {
+				// A whole tick without a packet: time is the wall
+				// clock's, a tick behind (see liveTick).
+				b.buf = asm.Advance(now.Add(-o.tick).UnixNano(), b.buf)
+			}
+			quiet = true
+			if len(b.buf) > 0 {
+				if err := b.flush(true); err != nil {
+					return res, err
+				}
+				if o.Idle != nil {
+					if err := o.Idle(); err != nil {
+						return res, err
+					}
+				}
+			}
+			continue
+		}
+		if pb == nil {
+			break // the source ended
+		}
+		quiet = false
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}

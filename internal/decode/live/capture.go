@@ -37,6 +37,9 @@ type Stats struct {
 // Ring geometry: 64 blocks of 1 MiB (64 MiB, as many packets as the kernel
 // delivers in a second at 100k packets/s of full-size DNS responses). A
 // block is handed over when full or blockTimeout after its first packet.
+// A packet that no other follows thus reaches ReadFrame within
+// blockTimeout+pollTimeout (flow's wall clock for quiet interfaces counts
+// on that: it runs at least 100 ms behind).
 const (
 	blockSize    = 1 << 20
 	numBlocks    = 64
