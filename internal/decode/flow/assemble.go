@@ -49,24 +49,36 @@ type AssembleStats struct {
 // flowKey is a flow's 5-tuple in the direction of its first packet. For
 // ICMP, as nfdump, the source port is 0 and the destination port is
 // type*256+code. Inside a tunnel whose id names a virtual network (a VXLAN
-// or Geneve VNI, a GRE key: pcap.TunnelType.VNet), the innermost such id
-// is part of the key, since the addresses of two virtual networks may be
-// the same; other tunnel layers are not (a flow's two directions often
-// travel in different tunnels: GTP's two TEIDs, VXLAN's source ports).
+// or Geneve VNI, a GRE key: pcap.TunnelType.VNet), the innermost such
+// network is part of the flow's identity, since the addresses of two
+// virtual networks may be the same; other tunnel layers are not (a flow's
+// two directions often travel in different tunnels: GTP's two TEIDs,
+// VXLAN's source ports). The key holds only a 16-bit tag of the network,
+// in the bytes the struct's alignment leaves free: a plain packet's key and
+// flow state are no larger for it (flows from packets at their speed
+// before tunnels). The network itself is in the flow's tunnel entry, beside
+// the table, and compared when tags are equal.
 type flowKey struct {
 	src, dst [16]byte
 	sport    uint16
 	dport    uint16
 	proto    uint8
 	v4       bool
-	vkind    pcap.TunnelType // of the virtual network (0: none)
-	vnet     uint32
+	vnet     uint16 // vnetTag of the virtual network (0: none)
+}
+
+// vnetTag is the key's tag of a virtual network: never 0.
+func vnetTag(kind pcap.TunnelType, id uint32) uint16 {
+	if t := uint16(id) ^ uint16(id>>16) ^ uint16(kind)<<12; t != 0 {
+		return t
+	}
+	return 1
 }
 
 // direction tells whether k is o's direction (fwd) or its reverse, or
 // neither.
 func (k *flowKey) direction(o *flowKey) (same, fwd bool) {
-	if k.proto != o.proto || k.v4 != o.v4 || k.vnet != o.vnet || k.vkind != o.vkind {
+	if k.proto != o.proto || k.v4 != o.v4 || k.vnet != o.vnet {
 		return false, false
 	}
 	if k.src == o.src && k.dst == o.dst && k.sport == o.sport && k.dport == o.dport {
@@ -83,10 +95,29 @@ type flowState struct {
 	tos                      uint8
 	ended                    bool  // RST, or FIN from both sides, seen
 	fins                     uint8 // 1: FIN from the initiator, 2: from the responder
+	tunneled                 bool  // its first packet came in a tunnel: see Assembler.tunnels
 	prev, next               *flowState
 	hash                     uint64     // of key, in the table
 	hnext                    *flowState // next in the table's bucket
-	tunnel                   string     // what carried its first packet
+}
+
+// tunnelEntry is what carried a packet, or a flow's first packet: the text
+// of its tunnels, and the virtual network its addresses belong to, if any.
+type tunnelEntry struct {
+	text  string
+	vkind pcap.TunnelType // 0: none
+	vnet  uint32
+}
+
+func newTunnelEntry(ts []pcap.Tunnel, text *pcap.TunnelText) tunnelEntry {
+	e := tunnelEntry{text: text.String(ts)}
+	for i := len(ts) - 1; i >= 0; i-- {
+		if t := &ts[i]; t.HasID && t.Type.VNet() {
+			e.vkind, e.vnet = t.Type, t.ID
+			break
+		}
+	}
+	return e
 }
 
 // Assembler builds bidirectional flows from packets: one record per flow,
@@ -110,6 +141,9 @@ type Assembler struct {
 	times   flowrec.Times
 	addrs   flowrec.Addrs
 	tunText pcap.TunnelText
+	// tunnels holds the tunnel entries of the flows whose first packet
+	// came in a tunnel: plain captures never touch it.
+	tunnels map[*flowState]tunnelEntry
 	now     int64
 	pos     int64
 	eid     *record.EIDer
@@ -117,7 +151,8 @@ type Assembler struct {
 
 // NewAssembler returns an assembler naming its input source in event ids.
 func NewAssembler(source string, o AssembleOptions) *Assembler {
-	a := &Assembler{opts: o.withDefaults(), source: source, table: newFlowTable(), eid: record.NewEIDer(source)}
+	a := &Assembler{opts: o.withDefaults(), source: source, table: newFlowTable(), eid: record.NewEIDer(source),
+		tunnels: map[*flowState]tunnelEntry{}}
 	a.head.prev, a.head.next = &a.head, &a.head
 	a.fin.prev, a.fin.next = &a.fin, &a.fin
 	return a
@@ -149,7 +184,7 @@ type packet struct {
 	frags int32 // fragments of a reassembled datagram (0: not reassembled)
 	tos   uint8
 	flags uint8 // TCP flags
-	tun   int32 // the text of its tunnels, if any: 1 + its index in the batch's list
+	tun   int32 // its tunnels, if any: 1 + the index of their entry in the batch's list
 }
 
 // set takes what the flow table needs of p (Status OK), in place: the
@@ -181,12 +216,15 @@ func (q *packet) set(p *pcap.Packet) {
 	if p.Reasm {
 		q.frags = int32(p.Frags)
 	}
-	k.vkind, k.vnet, q.tun = 0, 0, 0
-	for i := len(p.Tunnels) - 1; i >= 0; i-- {
-		if t := &p.Tunnels[i]; t.HasID && t.Type.VNet() {
-			k.vkind, k.vnet = t.Type, t.ID
-			break
-		}
+	k.vnet, q.tun = 0, 0
+}
+
+// setTunnel marks q as carried by the tunnels of entry e, number n (1 +
+// its index) in its batch's list.
+func (q *packet) setTunnel(e *tunnelEntry, n int) {
+	q.tun = int32(n)
+	if e.vkind != 0 {
+		q.key.vnet = vnetTag(e.vkind, e.vnet)
 	}
 }
 
@@ -198,13 +236,14 @@ func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 	if len(p.Tunnels) == 0 {
 		return a.add(&q, nil, out)
 	}
-	q.tun = 1
-	return a.add(&q, []string{a.tunText.String(p.Tunnels)}, out)
+	e := []tunnelEntry{newTunnelEntry(p.Tunnels, &a.tunText)}
+	q.setTunnel(&e[0], 1)
+	return a.add(&q, e, out)
 }
 
-// add counts p into its flow; tunnels holds the text of the tunnels its
-// tun field refers to.
-func (a *Assembler) add(p *packet, tunnels []string, out []record.Flow) []record.Flow {
+// add counts p into its flow; tunnels holds the entries its tun field
+// refers to.
+func (a *Assembler) add(p *packet, tunnels []tunnelEntry, out []record.Flow) []record.Flow {
 	a.out = out
 	if p.ts > a.now {
 		a.now = p.ts
@@ -222,7 +261,16 @@ func (a *Assembler) add(p *packet, tunnels []string, out []record.Flow) []record
 		same, fwd = k.direction(&f.key)
 	}
 	var h uint64
-	if !same {
+	if k.vnet != 0 { // in a virtual network: its flows are told apart by the network, not its tag
+		e := &tunnels[p.tun-1]
+		if same {
+			same = a.sameNet(f, e)
+		}
+		if !same {
+			h = a.table.hash(k)
+			f, fwd = a.table.findFunc(k, h, func(f *flowState) bool { return a.sameNet(f, e) })
+		}
+	} else if !same {
 		h = a.table.hash(k)
 		f, fwd = a.table.find(k, h)
 	}
@@ -243,7 +291,8 @@ func (a *Assembler) add(p *packet, tunnels []string, out []record.Flow) []record
 		f, fwd = a.newState(), true
 		f.key, f.first, f.tos = *k, p.ts, p.tos
 		if p.tun > 0 {
-			f.tunnel = tunnels[p.tun-1]
+			f.tunneled = true
+			a.tunnels[f] = tunnels[p.tun-1]
 		}
 		a.table.insert(f, h)
 		a.pushBack(f)
@@ -276,6 +325,13 @@ func (a *Assembler) add(p *packet, tunnels []string, out []record.Flow) []record
 		}
 	}
 	return a.out
+}
+
+// sameNet reports whether flow f, whose key's tag is a virtual network's,
+// is in the network of entry e.
+func (a *Assembler) sameNet(f *flowState, e *tunnelEntry) bool {
+	t := a.tunnels[f]
+	return t.vkind == e.vkind && t.vnet == e.vnet
 }
 
 func (a *Assembler) newState() *flowState {
@@ -337,7 +393,12 @@ func (a *Assembler) end(f *flowState) {
 	r.IPkt, r.IByt, r.OPkt, r.OByt = f.pkts, f.byts, f.rpkts, f.rbyts
 	a.times.Set(r, f.first, f.last)
 	r.Source = "packets"
-	r.Tunnel = f.tunnel
+	var t tunnelEntry
+	if f.tunneled {
+		t = a.tunnels[f]
+		delete(a.tunnels, f)
+		r.Tunnel = t.text
+	}
 	a.pos++
 	var content [48]byte
 	copy(content[:16], k.src[:])
@@ -345,8 +406,8 @@ func (a *Assembler) end(f *flowState) {
 	binary.BigEndian.PutUint16(content[32:], k.sport)
 	binary.BigEndian.PutUint16(content[34:], k.dport)
 	content[36] = k.proto
-	content[37] = byte(k.vkind)
-	binary.BigEndian.PutUint16(content[38:], uint16(k.vnet))
+	content[37] = byte(t.vkind)
+	binary.BigEndian.PutUint16(content[38:], uint16(t.vnet))
 	binary.BigEndian.PutUint64(content[40:], uint64(f.first))
 	r.EID = a.eid.EID(a.pos, content[:])
 	a.Stats.Flows++

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -157,5 +158,49 @@ func TestHandoff(t *testing.T) {
 		if all := slices.Concat(got...); !slices.Equal(all, want) {
 			t.Errorf("%s: handed off %d records, emit got %d, or they differ", c.file, len(all), len(want))
 		}
+	}
+}
+
+// TestAssemblerVirtualNetworks: the same 5-tuple in two VXLAN networks and
+// in none makes three flows, each naming what carried its first packet (a
+// packet in a GTP tunnel, of no virtual network, counts in the plain
+// flow); networks whose keys' tags are equal (VNIs 0x010001 and 0x020002)
+// are still told apart.
+func TestAssemblerVirtualNetworks(t *testing.T) {
+	if vnetTag(pcap.TunnelVXLAN, 0x010001) != vnetTag(pcap.TunnelVXLAN, 0x020002) {
+		t.Fatal("the test wants two networks of the same tag")
+	}
+	vxlan := func(vni uint32) []pcap.Tunnel {
+		return []pcap.Tunnel{{Type: pcap.TunnelVXLAN, HasID: true, ID: vni, Src: netip.MustParseAddr("192.0.2.1"),
+			Dst: netip.MustParseAddr("192.0.2.2"), SrcPort: 50000, DstPort: 4789}}
+	}
+	gtp := []pcap.Tunnel{{Type: pcap.TunnelGTP, HasID: true, ID: 7, Src: netip.MustParseAddr("192.0.2.3"),
+		Dst: netip.MustParseAddr("192.0.2.4"), SrcPort: 2152, DstPort: 2152}}
+	a := NewAssembler("x", AssembleOptions{})
+	var out []record.Flow
+	s := time.Second
+	for i, ts := range [][]pcap.Tunnel{vxlan(0x010001), vxlan(0x020002), nil, vxlan(0x010001), gtp, vxlan(0x020002), vxlan(0x020002), nil} {
+		p := tcpPkt(time.Duration(i)*s, "10.0.0.1", "10.0.0.2", 1000, 80, pcap.TCPAck, 100)
+		if i%2 == 1 { // replies
+			p = tcpPkt(time.Duration(i)*s, "10.0.0.2", "10.0.0.1", 80, 1000, pcap.TCPAck, 100)
+		}
+		p.Tunnels = ts
+		out = a.Add(p, out)
+	}
+	out = a.Flush(out)
+	got := map[string][2]int64{}
+	for _, f := range out {
+		got[f.Tunnel] = [2]int64{f.IPkt, f.OPkt}
+	}
+	want := map[string][2]int64{
+		"vxlan 192.0.2.1:50000>192.0.2.2:4789 vni=65537":  {1, 1},
+		"vxlan 192.0.2.1:50000>192.0.2.2:4789 vni=131074": {2, 1}, // its first packet a reply: its initiator is 10.0.0.2
+		"": {2, 1},
+	}
+	if len(out) != 3 || !maps.Equal(got, want) {
+		t.Errorf("%d flows: %v, want %v", len(out), got, want)
+	}
+	if len(a.tunnels) != 0 {
+		t.Errorf("%d tunnel entries left after every flow ended", len(a.tunnels))
 	}
 }

@@ -684,7 +684,7 @@ type malformed struct {
 // batch.
 type packetBatch struct {
 	pkts    []packet
-	tunnels []string // the text of the tunnels of pkts inside tunnels
+	tunnels []tunnelEntry // the tunnels of pkts inside tunnels
 	bad     []malformed
 	err     error
 	free    chan *packetBatch
@@ -724,11 +724,11 @@ func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
 					q := &pb.pkts[len(pb.pkts)-1]
 					q.set(p)
 					if len(p.Tunnels) > 0 {
-						text := tunText.String(p.Tunnels)
-						if n := len(pb.tunnels); n == 0 || pb.tunnels[n-1] != text {
-							pb.tunnels = append(pb.tunnels, text)
+						e := newTunnelEntry(p.Tunnels, &tunText)
+						if n := len(pb.tunnels); n == 0 || pb.tunnels[n-1] != e {
+							pb.tunnels = append(pb.tunnels, e)
 						}
-						q.tun = int32(len(pb.tunnels))
+						q.setTunnel(&e, len(pb.tunnels))
 					}
 				case pcap.Malformed:
 					pb.bad = append(pb.bad, malformed{p.Frame, p.Err})

@@ -45,6 +45,19 @@ func (t *flowTable) find(k *flowKey, h uint64) (f *flowState, fwd bool) {
 	return nil, false
 }
 
+// findFunc is find among the flows that match also satisfy: flows whose keys
+// are equal but for what they hold beside the table.
+func (t *flowTable) findFunc(k *flowKey, h uint64, match func(*flowState) bool) (f *flowState, fwd bool) {
+	for f = t.buckets[h&uint64(len(t.buckets)-1)]; f != nil; f = f.hnext {
+		if f.hash == h {
+			if same, fwd := k.direction(&f.key); same && match(f) {
+				return f, fwd
+			}
+		}
+	}
+	return nil, false
+}
+
 func (t *flowTable) insert(f *flowState, h uint64) {
 	if t.n >= len(t.buckets) {
 		t.grow()
