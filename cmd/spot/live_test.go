@@ -29,7 +29,8 @@ import (
 // kernel filter drops) and times, which differ by microseconds where the
 // kernel stamps each capture's copy itself (TCP on veth). A second "decode
 // flow --interface", with short timeouts, writes to a pipe the flows that
-// ended while the interface was quiet, before the signal.
+// ended while the interface was quiet, before the signal; "decode dns
+// --interface any" gets the records of --interface a.
 func TestLiveCapture(t *testing.T) {
 	if os.Geteuid() != 0 {
 		testenv.Unavailable(t, "the live capture test makes network namespaces: it needs root")
@@ -127,6 +128,9 @@ zone:
 		startCapture(t, inNS(srv, bin, "--log-level", "info", "decode", "dns", "--queries", "--interface", a, "-o", filepath.Join(dir, "dns.ndjson")), "capturing"),
 		startCapture(t, inNS(srv, bin, "--log-level", "info", "decode", "flow", "--from", "packets", "--interface", a, "-o", filepath.Join(dir, "flows.ndjson")), "capturing"),
 	}
+	// "any": every interface of the namespace, IP packets without their
+	// link headers (here only a's carry DNS).
+	procs = append(procs, startCapture(t, inNS(srv, bin, "--log-level", "info", "decode", "dns", "--queries", "--interface", "any", "-o", filepath.Join(dir, "any.ndjson")), "capturing"))
 	short := []string{"--idle-timeout", "2s", "--fin-timeout", "1s"}
 	quiet := &syncBuffer{}
 	quietCmd := inNS(srv, append([]string{bin, "--log-level", "info", "decode", "flow", "--from", "packets", "--interface", a, "-f", "ndjson"}, short...)...)
@@ -225,6 +229,12 @@ zone:
 			len(wantDNS), tcp, v6, procs[0].stderr())
 	}
 	sameRecords(t, "dns", gotDNS, wantDNS, []string{"eid", "frame", "frame_time", "unix_tstamp"}, []string{"ts_ns"})
+	// On "any" a frame is its IP packet: 14 bytes less than on Ethernet.
+	anyDNS := read("any.ndjson")
+	for _, r := range anyDNS {
+		r["frame_len"] = r["frame_len"].(float64) + 14
+	}
+	sameRecords(t, "dns (any)", anyDNS, wantDNS, []string{"eid", "frame", "frame_time", "unix_tstamp"}, []string{"ts_ns"})
 	times := []string{"eid", "treceived", "unix_tstamp", "tryear", "trmonth", "trday", "trhour", "trminute", "trsec", "tdur"}
 	sameRecords(t, "flow", transport(gotFlows), transport(wantFlows), times, []string{"tstart_ns", "tend_ns"})
 	if quietBefore < len(wantQuiet) {

@@ -56,7 +56,8 @@ With --icmp-quotes, DNS messages quoted by ICMP errors are decoded too, as
 tshark decodes them (their tunnel column ends "icmp SRC>DST type=3 code=3").
 
 With --interface IF, packets are captured from a Linux interface (AF_PACKET,
-no libpcap; needs CAP_NET_RAW) until SIGINT or SIGTERM; the packets the
+no libpcap; needs CAP_NET_RAW; "any" captures every interface's IP packets,
+without their link headers) until SIGINT or SIGTERM; the packets the
 kernel had delivered by then are decoded and written, and the counts of
 packets captured and dropped by the kernel go to stderr (exit status 3 if it
 dropped any). A kernel filter keeps what the decoder reads (TCP and UDP on

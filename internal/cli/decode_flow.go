@@ -76,7 +76,9 @@ addresses and ports, VNI, key or TEID), by which its outer flow is found.
 Inner flows of different VXLAN or Geneve VNIs or GRE keys are kept apart.
 With --interface IF, flows are assembled from the packets of a Linux
 interface until SIGINT or SIGTERM, when the flows still open are written
-(see "spot decode dns --help" for capturing).
+(see "spot decode dns --help" for capturing). Flows are written as they
+end: while the interface is quiet, when their timeouts pass by the wall
+clock (a second late at most), an NDJSON or CSV stream flushed then.
 The table holds at most --max-flows flows. Templates are kept per
 exporter and observation domain; data that comes before its template is held
 and decoded when it comes, or counted as dropped at the end.

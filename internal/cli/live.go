@@ -20,7 +20,7 @@ type liveFlags struct {
 }
 
 func (l *liveFlags) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&l.iface, "interface", "", "capture from the Linux network interface `IF` (AF_PACKET; needs CAP_NET_RAW) until SIGINT or SIGTERM, instead of reading files")
+	f.StringVar(&l.iface, "interface", "", "capture from the Linux network interface `IF` (any: all of them) until SIGINT or SIGTERM, instead of reading files (AF_PACKET; needs CAP_NET_RAW)")
 	f.IntVar(&l.snaplen, "snaplen", 262144, "with --interface: keep at most `BYTES` of each packet")
 }
 

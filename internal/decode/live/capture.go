@@ -93,8 +93,8 @@ const (
 // called; then the frames the kernel had already queued are read (for at
 // most 2 s) and ReadFrame returns io.EOF.
 func Open(ctx context.Context, o Options) (*Capture, error) {
-	if o.Interface == "" || o.Interface == "any" {
-		return nil, errors.New("--interface: name one interface (\"any\" is not supported)")
+	if o.Interface == "" {
+		return nil, errors.New("--interface: name an interface, or any")
 	}
 	if o.Snaplen <= 0 {
 		o.Snaplen = 262144
@@ -107,9 +107,15 @@ func Open(ctx context.Context, o Options) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	tp, err := afpacket.NewTPacket(afpacket.OptInterface(o.Interface), afpacket.TPacketVersion3, sock,
+	iface := o.Interface
+	if iface == "any" {
+		iface = "" // a socket bound to no interface hears them all
+	}
+	// A VLAN tag the kernel took off goes back into an Ethernet header; IP
+	// packets without one have nowhere to put it.
+	tp, err := afpacket.NewTPacket(afpacket.OptInterface(iface), afpacket.TPacketVersion3, sock,
 		afpacket.OptBlockSize(blockSize), afpacket.OptNumBlocks(numBlocks), afpacket.OptFrameSize(afpacket.DefaultFrameSize),
-		afpacket.OptBlockTimeout(blockTimeout), afpacket.OptPollTimeout(pollTimeout), afpacket.OptAddVLANHeader(true))
+		afpacket.OptBlockTimeout(blockTimeout), afpacket.OptPollTimeout(pollTimeout), afpacket.OptAddVLANHeader(sock == afpacket.SocketRaw))
 	if err != nil {
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
 			return nil, fmt.Errorf("capturing on %s needs the CAP_NET_RAW capability (run as root, or: setcap cap_net_raw,cap_net_admin=ep $(command -v spot)): %w", o.Interface, err)
@@ -140,8 +146,13 @@ func Open(ctx context.Context, o Options) (*Capture, error) {
 
 // linkOf says what frames an interface gives and how to read them: whole
 // Ethernet frames from Ethernet and loopback interfaces, IP packets from
-// others (a tunnel's, WireGuard's...).
+// others (a tunnel's, WireGuard's...) and from "any", whose interfaces'
+// link headers differ (the kernel takes them off: tcpdump's "Linux
+// cooked" capture, without its pseudo-header).
 func linkOf(name string) (pcap.LinkType, afpacket.OptSocketType, error) {
+	if name == "any" {
+		return pcap.LinkRaw, afpacket.SocketDgram, nil
+	}
 	b, err := os.ReadFile("/sys/class/net/" + name + "/type")
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {

@@ -16,7 +16,12 @@
 // Ethernet and loopback interfaces give whole frames (VLAN tags the
 // kernel took off are put back, as tcpdump shows them, with promiscuous
 // mode on as tcpdump's default); interfaces without a link header
-// (tun, WireGuard) and others give IP packets (pcap.LinkRaw).
+// (tun, WireGuard) and others give IP packets (pcap.LinkRaw), as does
+// "any", every interface at once: a socket bound to none (SOCK_DGRAM, the
+// kernel takes the link headers off, as in tcpdump's "Linux cooked"
+// capture; not promiscuous, as tcpdump's "any" is not). On "any", a packet
+// that crosses two interfaces of the host (a bridge and its port, both
+// ends of a veth pair in one namespace) is seen on each, as tcpdump sees it.
 //
 // Filter builds the kernel filter (classic BPF, with golang.org/x/net/bpf)
 // that keeps what a decoder reads: for DNS, TCP and UDP to or from its
