@@ -186,7 +186,7 @@ zone:
 	wantQuiet := transport(spot(append([]string{"decode", "flow", "--from", "packets"}, append(short, td)...)...))
 	var quietBefore int
 	for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(200 * time.Millisecond) {
-		b := quiet.Bytes()
+		b := []byte(quiet.String())
 		if quietBefore = len(transport(ndjson(t, b[:bytes.LastIndexByte(b, '\n')+1]))); quietBefore >= len(wantQuiet) {
 			break
 		}
@@ -240,7 +240,7 @@ zone:
 	if quietBefore < len(wantQuiet) {
 		t.Errorf("with --idle-timeout 2s, %d of %d flows were written while the interface was quiet (the rest at the signal)", quietBefore, len(wantQuiet))
 	}
-	sameRecords(t, "flow (short timeouts)", transport(ndjson(t, quiet.Bytes())), wantQuiet, times, []string{"tstart_ns", "tend_ns"})
+	sameRecords(t, "flow (short timeouts)", transport(ndjson(t, []byte(quiet.String()))), wantQuiet, times, []string{"tstart_ns", "tend_ns"})
 	t.Logf("%d DNS records (%d TCP, %d IPv6) and %d flows, as from tcpdump's capture; %d flows of short timeouts written before the signal",
 		len(gotDNS), tcp, v6, len(gotFlows), quietBefore)
 }
@@ -301,25 +301,6 @@ func sameRecords(t *testing.T, what string, got, want []map[string]any, ignore, 
 			t.Errorf("%s record %d:\n live %v\n pcap %v", what, i, got[i], want[i])
 		}
 	}
-}
-
-// syncBuffer is a process's stdout, read while it is written.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// Bytes is a copy of what was written so far.
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
 }
 
 // capture is a capturing process, its stderr kept.
