@@ -575,15 +575,16 @@ func (c *flatColumn) bound(s []byte) {
 // addDict maps n strings to their indexes in the chunk's dictionary; past
 // dictMax bytes of dictionary the chunk turns plain.
 func (c *flatColumn) addDict(p unsafe.Pointer, stride uintptr, n int) error {
-	idx, last := c.idx, recentString{k: -1}
+	idx, last := c.idx, recentString{n: -1} // no string's
 	for range n {
 		s := *(*string)(p)
 		p = unsafe.Add(p, stride)
 		// Decoders take names (protocols, flags, exporters) from tables,
 		// so where a string's bytes lie mostly tells its index, with no
-		// bytes compared; a column's value is often the last one's.
+		// bytes compared; a column's value is often the last one's (an
+		// empty column's, "" with no bytes, is looked up once a batch).
 		ptr := unsafe.StringData(s)
-		if ptr == last.ptr && int32(len(s)) == last.n && ptr != nil {
+		if ptr == last.ptr && int32(len(s)) == last.n {
 			idx = append(idx, last.k)
 			continue
 		}

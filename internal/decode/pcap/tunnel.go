@@ -155,7 +155,9 @@ const MaxTunnelDepth = 8
 // Unwrapper finds the packet that an encapsulating packet carries. Package
 // tunnel has spot's.
 type Unwrapper interface {
-	// Unwrap is given a packet whose headers were parsed (Status OK). When
+	// Unwrap is given a packet whose headers were parsed (Status OK) and
+	// that may carry another: a UDP datagram, or IP protocol 4 (IPv4), 41
+	// (IPv6) or 47 (GRE); the fast path does not ask about others. When
 	// it is an encapsulation, ok is true and Unwrap returns its layer and
 	// the inner frame, named by the ethertype of what it starts with
 	// (EthertypeEthernet for an Ethernet frame, 0x0800 IPv4, 0x86dd IPv6,
@@ -181,7 +183,7 @@ func (s *Source) SetUnwrapper(u Unwrapper) { s.unwrap = u }
 // unwrapPacket asks the Unwrapper whether p carries another packet, and if
 // so holds it for the next call to Next.
 func (s *Source) unwrapPacket(p *Packet) {
-	if s.unwrap == nil || p.Status != OK {
+	if s.unwrap == nil || p.Status != OK || !mayCarry(p.Proto) {
 		return
 	}
 	t, et, inner, ok, err := s.unwrap.Unwrap(p)
@@ -196,6 +198,12 @@ func (s *Source) unwrapPacket(p *Packet) {
 		return
 	}
 	s.tunnels[depth] = t
+}
+
+// mayCarry reports whether packets of IP protocol proto may carry others
+// (see Unwrapper): TCP, ICMP and the rest are not handed to the Unwrapper.
+func mayCarry(proto uint8) bool {
+	return proto == ProtoUDP || proto == 4 || proto == 41 || proto == 47
 }
 
 var errTunnelDepth = malformed(fmt.Sprintf("tunnels nested more than %d deep", MaxTunnelDepth))
