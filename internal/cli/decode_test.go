@@ -156,7 +156,7 @@ func TestFeaturizeProgress(t *testing.T) {
 // TestFlowProgress (#20 item 5): on a terminal, featurize --counts of flow
 // Parquet (counted column by column), detect, and score's fused method,
 // whose first pass is the detectors', show their progress out of the
-// inputs' row count.
+// inputs' row count; train shows its reading.
 func TestFlowProgress(t *testing.T) {
 	dir := t.TempDir()
 	run := func(tty bool, args ...string) (stdout, stderr string) {
@@ -173,7 +173,9 @@ func TestFlowProgress(t *testing.T) {
 	records, _ := run(false, "filter", flows, "-f", "ndjson")
 	total := fmt.Sprintf("/%d, ", strings.Count(records, "\n"))
 	model := filepath.Join(dir, "flow.model")
-	run(false, "train", flows, "-o", model, "--topics", "2", "--iterations", "2")
+	if _, stderr := run(true, "train", flows, "-o", model, "--topics", "2", "--iterations", "2"); !strings.Contains(stderr, "train: reading") {
+		t.Errorf("train on a terminal: stderr %q shows no progress of its reading", stderr)
+	}
 	for _, tc := range []struct {
 		args []string
 		want []string

@@ -108,7 +108,9 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := train.Corpus(g.ctx, args, g.io.In, train.Options{Features: fo, Feedback: o.feedback, DupFactor: o.dupFactor})
+	reading := g.newProgress("train: reading", "records", -1)
+	res, err := train.Corpus(g.ctx, args, g.io.In, train.Options{Features: fo, Feedback: o.feedback, DupFactor: o.dupFactor, Progress: reading.adder()})
+	reading.Done()
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,10 @@ type Options struct {
 	// are added DupFactor times, as Apache Spot did.
 	Feedback  string
 	DupFactor int
+	// Progress, when set, is told how many more records of the inputs were
+	// read (a negative count when count tables found out of order are read
+	// again to be counted).
+	Progress func(n int)
 }
 
 // Result is a gathered corpus and what a model trained on it records.
@@ -44,7 +48,7 @@ var ErrNoPairs = errors.New("no (document, word) pairs to train on (every row wa
 // Corpus gathers the corpus of the named inputs (files, folders or globs
 // of partitions; none or "-" reads stdin, which feedback may also name).
 func Corpus(ctx context.Context, names []string, stdin io.Reader, o Options) (*Result, error) {
-	g := &gatherer{ctx: ctx, counts: feature.NewCounter(), fo: o.Features, stdin: stdin}
+	g := &gatherer{ctx: ctx, counts: feature.NewCounter(), fo: o.Features, stdin: stdin, progress: o.Progress}
 	c, err := g.corpus(names, o)
 	if err != nil {
 		return nil, err
@@ -54,15 +58,16 @@ func Corpus(ctx context.Context, names []string, stdin io.Reader, o Options) (*R
 
 // gatherer gathers the count matrix from inputs of one kind.
 type gatherer struct {
-	ctx     context.Context
-	stdin   io.Reader
-	kind    record.Kind
-	fo      feature.Options
-	fz      *feature.Featurizer
-	counts  *feature.Counter
-	rejects feature.Rejects[struct{}]
-	skipped int64
-	proxy   []record.Proxy // proxy events wait for the user-agent counts
+	ctx      context.Context
+	stdin    io.Reader
+	progress func(int) // Options.Progress
+	kind     record.Kind
+	fo       feature.Options
+	fz       *feature.Featurizer
+	counts   *feature.Counter
+	rejects  feature.Rejects[struct{}]
+	skipped  int64
+	proxy    []record.Proxy // proxy events wait for the user-agent counts
 	// proxy feedback rows, each counted dup times
 	proxyFeedback []record.Proxy
 	dup           int64
@@ -149,15 +154,21 @@ func (g *gatherer) mergeCounts(names []string) (*lda.Corpus, bool, error) {
 		return nil, false, nil
 	}
 	readers := make([]ioformat.Reader[record.Count], len(ins))
+	merged := make([]ioformat.Reader[record.Count], len(ins)) // readers, counted
 	tables := make([]string, len(ins))
+	read := 0
 	for i, in := range ins {
 		if readers[i], err = ioformat.NewReader[record.Count](in); err != nil {
 			return nil, false, err
 		}
+		merged[i] = counted(readers[i], func(n int) {
+			read += n
+			g.progress(n)
+		}, g.progress != nil)
 		tables[i] = ioformat.DisplayName(in.Name)
 	}
 	b := lda.NewSortedBuilder()
-	err = feature.MergeCounts(g.ctx, readers, tables, func(doc, word string, n int64) error {
+	err = feature.MergeCounts(g.ctx, merged, tables, func(doc, word string, n int64) error {
 		return b.Add(doc, word, float64(n))
 	})
 	var skipped int64
@@ -169,6 +180,9 @@ func (g *gatherer) mergeCounts(names []string) (*lda.Corpus, bool, error) {
 	}
 	if errors.Is(err, feature.ErrUnsorted) || errors.Is(err, lda.ErrUnsorted) {
 		slog.Debug("count tables not in order: counting them instead of merging", "err", err)
+		if g.progress != nil {
+			g.progress(-read) // they are read again
+		}
 		return nil, false, nil
 	}
 	if err != nil {
@@ -239,7 +253,7 @@ func (g *gatherer) readOne(in *ioformat.Input) error {
 			if pf := in.ParquetFile(); pf != nil {
 				if p, ok := columnar.CountPlan([]*parquet.File{pf}); ok {
 					defer in.Close()
-					st, err := columnar.CountFlows(g.ctx, []*parquet.File{pf}, []string{ioformat.DisplayName(in.Name)}, p, g.counts, 0, nil)
+					st, err := columnar.CountFlows(g.ctx, []*parquet.File{pf}, []string{ioformat.DisplayName(in.Name)}, p, g.counts, 0, g.progress)
 					g.addRejects(st.Rejected, st.Reasons)
 					return err
 				}
@@ -308,11 +322,31 @@ func withReader[T any](g *gatherer, ins []*ioformat.Input, fn func(ioformat.Read
 		return err
 	}
 	defer r.Close()
-	if err := fn(r); err != nil {
+	if err := fn(counted[T](r, g.progress, g.progress != nil)); err != nil {
 		return err
 	}
 	g.skipped += r.Skipped()
 	return nil
+}
+
+// counted returns r telling progress how many records each Read returned,
+// or r itself when not on.
+func counted[T any](r ioformat.Reader[T], progress func(int), on bool) ioformat.Reader[T] {
+	if !on {
+		return r
+	}
+	return &countingReader[T]{r, progress}
+}
+
+type countingReader[T any] struct {
+	ioformat.Reader[T]
+	progress func(int)
+}
+
+func (c *countingReader[T]) Read(buf []T) (int, error) {
+	n, err := c.Reader.Read(buf)
+	c.progress(n)
+	return n, err
 }
 
 func eachRecord[T any](g *gatherer, ins []*ioformat.Input, fn func(*T)) error {

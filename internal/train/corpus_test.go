@@ -96,7 +96,7 @@ var (
 // TestSameCorpusWhateverTheInputs: events (Parquet, read column by column;
 // NDJSON, featurized row by row), featurized events, count tables in order
 // (merged) and out of order (counted) all give the corpus of the flows'
-// words.
+// words; Options.Progress is told of every record read (#20 item 5).
 func TestSameCorpusWhateverTheInputs(t *testing.T) {
 	dir := t.TempDir()
 	fs := flows(3000)
@@ -155,9 +155,17 @@ func TestSameCorpusWhateverTheInputs(t *testing.T) {
 				write(t, filepath.Join(dir, "parts", "h=02", "x.parquet"), flowEvents, fs[half:])
 				inputs = []string{filepath.Join(dir, "parts", "h=01"), filepath.Join(dir, "parts", "h=02", "x.parquet")}
 			}
-			res, err := train.Corpus(context.Background(), inputs, nil, train.Options{})
+			read := 0
+			res, err := train.Corpus(context.Background(), inputs, nil, train.Options{Progress: func(n int) { read += n }})
 			if err != nil {
 				t.Fatal(err)
+			}
+			records := map[string]int{"sorted counts": len(even) + len(odd) + len(split), "unsorted counts": len(reversed)}[name]
+			if records == 0 {
+				records = len(fs)
+			}
+			if read != records {
+				t.Errorf("progress told of %d records read, want the inputs' %d", read, records)
 			}
 			if res.Kind != record.KindFlow || res.Skipped != 0 || res.Rejected.Count != 0 {
 				t.Errorf("kind %q, skipped %d, rejected %d; want flow, 0, 0", res.Kind, res.Skipped, res.Rejected.Count)
