@@ -276,6 +276,13 @@ func (r *columnsReader[T]) nextRowGroup() error {
 	chunks := rg.ColumnChunks()
 	for _, c := range r.cols {
 		c.close()
+		c.konst = false
+		if c.lazy {
+			if v, ok := constant(chunks[c.index], c.src, c.maxDef); ok {
+				c.konst, c.kval, c.rows = true, v, int(rg.NumRows())
+				continue // no page to read
+			}
+		}
 		c.pages = SafePages(chunks[c.index].Pages())
 		if len(r.cols) > 1 && !r.serial {
 			c.pages = parquet.AsyncPages(c.pages) // decode columns side by side
@@ -318,6 +325,8 @@ type column struct {
 	// into the dictionary) and converted one by one as they are stored:
 	// for reading a few rows of each page (GroupReader.RowsOf).
 	lazy   bool
+	konst  bool    // and every value of the row group is kval: no page is read
+	kval   int64   //
 	idx    []int32 // dictionary indexes
 	raw32  []int32
 	rawF32 []float32
@@ -497,8 +506,48 @@ func (c *column) keepRaw(data encoding.Values, idx []int32, values int) error {
 	return c.check(got, values)
 }
 
+// constant reports whether a required integer column chunk holds one
+// value only, by its statistics (min == max), and which.
+func constant(cc parquet.ColumnChunk, src parquet.Kind, maxDef byte) (int64, bool) {
+	if maxDef > 0 || (src != parquet.Int32 && src != parquet.Int64) {
+		return 0, false
+	}
+	b, ok := cc.(interface {
+		Bounds() (min, max parquet.Value, ok bool)
+	})
+	if !ok {
+		return 0, false
+	}
+	lo, hi, ok := b.Bounds()
+	if !ok || lo.IsNull() || hi.IsNull() || lo.Kind() != src || hi.Kind() != src {
+		return 0, false
+	}
+	if src == parquet.Int32 {
+		return int64(lo.Int32()), lo.Int32() == hi.Int32()
+	}
+	return lo.Int64(), lo.Int64() == hi.Int64()
+}
+
 // storeLazy is store for a lazy column.
 func (c *column) storeLazy(p unsafe.Pointer, stride uintptr, k int) {
+	if c.konst {
+		for i := range k {
+			dst := unsafe.Add(p, uintptr(i)*stride)
+			switch c.kind {
+			case reflect.Int64:
+				*(*int64)(dst) = c.kval
+			case reflect.Int32:
+				*(*int32)(dst) = int32(c.kval)
+			case reflect.Float32:
+				*(*float32)(dst) = float32(c.kval)
+			case reflect.Float64:
+				*(*float64)(dst) = float64(c.kval)
+			}
+		}
+		c.row += k
+		c.val += k
+		return
+	}
 	for i := range k {
 		if c.defs != nil && c.defs[c.row+i] != c.maxDef {
 			continue // null: the zero value
@@ -611,6 +660,10 @@ func (c *column) loadDict(d parquet.Dictionary) {
 
 // seek positions the column at row in of its row group.
 func (c *column) seek(in int64) error {
+	if c.konst {
+		c.row, c.val = int(in), int(in)
+		return nil
+	}
 	if c.page != nil {
 		parquet.Release(c.page)
 		c.page = nil

@@ -25,6 +25,9 @@ type mixedFlow struct {
 	Proto  string  `parquet:"proto,optional,dict"`
 	EID    int64   `parquet:"eid"`
 	Tunnel string  `parquet:"tunnel,optional"`
+	TrYear int64   `parquet:"tryear"`   // one value: read from the statistics
+	TrDay  int32   `parquet:"trday"`    // one value in some row groups
+	Fwd    int32   `parquet:"fwd,dict"` // one value, in a dictionary
 }
 
 func writeGroups[T any](t *testing.T, path string, recs []T, m record.Meta) *Input {
@@ -89,6 +92,7 @@ func TestGroupReaderMatchesReader(t *testing.T) {
 		if i%5 == 0 {
 			f.Tunnel = fmt.Sprint("gre ", i)
 		}
+		f.TrYear, f.TrDay, f.Fwd = 2026, int32(i/1000), -3
 		mixed = append(mixed, f)
 	}
 	var dns []record.DNS
