@@ -7,8 +7,11 @@
 // and a per-minute ingest summary. Table draws the list for a terminal
 // (tablewriter, fitted to the width), WriteJSON writes the documents, HTML
 // writes one self-contained page (scripts and styles embedded in the binary;
-// the page loads nothing), and WriteFeedback writes the rows an analyst
-// should judge as a feedback file to fill in.
+// the page loads nothing; it stays under MaxHTMLBytes, leaving out the
+// list's last rows and says so), and WriteFeedback writes the rows an
+// analyst should judge as a feedback file to fill in. Options.PerSubject
+// caps the rows of one subject (filter.CappedTopN), so that a table shows
+// more of the day than one scan.
 //
 // Memory is bounded by what is shown: the top rows, and per storyboard at
 // most 4096 peers and items and 1500 time bins (wider bins as a timeline
