@@ -25,6 +25,8 @@ func TestRegularityAnchors(t *testing.T) {
 		{"skew under 5%", []float64{98, 98, 99, 99, 99, 100, 100, 100, 103, 103, 103, 103}, (1 + 0.99) / 2, 100, 1},
 		// q2 == q3: no skew, whatever q1; MAD 0
 		{"upper half flat", []float64{50, 50, 50, 80, 80, 100, 100, 100, 100, 100, 100, 100}, 1, 100, 0},
+		// a median of 1 still counts
+		{"ones", []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 1, 1, 0},
 		// a median under 1 (empty sizes) is no regularity
 		{"zeros", []float64{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0, 0},
 		// q1 0, q2 2, q3 20: Bowley 0.8; MAD as large as the median
@@ -66,7 +68,7 @@ func TestRhythmAnchors(t *testing.T) {
 	}
 }
 
-func TestSpreadAnchors(t *testing.T) {
+func TestDurationAnchors(t *testing.T) {
 	every := func(first, step int64, n int) []int64 {
 		ts := make([]int64, n)
 		for i := range ts {
@@ -75,29 +77,26 @@ func TestSpreadAnchors(t *testing.T) {
 		return ts
 	}
 	for _, c := range []struct {
-		name      string
-		times     []int64
-		w0, w1    int64 // seconds
-		hist, dur float64
+		name   string
+		times  []int64
+		w0, w1 int64 // seconds
+		dur    float64
 	}{
-		// one beat in each of the first 12 of 24 bins: even, and a 12-bin run
-		{"half window, even", every(50, 100, 12), 0, 2400, 1, 1},
-		// every other bin of the first 11: 6 ones and 5 zeros, mean 6/11,
-		// sample SD sqrt(0.3/1.1); runs of 1, so the cover 1000/2400 counts
-		{"alternate bins", every(50, 200, 6), 0, 2400, 1 - 0.5222329678670935/(6.0/11), 1000.0 / 2400},
-		// two beats an hour for five hours of a day: a 5-bin run beats the
-		// cover of 4.5 h
-		{"five busy hours", every(0, 1800, 10), 0, 86400, 1, 5.0 / 12},
-		// beats outside the window fall in its end bins; 22 idle bins
-		// between them make the histogram score 0 (not negative), and the
-		// cover past 1 is 1
-		{"outside", []int64{-100e9, 3000e9}, 0, 2400, 0, 1},
+		// one beat in each of the first 12 of 24 bins: a 12-bin run
+		{"half window", every(50, 100, 12), 0, 2400, 1},
+		// every other bin of the first 11: runs of 1, so the cover 1000/2400 counts
+		{"alternate bins", every(50, 200, 6), 0, 2400, 1000.0 / 2400},
+		// two beats an hour for five hours of a day: a 5-bin run beats the cover of 4.5 h
+		{"five busy hours", every(0, 1800, 10), 0, 86400, 5.0 / 12},
+		// the last three bins: a 3-bin run
+		{"end bins", []int64{2150e9, 2250e9, 2350e9}, 0, 2400, 3.0 / 12},
+		// beats outside the window fall in its end bins; a cover past 1 is 1
+		{"outside", []int64{-100e9, 3000e9}, 0, 2400, 1},
 		// no window: nothing to compare with
-		{"empty window", every(0, 60, 6), 100, 100, 1, 1},
+		{"empty window", every(0, 60, 6), 100, 100, 1},
 	} {
-		h, d := spread(c.times, c.w0*1e9, c.w1*1e9)
-		if !near(h, c.hist, 1e-9) || !near(d, c.dur, 1e-9) {
-			t.Errorf("%s: spread = hist %.4f, duration %.4f; want %.4f, %.4f", c.name, h, d, c.hist, c.dur)
+		if d := duration(c.times, c.w0*1e9, c.w1*1e9); !near(d, c.dur, 1e-9) {
+			t.Errorf("%s: duration %.4f, want %.4f", c.name, d, c.dur)
 		}
 	}
 }
@@ -114,6 +113,13 @@ func TestBeaconJudgeAnchors(t *testing.T) {
 		}
 		return &b
 	}
+	sized := func(n int, step int64, sizes []int32) *beaconState {
+		var b beaconState
+		for i := 0; i < n; i++ {
+			b.add(t0+int64(i)*step, sizes[i])
+		}
+		return &b
+	}
 	for _, c := range []struct {
 		name  string
 		b     *beaconState
@@ -127,6 +133,9 @@ func TestBeaconJudgeAnchors(t *testing.T) {
 		{"13 beats", state(13, 60e9, 0, 100), 720, 1, 13, 1, 1},
 		// a window four times as long: 7 busy bins of 24, duration 7/12
 		{"13 beats, long window", state(13, 60e9, 0, 100), 2880, 0.6 + 0.2*7/12 + 0.2, 13, 1, 7.0 / 12},
+		// sizes 10, 20 and 40 (4, 5 and 4 times): q1 10, q2 20, q3 35, Bowley
+		// 0.2, MAD 10: sizes (0.8 + 0.5)/2
+		{"13 beats, sizes vary", sized(13, 60e9, []int32{10, 20, 40, 10, 20, 40, 10, 20, 40, 10, 20, 40, 20}), 720, 0.6 + 0.2 + 0.2*0.65, 13, 0.65, 1},
 		// confidence grows from 5 beats to 12
 		{"9 beats", state(9, 60e9, 0, 100), 480, 4.0 / 7, 9, 1, 1},
 		{"6 beats", state(6, 60e9, 0, 100), 300, 1.0 / 7, 6, 1, 1},
@@ -195,7 +204,8 @@ func TestBeatsKept(t *testing.T) {
 
 func TestBruteForceAnchors(t *testing.T) {
 	pair := func(proto string, dport int32, conns, short int64, secs float64) *flowPair {
-		return &flowPair{proto: proto, dport: dport, conns: conns, short: short, first: 0, last: int64(secs * 1e9)}
+		t0 := int64(1_700_000_000e9)
+		return &flowPair{proto: proto, dport: dport, conns: conns, short: short, first: t0, last: t0 + int64(secs*1e9)}
 	}
 	for _, c := range []struct {
 		name string
@@ -214,10 +224,30 @@ func TestBruteForceAnchors(t *testing.T) {
 		{"too few short", pair("TCP", 8080, 20, 15, 1), 0},
 		{"UDP", pair("UDP", 22, 300, 300, 10), 0},
 	} {
+		c.p.out, c.p.in = 2500, 60000
 		got, evidence := c.p.bruteForce()
 		if !near(got, c.want, 1e-9) || (got > 0) != (evidence != "") {
 			t.Errorf("%s: bruteForce = %.4f %q, want %.4f", c.name, got, evidence, c.want)
 		}
+	}
+	_, ev := pair("TCP", 22, 300, 240, 3000).bruteForce()
+	if want := "300 connections in 50 min, 80% short and small (under 10 s and 10 kB), 0 B sent, 0 B received"; ev != want {
+		t.Errorf("evidence %q, want %q", ev, want)
+	}
+}
+
+// A subject keeps its first maxExact distinct items exactly, then samples.
+func TestDistinctExactUpTo(t *testing.T) {
+	var d distinct
+	for i := range maxExact {
+		d.add(mix64(uint64(i)), 1)
+	}
+	if d.mask != 0 || d.count() != maxExact {
+		t.Fatalf("%d items: mask %#x, count %.0f; want exact", maxExact, d.mask, d.count())
+	}
+	d.add(mix64(maxExact), 1)
+	if d.mask == 0 || len(d.items) > maxExact {
+		t.Errorf("%d items: mask %#x, %d kept; want sampled", maxExact+1, d.mask, len(d.items))
 	}
 }
 

@@ -130,11 +130,11 @@ func mix64(x uint64) uint64 {
 
 // beaconResult is what judging a beacon subject found.
 type beaconResult struct {
-	score             float64 // before context modifiers
-	beats             int
-	period, mad       float64 // median gap and its MAD, seconds
-	ts, ds, hist, dur float64
-	first, last       int64
+	score       float64 // before context modifiers
+	beats       int
+	period, mad float64 // median gap and its MAD, seconds
+	ts, ds, dur float64
+	first, last int64
 }
 
 func (r *beaconResult) evidence() string {
@@ -189,7 +189,7 @@ func (b *beaconState) judge(w0, w1 int64) beaconResult {
 	r.first, r.last = times[0], times[len(times)-1]
 	r.period, r.mad, r.ts, r.beats = rhythm(gaps)
 	r.ds, _, _ = regularity(sizes)
-	r.hist, r.dur = spread(times, w0, w1)
+	r.dur = duration(times, w0, w1)
 	conf := clamp01(float64(r.beats-5) / float64(fullBeats-5))
 	r.score = conf * r.ts * (0.6 + 0.2*r.dur + 0.2*r.ds)
 	return r
@@ -253,32 +253,23 @@ func regularity(x []float64) (score, median, mad float64) {
 	return (1 - math.Abs(skew) + madScore) / 2, q2, mad
 }
 
-// spread is RITA's histogram and duration scores of beat times in the
-// window [w0, w1] cut in 24 bins: 1 - the coefficient of variation of the
-// counts of the bins between the first and last beat, and the larger of
-// the share of the window covered and the longest run of busy bins over 12.
-func spread(times []int64, w0, w1 int64) (hist, dur float64) {
+// duration is RITA's duration score of beat times in the window [w0, w1]
+// cut in 24 bins: the larger of the share of the window covered and the
+// longest run of busy bins over 12. (RITA's histogram score, the evenness
+// of the busy bins' counts, is not part of spot's score: see beaconState.)
+func duration(times []int64, w0, w1 int64) float64 {
 	const bins = 24
 	width := float64(w1-w0) / bins
 	if width <= 0 {
-		return 1, 1
+		return 1
 	}
-	var counts [bins]float64
-	bin := func(t int64) int { return min(bins-1, max(0, int(float64(t-w0)/width))) }
+	var busy [bins]bool
 	for _, t := range times {
-		counts[bin(t)]++
-	}
-	lo, hi := bin(times[0]), bin(times[len(times)-1])
-	active := counts[lo : hi+1]
-	if len(active) >= 2 {
-		m, sd := stat.MeanStdDev(active, nil)
-		hist = math.Max(0, 1-sd/m)
-	} else {
-		hist = 1
+		busy[min(bins-1, max(0, int(float64(t-w0)/width)))] = true
 	}
 	run, best := 0, 0
-	for _, c := range counts {
-		if c > 0 {
+	for _, b := range busy {
+		if b {
 			run++
 			best = max(best, run)
 		} else {
@@ -286,5 +277,5 @@ func spread(times []int64, w0, w1 int64) (hist, dur float64) {
 		}
 	}
 	cover := float64(times[len(times)-1]-times[0]) / float64(w1-w0)
-	return hist, math.Min(1, math.Max(cover, float64(best)/12))
+	return math.Min(1, math.Max(cover, float64(best)/12))
 }
