@@ -35,8 +35,8 @@ echo
 head -n 8 "$out/findings.ndjson" |
 	sed 's/.*"detector":"\([^"]*\)".*"subject":"\([^"]*\)".*"detector_score":\([0-9.]\{1,5\}\)[0-9]*,"evidence":"\([^"]*\)".*/   \1\t\3\t\2\t\4/' | expand -t 16,24,60
 echo
-echo "-- filter: the 200 most suspicious flows (lowest score first), without the lab's DHCP chatter"
-"$spot" filter --top 200 --where 'not (dport in [67, 68] && proto == "UDP")' "$out/scored.parquet" -o "$out/top.parquet"
+echo "-- filter: the 200 most suspicious flows (lowest score first), at most 20 of one finding, without the lab's DHCP chatter"
+"$spot" filter --top 200 --per-subject 20 --where 'not (dport in [67, 68] && proto == "UDP")' "$out/scored.parquet" -o "$out/top.parquet"
 echo "-- report: the list, enriched (testdata/hunt/networks.csv names the lab's networks), each host's storyboard"
 echo
 "$spot" report "$out/top.parquet" "$out/findings.ndjson" --context "$flows" --networks testdata/hunt/networks.csv --top 15 --title "spot demo"

@@ -22,6 +22,7 @@ type filterOptions struct {
 	out          OutputFlags
 	maxScore     float64
 	top          int
+	perSubject   int
 	where        string
 	feedback     string
 	since, until string
@@ -78,6 +79,11 @@ Records match on flow (sip, dip, dport, proto), dns (client, question name)
 or proxy (clientip, fulluri); severities 1 and 2 stay visible. --top counts
 only the records that pass.
 
+--per-subject N keeps at most N of --top's records of one detector subject
+(spot score's fused method: a scan, a tunnel, a beacon...), so that the top
+of a day is not one scan's thousand flows; records without a subject are
+not capped. spot report's table does the same with its own rows.
+
 With no predicate, filter copies its input unchanged: that makes it the
 format converter between NDJSON, Parquet and CSV.`),
 		Example: `  # convert NDJSON to Parquet and back
@@ -102,6 +108,7 @@ format converter between NDJSON, Parquet and CSV.`),
 	f.Float64Var(&o.maxScore, "max-score", 1, "keep records whose score is at most `X` (Apache Spot's threshold)")
 	markNoDefault(f, "max-score")
 	f.IntVar(&o.top, "top", 0, "keep the `N` lowest-scoring records, lowest first (exact; ties broken by eid, then input order)")
+	f.IntVar(&o.perSubject, "per-subject", 0, "with --top: keep at most `N` records of one detector subject (0: no cap)")
 	f.StringVar(&o.where, "where", "", "keep records for which `EXPR` (expr-lang, over the stream's columns) is true")
 	f.StringVar(&o.since, "since", "", "keep records at or after `TIME` (RFC 3339, YYYY-MM-DD[ HH:MM[:SS]] UTC, or Unix seconds)")
 	f.StringVar(&o.until, "until", "", "keep records before `TIME`")
@@ -116,7 +123,10 @@ func runFilterCmd(g *globals, o *filterOptions, cmd *cobra.Command, args []strin
 	if cmd.Flags().Changed("top") && o.top < 1 {
 		return usagef("--top must be at least 1 (without it, every record is kept)")
 	}
-	opts := filter.Options{Where: strings.TrimSpace(o.where), UseMax: cmd.Flags().Changed("max-score"), MaxScore: o.maxScore}
+	if o.perSubject < 0 || (o.perSubject > 0 && o.top == 0) {
+		return usagef("--per-subject N (N > 0) caps --top's records of one subject; give --top")
+	}
+	opts := filter.Options{Where: strings.TrimSpace(o.where), UseMax: cmd.Flags().Changed("max-score"), MaxScore: o.maxScore, PerSubject: o.perSubject}
 	var err error
 	if o.since != "" {
 		if opts.Since, err = filter.ParseTime(o.since); err != nil {
@@ -305,7 +315,7 @@ func runFilter[In, Out any](fr filterRun, lift func(*Out, *In), liftCols []strin
 		return usageError{err}
 	}
 	o := fr.opts
-	if lift == nil && fr.top > 0 && o.Where == "" && o.Allow == nil && o.Noise == nil && o.Since.IsZero() && o.Until.IsZero() {
+	if lift == nil && fr.top > 0 && o.Where == "" && o.Allow == nil && o.Noise == nil && o.Since.IsZero() && o.Until.IsZero() && o.PerSubject == 0 {
 		if files, ok := parquetFiles(fr.ins); ok && columnar.TopPlan[Out](files) {
 			return topColumnar[Out](fr.g.ctx, fr.ins, files, fr.meta, fr.d, fr.top, o.UseMax, o.MaxScore)
 		}

@@ -22,6 +22,7 @@ type Options struct {
 	Noise        *Noise             // drop records analysts marked low risk
 	MaxScore     float64            // with UseMax: keep scores at most MaxScore
 	UseMax       bool               //
+	PerSubject   int                // with a top N: at most this many records of one detector subject (0: no cap)
 }
 
 // Reason is why a record was dropped.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -30,13 +31,20 @@ import (
 func Run[In, Out any](ctx context.Context, ins []*ioformat.Input, w ioformat.Writer[Out], plan *Plan[Out], lift func(*Out, *In), liftCols []string, top int) (skipped int64, err error) {
 	r := &runner[In, Out]{ctx: ctx, plan: plan, lift: lift, w: w}
 	if top > 0 {
-		r.top = NewTopN[entry[Out]](top)
+		r.top = uncapped[entry[Out]]{NewTopN[entry[Out]](top)}
 		_, _, r.hasEID = ColumnOffset(reflect.TypeFor[Out](), "eid")
 		r.eidOff, _, _ = ColumnOffset(reflect.TypeFor[Out](), "eid")
+		if per := plan.o.PerSubject; per > 0 {
+			r.top = NewCappedTopN[entry[Out]](top, per)
+			r.subjectOff, _, r.hasSubject = ColumnOffset(reflect.TypeFor[Out](), "subject")
+		}
 	}
 	cols := append(plan.Columns(), liftCols...)
 	if top > 0 {
 		cols = append(cols, "score", "eid")
+		if r.hasSubject {
+			cols = append(cols, "subject")
+		}
 	}
 	slices.Sort(cols)
 	cols = slices.Compact(cols)
@@ -83,15 +91,43 @@ type entry[Out any] struct {
 }
 
 type runner[In, Out any] struct {
-	ctx    context.Context
-	plan   *Plan[Out]
-	lift   func(*Out, *In)
-	w      ioformat.Writer[Out]
-	top    *TopN[entry[Out]]
-	hasEID bool
-	eidOff uintptr
-	seq    int64
-	open   []*source[In]
+	ctx        context.Context
+	plan       *Plan[Out]
+	lift       func(*Out, *In)
+	w          ioformat.Writer[Out]
+	top        subjectTop[entry[Out]]
+	hasEID     bool
+	eidOff     uintptr
+	hasSubject bool // with --per-subject
+	subjectOff uintptr
+	seq        int64
+	open       []*source[In]
+}
+
+// subjectTop is a TopN, or with --per-subject a CappedTopN.
+type subjectTop[T any] interface {
+	MayWant(k Key) bool // whatever the subject: a test before finding it
+	Wants(k Key, subject string) bool
+	Offer(k Key, subject string, rec T)
+	Sorted() []T
+}
+
+type uncapped[T any] struct{ *TopN[T] }
+
+func (u uncapped[T]) MayWant(k Key) bool           { return u.TopN.Wants(k) }
+func (u uncapped[T]) Wants(k Key, _ string) bool   { return u.TopN.Wants(k) }
+func (u uncapped[T]) Offer(k Key, _ string, rec T) { u.TopN.Offer(k, rec) }
+
+// subject is what --per-subject counts a record under: its detector
+// subject; one of its own when it has none (it is not capped).
+func (r *runner[In, Out]) subject(rec *Out, k Key) string {
+	if !r.hasSubject {
+		return ""
+	}
+	if s := *(*string)(unsafe.Add(unsafe.Pointer(rec), r.subjectOff)); s != "" {
+		return s
+	}
+	return "\x00" + strconv.FormatInt(k.Seq, 10)
 }
 
 // source is one input and its readers.
@@ -178,9 +214,10 @@ func (r *runner[In, Out]) onePass(s *source[In]) error {
 				continue
 			}
 			if r.top != nil {
-				k := r.key(rec)
-				if r.top.Wants(k) {
-					r.top.Offer(k, entry[Out]{rec: CloneStrings(*rec), row: -1})
+				if k := r.key(rec); r.top.MayWant(k) {
+					if subject := r.subject(rec, k); r.top.Wants(k, subject) {
+						r.top.Offer(k, strings.Clone(subject), entry[Out]{rec: CloneStrings(*rec), row: -1})
+					}
 				}
 				kept = kept[:len(kept)-1]
 			}
@@ -240,9 +277,10 @@ func (r *runner[In, Out]) twoPass(s *source[In], index int, cols []string) error
 				continue
 			}
 			if r.top != nil {
-				k := r.key(rec)
-				if r.top.Wants(k) {
-					r.top.Offer(k, entry[Out]{input: index, row: row + int64(i)})
+				if k := r.key(rec); r.top.MayWant(k) {
+					if subject := r.subject(rec, k); r.top.Wants(k, subject) {
+						r.top.Offer(k, strings.Clone(subject), entry[Out]{input: index, row: row + int64(i)})
+					}
 				}
 				continue
 			}

@@ -195,3 +195,44 @@ func reflectOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 func ptr[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+
+// --top N --per-subject P keeps the records taken lowest key first,
+// passing over those whose detector subject has P already (records without
+// a subject are not capped), from Parquet (two passes) and NDJSON alike.
+func TestTopPerSubject(t *testing.T) {
+	recs := scoredFlows(20_000)
+	r := rand.New(rand.NewPCG(3, 3))
+	for i := range recs {
+		if r.IntN(3) > 0 {
+			recs[i].Subject = fmt.Sprintf("10.0.0.%d > *:%d", r.IntN(3), r.IntN(4))
+		}
+	}
+	const top, per = 300, 4
+	idx := make([]int, len(recs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int {
+		if (Key{recs[i].Score, recs[i].EID, int64(i)}).Less(Key{recs[j].Score, recs[j].EID, int64(j)}) {
+			return -1
+		}
+		return 1
+	})
+	var want []record.ScoredFlow
+	n := map[string]int{}
+	for _, i := range idx {
+		if s := recs[i].Subject; len(want) < top && recs[i].IByt > 20_000 && (s == "" || n[s] < per) {
+			want = append(want, recs[i])
+			n[s]++
+		}
+	}
+	if n[""] == 0 || n[""] == len(want) {
+		t.Fatalf("%d of %d rows without a subject: nothing tested", n[""], len(want))
+	}
+	for _, name := range []string{"a.parquet", "a.ndjson"} {
+		got, _ := run(t, []string{writeInput(t, recs, name)}, Options{PerSubject: per, Where: "ibyt > 20000"}, top)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: %d records kept, want %d (or others)", name, len(got), len(want))
+		}
+	}
+}
