@@ -177,13 +177,15 @@ func decodeDNSFiles(g *globals, o *decodeDNSOptions, args []string, w ioformat.W
 }
 
 // batchWriter writes batches of records on its own goroutine, so decoding
-// and encoding run side by side.
+// and encoding run side by side. Each batch comes with an arena for its
+// records' strings, reset when the batch has been written.
 type batchWriter[T any] struct {
 	w       ioformat.Writer[T]
 	flusher ioformat.Flusher
 	batch   []T
+	text    *ioformat.Arena // for the strings of batch's records
 	queue   chan writeBatch[T]
-	free    chan []T
+	free    chan writeBatch[T]
 	done    chan error
 	failed  atomic.Bool
 	closed  bool
@@ -192,17 +194,19 @@ type batchWriter[T any] struct {
 
 type writeBatch[T any] struct {
 	recs  []T
+	text  *ioformat.Arena
 	flush bool
 }
 
 func newBatchWriter[T any](w ioformat.Writer[T]) *batchWriter[T] {
 	const inFlight = 4
-	b := &batchWriter[T]{w: w, queue: make(chan writeBatch[T], inFlight), free: make(chan []T, inFlight+2), done: make(chan error, 1)}
+	b := &batchWriter[T]{w: w, queue: make(chan writeBatch[T], inFlight), free: make(chan writeBatch[T], inFlight+2), done: make(chan error, 1)}
 	b.flusher, _ = w.(ioformat.Flusher)
 	for range inFlight + 1 {
-		b.free <- ioformat.Touched(make([]T, ioformat.BatchSize))[:0]
+		b.free <- writeBatch[T]{recs: ioformat.Touched(make([]T, ioformat.BatchSize))[:0], text: new(ioformat.Arena)}
 	}
 	b.batch = ioformat.Touched(make([]T, ioformat.BatchSize))[:0]
+	b.text = new(ioformat.Arena)
 	go func() {
 		var err error
 		for wb := range b.queue {
@@ -216,7 +220,8 @@ func newBatchWriter[T any](w ioformat.Writer[T]) *batchWriter[T] {
 				b.failed.Store(true)
 			}
 			clear(wb.recs)
-			b.free <- wb.recs[:0]
+			wb.text.Reset() // Write kept nothing of the records
+			b.free <- writeBatch[T]{recs: wb.recs[:0], text: wb.text}
 		}
 		b.done <- err
 	}()
@@ -227,13 +232,15 @@ func newBatchWriter[T any](w ioformat.Writer[T]) *batchWriter[T] {
 func (b *batchWriter[T]) full() bool { return len(b.batch) >= ioformat.BatchSize }
 
 // send hands the current batch to the writer; flush asks it to flush its
-// output after writing it. It returns false when writing has failed.
+// output after writing it. The next batch and its arena are b.batch and
+// b.text. It returns false when writing has failed.
 func (b *batchWriter[T]) send(flush bool) bool {
 	if len(b.batch) == 0 && !flush {
 		return !b.failed.Load()
 	}
-	b.queue <- writeBatch[T]{b.batch, flush}
-	b.batch = <-b.free
+	b.queue <- writeBatch[T]{b.batch, b.text, flush}
+	next := <-b.free
+	b.batch, b.text = next.recs, next.text
 	return !b.failed.Load()
 }
 
@@ -319,6 +326,7 @@ func decodeDNSSource(ctx context.Context, src *pcap.Source, name, source string,
 		}
 		switch p.Status {
 		case pcap.OK:
+			dec.Text = out.text // the strings go with their batch
 			out.batch, problems = dec.Packet(p, out.batch, problems[:0])
 			for _, pr := range problems {
 				if pr.Kept {

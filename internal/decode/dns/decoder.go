@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spot-hunt/spot/internal/decode/pcap"
+	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -74,6 +75,11 @@ type Decoder struct {
 	Messages       int // DNS messages read (records made, queries left out)
 	QueriesLeftOut int // queries read but not written (Options.Queries unset)
 	held           int // bytes held in conn buffers
+
+	// Text, when set, keeps the strings of the records made (frame time,
+	// names, answers) until its owner resets it, once their batch is
+	// written; nil: each is allocated.
+	Text *ioformat.Arena
 }
 
 type connRef struct {
@@ -125,6 +131,7 @@ func (d *Decoder) Packet(p *pcap.Packet, out []record.DNS, problems []Problem) (
 
 func (d *Decoder) message(p *pcap.Packet, msg []byte, transport string, out []record.DNS, problems []Problem) ([]record.DNS, []Problem) {
 	d.msgIdx++
+	d.msg.text = d.Text
 	err := d.msg.Parse(msg, d.opts.Answers)
 	if err != nil {
 		pe := err.(*ParseError)
@@ -141,27 +148,26 @@ func (d *Decoder) message(p *pcap.Packet, msg []byte, transport string, out []re
 	}
 	out = append(out, record.DNS{})
 	r := &out[len(out)-1]
-	r.FrameTime = d.clock.Format(p.TsNs)
+	var ft [48]byte
+	r.FrameTime = d.Text.String(d.clock.Append(ft[:0], p.TsNs))
 	r.UnixTstamp = floorDiv(p.TsNs, 1e9)
 	r.FrameLen = int32(p.WireLen)
 	r.IPDst = d.addrText(p.Dst)
 	r.IPSrc = d.addrText(p.Src)
 	if m.HasQuestion {
-		r.QryName = string(m.QName)
+		r.QryName = d.Text.String(m.QName)
 		r.QryClass = hexClass(m.QClass)
 		r.QryType = int32(m.QType)
 	}
 	if m.Response() {
 		r.QryRcode = int32(m.Rcode())
 	}
-	r.A = string(m.A)
+	r.A = d.Text.String(m.A)
 	r.TsNs = p.TsNs
 	r.ID = int32(m.ID)
 	r.Response = m.Response()
 	r.Transport = transport
-	if len(m.Answers) > 0 {
-		r.Answers = append([]string(nil), m.Answers...)
-	}
+	r.Answers = d.Text.Strings(m.Answers)
 	r.ANCount = int32(m.ANCount)
 	r.TTL = int64(m.TTL)
 	r.Frame = p.Frame
@@ -225,22 +231,26 @@ type FrameTimes struct {
 
 // Format formats ns, nanoseconds since the epoch.
 func (c *FrameTimes) Format(ns int64) string {
+	var b [64]byte
+	return string(c.Append(b[:0], ns))
+}
+
+// Append appends ns, nanoseconds since the epoch, formatted, to dst.
+func (c *FrameTimes) Append(dst []byte, ns int64) []byte {
 	sec := floorDiv(ns, 1e9)
 	frac := ns - sec*1e9
 	if !c.ok || sec != c.sec {
 		c.sec, c.ok = sec, true
 		c.pfx = time.Unix(sec, 0).UTC().AppendFormat(c.pfx[:0], "Jan _2, 2006 15:04:05.")
 	}
-	var b [64]byte
-	s := append(b[:0], c.pfx...)
+	dst = append(dst, c.pfx...)
 	var f [9]byte
 	for i := 8; i >= 0; i-- {
 		f[i] = byte('0' + frac%10)
 		frac /= 10
 	}
-	s = append(s, f[:]...)
-	s = append(s, " UTC"...)
-	return string(s)
+	dst = append(dst, f[:]...)
+	return append(dst, " UTC"...)
 }
 
 // tcp reassembles one direction of a TCP connection and decodes the

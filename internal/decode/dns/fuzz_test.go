@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/decode/tunnel"
+	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 	"github.com/spot-hunt/spot/internal/testenv"
 )
@@ -63,7 +65,9 @@ func FuzzMessage(f *testing.F) {
 }
 
 // FuzzDecode runs arbitrary bytes through the capture reader and the DNS
-// decoder (UDP and TCP): never a panic, records name frames that were read.
+// decoder (UDP and TCP): never a panic, records name frames that were read,
+// and a decoder keeping its strings in an arena, reset after every packet,
+// makes the same records.
 func FuzzDecode(f *testing.F) {
 	for _, data := range seedCaptures(f) {
 		if len(data) > 32<<10 {
@@ -78,7 +82,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		src.SetUnwrapper(tunnel.New())
 		d := NewDecoder(Options{Queries: true, Answers: true}, "fuzz")
-		var recs []record.DNS
+		da := NewDecoder(Options{Queries: true, Answers: true}, "fuzz")
+		da.Text = new(ioformat.Arena)
+		var recs, arecs []record.DNS
 		var probs []Problem
 		for {
 			p, err := src.Next()
@@ -94,6 +100,11 @@ func FuzzDecode(f *testing.F) {
 					if r.Frame != p.Frame {
 						t.Fatalf("record of frame %d from frame %d", r.Frame, p.Frame)
 					}
+				}
+				da.Text.Reset()
+				arecs, _ = da.Packet(p, arecs[:0], nil)
+				if !reflect.DeepEqual(recs, arecs) {
+					t.Fatalf("frame %d: with an arena\n%+v\nwithout\n%+v", p.Frame, arecs, recs)
 				}
 			}
 		}

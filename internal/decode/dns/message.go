@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/spot-hunt/spot/internal/ioformat"
 )
 
 var be = binary.BigEndian
@@ -45,6 +47,7 @@ type Message struct {
 	TTL     uint32   // first answer's TTL
 
 	scratch []byte
+	text    *ioformat.Arena // where Answers' strings are kept; nil: allocated
 }
 
 // Response reports the QR bit.
@@ -172,37 +175,40 @@ func (m *Message) finishA() {
 // rdataText renders one record's data: addresses, names, MX/SRV targets,
 // TXT strings; other types as hex.
 func (m *Message) rdataText(msg []byte, off int, typ uint16, rdata []byte) string {
+	m.scratch = m.appendRdata(m.scratch[:0], msg, off, typ, rdata)
+	return m.text.String(m.scratch)
+}
+
+func (m *Message) appendRdata(b, msg []byte, off int, typ uint16, rdata []byte) []byte {
 	switch typ {
 	case typeA:
 		if len(rdata) == 4 {
-			return netip.AddrFrom4([4]byte(rdata)).String()
+			return netip.AddrFrom4([4]byte(rdata)).AppendTo(b)
 		}
 	case typeAAAA:
 		if len(rdata) == 16 {
-			return netip.AddrFrom16([16]byte(rdata)).String()
+			return netip.AddrFrom16([16]byte(rdata)).AppendTo(b)
 		}
 	case typeNS, typeCNAME, typePTR, typeDNAME, typeSOA:
 		// the name must lie in the data: an UPDATE's prerequisite has none
-		if name, end, err := readName(msg, off, m.scratch[:0], "answer"); err == nil && end <= off+len(rdata) {
-			m.scratch = name
-			return string(name)
+		if name, end, err := readName(msg, off, b, "answer"); err == nil && end <= off+len(rdata) {
+			return name
 		}
 	case typeMX:
 		if len(rdata) > 2 {
-			if name, _, err := readName(msg, off+2, m.scratch[:0], "answer"); err == nil {
-				m.scratch = name
-				return strconv.Itoa(int(be.Uint16(rdata))) + " " + string(name)
+			b = strconv.AppendInt(b, int64(be.Uint16(rdata)), 10)
+			b = append(b, ' ')
+			if name, _, err := readName(msg, off+2, b, "answer"); err == nil {
+				return name
 			}
 		}
 	case typeSRV:
 		if len(rdata) > 6 {
-			if name, _, err := readName(msg, off+6, m.scratch[:0], "answer"); err == nil {
-				m.scratch = name
-				return string(name)
+			if name, _, err := readName(msg, off+6, b, "answer"); err == nil {
+				return name
 			}
 		}
 	case typeTXT:
-		b := m.scratch[:0]
 		for r := rdata; len(r) > 0; {
 			n := int(r[0])
 			if 1+n > len(r) {
@@ -211,10 +217,9 @@ func (m *Message) rdataText(msg []byte, off int, typ uint16, rdata []byte) strin
 			b = append(b, r[1:1+n]...)
 			r = r[1+n:]
 		}
-		m.scratch = b
-		return string(b)
+		return b
 	}
-	return hex.EncodeToString(rdata)
+	return hex.AppendEncode(b[:0], rdata)
 }
 
 // readName appends the presentation form of the name at off to dst and

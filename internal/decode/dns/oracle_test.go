@@ -20,6 +20,7 @@ import (
 
 	"github.com/spot-hunt/spot/internal/decode/pcap"
 	"github.com/spot-hunt/spot/internal/decode/tunnel"
+	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 	"github.com/spot-hunt/spot/internal/testenv"
 )
@@ -374,6 +375,7 @@ func decodeFile(t testing.TB, file string) ([]record.DNS, []Problem, error) {
 	src.SetUnwrapper(tunnel.New())
 	// tshark's DNS ports: 53 (UDP, TCP), 5353 (TCP; mDNS on UDP), 5355 (LLMNR)
 	d := NewDecoder(Options{Ports: []int{53, 5353, 5355}, Queries: true, Answers: true, ICMPQuotes: true}, filepath.Base(file))
+	d.Text = new(ioformat.Arena) // as decode dns keeps them (never reset here)
 	var recs []record.DNS
 	var probs []Problem
 	for {
