@@ -2,8 +2,8 @@
 // decoders (dns, flow): spot's fast path (package pcap) parses a frame's
 // link, IP and transport headers, and hands the packet to an Unwrapper only
 // when it is IP-in-IP, GRE or UDP to a tunnel's port (or, for Teredo, looks
-// like it). The Unwrapper reads the tunnel's header with small decoders of
-// its own (headers.go) and returns the inner frame, which the fast path parses in turn, to
+// like it). The Unwrapper reads the tunnel's header with gopacket's layers
+// and returns the inner frame, which the fast path parses in turn, to
 // pcap.MaxTunnelDepth encapsulations deep.
 //
 //	src.SetUnwrapper(tunnel.New()) // src: a *pcap.Source
@@ -13,14 +13,17 @@
 //
 //   - GRE over IP and over UDP 4754 (RFC 8086): keyed (key), sequenced,
 //     checksummed, routed, GRE in GRE; carrying IPv4, IPv6, MPLS, Ethernet
-//     (transparent bridging) or PPP.
+//     (transparent bridging) or PPP. gopacket's layers.GRE.
 //   - PPTP's enhanced GRE (version 1) carrying PPP (call id), PPP's
 //     compressed protocol field included.
-//   - ERSPAN type I, II and III, in GRE (session id).
-//   - VXLAN, UDP 4789 (vni).
-//   - Geneve, UDP 6081, with options, carrying Ethernet or IP (vni).
+//   - ERSPAN type I and II (gopacket's layers.ERSPANII) and type III
+//     (a decoder here: gopacket has none), in GRE (session id).
+//   - VXLAN, UDP 4789 (gopacket's layers.VXLAN; vni).
+//   - Geneve, UDP 6081, with options, carrying Ethernet or IP (gopacket's
+//     layers.Geneve; vni). The payload is found from the header's own
+//     length: gopacket's offset wraps past 255 bytes of options.
 //   - GTP-U version 1, UDP 2152, either end: G-PDUs with sequence numbers,
-//     N-PDU numbers and extension headers (teid).
+//     N-PDU numbers and extension headers (gopacket's layers.GTPv1U; teid).
 //     Other message types are the tunnel's own and carry no packet; a
 //     datagram to or from port 2152 that is no GTP version 1 is left as it
 //     is (Zeek's gtp3_false_gtp: DNS from port 2152). Outer IP fragments
@@ -40,13 +43,4 @@
 // encapsulation (a truncated header, an unknown version, a decoder that
 // fails) makes its inner packet Malformed, counted in Stats.Broken, so the
 // command warns and exits 3.
-//
-// The headers are read here, not with gopacket's layers as DESIGN.md has
-// it, to take layers out of the binary: its enum tables (two of 65536
-// entries) are 5.4 MB of globals that the garbage collector scans, and
-// cost every spot process 13 MB of peak RSS, whatever it runs (a program
-// that only imports layers and collects once peaks at 21 MB, 8 MB
-// without; package sflow still links layers). The decoders
-// keep gopacket's error messages, and the traces that tested gopacket's
-// layers here test them.
 package tunnel
