@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
 	"github.com/spot-hunt/spot/internal/decode/pcap"
 )
 
@@ -44,11 +47,18 @@ type Stats struct {
 	Broken int64
 }
 
-// Unwrapper finds the packets inside encapsulations (GRE, ERSPAN, VXLAN,
-// Geneve, GTP-U, IP in IP, Teredo, AYIYA). It implements pcap.Unwrapper.
+// Unwrapper finds the packets inside encapsulations, with gopacket's
+// layers (GRE, ERSPAN II, VXLAN, Geneve, GTP-U) and small decoders of
+// spot's own (ERSPAN III, Teredo, AYIYA). It implements pcap.Unwrapper.
 // It is not safe for concurrent use.
 type Unwrapper struct {
 	Stats Stats
+
+	gre    layers.GRE
+	erspan layers.ERSPANII
+	vxlan  layers.VXLAN
+	geneve layers.Geneve
+	gtp    layers.GTPv1U
 }
 
 // New returns an Unwrapper.
@@ -66,6 +76,9 @@ func (u *Unwrapper) Unwrap(p *pcap.Packet) (t pcap.Tunnel, ethertype uint16, inn
 		return
 	}
 	defer func() {
+		if r := recover(); r != nil { // gopacket's layers are fuzzed, but not by us
+			ok, err = true, fmt.Errorf("%s header: decoder failed: %v", t.Type, r)
+		}
 		if ok {
 			if err != nil {
 				u.Stats.Broken++
@@ -153,22 +166,22 @@ func (u *Unwrapper) undecoded(what string) {
 
 // unwrapGRE reads a GRE header (over IP, or over UDP) and what it carries.
 func (u *Unwrapper) unwrapGRE(t pcap.Tunnel, b []byte) (pcap.Tunnel, uint16, []byte, bool, error) {
-	g, err := parseGRE(b)
-	if err != nil {
+	g := &u.gre
+	if err := g.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
 		return t, 0, nil, true, fmt.Errorf("GRE header: %w", err)
 	}
-	payload := g.payload
-	proto := g.proto
-	switch g.version {
+	payload := g.LayerPayload()
+	proto := uint16(g.Protocol)
+	switch g.Version {
 	case 0:
-		if g.keyPresent {
-			t.ID, t.HasID = g.key, true
+		if g.KeyPresent {
+			t.ID, t.HasID = g.Key, true
 		}
 	case 1: // PPTP's enhanced GRE: the key holds the payload length and the call id
 		t.Type = pcap.TunnelPPTP
-		if g.keyPresent {
-			t.ID, t.HasID = g.key&0xffff, true
-			if n := int(g.key >> 16); n <= len(payload) {
+		if g.KeyPresent {
+			t.ID, t.HasID = g.Key&0xffff, true
+			if n := int(g.Key >> 16); n <= len(payload) {
 				payload = payload[:n]
 			}
 		}
@@ -180,22 +193,22 @@ func (u *Unwrapper) unwrapGRE(t pcap.Tunnel, b []byte) (pcap.Tunnel, uint16, []b
 		}
 		return t, proto, payload, true, nil
 	default:
-		return t, 0, nil, true, fmt.Errorf("GRE version %d", g.version)
+		return t, 0, nil, true, fmt.Errorf("GRE version %d", g.Version)
 	}
 	switch proto {
 	case 0x0800, 0x86dd, ethertypeMPLS, ethertypeMPLSMC, pcap.EthertypeEthernet, pcap.EthertypePPP:
 		return t, proto, payload, true, nil
 	case ethertypeERSPAN2:
 		t.Type, t.HasID, t.ID = pcap.TunnelERSPAN2, false, 0
-		if !g.seqPresent { // type I: no ERSPAN header
+		if !g.SeqPresent { // type I: no ERSPAN header
 			return t, pcap.EthertypeEthernet, payload, true, nil
 		}
-		session, in, err := erspan2(payload)
-		if err != nil {
+		e := &u.erspan
+		if err := e.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
 			return t, 0, nil, true, fmt.Errorf("ERSPAN header: %w", err)
 		}
-		t.ID, t.HasID = uint32(session), true
-		return t, pcap.EthertypeEthernet, in, true, nil
+		t.ID, t.HasID = uint32(e.SessionID), true
+		return t, pcap.EthertypeEthernet, e.LayerPayload(), true, nil
 	case ethertypeERSPAN3:
 		t.Type, t.HasID, t.ID = pcap.TunnelERSPAN3, false, 0
 		session, et, in, err := erspan3(payload)
@@ -241,27 +254,30 @@ func erspan3(b []byte) (session uint16, ethertype uint16, inner []byte, err erro
 
 func (u *Unwrapper) unwrapVXLAN(t pcap.Tunnel, b []byte) (pcap.Tunnel, uint16, []byte, bool, error) {
 	t.Type = pcap.TunnelVXLAN
-	vni, valid, in, err := vxlan(b)
-	if err != nil {
+	v := &u.vxlan
+	if err := v.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
 		return t, 0, nil, true, fmt.Errorf("VXLAN header: %w", err)
 	}
-	if valid {
-		t.ID, t.HasID = vni, true
+	if v.ValidIDFlag {
+		t.ID, t.HasID = v.VNI, true
 	}
-	return t, pcap.EthertypeEthernet, in, true, nil
+	return t, pcap.EthertypeEthernet, v.LayerPayload(), true, nil
 }
 
 func (u *Unwrapper) unwrapGeneve(t pcap.Tunnel, b []byte) (pcap.Tunnel, uint16, []byte, bool, error) {
 	t.Type = pcap.TunnelGeneve
-	version, vni, et, payload, err := geneve(b)
-	if err != nil {
+	g := &u.geneve
+	if err := g.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
 		return t, 0, nil, true, fmt.Errorf("Geneve header: %w", err)
 	}
-	if version != 0 {
-		return t, 0, nil, true, fmt.Errorf("Geneve version %d", version)
+	if g.Version != 0 {
+		return t, 0, nil, true, fmt.Errorf("Geneve version %d", g.Version)
 	}
-	t.ID, t.HasID = vni, true
-	switch et {
+	t.ID, t.HasID = g.VNI, true
+	// The header's length, from its own field: gopacket's offset is a byte
+	// and wraps past 255 bytes of options.
+	payload := b[8+int(b[0]&0x3f)*4:]
+	switch et := uint16(g.Protocol); et {
 	case pcap.EthertypeEthernet, 0x0800, 0x86dd:
 		return t, et, payload, true, nil
 	case 0x0806: // ARP: no IP packet inside
@@ -281,13 +297,18 @@ func (u *Unwrapper) unwrapGTP(t pcap.Tunnel, b []byte) (pcap.Tunnel, uint16, []b
 		return t, 0, nil, false, nil
 	}
 	t.Type = pcap.TunnelGTP
-	teid, typ, payload, err := gtpu(b)
-	if err != nil {
+	g := &u.gtp
+	if err := g.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
 		return t, 0, nil, true, fmt.Errorf("GTP-U header: %w", err)
 	}
-	t.ID, t.HasID = teid, true
-	if typ != 255 { // the tunnel's own messages: nothing inside
+	t.ID, t.HasID = g.TEID, true
+	if g.MessageType != 255 { // the tunnel's own messages: nothing inside
 		return pcap.Tunnel{}, 0, nil, false, nil
+	}
+	payload := g.LayerPayload()
+	// Bytes past the message's length (padding) are not the packet's.
+	if end := 8 + int(g.MessageLength) - len(g.LayerContents()); end >= 0 && end < len(payload) {
+		payload = payload[:end]
 	}
 	if len(payload) == 0 {
 		return t, 0, nil, true, errors.New("GTP-U G-PDU without a packet")
