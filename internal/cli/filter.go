@@ -326,7 +326,7 @@ func runFilter[In, Out any](fr filterRun, lift func(*Out, *In), liftCols []strin
 		return err
 	}
 	var skipped int64
-	if pred, ok := plan.WherePred(); ok && lift == nil && fr.top == 0 && columnar.WherePlan(fr.ins, pred) {
+	if pred, ok := plan.WherePred(); ok && lift == nil && fr.top == 0 && columnar.WherePlan[Out](fr.ins, pred) {
 		// Row groups in parallel, the expression over whole columns.
 		var st columnar.WhereStats
 		st, err = columnar.Where(fr.g.ctx, fr.ins, pred, w)

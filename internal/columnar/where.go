@@ -19,11 +19,16 @@ type WhereStats struct {
 	Skipped    int // row groups whose bounds proved that no row matches
 }
 
-// WherePlan reports whether Where can filter the inputs with pred: each
-// is Parquet, holds more columns than pred reads (else filter.Run reads
-// it in one pass, in other batches) and holds pred's columns (or lacks
-// them: they read as zero) as values that convert to their fields.
-func WherePlan(ins []*ioformat.Input, pred *filter.Pred) bool {
+// WherePlan reports whether Where can filter the inputs with pred into
+// records of type T: T holds no lists (DNS answers: parquet-go's reader of
+// those seeks too slowly for many runs of rows), each input is Parquet,
+// holds more columns than pred reads (else filter.Run reads it in one
+// pass, in other batches) and holds pred's columns (or lacks them: they
+// read as zero) as values that convert to their fields.
+func WherePlan[T any](ins []*ioformat.Input, pred *filter.Pred) bool {
+	if !ioformat.Flat[T]() {
+		return false
+	}
 	for _, in := range ins {
 		if in.ParquetFile() == nil || len(pred.Columns()) >= len(in.Columns()) {
 			return false
@@ -67,7 +72,7 @@ func Where[T any](ctx context.Context, ins []*ioformat.Input, pred *filter.Pred,
 	}
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(jobs)))
 	next := make(chan job)
-	ahead := make(chan struct{}, 2*workers) // groups read but not yet written
+	ahead := make(chan struct{}, workers+1) // groups read but not yet written
 	go func() {
 		defer close(next)
 		for _, j := range jobs {

@@ -102,7 +102,7 @@ func whereRun(t *testing.T, paths []string, src, out string, columnar bool) ([]b
 	var st WhereStats
 	if columnar {
 		pred, ok := plan.WherePred()
-		if !ok || !WherePlan(ins, pred) {
+		if !ok || !WherePlan[record.Flow](ins, pred) {
 			t.Fatalf("%s: no column plan", src)
 		}
 		st, err = Where(context.Background(), ins, pred, w)

@@ -98,6 +98,14 @@ func columnOf(in *Input, name string, kind reflect.Kind) (*column, error) {
 	return &column{field: field{name: name, kind: kind}, index: leaf.ColumnIndex, maxDef: byte(leaf.MaxDefinitionLevel), src: src}, nil
 }
 
+// Flat reports whether records of type T hold no lists: RowsOf reads them
+// column by column (records with lists go through parquet-go's reader,
+// which seeks slowly: for many runs of rows, read them otherwise).
+func Flat[T any]() bool {
+	_, ok := flatFields(reflect.TypeFor[T]())
+	return ok
+}
+
 // Readable reports whether ColumnOf can read column name of in as values
 // of kind (the file may lack it).
 func Readable(in *Input, name string, kind reflect.Kind) bool {
@@ -126,10 +134,13 @@ func RowsOf[T any](r *GroupReader, g int, rows []int64, out []T) (_ []T, err err
 			return nil, err
 		}
 		cr.serial = true // one group of many read side by side
-		for _, c := range cr.cols {
-			c.lazy = true // a few rows of each page
-		}
 		r.rows = cr
+	}
+	// A few rows of each page: convert only their values; many: the
+	// pages at once.
+	sparse := int64(len(rows))*16 < r.in.pf.RowGroups()[g].NumRows()
+	for _, c := range cr.cols {
+		c.lazy = sparse
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -144,6 +155,22 @@ func RowsOf[T any](r *GroupReader, g int, rows []int64, out []T) (_ []T, err err
 		return nil, err
 	}
 	cr.row = start
+	if !sparse { // read the group through, keeping the rows asked for
+		buf := make([]T, BatchSize)
+		var at int64
+		for len(rows) > 0 {
+			n, err := cr.Read(buf)
+			if n == 0 {
+				return nil, &RecordError{Name: r.in.Name, Unit: "row", Number: start + rows[0] + 1, Err: errOr(err, io.ErrUnexpectedEOF)}
+			}
+			for len(rows) > 0 && rows[0] < at+int64(n) {
+				out = append(out, buf[rows[0]-at])
+				rows = rows[1:]
+			}
+			at += int64(n)
+		}
+		return out, nil
+	}
 	err = eachRun(rows, func(first int64, k int) error {
 		if err := cr.SeekToRow(start + first); err != nil {
 			return err
