@@ -265,9 +265,7 @@ func (w *ndjsonWriter[T]) Write(recs []T) error {
 				b = any(&recs[i]).(JSONAppender).AppendJSONFields(b)
 				b = append(b, '}', '\n')
 			}
-			w.buf = b
-			_, err := w.out.w.Write(b)
-			return err
+			return w.write(b)
 		}
 	}
 	if w.flat != nil {
@@ -282,9 +280,7 @@ func (w *ndjsonWriter[T]) Write(recs []T) error {
 			}
 			b = append(b, '}', '\n')
 		}
-		w.buf = b
-		_, err := w.out.w.Write(b)
-		return err
+		return w.write(b)
 	}
 	for i := range recs {
 		b, err := json.MarshalWithOption(&recs[i], json.DisableHTMLEscape())
@@ -298,6 +294,27 @@ func (w *ndjsonWriter[T]) Write(recs []T) error {
 		}
 	}
 	return nil
+}
+
+// write writes b, a batch encoded in w.buf. Uncompressed, b itself goes to
+// the output's writer goroutine, and an idle buffer of its takes w.buf's
+// place: no copy of the batch, and no buffer regrown for each batch
+// larger than the last.
+func (w *ndjsonWriter[T]) write(b []byte) error {
+	if w.out.comp != nil || len(b) == 0 {
+		w.buf = b
+		_, err := w.out.w.Write(b)
+		return err
+	}
+	if err := w.out.w.Flush(); err != nil { // what came before b
+		return err
+	}
+	next, err := w.out.async.swap(b)
+	if cap(next) < len(b) {
+		next = make([]byte, 0, len(b)+len(b)/4)
+	}
+	w.buf = next
+	return err
 }
 
 func (w *ndjsonWriter[T]) Close() error { return w.out.commit() }
@@ -472,16 +489,33 @@ func (a *asyncWriter) run() {
 }
 
 func (a *asyncWriter) Write(p []byte) (int, error) {
-	if a.err != nil {
-		return 0, a.err
-	}
-	if e := a.fail.Load(); e != nil {
-		a.err = *e
-		return 0, a.err
+	if err := a.failed(); err != nil {
+		return 0, err
 	}
 	b := append(<-a.free, p...)
 	a.todo <- b
 	return len(p), nil
+}
+
+// swap queues b itself, which the caller gives up, and returns an idle
+// buffer (empty) in exchange.
+func (a *asyncWriter) swap(b []byte) ([]byte, error) {
+	if err := a.failed(); err != nil {
+		return b[:0], err
+	}
+	idle := <-a.free
+	a.todo <- b
+	return idle, nil
+}
+
+// failed returns the first error writing, if any.
+func (a *asyncWriter) failed() error {
+	if a.err == nil {
+		if e := a.fail.Load(); e != nil {
+			a.err = *e
+		}
+	}
+	return a.err
 }
 
 // stop waits for everything written and ends the goroutine.
