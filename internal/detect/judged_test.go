@@ -59,17 +59,9 @@ func TestJudgedState(t *testing.T) {
 	t.Run("flow", func(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(21, 22))
 		t0 := int64(1_700_000_000e9)
-		var fs []Flow
-		for p := int32(1); p <= 100; p++ {
-			fs = append(fs, Flow{TsNs: t0 + int64(p)*1e7, EndNs: t0 + int64(p)*1e7, Src: "10.0.0.66", Dst: "10.0.0.9", DPort: p, Proto: "TCP", OutBytes: 60, OutPkts: 1})
-		}
-		for _, ts := range beats(rnd, t0, 30, 30, 0.2) {
-			fs = append(fs, Flow{TsNs: ts, EndNs: ts + 1e8, Src: "10.0.0.7", Dst: "198.51.100.1", SPort: 50000, DPort: 443, Proto: "TCP", OutBytes: 900, OutPkts: 8, InBytes: 4000, InPkts: 8})
-		}
-		for i := 0; i < 500; i++ {
-			fs = append(fs, Flow{TsNs: t0 + rnd.Int64N(1800e9), EndNs: t0 + 1800e9, Src: fmt.Sprintf("10.0.1.%d", rnd.IntN(50)), Dst: fmt.Sprintf("192.0.2.%d", rnd.IntN(30)),
-				SPort: 40000, DPort: 443, Proto: "TCP", OutBytes: rnd.Int64N(1e5), OutPkts: 20, InBytes: rnd.Int64N(1e6), InPkts: 40})
-			// the scanner's and the beacon's other traffic takes their host verdict
+		fs := scanAndBeacon(rnd)
+		// the scanner's and the beacon's other traffic takes their host verdict
+		for i := range 500 {
 			at := t0 + rnd.Int64N(1800e9)
 			fs = append(fs, Flow{TsNs: at, EndNs: at + 1e9, Src: []string{"10.0.0.66", "10.0.0.7"}[i%2], Dst: fmt.Sprintf("192.0.2.%d", 100+i), SPort: 40000, DPort: 80, Proto: "TCP", OutBytes: 5000, OutPkts: 9, InBytes: 9000, InPkts: 9})
 		}

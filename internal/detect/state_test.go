@@ -68,19 +68,7 @@ func TestStateMergesExactly(t *testing.T) {
 }
 
 func TestFlowStateMerges(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(13, 14))
-	t0 := int64(1_700_000_000e9)
-	var fs []Flow
-	for p := int32(1); p <= 100; p++ {
-		fs = append(fs, Flow{TsNs: t0 + int64(p)*1e7, EndNs: t0 + int64(p)*1e7, Src: "10.0.0.66", Dst: "10.0.0.9", DPort: p, Proto: "TCP", OutBytes: 60, OutPkts: 1})
-	}
-	for _, ts := range beats(rnd, t0, 30, 30, 0.2) {
-		fs = append(fs, Flow{TsNs: ts, EndNs: ts + 1e8, Src: "10.0.0.7", Dst: "198.51.100.1", SPort: 50000, DPort: 443, Proto: "TCP", OutBytes: 900, OutPkts: 8, InBytes: 4000, InPkts: 8})
-	}
-	for i := 0; i < 500; i++ {
-		fs = append(fs, Flow{TsNs: t0 + rnd.Int64N(1800e9), EndNs: t0 + 1800e9, Src: fmt.Sprintf("10.0.1.%d", rnd.IntN(50)), Dst: fmt.Sprintf("192.0.2.%d", rnd.IntN(30)),
-			SPort: 40000, DPort: 443, Proto: "TCP", OutBytes: rnd.Int64N(1e5), OutPkts: 20, InBytes: rnd.Int64N(1e6), InPkts: 40})
-	}
+	fs := scanAndBeacon(rand.New(rand.NewPCG(13, 14)))
 	whole, a, b := NewFlow(Limits{}), NewFlow(Limits{}), NewFlow(Limits{})
 	for i := range fs {
 		whole.Observe(&fs[i])
@@ -203,4 +191,23 @@ func TestColumns(t *testing.T) {
 	if got, want := FromProxy(only(p, record.KindProxy).(*record.Proxy)), FromProxy(p); got != want {
 		t.Errorf("proxy from its columns %+v, whole %+v", got, want)
 	}
+}
+
+// scanAndBeacon returns the flows of a vertical scan (10.0.0.66 probing 100
+// ports of 10.0.0.9), a beacon (10.0.0.7 to 198.51.100.1:443 every 30 s)
+// and 500 flows of ordinary web traffic.
+func scanAndBeacon(rnd *rand.Rand) []Flow {
+	t0 := int64(1_700_000_000e9)
+	var fs []Flow
+	for p := int32(1); p <= 100; p++ {
+		fs = append(fs, Flow{TsNs: t0 + int64(p)*1e7, EndNs: t0 + int64(p)*1e7, Src: "10.0.0.66", Dst: "10.0.0.9", DPort: p, Proto: "TCP", OutBytes: 60, OutPkts: 1})
+	}
+	for _, ts := range beats(rnd, t0, 30, 30, 0.2) {
+		fs = append(fs, Flow{TsNs: ts, EndNs: ts + 1e8, Src: "10.0.0.7", Dst: "198.51.100.1", SPort: 50000, DPort: 443, Proto: "TCP", OutBytes: 900, OutPkts: 8, InBytes: 4000, InPkts: 8})
+	}
+	for range 500 {
+		fs = append(fs, Flow{TsNs: t0 + rnd.Int64N(1800e9), EndNs: t0 + 1800e9, Src: fmt.Sprintf("10.0.1.%d", rnd.IntN(50)), Dst: fmt.Sprintf("192.0.2.%d", rnd.IntN(30)),
+			SPort: 40000, DPort: 443, Proto: "TCP", OutBytes: rnd.Int64N(1e5), OutPkts: 20, InBytes: rnd.Int64N(1e6), InPkts: 40})
+	}
+	return fs
 }
