@@ -87,25 +87,14 @@ func ReadState(r io.Reader, lim Limits) (Set, error) {
 	if v >= 2 {
 		form = d.u()
 	}
-	switch s := set.(type) {
-	case *DNSSet:
-		if form == formJudged {
-			s.decodeJudged(d)
-		} else {
-			s.decode(d)
-		}
-	case *FlowSet:
-		if form == formJudged {
-			s.decodeJudged(d)
-		} else {
-			s.decode(d)
-		}
-	case *ProxySet:
-		if form == formJudged {
-			s.decodeJudged(d)
-		} else {
-			s.decode(d)
-		}
+	sd := set.(interface {
+		decode(*dec)
+		decodeJudged(*dec)
+	})
+	if form == formJudged {
+		sd.decodeJudged(d)
+	} else {
+		sd.decode(d)
 	}
 	if d.err == nil && form != formFull && form != formJudged {
 		d.err = fmt.Errorf("unknown form %d", form)
