@@ -57,3 +57,19 @@ func BenchmarkFlowSet(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(fs)), "ns/flow")
 }
+
+// BenchmarkFlowSetBatch is BenchmarkFlowSet through ObserveBatch, a read
+// batch at a time, as score and detect hand flows over.
+func BenchmarkFlowSetBatch(b *testing.B) {
+	fs := synthFlows(1 << 20)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		s := NewFlow(Limits{})
+		for i := 0; i < len(fs); i += 2048 {
+			s.ObserveBatch(fs[i:min(i+2048, len(fs))])
+		}
+		s.Finish()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(fs)), "ns/flow")
+}

@@ -163,6 +163,7 @@ type FlowSet struct {
 	vscan  *table[scanState] // (source, destination): ports probed
 	hscan  *table[scanState] // (source, port, protocol): hosts probed
 	buf    []byte
+	sink   uint64 // ObserveBatch's loads ahead, kept so that they are not optimised away
 	beats  beatArena
 	strs   strs
 	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
@@ -199,24 +200,73 @@ func flowKey(buf []byte, tag byte, a, b string, port int32, proto string) ([]byt
 
 // Observe adds one flow to the detectors' state.
 func (s *FlowSet) Observe(f *Flow) {
+	var k flowKeys
+	s.keys(f, &k)
+	s.observe(f, &k)
+}
+
+// ahead is how many flows ObserveBatch looks up before it updates them.
+const ahead = 128
+
+// ObserveBatch adds flows to the detectors' state, as Observe does each.
+// The tables of a busy network outgrow the CPU's caches, and a subject's
+// lookup is then a wait on memory: a batch first loads the index entry of
+// every subject it will update (Go has no prefetch instruction; loads that
+// do not depend on each other overlap), then updates them in order.
+func (s *FlowSet) ObserveBatch(fs []Flow) {
+	var keys [ahead]flowKeys
+	for len(fs) > 0 {
+		b := fs[:min(len(fs), ahead)]
+		fs = fs[len(b):]
+		for i := range b {
+			k := &keys[i]
+			s.keys(&b[i], k)
+			s.sink ^= s.pairs.touch(k.pair)
+			if k.unanswered {
+				s.sink ^= s.vscan.touch(k.vscan) ^ s.hscan.touch(k.hscan)
+			}
+		}
+		for i := range b {
+			s.observe(&b[i], &keys[i])
+		}
+	}
+}
+
+// flowKeys are the keys of a flow's subjects: its pair's and, when it went
+// unanswered, its scans'.
+type flowKeys struct {
+	pair, vscan, hscan uint64
+	unanswered         bool
+}
+
+func (s *FlowSet) keys(f *Flow, k *flowKeys) {
+	k.pair = s.key('p', f.Src, f.Dst, f.DPort, f.Proto)
+	k.unanswered = f.unanswered()
+	if k.unanswered {
+		k.vscan = s.key('v', f.Src, f.Dst, 0, "")
+		k.hscan = s.key('h', f.Src, "", f.DPort, f.Proto)
+	}
+}
+
+// observe adds flow f, whose subjects' keys are k.
+func (s *FlowSet) observe(f *Flow, k *flowKeys) {
 	if f.TsNs != 0 {
 		if s.w0 == 0 || f.TsNs < s.w0 {
 			s.w0 = f.TsNs
 		}
 		s.w1 = max(s.w1, f.EndNs)
 	}
-	pk := s.key('p', f.Src, f.Dst, f.DPort, f.Proto)
-	p := s.pairs.get(pk, func() flowPair {
+	p := s.pairs.get(k.pair, func() flowPair {
 		return flowPair{src: s.strs.get(f.Src), dst: s.strs.get(f.Dst), dport: f.DPort, proto: s.strs.get(f.Proto)}
 	})
 	s.beats.room(&p.beaconState)
 	p.observe(f)
-	if f.unanswered() {
-		v := s.vscan.get(s.key('v', f.Src, f.Dst, 0, ""), func() scanState {
+	if k.unanswered {
+		v := s.vscan.get(k.vscan, func() scanState {
 			return scanState{src: s.strs.get(f.Src), dst: s.strs.get(f.Dst), vertical: true}
 		})
 		v.observe(f, mix64(uint64(uint32(f.DPort))))
-		h := s.hscan.get(s.key('h', f.Src, "", f.DPort, f.Proto), func() scanState {
+		h := s.hscan.get(k.hscan, func() scanState {
 			return scanState{src: s.strs.get(f.Src), dport: f.DPort, proto: s.strs.get(f.Proto)}
 		})
 		h.observe(f, xxh3.HashString(f.Dst))
@@ -314,6 +364,9 @@ func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Ve
 	buf := arr[:0]
 	var best *judged
 	try := func(i int, tag byte, a, b string, port int32, proto string) {
+		if len(s.verdicts[i]) == 0 {
+			return // most tables judge nothing: no key to hash
+		}
 		var h uint64
 		buf, h = flowKey(buf, tag, a, b, port, proto)
 		if j, ok := s.verdicts[i][h]; ok && (best == nil || j.outranks(best)) {

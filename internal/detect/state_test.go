@@ -211,3 +211,35 @@ func scanAndBeacon(rnd *rand.Rand) []Flow {
 	}
 	return fs
 }
+
+// ObserveBatch leaves the state Observe one flow at a time leaves, also
+// when the table fills and drops subjects mid-batch.
+func TestObserveBatchAsOne(t *testing.T) {
+	fs := append(synthFlows(20000), scanAndBeacon(rand.New(rand.NewPCG(5, 6)))...)
+	for i := range fs {
+		if i%3 == 0 { // unanswered, so that the scan tables fill too
+			fs[i].InPkts, fs[i].InBytes, fs[i].Proto = 0, 0, "UDP"
+		}
+	}
+	lim := Limits{Subjects: 3000}
+	one, batched := NewFlow(lim), NewFlow(lim)
+	for i := range fs {
+		one.Observe(&fs[i])
+	}
+	for i := 0; i < len(fs); i += 777 {
+		batched.ObserveBatch(fs[i:min(i+777, len(fs))])
+	}
+	var want, got bytes.Buffer
+	if err := one.WriteState(&want); err != nil {
+		t.Fatal(err)
+	}
+	if err := batched.WriteState(&got); err != nil {
+		t.Fatal(err)
+	}
+	if one.pairs.dropped == 0 || one.vscan.dropped == 0 {
+		t.Fatalf("dropped %d pairs and %d scans: the test needs full tables", one.pairs.dropped, one.vscan.dropped)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Errorf("state after ObserveBatch differs from Observe's (%d and %d bytes)", got.Len(), want.Len())
+	}
+}

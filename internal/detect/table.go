@@ -61,6 +61,13 @@ func (t *table[S]) find(h uint64) int {
 	}
 }
 
+// touch loads the index entry where subject h's probe starts, so that a
+// get soon after finds it in the cache; it returns the entry's hash only
+// for the caller to keep.
+func (t *table[S]) touch(h uint64) uint64 {
+	return t.index[int(mix64(h^t.seed))&(len(t.index)-1)].h
+}
+
 // get returns the state of subject h, made by mk when h is new (mk may use
 // the subject's strings; it is only called for new subjects).
 func (t *table[S]) get(h uint64, mk func() S) *S {

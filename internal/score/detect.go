@@ -56,6 +56,8 @@ func judge(set detect.Set) *detectors {
 // detectors read, and hands each event to set.
 func observe[E any](ctx context.Context, ins []*ioformat.Input, set detect.Set, progress func(int)) error {
 	buf := make([]E, ioformat.BatchSize)
+	flows, _ := set.(*detect.FlowSet) // flows are observed a batch at a time
+	var fs []detect.Flow
 	for _, in := range ins {
 		again, err := in.Rewind()
 		if err != nil {
@@ -81,8 +83,18 @@ func observe[E any](ctx context.Context, ins []*ioformat.Input, set detect.Set, 
 				return err
 			}
 			n, err := r.Read(buf)
-			for i := range buf[:n] {
-				observeAny(set, &buf[i])
+			if flows != nil {
+				fs = fs[:0]
+				for i := range buf[:n] {
+					if f, ok := flowOf(&buf[i]); ok {
+						fs = append(fs, f)
+					}
+				}
+				flows.ObserveBatch(fs)
+			} else {
+				for i := range buf[:n] {
+					observeAny(set, &buf[i])
+				}
 			}
 			if progress != nil {
 				progress(n)

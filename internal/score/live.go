@@ -195,15 +195,7 @@ func streamLive[E, S any](ctx context.Context, ins []*ioformat.Input, in, out re
 func observeAny(set detect.Set, e any) {
 	switch s := set.(type) {
 	case *detect.FlowSet:
-		var r *record.Flow
-		switch e := e.(type) {
-		case *record.Flow:
-			r = e
-		case *record.FeaturizedFlow:
-			r = &e.Flow
-		}
-		if r != nil {
-			f := detect.FromFlow(r)
+		if f, ok := flowOf(e); ok {
 			s.Observe(&f)
 		}
 	case *detect.DNSSet:
@@ -231,4 +223,15 @@ func observeAny(set detect.Set, e any) {
 			s.Observe(&p)
 		}
 	}
+}
+
+// flowOf returns what the flow detectors read of e, a flow featurized or not.
+func flowOf(e any) (detect.Flow, bool) {
+	switch e := e.(type) {
+	case *record.Flow:
+		return detect.FromFlow(e), true
+	case *record.FeaturizedFlow:
+		return detect.FromFlow(&e.Flow), true
+	}
+	return detect.Flow{}, false
 }
