@@ -19,7 +19,8 @@ type DNS struct {
 	Name   string // the question name, as decoded
 	QType  int32
 	RCode  int32
-	Size   int32 // the packet's length
+	Size   int32  // the packet's length
+	Addr   string // the answer's address (dns_a): its first A, else its first AAAA
 }
 
 // FromDNS returns what the detectors read of r.
@@ -32,7 +33,7 @@ func FromDNS(r *record.DNS) DNS {
 	if feature.IsQuery(r) {
 		client, server = server, client
 	}
-	return DNS{TsNs: ts, Client: client, Server: server, Name: r.QryName, QType: r.QryType, RCode: r.QryRcode, Size: r.FrameLen}
+	return DNS{TsNs: ts, Client: client, Server: server, Name: r.QryName, QType: r.QryType, RCode: r.QryRcode, Size: r.FrameLen, Addr: r.A}
 }
 
 // Limits bound the detectors' state.
@@ -47,6 +48,10 @@ type Limits struct {
 	// Only, when not empty, names the detectors to run (Names); the others
 	// judge nothing.
 	Only []string
+	// Contacts, when not nil, are the (client, address) pairs that flow
+	// records say talked: the DNS detectors' context then weighs whether a
+	// client contacted what its names resolved to (contacts.go).
+	Contacts *Contacts
 }
 
 // Names lists the detectors.
@@ -67,6 +72,13 @@ func (l Limits) orDefault() Limits {
 	return l
 }
 
+// pairState is a (client, domain) subject's: the information in its names
+// (dns-tunnel) and the addresses they resolved to (context, contacts.go).
+type pairState struct {
+	tunnelState
+	resolved addrSketch
+}
+
 type dnsBeacon struct {
 	client, name string // name: a query name or a registrable domain
 	beaconState
@@ -85,7 +97,7 @@ type serverState struct {
 type DNSSet struct {
 	lim      Limits
 	w0, w1   int64
-	tunnels  *table[tunnelState] // (client, domain)
+	tunnels  *table[pairState]   // (client, domain)
 	domains  *table[tunnelState] // domain, every client
 	names    *table[dnsBeacon]   // (client, name)
 	beacons  *table[dnsBeacon]   // (client, domain)
@@ -105,7 +117,7 @@ func NewDNS(lim Limits) *DNSSet {
 	ts := func(s *tunnelState) int64 { return s.events }
 	bs := func(s *dnsBeacon) int64 { return s.events }
 	return &DNSSet{lim: lim,
-		tunnels: newTable(lim.Subjects, ts), domains: newTable(lim.Subjects, ts),
+		tunnels: newTable(lim.Subjects, func(s *pairState) int64 { return s.events }), domains: newTable(lim.Subjects, ts),
 		names: newTable(lim.Subjects, bs), beacons: newTable(lim.Subjects, bs),
 		servers: newTable(lim.Subjects, func(s *serverState) int64 { return s.events })}
 }
@@ -147,7 +159,15 @@ func (s *DNSSet) Observe(e *DNS) {
 	}
 	ph := xxh3.HashString(ni.prefix)
 	pair := s.key(e.Client, ni.domain)
-	s.tunnels.get(pair, func() tunnelState { return tunnelState{client: s.strs.get(e.Client), domain: ni.domain} }).observe(e, ni.prefix, ph)
+	t := s.tunnels.get(pair, func() pairState {
+		return pairState{tunnelState: tunnelState{client: s.strs.get(e.Client), domain: ni.domain}}
+	})
+	t.observe(e, ni.prefix, ph)
+	if e.Addr != "" {
+		if h, ok := answerKey(e.Addr); ok {
+			t.resolved.add(h)
+		}
+	}
 	s.domains.get(s.key(ni.domain), func() tunnelState { return tunnelState{domain: ni.domain} }).observe(e, ni.prefix, ph)
 	db := s.beacons.get(pair, func() dnsBeacon { return dnsBeacon{client: s.strs.get(e.Client), name: ni.domain} })
 	s.beats.room(&db.beaconState)
@@ -188,6 +208,7 @@ func (s *DNSSet) Finish() []record.Finding {
 			s.resolver[s.key(sv.server)] = true
 		}
 	}
+	res := s.resolutions()
 	var all []*judged
 	keep := func(i int, h uint64, j *judged) {
 		if j.Score <= 0 || !s.lim.enabled(j.Detector) {
@@ -203,7 +224,11 @@ func (s *DNSSet) Finish() []record.Finding {
 		}
 	}
 	for h, t := range s.tunnels.all() {
-		score, ev := t.judge(1, places.modifier(s.key(t.domain)))
+		r := res.of(t)
+		score, ev := t.judge(1, places.modifier(s.key(t.domain))+r.mod)
+		if score > 0 {
+			ev += r.evidence()
+		}
 		keep(0, h, &judged{Verdict: Verdict{"dns-tunnel", score, t.client + " > " + t.domain, ev},
 			src: t.client, dst: t.domain, first: t.first, last: t.last, events: t.events})
 	}
@@ -239,10 +264,22 @@ func (s *DNSSet) Finish() []record.Finding {
 					score += 0.2
 				}
 			}
+			ev := r.evidence()
 			if dom != "" {
 				score += places.modifier(s.key(dom))
+				if res != nil {
+					pair := h
+					if !domains {
+						pair = s.key(b.client, dom)
+					}
+					if t, ok := s.tunnels.lookup(pair); ok {
+						r := res.of(t)
+						score += r.mod
+						ev += r.evidence()
+					}
+				}
 			}
-			keep(i, h, &judged{Verdict: Verdict{"beacon", clamp01(score), b.client + " > " + b.name, r.evidence()},
+			keep(i, h, &judged{Verdict: Verdict{"beacon", clamp01(score), b.client + " > " + b.name, ev},
 				src: b.client, dst: b.name, first: r.first, last: r.last, events: b.events})
 		}
 	}

@@ -21,10 +21,11 @@
 //     pair's host's and its peers' norm, and total connection time per pair;
 //   - brute-force (bruteforce.go): many short connections to a login service
 //     (SSH, RDP, databases, ...), or at one a second or faster to any;
-//   - context (context.go): prevalence of a domain, name or destination
-//     across clients, a modifier of the others' scores (names queried but
-//     never contacted would need DNS and flows in one run; spot's stages
-//     read one kind at a time, so that context is not judged);
+//   - context (context.go, contacts.go): prevalence of a domain, name or
+//     destination across clients, and, for DNS given flow records of the
+//     same traffic (Contacts, --contacts), whether a client contacted the
+//     addresses its names resolved to: modifiers of the others' scores,
+//     never findings of their own;
 //   - rare-agent (proxy.go): user agents only one or two clients send.
 //
 // Detectors see every event once (Observe), then judge every subject

@@ -1,12 +1,9 @@
 package detect
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -148,20 +145,14 @@ func TestStateVersion1(t *testing.T) {
 	s := NewFlow(Limits{})
 	f := Flow{TsNs: 1e9, EndNs: 2e9, Src: "a", Dst: "b", DPort: 1, Proto: "TCP", OutPkts: 1, OutBytes: 60}
 	s.Observe(&f)
-	var v1 bytes.Buffer
-	bw := &enc{w: bufio.NewWriter(&v1), crc: crc32.NewIEEE()}
-	bw.raw([]byte(stateMagic))
-	bw.u(1)
-	bw.s("flow")
-	bw.i(s.w0)
-	bw.i(s.w1)
-	encTable(bw, s.pairs, (*flowPair).encode)
-	encTable(bw, s.vscan, (*scanState).encode)
-	encTable(bw, s.hscan, (*scanState).encode)
-	binary.BigEndian.PutUint32(bw.buf[:4], bw.crc.Sum32())
-	bw.w.Write(bw.buf[:4])
-	bw.w.Flush()
-	back, err := ReadState(&v1, Limits{})
+	v1 := rawState(1, "flow", func(e *enc) {
+		e.i(s.w0)
+		e.i(s.w1)
+		encTable(e, s.pairs, (*flowPair).encode)
+		encTable(e, s.vscan, (*scanState).encode)
+		encTable(e, s.hscan, (*scanState).encode)
+	})
+	back, err := ReadState(bytes.NewReader(v1), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ type Set interface {
 var Columns = map[record.Kind][]string{
 	record.KindFlow: {"unix_tstamp", "tdur", "sip", "dip", "sport", "dport", "proto", "flag",
 		"ipkt", "ibyt", "opkt", "obyt", "tstart_ns", "tend_ns"},
-	record.KindDNS:   {"unix_tstamp", "frame_len", "ip_dst", "ip_src", "dns_qry_name", "dns_qry_type", "dns_qry_rcode", "ts_ns", "response"},
+	record.KindDNS:   {"unix_tstamp", "frame_len", "ip_dst", "ip_src", "dns_qry_name", "dns_qry_type", "dns_qry_rcode", "dns_a", "ts_ns", "response"},
 	record.KindProxy: {"clientip", "host", "useragent", "scbytes", "csbytes", "ts_ns"},
 }
 
@@ -59,7 +59,7 @@ func (s *ProxySet) Kind() record.Kind { return record.KindProxy }
 // stateMagic starts every state file; the version follows it.
 const (
 	stateMagic   = "spot-detect-state\n"
-	stateVersion = 2 // 2: a form (full or judged) follows the kind
+	stateVersion = 3 // 2: a form (full or judged) follows the kind; 3: DNS (client, domain) subjects keep their answer addresses
 )
 
 // IsState reports whether head, the first bytes of a file, starts a state.
@@ -75,9 +75,10 @@ func ReadState(r io.Reader, lim Limits) (Set, error) {
 	}
 	d.crc.Write(magic)
 	v := d.u()
-	if v != 1 && v != stateVersion {
-		return nil, fmt.Errorf("detector state of version %d; this spot reads versions 1 and %d", v, stateVersion)
+	if v < 1 || v > stateVersion {
+		return nil, fmt.Errorf("detector state of version %d; this spot reads versions 1 to %d", v, stateVersion)
 	}
+	d.version = v
 	kind := record.Kind(d.s())
 	set, err := New(kind, lim)
 	if err != nil {
@@ -91,6 +92,9 @@ func ReadState(r io.Reader, lim Limits) (Set, error) {
 		decode(*dec)
 		decodeJudged(*dec)
 	})
+	if form == formJudged && lim.Contacts != nil {
+		return nil, errJudgedContacts
+	}
 	if form == formJudged {
 		sd.decodeJudged(d)
 	} else {
@@ -141,7 +145,7 @@ func (s *DNSSet) WriteState(w io.Writer) error {
 	return writeState(w, record.KindDNS, formFull, func(e *enc) {
 		e.i(s.w0)
 		e.i(s.w1)
-		encTable(e, s.tunnels, (*tunnelState).encode)
+		encTable(e, s.tunnels, (*pairState).encode)
 		encTable(e, s.domains, (*tunnelState).encode)
 		encTable(e, s.names, (*dnsBeacon).encode)
 		encTable(e, s.beacons, (*dnsBeacon).encode)
@@ -151,7 +155,7 @@ func (s *DNSSet) WriteState(w io.Writer) error {
 
 func (s *DNSSet) decode(d *dec) {
 	s.w0, s.w1 = d.i(), d.i()
-	decTable(d, s.tunnels, (*tunnelState).decode)
+	decTable(d, s.tunnels, (*pairState).decode)
 	decTable(d, s.domains, (*tunnelState).decode)
 	decTable(d, s.names, (*dnsBeacon).decode)
 	decTable(d, s.beacons, (*dnsBeacon).decode)
@@ -167,7 +171,7 @@ func (s *DNSSet) Merge(o Set) error {
 		return errJudged
 	}
 	s.w0, s.w1 = mergeWindow(s.w0, s.w1, t.w0, t.w1)
-	s.tunnels.merge(t.tunnels, (*tunnelState).merge)
+	s.tunnels.merge(t.tunnels, (*pairState).merge)
 	s.domains.merge(t.domains, (*tunnelState).merge)
 	s.names.merge(t.names, (*dnsBeacon).merge)
 	s.beacons.merge(t.beacons, (*dnsBeacon).merge)
@@ -296,6 +300,24 @@ func (s *tunnelState) decode(d *dec) {
 	s.maxLabel = int(d.i())
 	s.first, s.last = d.i(), d.i()
 	s.example = d.s()
+}
+
+func (p *pairState) merge(o *pairState) {
+	p.tunnelState.merge(&o.tunnelState)
+	p.resolved.merge(&o.resolved)
+}
+
+func (p *pairState) encode(e *enc) {
+	p.tunnelState.encode(e)
+	p.resolved.encode(e)
+}
+
+// decode reads a pair; states before version 3 kept no answer addresses.
+func (p *pairState) decode(d *dec) {
+	p.tunnelState.decode(d)
+	if d.version >= 3 {
+		p.resolved.decode(d)
+	}
 }
 
 func (b *dnsBeacon) encode(e *enc) {
@@ -536,10 +558,11 @@ func (e *enc) b(x bool) {
 }
 
 type dec struct {
-	r   *bufio.Reader
-	crc hash.Hash32
-	one [1]byte
-	err error
+	version uint64 // of the state being read
+	r       *bufio.Reader
+	crc     hash.Hash32
+	one     [1]byte
+	err     error
 }
 
 // maxItems bounds any count read, so that a corrupt state fails instead

@@ -140,6 +140,14 @@ func FuzzReadState(f *testing.F) {
 	buf.Reset()
 	d.WriteJudged(&buf)
 	f.Add(buf.Bytes())
+	evs, _ = contactNet() // answer addresses
+	a := NewDNS(Limits{})
+	for i := range evs[:100] {
+		a.Observe(&evs[i])
+	}
+	buf.Reset()
+	a.WriteState(&buf)
+	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		set, err := ReadState(bytes.NewReader(b), Limits{Subjects: 1000})
 		if err != nil {
@@ -183,7 +191,7 @@ func TestColumns(t *testing.T) {
 		t.Errorf("flow from its columns %+v, whole %+v", got, want)
 	}
 	d := &record.DNS{UnixTstamp: 1, FrameLen: 2, IPDst: "10.0.0.1", IPSrc: "10.0.0.2", QryName: "a.example", QryType: 16,
-		QryRcode: 3, TsNs: 4e9, Response: true, TTL: 5}
+		QryRcode: 3, A: "192.0.2.1", TsNs: 4e9, Response: true, TTL: 5}
 	if got, want := FromDNS(only(d, record.KindDNS).(*record.DNS)), FromDNS(d); got != want {
 		t.Errorf("DNS from its columns %+v, whole %+v", got, want)
 	}
