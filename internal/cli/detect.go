@@ -22,6 +22,7 @@ type detectOptions struct {
 	subjects  int
 	detectors []string
 	minScore  float64
+	contacts  []string
 }
 
 func newDetectCmd(g *globals) *cobra.Command {
@@ -52,11 +53,26 @@ With --judged the state is written judged: the day's verdicts alone, small
 and quick to read, so that each shard's score does not load and judge the
 whole day's subjects again; a judged state cannot be merged.
 
+With --contacts, DNS is judged beside flow records of the same traffic (spot
+decode flow of the same capture, --from packets, or NetFlow): a client whose
+names under a domain resolved to addresses it never contacted is more
+suspicious (+0.1 to that domain's verdicts), one that contacted them less
+(down to -0.1); the evidence says which ("its names resolved to 4 addresses
+(9 answers), contacted none"). Only clients the flows see connecting to some
+address they resolved, and that are no resolvers, are judged; never a host
+that leaves most of what it resolves unused (browsers prefetch names); never
+a name with no other evidence. DNS flows themselves (port 53) are left out.
+A full state does not keep contacts: give them where its verdicts are
+judged (findings, or --state --judged).
+
 The detectors' memory is bounded by --max-subjects per table: past it the
 least active subjects are dropped, with a warning, and a sharded run may then
-differ from one process. Detect holds no events: it streams.`),
+differ from one process (contacts hold at most as many pairs: past it, those
+of a sample of hosts, and the others are not judged against them). Detect
+holds no events: it streams.`),
 		Example: `  spot decode dns capture.pcap | spot detect -f csv
   spot detect flows/*.parquet -o findings.parquet
+  spot detect dns.parquet --contacts flows.parquet -f csv
   spot detect --state states/*.state -o day.findings.ndjson`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDetect(g, o, args)
@@ -69,7 +85,41 @@ differ from one process. Detect holds no events: it streams.`),
 	f.StringSliceVar(&o.detectors, "detectors", nil, "run only these `NAMES` (comma-separated: "+strings.Join(detect.Names, ", ")+"); default all")
 	f.IntVar(&o.subjects, "max-subjects", 0, "most subjects each detector table keeps, `N` (default 1048576); beyond it the least active are dropped, with a warning")
 	f.Float64Var(&o.minScore, "min-score", 0.2, "write findings scoring at least `X` (0-1)")
+	f.StringSliceVar(&o.contacts, "contacts", nil, contactsHelp)
 	return cmd
+}
+
+const contactsHelp = "DNS: flow records in `FILE` (spot decode flow of the same traffic; Parquet, NDJSON or CSV) saying which addresses each client contacted, to weigh names resolved but never contacted (context)"
+
+// readContacts reads the flow records of --contacts (nil without them).
+func readContacts(g *globals, paths []string, subjects int) (*detect.Contacts, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	if slices.ContainsFunc(paths, func(p string) bool { return p == "" || p == "-" }) {
+		return nil, usagef("--contacts reads files, not standard input")
+	}
+	ins, meta, err := openInputs(paths, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(ins) == 0 {
+		return detect.NewContacts(subjects), nil
+	}
+	if meta.Kind != record.KindFlow {
+		closeInputs(ins)
+		return nil, usagef("--contacts: %s holds %s records; contacts are flows (spot decode flow)", ioformat.DisplayName(ins[0].Name), meta)
+	}
+	return score.ReadContacts(g.ctx, ins, subjects)
+}
+
+// contactsSkipped is the error for the malformed contacts the readers
+// skipped, if any (exit status 3, after the output is written).
+func contactsSkipped(c *detect.Contacts) error {
+	if c == nil || c.Malformed == 0 {
+		return nil
+	}
+	return &SkippedError{Count: c.Malformed, Unit: "contact records"}
 }
 
 func runDetect(g *globals, o *detectOptions, args []string) error {
@@ -90,7 +140,14 @@ func runDetect(g *globals, o *detectOptions, args []string) error {
 	if o.state && (o.out.Path == "" || o.out.Path == "-") && g.io.StdoutTTY {
 		return usagef("--state writes a binary file: give -o FILE")
 	}
+	if len(o.contacts) > 0 && o.state && !o.judged {
+		return usagef("--contacts weigh verdicts, and a full state keeps none: give them where it is judged (its findings, or --state --judged)")
+	}
 	lim := detect.Limits{Subjects: o.subjects, Only: o.detectors, Report: o.minScore}
+	var err error
+	if lim.Contacts, err = readContacts(g, o.contacts, o.subjects); err != nil {
+		return err
+	}
 	states, events, err := splitStates(args)
 	if err != nil {
 		return err
@@ -123,6 +180,9 @@ func runDetect(g *globals, o *detectOptions, args []string) error {
 			return err
 		}
 	}
+	if lim.Contacts != nil && set.Kind() != record.KindDNS {
+		return usagef("--contacts weigh DNS names against flows; the input holds %s events", set.Kind())
+	}
 	if o.state {
 		d, err := o.out.Dest(g.io)
 		if err != nil {
@@ -141,7 +201,10 @@ func runDetect(g *globals, o *detectOptions, args []string) error {
 			w.Abort()
 			return err
 		}
-		return w.Close()
+		if err := w.Close(); err != nil {
+			return err
+		}
+		return contactsSkipped(lim.Contacts)
 	}
 	fs := set.Finish()
 	logFindings(fs)
@@ -159,7 +222,10 @@ func runDetect(g *globals, o *detectOptions, args []string) error {
 			return err
 		}
 	}
-	return w.Close()
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return contactsSkipped(lim.Contacts)
 }
 
 // splitStates tells detector states (by their magic) from event streams.

@@ -26,6 +26,7 @@ type scoreOptions struct {
 	detectors []string
 	within    string
 	states    []string
+	contacts  []string
 }
 
 func newScoreCmd(g *globals) *cobra.Command {
@@ -51,7 +52,9 @@ Methods (--method):
               strongest verdict, and by Apache Spot's score within it
               (--within), and says why: detector, detector_score, subject,
               evidence, lda_score. Files are read twice; a pipe once: its
-              events are scored when it goes idle or ends.
+              events are scored when it goes idle or ends. DNS with
+              --contacts FLOWS also weighs names resolved to addresses
+              their client never contacted (spot detect --help).
   spot        Apache Spot's score: sum over topics k of P(k | host) * P(word | k).
   population  the same under a typical host's topic mixture (for each topic,
               the median of its weight over the training hosts): how likely
@@ -87,6 +90,7 @@ Spot's filters reject are left out and counted.`),
 	f.StringSliceVar(&o.states, "state", nil, "with --method fused, judge subjects by the detectors' state in `FILE` (from spot detect --state, merged over the shards of a day) instead of running the detectors over the input")
 	f.StringSliceVar(&o.detectors, "detectors", nil, "with --method fused, run only these `NAMES` (comma-separated: "+strings.Join(detect.Names, ", ")+"); default all")
 	f.IntVar(&o.subjects, "max-subjects", 0, "most subjects each detector table keeps, `N` (default 1048576); beyond it the least active are dropped, with a warning")
+	f.StringSliceVar(&o.contacts, "contacts", nil, "with --method fused, "+contactsHelp+"; see spot detect --help")
 	return cmd
 }
 
@@ -106,8 +110,8 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if err != nil {
 		return usagef("--within: %v", err)
 	}
-	if (o.findings != "" || len(o.states) > 0) && method != score.Fused {
-		return usagef("--findings and --state need --method fused: the other methods run no detectors")
+	if (o.findings != "" || len(o.states) > 0 || len(o.contacts) > 0) && method != score.Fused {
+		return usagef("--findings, --state and --contacts need --method fused: the other methods run no detectors")
 	}
 	if o.subjects < 0 {
 		return usagef("--max-subjects must be positive")
@@ -130,6 +134,14 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	}
 	opts := score.Options{Model: o.model, Method: method, Unseen: unseen, Within: within,
 		Limits: detect.Limits{Subjects: o.subjects, Only: o.detectors}}
+	if len(o.contacts) > 0 && meta.Kind != record.KindDNS {
+		closeInputs(ins)
+		return usagef("--contacts weigh DNS names against flows; the input holds %s events", meta.Kind)
+	}
+	if opts.Limits.Contacts, err = readContacts(g, o.contacts, o.subjects); err != nil {
+		closeInputs(ins)
+		return err
+	}
 	if o.findings != "" {
 		opts.Findings = &ioformat.Dest{Path: o.findings, Stdout: g.io.Out, StdoutTTY: g.io.StdoutTTY}
 	}
@@ -166,7 +178,7 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if st.Skipped > 0 {
 		return &SkippedError{Count: st.Skipped, Unit: "records"}
 	}
-	return nil
+	return contactsSkipped(opts.Limits.Contacts)
 }
 
 // logFindings says how many findings each detector made.
