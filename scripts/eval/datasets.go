@@ -98,6 +98,10 @@ func dnsperf(c *Config) ([]*dataset, error) {
 	if err := run(c, "decode", "dns", pcap, "-o", events); err != nil {
 		return nil, err
 	}
+	contacts, err := flowsOf(c, "dnsperf", pcap)
+	if err != nil {
+		return nil, err
+	}
 	labels, err := readLabelsCSV(filepath.Join(c.Corpus, "dns/generated/dnsperf-nsd.labels.csv"))
 	if err != nil {
 		return nil, err
@@ -127,6 +131,7 @@ func dnsperf(c *Config) ([]*dataset, error) {
 		return nil, err
 	}
 	sp.feedback = true
+	dense.contacts, sp.contacts = contacts, contacts
 	return []*dataset{sp, dense}, nil
 }
 
@@ -351,6 +356,10 @@ func labelledDNS(c *Config, name, capture, lf string) (*dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	contacts, err := flowsOf(c, name, capture)
+	if err != nil {
+		return nil, err
+	}
 	ls := make([]string, len(recs))
 	for i, r := range recs {
 		l, ok := byFrame[r.Frame]
@@ -359,7 +368,18 @@ func labelledDNS(c *Config, name, capture, lf string) (*dataset, error) {
 		}
 		ls[i] = l.Label
 	}
-	return newDNS(c, name, recs, ls)
+	d, err := newDNS(c, name, recs, ls)
+	if d != nil {
+		d.contacts = contacts
+	}
+	return d, err
+}
+
+// flowsOf decodes the flows of a DNS dataset's capture, the contacts that
+// its fused ranking is also measured with (score --contacts).
+func flowsOf(c *Config, name, capture string) (string, error) {
+	out := filepath.Join(c.Work, name+".contacts.parquet")
+	return out, run(c, "decode", "flow", "--from", "packets", capture, "-o", out)
 }
 
 func labelledFlows(c *Config, name, capture, lf string) (*dataset, error) {

@@ -67,6 +67,7 @@ type dataset struct {
 	rejected int              // events Apache Spot's filters reject (never scored)
 	baseline []point          // the baseline's scores
 	feedback bool             // play the feedback loop on it
+	contacts string           // DNS: the flows of the same capture, for the fused ranking with --contacts
 }
 
 func (d *dataset) attacks() []string {
@@ -200,7 +201,11 @@ func evalDataset(c *Config, d *dataset) ([]Result, []SubjectRank, *BeaconPairs, 
 		name string
 		args []string
 	}
-	vs := []variant{{"fused", []string{"--method", "fused"}}, {"spot", []string{"--method", "spot"}}}
+	vs := []variant{{"fused", []string{"--method", "fused"}}}
+	if d.contacts != "" {
+		vs = append(vs, variant{"fused + contacts", []string{"--method", "fused", "--contacts", d.contacts}})
+	}
+	vs = append(vs, variant{"spot", []string{"--method", "spot"}})
 	if !c.Quick {
 		for _, m := range []string{"population", "peer", "hybrid"} {
 			vs = append(vs, variant{m, []string{"--method", m}})
