@@ -80,7 +80,7 @@ testdata/eval/mix-%.pcap.gz: | testdata/eval/flows-lab.pcap.gz
 # a table, fails above 10% survivors. Long (CPU-heavy): not part of test.
 # MUTATE_PKGS narrows it, e.g. make mutate MUTATE_PKGS=internal/filter
 mutate:
-	$(GO) run ./scripts/mutate $(MUTATE_PKGS)
+	$(GO) run ./scripts/mutate $(MUTATEFLAGS) $(MUTATE_PKGS)
 
 # The hostile-input campaign (scripts/chaos): mutants through every stage,
 # random interrupts, second signals, a full disk, a collector flood; prints

@@ -1,34 +1,64 @@
 // Command mutate runs mutation testing over the packages that decide what
-// spot finds (make mutate): go-gremlins/gremlins changes one operator or
-// boundary at a time (+ -, < <=, == !=, ++ --, -x) in a package's code and
-// runs that package's tests; a mutant the tests do not notice survives.
+// spot finds (make mutate): one operator or boundary changed at a time
+// (+ -, < <=, == !=, ++ --, -x), then the package's tests; a mutant the
+// tests do not notice lives.
 //
-// Each package runs on its own, one mutant at a time (the machine is
-// shared), with GOFLAGS=-short (corpus-wide oracles skipped) and
-// SPOT_TSHARK_CACHE set, so that oracle tests read tshark's output for an
-// unchanged capture from a cache instead of running tshark per mutant. It
-// prints every survivor, then a table. Survivors are the mutants that
-// lived and the mutants no test of the package reaches (gremlins' NOT
-// COVERED): both would go unnoticed. It exits 1 when a package's survivors
-// exceed -max percent of its mutants.
+// go-gremlins/gremlins (unleash --dry-run) lists the mutants, with its
+// default mutators. This command tests every one of them itself, because
+// gremlins never tests a mutant outside the blocks of `go test -cover`
+// (switch case expressions, constants: its NOT COVERED), though tests do
+// reach most of them. Each mutant is tested by `go test -overlay` (the
+// source tree is never written, so an interrupted run leaves nothing
+// behind) with the package's own tests only, -short (corpus-wide oracles
+// skipped), -vet=off, -failfast, no DWARF, a timeout of -timeout-coefficient
+// times the unmutated run, and SPOT_TSHARK_CACHE (the DNS oracle reads
+// tshark's output for an unchanged capture from a cache). Builds go to a
+// private copy of the build cache (hard links), deleted at the end, so the
+// mutants' objects do not pile up in the shared one.
 //
-//	go run ./scripts/mutate [-max 10] [-workers 1] [package dir...]
+// A mutant is KILLED (a test failed), TIMED OUT (counted as killed),
+// LIVED (every test passed) or NOT VIABLE (it does not compile, e.g. "-" on
+// strings; left out of the ratio). gremlins lists a binary minus twice
+// (ARITHMETIC_BASE and INVERT_NEGATIVES both make it "+"): the same program
+// is tested and counted once. Each result is printed as it comes; the
+// survivors (with their source line) and a table per package follow. It
+// exits 1 when a package's lived mutants exceed -max percent of its viable
+// mutants.
+//
+// With -results DIR each package's results are kept in DIR; a later run with
+// the same DIR takes over the killed and not-viable results of unchanged
+// source files and tests only the others (after adding tests for the
+// survivors). Delete DIR for a full run.
+//
+//	go run ./scripts/mutate [-max 10] [-results DIR] [package dir...]
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"go/scanner"
+	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
+	"time"
 )
 
 // Packages are the defaults: word rules, top-N and thresholds, scores, the
-// DNS and NetFlow decoders, and the detectors when they are there.
+// DNS and NetFlow decoders, and the detectors.
 var Packages = []string{
 	"internal/feature",
 	"internal/filter",
@@ -41,7 +71,56 @@ var Packages = []string{
 // gremlinsVersion is the go-gremlins/gremlins release used.
 const gremlinsVersion = "v0.6.0"
 
-type result struct {
+// mutations are gremlins' token mutations for its default mutators
+// (internal/engine/mappings.go of gremlinsVersion).
+var mutations = map[string]map[token.Token]token.Token{
+	"ARITHMETIC_BASE": {
+		token.ADD: token.SUB, token.MUL: token.QUO, token.QUO: token.MUL,
+		token.REM: token.MUL, token.SUB: token.ADD,
+	},
+	"CONDITIONALS_BOUNDARY": {
+		token.GEQ: token.GTR, token.GTR: token.GEQ, token.LEQ: token.LSS, token.LSS: token.LEQ,
+	},
+	"CONDITIONALS_NEGATION": {
+		token.EQL: token.NEQ, token.GEQ: token.LSS, token.GTR: token.LEQ,
+		token.LEQ: token.GTR, token.LSS: token.GEQ, token.NEQ: token.EQL,
+	},
+	"INCREMENT_DECREMENT": {token.DEC: token.INC, token.INC: token.DEC},
+	"INVERT_NEGATIVES":    {token.SUB: token.ADD},
+}
+
+// Statuses of a tested mutant.
+const (
+	killed    = "KILLED"
+	timedOut  = "TIMED OUT"
+	lived     = "LIVED"
+	notViable = "NOT VIABLE"
+)
+
+// A mutant is one changed token in one file.
+type mutant struct {
+	rel        string // file, relative to the package directory
+	line, col  int
+	types      []string // gremlins' mutator types that make this program
+	notCovered bool     // gremlins marked it NOT COVERED
+	offset     int
+	old, new   token.Token
+	src        []byte // the mutated file
+	key        string // hash of the unmutated file, offset and new token
+	text       string // the unmutated source line, trimmed
+
+	status  string
+	seconds float64
+	reused  bool
+	detail  string // first line of the compiler's error, for NOT VIABLE
+}
+
+func (m *mutant) String() string {
+	return fmt.Sprintf("%s:%d:%d %s (%s → %s)", m.rel, m.line, m.col, strings.Join(m.types, "+"), m.old, m.new)
+}
+
+// gremlinsReport is the part of gremlins' JSON report read here.
+type gremlinsReport struct {
 	Files []struct {
 		Filename  string `json:"file_name"`
 		Mutations []struct {
@@ -53,34 +132,30 @@ type result struct {
 	} `json:"files"`
 }
 
-type counts struct {
-	pkg                                            string
-	total, killed, lived, notCovered, timedOut, nv int
+type tally struct {
+	pkg                                  string
+	killed, timedOut, lived, nv, reused  int
+	notCovered, notCoveredLived, pending int
 }
 
-func (c counts) survivors() int { return c.lived + c.notCovered }
+func (t tally) viable() int { return t.killed + t.timedOut + t.lived }
 
-func (c counts) percent() float64 {
-	n := c.total - c.nv
-	if n == 0 {
+func (t tally) percent() float64 {
+	if t.viable() == 0 {
 		return 0
 	}
-	return 100 * float64(c.survivors()) / float64(n)
+	return 100 * float64(t.lived) / float64(t.viable())
 }
 
 func main() {
-	max := flag.Float64("max", 10, "fail when a package's survivors exceed this percent of its mutants")
-	workers := flag.Int("workers", 1, "mutants tested at once")
-	coef := flag.Int("timeout-coefficient", 5, "a mutant's tests may take this many times the unmutated run")
+	max := flag.Float64("max", 10, "fail when a package's lived mutants exceed this percent of its viable mutants")
+	coef := flag.Float64("timeout-coefficient", 5, "a mutant's tests may take this many times the unmutated run (at least a minute)")
 	gremlins := flag.String("gremlins", "", "the gremlins binary (default: bin/tools/gremlins, installed when missing)")
+	results := flag.String("results", "", "keep each package's results in this directory and reuse its killed ones")
 	flag.Parse()
 	pkgs := flag.Args()
 	if len(pkgs) == 0 {
-		for _, p := range Packages {
-			if _, err := os.Stat(p); err == nil {
-				pkgs = append(pkgs, p)
-			}
-		}
+		pkgs = Packages
 	}
 	root, err := os.Getwd()
 	check(err)
@@ -93,81 +168,364 @@ func main() {
 			check(install.Run())
 		}
 	}
-	cache := filepath.Join(os.TempDir(), "spot-tshark-cache")
-	check(os.MkdirAll(cache, 0o755))
-	out, err := os.MkdirTemp("", "spot-mutate-")
+	work, err := os.MkdirTemp("", "spot-mutate-")
 	check(err)
-	defer os.RemoveAll(out)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r := &runner{root: root, work: work, coef: *coef, ctx: ctx}
+	r.env = append(os.Environ(), "SPOT_TSHARK_CACHE="+filepath.Join(os.TempDir(), "spot-tshark-cache"),
+		"GOCACHE="+privateCache(filepath.Join(work, "gocache")))
+	check(os.MkdirAll(filepath.Join(os.TempDir(), "spot-tshark-cache"), 0o755))
+	if *results != "" {
+		check(os.MkdirAll(*results, 0o755))
+	}
 
-	var all []counts
+	var all []tally
 	failed := false
 	for _, pkg := range pkgs {
+		if ctx.Err() != nil {
+			break
+		}
+		pkg = filepath.Clean(pkg)
 		fmt.Printf("== %s\n", pkg)
-		report := filepath.Join(out, strings.ReplaceAll(pkg, "/", "_")+".json")
-		cmd := exec.Command(*gremlins, "unleash", "--workers", fmt.Sprint(*workers),
-			"--timeout-coefficient", fmt.Sprint(*coef), "-S", "lc", "-o", report)
-		cmd.Dir = filepath.Join(root, pkg)
-		// -timeout: gremlins runs the unmutated tests (to measure coverage) with go
-		// test's default of 10 minutes, too short on a loaded machine
-		cmd.Env = append(os.Environ(), "GOFLAGS=-short -timeout=60m", "SPOT_TSHARK_CACHE="+cache)
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "mutate: %s: gremlins: %v\n", pkg, err)
+		t, err := r.run(pkg, *gremlins, *results)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mutate: %s: %v\n", pkg, err)
 			failed = true
-			continue
 		}
-		c, survivors := summarize(pkg, report)
-		for _, s := range survivors {
-			fmt.Println("  survived:", s)
-		}
-		all = append(all, c)
-		if c.percent() > *max {
+		all = append(all, t)
+		if t.percent() > *max || t.pending > 0 {
 			failed = true
 		}
 	}
+	os.RemoveAll(work)
+
+	fmt.Println()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "package\tmutants\tkilled\ttimed out\tlived\tnot covered\tsurvivors\t")
-	for _, c := range all {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f%%\t\n", c.pkg, c.total-c.nv, c.killed, c.timedOut, c.lived, c.notCovered, c.percent())
+	fmt.Fprintln(tw, "package\tviable\tkilled\ttimed out\tlived\tlived %\tnot viable\tnot tested\tgremlins' NOT COVERED (lived)\treused\t")
+	for _, t := range all {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f%%\t%d\t%d\t%d (%d)\t%d\t\n", t.pkg, t.viable(), t.killed, t.timedOut,
+			t.lived, t.percent(), t.nv, t.pending, t.notCovered, t.notCoveredLived, t.reused)
 	}
 	tw.Flush()
 	if failed {
-		fmt.Printf("mutate: survivors above %.0f%% (or a run failed)\n", *max)
+		fmt.Printf("mutate: lived above %.0f%%, mutants not tested, or a run failed\n", *max)
 		os.Exit(1)
 	}
 }
 
-// summarize reads a gremlins report: the counts and each survivor as
-// "file:line:col TYPE STATUS".
-func summarize(pkg, path string) (counts, []string) {
-	b, err := os.ReadFile(path)
-	check(err)
-	var r result
-	check(json.Unmarshal(b, &r))
-	c := counts{pkg: pkg}
-	var survivors []string
-	for _, f := range r.Files {
-		for _, m := range f.Mutations {
-			c.total++
-			switch m.Status {
-			case "KILLED":
-				c.killed++
-			case "TIMED OUT":
-				c.timedOut++
-			case "NOT VIABLE", "SKIPPED":
-				c.nv++
-			case "LIVED":
-				c.lived++
-			case "NOT COVERED":
-				c.notCovered++
-			}
-			if m.Status == "LIVED" || m.Status == "NOT COVERED" {
-				survivors = append(survivors, fmt.Sprintf("%s:%d:%d %s %s", f.Filename, m.Line, m.Column, m.Type, m.Status))
-			}
+type runner struct {
+	root, work string
+	env        []string
+	coef       float64
+	ctx        context.Context
+}
+
+// run lists a package's mutants with gremlins and tests each.
+func (r *runner) run(pkg, gremlins, results string) (tally, error) {
+	t := tally{pkg: pkg}
+	dir := filepath.Join(r.root, pkg)
+	ms, err := r.list(dir, gremlins)
+	if err != nil {
+		return t, err
+	}
+	var resultsFile string
+	earlier := map[string]string{}
+	if results != "" {
+		resultsFile = filepath.Join(results, strings.ReplaceAll(pkg, "/", "_")+".tsv")
+		earlier = readResults(resultsFile)
+	}
+
+	// the unmutated run: it must pass, and its time sets the timeout
+	start := time.Now()
+	if out, status := r.test(pkg, "", time.Hour); status != lived {
+		return t, fmt.Errorf("the unmutated tests do not pass (%s):\n%s", status, out)
+	}
+	base := time.Since(start)
+	timeout := max(time.Duration(r.coef*float64(base)), time.Minute)
+	fmt.Printf("%d mutants; unmutated tests %.1fs, timeout %s\n", len(ms), base.Seconds(), timeout.Round(time.Second))
+
+	sch := r.buildSchema(pkg, dir, ms)
+	if sch != nil {
+		if out, status := r.testSchema(sch, dir, 0, timeout); status != lived {
+			fmt.Printf("schema: its tests fail with no mutant on (%s); each mutant is compiled on its own:\n%s\n", status, out)
+			sch = nil
 		}
 	}
-	sort.Strings(survivors)
-	return c, survivors
+
+	var out *os.File
+	if resultsFile != "" {
+		// appended: an interrupted run keeps what it found; the last line of a
+		// mutant wins
+		out, err = os.OpenFile(resultsFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return t, err
+		}
+		defer out.Close()
+	}
+	for i, m := range ms {
+		if s, ok := earlier[m.key]; ok && s != lived {
+			m.status, m.reused = s, true
+		} else if r.ctx.Err() != nil {
+			t.pending++
+			continue
+		} else {
+			start := time.Now()
+			var output string
+			if id, ok := sch.id(m); ok {
+				output, m.status = r.testSchema(sch, dir, id, timeout)
+			} else {
+				overlay, err := r.overlay(dir, m, i)
+				if err != nil {
+					return t, err
+				}
+				output, m.status = r.test(pkg, overlay, timeout)
+			}
+			m.seconds = time.Since(start).Seconds()
+			if r.ctx.Err() != nil {
+				t.pending++
+				continue
+			}
+			if m.status == notViable {
+				m.detail = firstError(output)
+			}
+		}
+		switch m.status {
+		case killed:
+			t.killed++
+		case timedOut:
+			t.timedOut++
+		case lived:
+			t.lived++
+		case notViable:
+			t.nv++
+		}
+		if m.reused {
+			t.reused++
+		}
+		if m.notCovered {
+			t.notCovered++
+			if m.status == lived {
+				t.notCoveredLived++
+			}
+		}
+		from := fmt.Sprintf("%.1fs", m.seconds)
+		if m.reused {
+			from = "earlier run"
+		}
+		fmt.Printf("[%d/%d] %-10s %s  %s  (lived %d of %d)\n", i+1, len(ms), m.status, m, from, t.lived, t.viable())
+		if m.detail != "" {
+			fmt.Printf("        %s\n", m.detail)
+		}
+		if out != nil {
+			fmt.Fprintf(out, "%s\t%s\t%s\n", m.key, m.status, m)
+		}
+	}
+	for _, m := range ms {
+		if m.status == lived {
+			fmt.Printf("  lived: %s: %s\n", m, m.text)
+		}
+	}
+	return t, nil
+}
+
+// list runs gremlins' dry run in dir and returns its mutants, one per
+// distinct mutated program, in file and position order.
+func (r *runner) list(dir, gremlins string) ([]*mutant, error) {
+	report := filepath.Join(r.work, "gremlins.json")
+	cmd := exec.CommandContext(r.ctx, gremlins, "unleash", "--dry-run", "--silent", "-o", report)
+	cmd.Dir = dir
+	// gremlins measures coverage with go test; its default timeout of 10
+	// minutes is too short on a loaded machine
+	cmd.Env = append(r.env, "GOFLAGS=-short -vet=off -timeout=60m "+os.Getenv("GOFLAGS"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("gremlins: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		return nil, err
+	}
+	var rep gremlinsReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("gremlins' report: %v", err)
+	}
+	byKey := map[string]*mutant{}
+	var ms []*mutant
+	for _, f := range rep.Files {
+		src, err := os.ReadFile(filepath.Join(dir, f.Filename))
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(src)
+		for _, g := range f.Mutations {
+			m, err := mutate(src, g.Line, g.Column, g.Type)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d:%d %s: %v", f.Filename, g.Line, g.Column, g.Type, err)
+			}
+			m.rel = f.Filename
+			m.key = fmt.Sprintf("%s:%d:%s", hex.EncodeToString(sum[:8]), m.offset, m.new)
+			if prev, ok := byKey[m.key]; ok {
+				prev.types = append(prev.types, g.Type)
+				prev.notCovered = prev.notCovered || g.Status == "NOT COVERED"
+				continue
+			}
+			m.notCovered = g.Status == "NOT COVERED"
+			byKey[m.key] = m
+			ms = append(ms, m)
+		}
+	}
+	sort.SliceStable(ms, func(i, j int) bool {
+		if ms[i].rel != ms[j].rel {
+			return ms[i].rel < ms[j].rel
+		}
+		if ms[i].offset != ms[j].offset {
+			return ms[i].offset < ms[j].offset
+		}
+		return ms[i].new < ms[j].new
+	})
+	return ms, nil
+}
+
+// mutate applies mutator typ to the token at line:col of src.
+func mutate(src []byte, line, col int, typ string) (*mutant, error) {
+	table, ok := mutations[typ]
+	if !ok {
+		return nil, errors.New("unknown mutator type")
+	}
+	fset := token.NewFileSet()
+	file := fset.AddFile("", fset.Base(), len(src))
+	var s scanner.Scanner
+	s.Init(file, src, nil, 0)
+	for {
+		pos, tok, _ := s.Scan()
+		if tok == token.EOF {
+			return nil, errors.New("no token there")
+		}
+		p := fset.Position(pos)
+		if p.Line != line || p.Column != col {
+			continue
+		}
+		to, ok := table[tok]
+		if !ok {
+			return nil, fmt.Errorf("%s is not mutated by this type", tok)
+		}
+		off := p.Offset
+		out := make([]byte, 0, len(src)+1)
+		out = append(out, src[:off]...)
+		out = append(out, to.String()...)
+		out = append(out, src[off+len(tok.String()):]...)
+		start := bytes.LastIndexByte(src[:off], '\n') + 1
+		end := bytes.IndexByte(src[off:], '\n')
+		if end < 0 {
+			end = len(src) - off
+		}
+		text := strings.TrimSpace(string(src[start : off+end]))
+		return &mutant{line: line, col: col, types: []string{typ}, offset: off, old: tok, new: to, src: out, text: text}, nil
+	}
+}
+
+// overlay writes the mutated file and the overlay naming it for go test.
+func (r *runner) overlay(dir string, m *mutant, i int) (string, error) {
+	f := filepath.Join(r.work, fmt.Sprintf("mutant%d.go", i))
+	if err := os.WriteFile(f, m.src, 0o644); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(map[string]map[string]string{"Replace": {filepath.Join(dir, m.rel): f}})
+	if err != nil {
+		return "", err
+	}
+	o := filepath.Join(r.work, "overlay.json")
+	return o, os.WriteFile(o, b, 0o644)
+}
+
+// test runs the package's tests (with the overlay, if any) and says what
+// became of them: lived when they pass.
+func (r *runner) test(pkg, overlay string, timeout time.Duration) (string, string) {
+	args := []string{"test", "-count=1", "-short", "-vet=off", "-failfast", "-ldflags=-w",
+		"-timeout", timeout.String()}
+	if overlay != "" {
+		args = append(args, "-overlay", overlay)
+	}
+	// the build gets a few minutes of its own on top of the tests' timeout
+	ctx, cancel := context.WithTimeout(r.ctx, timeout+5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", append(args, "./"+pkg)...)
+	cmd.Dir = r.root
+	cmd.Env = r.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	out := buf.String()
+	switch {
+	case err == nil:
+		return out, lived
+	case strings.Contains(out, "[build failed]") || strings.Contains(out, "[setup failed]"):
+		return out, notViable
+	case ctx.Err() != nil || strings.Contains(out, "panic: test timed out"):
+		return out, timedOut
+	}
+	return out, killed
+}
+
+// firstError is the first compiler error in go test's output.
+func firstError(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "#") || strings.HasPrefix(l, "FAIL") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		return strings.TrimSpace(l)
+	}
+	return ""
+}
+
+// readResults reads an earlier run's results: status by mutant key.
+func readResults(path string) map[string]string {
+	res := map[string]string{}
+	f, err := os.Open(path)
+	if err != nil {
+		return res
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if k, rest, ok := strings.Cut(s.Text(), "\t"); ok { // the last line of a key wins
+			status, _, _ := strings.Cut(rest, "\t")
+			res[k] = status
+		}
+	}
+	return res
+}
+
+// privateCache makes dir a copy of the go build cache made of hard links
+// (no space taken), so that what the mutants add is deleted with dir. If
+// links cannot be made, dir starts empty.
+func privateCache(dir string) string {
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	shared := strings.TrimSpace(string(out))
+	if err != nil || shared == "" || shared == "off" {
+		return dir
+	}
+	err = filepath.WalkDir(shared, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(shared, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		return os.Link(p, filepath.Join(dir, rel))
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mutate: a fresh build cache (%v)\n", err)
+		os.RemoveAll(dir)
+		check(os.MkdirAll(dir, 0o755))
+	}
+	return dir
 }
 
 func check(err error) {
