@@ -9,9 +9,10 @@
 // (switch case expressions, constants: its NOT COVERED), though tests do
 // reach most of them. Each mutant is tested by `go test -overlay` (the
 // source tree is never written, so an interrupted run leaves nothing
-// behind) with the package's own tests only, -short (corpus-wide oracles
-// skipped), -vet=off, -failfast, no DWARF, a timeout of -timeout-coefficient
-// times the unmutated run, and SPOT_TSHARK_CACHE (the DNS oracle reads
+// behind) with the package's own tests (and Related ones: the nfdump
+// oracles for NetFlow), -short (corpus-wide oracles skipped), -vet=off,
+// -failfast, no DWARF, a timeout of -timeout-coefficient times the
+// unmutated run, and SPOT_TSHARK_CACHE (the DNS oracle reads
 // tshark's output for an unchanged capture from a cache). Builds go to a
 // private copy of the build cache (hard links), deleted at the end, so the
 // mutants' objects do not pile up in the shared one.
@@ -67,6 +68,17 @@ var Packages = []string{
 	"internal/decode/netflow",
 	"internal/detect",
 }
+
+// Related are other packages' tests that check a package, by package: the
+// nfdump oracles of NetFlow decoding live in decode/flow (-run selects them).
+var Related = map[string][]suite{
+	"internal/decode/netflow": {{"internal/decode/flow", "Nfdump|IPFIX|Collector$"}},
+}
+
+// A suite is a package's tests, those of -run when set.
+type suite struct{ pkg, run string }
+
+func suites(pkg string) []suite { return append([]suite{{pkg, ""}}, Related[pkg]...) }
 
 // gremlinsVersion is the go-gremlins/gremlins release used.
 const gremlinsVersion = "v0.6.0"
@@ -247,7 +259,7 @@ func (r *runner) run(pkg, gremlins, results string) (tally, error) {
 
 	sch := r.buildSchema(pkg, dir, ms)
 	if sch != nil {
-		if out, status := r.testSchema(sch, dir, 0, timeout); status != lived {
+		if out, status := r.testSchema(sch, 0, timeout); status != lived {
 			fmt.Printf("schema: its tests fail with no mutant on (%s); each mutant is compiled on its own:\n%s\n", status, out)
 			sch = nil
 		}
@@ -273,7 +285,7 @@ func (r *runner) run(pkg, gremlins, results string) (tally, error) {
 			start := time.Now()
 			var output string
 			if id, ok := sch.id(m); ok {
-				output, m.status = r.testSchema(sch, dir, id, timeout)
+				output, m.status = r.testSchema(sch, id, timeout)
 			} else {
 				overlay, err := r.overlay(dir, m, i)
 				if err != nil {
@@ -438,25 +450,50 @@ func (r *runner) overlay(dir string, m *mutant, i int) (string, error) {
 	return o, os.WriteFile(o, b, 0o644)
 }
 
-// test runs the package's tests (with the overlay, if any) and says what
-// became of them: lived when they pass.
+// test runs the package's tests and related ones (with the overlay, if
+// any) and says what became of them: lived when all pass.
 func (r *runner) test(pkg, overlay string, timeout time.Duration) (string, string) {
-	args := []string{"test", "-count=1", "-short", "-vet=off", "-failfast", "-ldflags=-w",
-		"-timeout", timeout.String()}
-	if overlay != "" {
-		args = append(args, "-overlay", overlay)
+	var all strings.Builder
+	for _, s := range suites(pkg) {
+		args := []string{"test", "-count=1", "-short", "-vet=off", "-failfast", "-ldflags=-w",
+			"-timeout", timeout.String()}
+		if overlay != "" {
+			args = append(args, "-overlay", overlay)
+		}
+		if s.run != "" {
+			args = append(args, "-run", s.run)
+		}
+		out, status := r.run1(exec.Command("go", append(args, "./"+s.pkg)...), r.root, nil, timeout+5*time.Minute)
+		all.WriteString(out)
+		if status != lived {
+			return all.String(), status
+		}
 	}
-	// the build gets a few minutes of its own on top of the tests' timeout
-	ctx, cancel := context.WithTimeout(r.ctx, timeout+5*time.Minute)
+	return all.String(), lived
+}
+
+// run1 runs a test command in dir within limit (killing its process
+// group past it) and says what became of its tests.
+func (r *runner) run1(cmd *exec.Cmd, dir string, env []string, limit time.Duration) (string, string) {
+	ctx, cancel := context.WithTimeout(r.ctx, limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", append(args, "./"+pkg)...)
-	cmd.Dir = r.root
-	cmd.Env = r.env
+	cmd.Dir = dir
+	cmd.Env = append(r.env, env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return err.Error(), notViable
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err = <-done
+	}
 	out := buf.String()
 	switch {
 	case err == nil:

@@ -17,7 +17,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -33,15 +32,17 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
-// schema is a package's test binary holding the mutants of ids.
+// schema is the test binaries (the package's, related ones) holding the
+// mutants of ids.
 type schema struct {
-	bin string
-	ids map[*mutant]int
+	bins []schemaBin
+	ids  map[*mutant]int
 }
+
+type schemaBin struct{ bin, dir, run string }
 
 // an edit inserts text at off (span orders edits at the same offset:
 // openings of wider expressions first, closings of narrower ones first), or
@@ -287,8 +288,19 @@ func (r *runner) buildSchema(pkg, dir string, ms []*mutant) *schema {
 		cmd.Dir, cmd.Env = r.root, r.env
 		out, err := cmd.CombinedOutput()
 		if err == nil {
+			s := &schema{ids: ids, bins: []schemaBin{{bin, dir, ""}}}
+			for i, rel := range Related[pkg] {
+				b := filepath.Join(r.work, fmt.Sprintf("related%d.test", i))
+				cmd := exec.CommandContext(r.ctx, "go", "test", "-c", "-o", b, "-vet=off", "-ldflags=-w", "-overlay", overlay, "./"+rel.pkg)
+				cmd.Dir, cmd.Env = r.root, r.env
+				if out, err := cmd.CombinedOutput(); err != nil {
+					fmt.Printf("schema: %s does not compile with it (each mutant is compiled on its own):\n%s\n", rel.pkg, out)
+					return nil
+				}
+				s.bins = append(s.bins, schemaBin{b, filepath.Join(r.root, rel.pkg), rel.run})
+			}
 			fmt.Printf("schema: %d of %d mutants in one test binary\n", len(ids), len(ms))
-			return &schema{bin: bin, ids: ids}
+			return s
 		}
 		rejected := 0
 		for _, m := range compileError.FindAllStringSubmatch(string(out), -1) {
@@ -444,26 +456,20 @@ func spotMutantStep[T spotMutantNumber](_ T, op, id int) T {
 }
 
 // testSchema runs the schema's tests with mutant id switched on (0: none).
-func (r *runner) testSchema(s *schema, dir string, id int, timeout time.Duration) (string, string) {
-	ctx, cancel := context.WithTimeout(r.ctx, timeout+time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, s.bin, "-test.paniconexit0", "-test.count=1", "-test.short", "-test.failfast",
-		"-test.timeout", timeout.String())
-	cmd.Dir = dir
-	cmd.Env = append(r.env, fmt.Sprintf("SPOT_MUTANT=%d", id))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	err := cmd.Run()
-	out := buf.String()
-	switch {
-	case err == nil:
-		return out, lived
-	case ctx.Err() != nil || strings.Contains(out, "panic: test timed out"):
-		return out, timedOut
+func (r *runner) testSchema(s *schema, id int, timeout time.Duration) (string, string) {
+	var all strings.Builder
+	for _, b := range s.bins {
+		args := []string{"-test.paniconexit0", "-test.count=1", "-test.short", "-test.failfast", "-test.timeout", timeout.String()}
+		if b.run != "" {
+			args = append(args, "-test.run", b.run)
+		}
+		out, status := r.run1(exec.Command(b.bin, args...), b.dir, []string{fmt.Sprintf("SPOT_MUTANT=%d", id)}, timeout+time.Minute)
+		all.WriteString(out)
+		if status != lived {
+			return all.String(), status
+		}
 	}
-	return out, killed
+	return all.String(), lived
 }
 
 // id is mutant m's switch in the schema, if it is there.
