@@ -12,8 +12,9 @@
 // behind) with the package's own tests (and Related ones: the nfdump
 // oracles for NetFlow), -short (corpus-wide oracles skipped), -vet=off,
 // -failfast, no DWARF, a timeout of -timeout-coefficient times the
-// unmutated run, and SPOT_TSHARK_CACHE (the DNS oracle reads
-// tshark's output for an unchanged capture from a cache). Builds go to a
+// unmutated run (of the schema binary, for its mutants), and
+// SPOT_TSHARK_CACHE (the DNS oracle reads tshark's output for an unchanged
+// capture from a cache). Builds go to a
 // private copy of the build cache (hard links), deleted at the end, so the
 // mutants' objects do not pile up in the shared one.
 //
@@ -258,11 +259,17 @@ func (r *runner) run(pkg, gremlins, results string) (tally, error) {
 	fmt.Printf("%d mutants; unmutated tests %.1fs, timeout %s\n", len(ms), base.Seconds(), timeout.Round(time.Second))
 
 	sch := r.buildSchema(pkg, dir, ms)
+	schemaTimeout := timeout
 	if sch != nil {
+		start := time.Now()
 		if out, status := r.testSchema(sch, 0, timeout); status != lived {
 			fmt.Printf("schema: its tests fail with no mutant on (%s); each mutant is compiled on its own:\n%s\n", status, out)
 			sch = nil
 		}
+		// no build in a schema's runs: their timeout is the coefficient
+		// times the schema's own unmutated run
+		schemaTimeout = max(time.Duration(r.coef*float64(time.Since(start))), 20*time.Second)
+		fmt.Printf("schema: unmutated tests %.1fs, timeout %s\n", time.Since(start).Seconds(), schemaTimeout.Round(time.Second))
 	}
 
 	var out *os.File
@@ -285,7 +292,7 @@ func (r *runner) run(pkg, gremlins, results string) (tally, error) {
 			start := time.Now()
 			var output string
 			if id, ok := sch.id(m); ok {
-				output, m.status = r.testSchema(sch, id, timeout)
+				output, m.status = r.testSchema(sch, id, schemaTimeout)
 			} else {
 				overlay, err := r.overlay(dir, m, i)
 				if err != nil {
