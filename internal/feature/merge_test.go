@@ -80,3 +80,25 @@ func TestMergeCounts(t *testing.T) {
 		t.Errorf("out of order: %v", err)
 	}
 }
+
+// failingReader fails after its rows.
+type failingReader struct{ sliceReader }
+
+func (r *failingReader) Read(buf []record.Count) (int, error) {
+	n, err := r.sliceReader.Read(buf)
+	if err == io.EOF {
+		return 0, errBoom
+	}
+	return n, err
+}
+
+// A table that cannot be read to its end fails the merge: its rows are not
+// all there.
+func TestMergeCountsReadError(t *testing.T) {
+	rows := []record.Count{{Doc: "a", Word: "w", Count: 1}, {Doc: "b", Word: "w", Count: 2}}
+	tables := []ioformat.Reader[record.Count]{&sliceReader{rows}, &failingReader{sliceReader{rows}}}
+	err := MergeCounts(context.Background(), tables, []string{"t0", "t1"}, func(string, string, int64) error { return nil })
+	if !errors.Is(err, errBoom) {
+		t.Errorf("merge over a failing table: %v, want %v", err, errBoom)
+	}
+}

@@ -60,6 +60,19 @@ func (w *sliceWriter[T]) Write(recs []T) error {
 func (w *sliceWriter[T]) Close() error { return nil }
 func (w *sliceWriter[T]) Abort()       {}
 
+// cancelWriter cancels its context on its first batch.
+type cancelWriter[T any] struct {
+	sliceWriter[T]
+	cancel func()
+	n      int
+}
+
+func (w *cancelWriter[T]) Write(recs []T) error {
+	w.n++
+	w.cancel()
+	return nil
+}
+
 func noEmptyBatch(t *testing.T, what string, batches []int) {
 	t.Helper()
 	for _, n := range batches {
@@ -326,6 +339,19 @@ func TestFeaturizeProxyStream(t *testing.T) {
 	cancel()
 	if err := f.FeaturizeProxy(cancelled, lines, nil, nil, nil); err != context.Canceled {
 		t.Errorf("cancelled: %v", err)
+	}
+	// cancelled while it runs (by its first batch): it stops at the next
+	// check, every ioformat.BatchSize lines
+	midway, stop := context.WithCancel(context.Background())
+	defer stop()
+	w := &cancelWriter[record.FeaturizedProxy]{cancel: stop}
+	if err := f.FeaturizeProxy(midway, lines, w, nil, nil); err != context.Canceled || w.n != 1 {
+		t.Errorf("cancelled midway: %v after %d batches, want context.Canceled after 1", err, w.n)
+	}
+	// no lines: nothing written, not even an empty batch
+	empty := &sliceWriter[record.FeaturizedProxy]{}
+	if err := f.FeaturizeProxy(context.Background(), nil, empty, nil, nil); err != nil || len(empty.batches) != 0 {
+		t.Errorf("no lines: %v, batches %v", err, empty.batches)
 	}
 
 	got, err := ReadAllProxy(context.Background(), &chunkReader[record.Proxy]{recs: lines, chunk: 300})
