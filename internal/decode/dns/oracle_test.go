@@ -214,7 +214,7 @@ func tsharkJSON(t *testing.T, tshark, file string) io.ReadCloser {
 	if cache == "" {
 		return io.NopCloser(bytes.NewReader(run()))
 	}
-	version, err := exec.Command(tshark, "--version").Output()
+	version, err := tsharkVersion(tshark)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,6 +237,26 @@ func tsharkJSON(t *testing.T, tshark, file string) io.ReadCloser {
 	}
 	return io.NopCloser(bytes.NewReader(out))
 }
+
+// tsharkVersion is tshark's version text, asked once per binary: tshark
+// takes a second or two to start, once per capture otherwise.
+func tsharkVersion(tshark string) ([]byte, error) {
+	versions.Lock()
+	defer versions.Unlock()
+	if v, ok := versions.m[tshark]; ok {
+		return v, nil
+	}
+	v, err := exec.Command(tshark, "--version").Output()
+	if err == nil {
+		versions.m[tshark] = v
+	}
+	return v, err
+}
+
+var versions = struct {
+	sync.Mutex
+	m map[string][]byte
+}{m: map[string][]byte{}}
 
 func tsharkMessages(t *testing.T, tshark, file string) []oracleMsg {
 	out := tsharkJSON(t, tshark, file)
