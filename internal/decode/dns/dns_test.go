@@ -194,6 +194,13 @@ func TestTCPReassembly(t *testing.T) {
 	if len(c.recs) != 2 || c.recs[0].ID != 1 || c.recs[1].ID != 2 || c.recs[1].Frame != 2 || c.recs[0].Transport != "tcp" {
 		t.Fatalf("after segment 1: %+v", c.recs)
 	}
+	// each message's event id: its frame and its 1-based place in it
+	// (position frame<<8 | place), and its bytes
+	for i, r := range c.recs {
+		if want := record.EID("x", 2<<8|int64(i+1), m(uint16(i+1))); r.EID != want {
+			t.Errorf("message %d of frame 2: eid %d, want %d", i+1, r.EID, want)
+		}
+	}
 	c.seg(pcap.TCPAck, stream[cut:cut+5])
 	// a retransmission of what came before adds nothing
 	saved := c.seq
