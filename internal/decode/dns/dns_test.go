@@ -83,6 +83,10 @@ func TestUDPResponse(t *testing.T) {
 	if recs, _ := dq.Packet(udpPacket(4, q, true), nil, nil); len(recs) != 1 || recs[0].Response || recs[0].IPSrc != "10.0.0.1" {
 		t.Fatalf("query: %+v", recs)
 	}
+	// every message read is counted; a query left out is counted apart
+	if d.Messages != 2 || d.QueriesLeftOut != 1 || dq.Messages != 1 || dq.QueriesLeftOut != 0 {
+		t.Errorf("messages %d, queries left out %d (with Queries: %d, %d); want 2, 1 (1, 0)", d.Messages, d.QueriesLeftOut, dq.Messages, dq.QueriesLeftOut)
+	}
 	// only A/AAAA: AAAA when there is no A
 	msg6 := buildMsg(1, true, 0, "v6.example", 28, rr(typeAAAA, 1, netip.MustParseAddr("2001:db8::2").AsSlice()))
 	if recs, _ := d.Packet(udpPacket(6, msg6, false), nil, nil); recs[0].A != "2001:db8::2" {
@@ -356,5 +360,17 @@ func TestAFromAnswersOnly(t *testing.T) {
 	binary.BigEndian.PutUint16(msg[10:], 1)
 	if recs, _ := d.Packet(udpPacket(2, msg, false), nil, nil); len(recs) != 1 || recs[0].A != "2001:db8::1" {
 		t.Errorf("dns_a of an AAAA answer with A glue: %+v", recs)
+	}
+}
+
+// floorDiv rounds toward minus infinity: a capture time before 1970 falls
+// in the second that starts before it.
+func TestFloorDiv(t *testing.T) {
+	for _, c := range []struct{ a, want int64 }{
+		{0, 0}, {1, 0}, {999_999_999, 0}, {1e9, 1}, {-1, -1}, {-999_999_999, -1}, {-1e9, -1}, {-2e9, -2}, {-2e9 - 1, -3},
+	} {
+		if got := floorDiv(c.a, 1e9); got != c.want {
+			t.Errorf("floorDiv(%d, 1e9) = %d, want %d", c.a, got, c.want)
+		}
 	}
 }
