@@ -19,6 +19,7 @@ type detectOptions struct {
 	out       OutputFlags
 	state     bool
 	judged    bool
+	findings  string
 	subjects  int
 	detectors []string
 	minScore  float64
@@ -51,7 +52,11 @@ so a sharded run ranks every event as one process over the whole day would:
 
 With --judged the state is written judged: the day's verdicts alone, small
 and quick to read, so that each shard's score does not load and judge the
-whole day's subjects again; a judged state cannot be merged.
+whole day's subjects again; a judged state cannot be merged. Given the
+shards' states, --judged merges and judges them in one pass, and --findings
+writes the findings beside the state:
+
+  spot detect --state --judged states/*.state -o day.judged --findings day.findings.parquet
 
 With --contacts, DNS is judged beside flow records of the same traffic (spot
 decode flow of the same capture, --from packets, or NetFlow): a client whose
@@ -82,6 +87,7 @@ holds no events: it streams.`),
 	o.out.AddFlags(f, "ndjson|parquet|csv (findings)")
 	f.BoolVar(&o.state, "state", false, "write the detectors' state (to merge shards) instead of findings; -o FILE needed")
 	f.BoolVar(&o.judged, "judged", false, "with --state: write the state judged, its verdicts alone (for spot score --state; cannot be merged)")
+	f.StringVar(&o.findings, "findings", "", "with --state --judged: also write the findings to `FILE` (.parquet, .ndjson or .csv)")
 	f.StringSliceVar(&o.detectors, "detectors", nil, "run only these `NAMES` (comma-separated: "+strings.Join(detect.Names, ", ")+"); default all")
 	f.IntVar(&o.subjects, "max-subjects", 0, "most subjects each detector table keeps, `N` (default 1048576); beyond it the least active are dropped, with a warning")
 	f.Float64Var(&o.minScore, "min-score", 0.2, "write findings scoring at least `X` (0-1)")
@@ -136,6 +142,9 @@ func runDetect(g *globals, o *detectOptions, args []string) error {
 	}
 	if o.judged && !o.state {
 		return usagef("--judged writes a state: give --state too")
+	}
+	if o.findings != "" && !o.judged {
+		return usagef("--findings writes findings beside a judged state: give --state --judged too (without --state, findings are detect's output)")
 	}
 	if o.state && (o.out.Path == "" || o.out.Path == "-") && g.io.StdoutTTY {
 		return usagef("--state writes a binary file: give -o FILE")
@@ -194,7 +203,14 @@ func runDetect(g *globals, o *detectOptions, args []string) error {
 		}
 		write := set.WriteState
 		if o.judged {
-			logFindings(set.Finish())
+			fs := set.Finish()
+			logFindings(fs)
+			if o.findings != "" {
+				if err := score.WriteFindings(ioformat.Dest{Path: o.findings, Stdout: g.io.Out, StdoutTTY: g.io.StdoutTTY}, fs); err != nil {
+					w.Abort()
+					return err
+				}
+			}
 			write = set.WriteJudged
 		}
 		if err := write(w); err != nil {
@@ -212,17 +228,7 @@ func runDetect(g *globals, o *detectOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := ioformat.Create[record.Finding](d, record.Finding{}.Meta())
-	if err != nil {
-		return err
-	}
-	if len(fs) > 0 {
-		if err := w.Write(fs); err != nil {
-			w.Abort()
-			return err
-		}
-	}
-	if err := w.Close(); err != nil {
+	if err := score.WriteFindings(d, fs); err != nil {
 		return err
 	}
 	return contactsSkipped(lim.Contacts)

@@ -51,7 +51,7 @@ func (l *live) finish() error {
 	l.judge()
 	l.st.Findings = (*l.det).findings
 	if l.findings != nil {
-		return writeFindings(*l.findings, l.st.Findings)
+		return WriteFindings(*l.findings, l.st.Findings)
 	}
 	return nil
 }

@@ -143,7 +143,7 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 		det = judge(set)
 		st.Findings = det.findings
 		if o.Findings != nil {
-			if err := writeFindings(*o.Findings, det.findings); err != nil {
+			if err := WriteFindings(*o.Findings, det.findings); err != nil {
 				return st, err
 			}
 		}
@@ -416,7 +416,8 @@ func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Me
 	return true, w.Close()
 }
 
-func writeFindings(d ioformat.Dest, fs []record.Finding) error {
+// WriteFindings writes findings to d.
+func WriteFindings(d ioformat.Dest, fs []record.Finding) error {
 	w, err := ioformat.Create[record.Finding](d, record.Finding{}.Meta())
 	if err != nil {
 		return err

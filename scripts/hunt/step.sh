@@ -13,11 +13,12 @@
 #                              shard into OUT/detect/<partition>/ (the
 #                              detectors' per-subject state)
 #   step.sh OUT train          reduce: spot train over every count table
-#   step.sh OUT merge          reduce: spot detect --state over every
-#                              partition's state into the day's,
-#                              OUT/model/KIND.state, judged once into
+#   step.sh OUT merge          reduce: spot detect --state --judged over
+#                              every partition's state: merged and judged
+#                              once, in one pass, into the day's verdicts,
 #                              OUT/model/KIND.judged, and its findings,
-#                              OUT/findings.parquet
+#                              OUT/findings.parquet (the day's whole state
+#                              is the partitions' states, merged on demand)
 #   step.sh OUT score SHARD    map: spot score --state OUT/model/KIND.judged
 #                              per partition into OUT/scored/ (the fused
 #                              ranking judges each subject by the whole
@@ -333,22 +334,20 @@ train() {
 }
 
 merge() {
-	local inputs=() p unit=merge s state=$OUT/model/$KIND.state judged=$OUT/model/$KIND.judged
+	local inputs=() p unit=merge s judged=$OUT/model/$KIND.judged
 	detecting || { echo "merge: score's method is not fused: no detectors to run"; return 0; }
 	prune detect
 	for p in $(partitions); do inputs+=("$OUT/detect/$p/detect.state"); done
 	[ ${#inputs[@]} -gt 0 ] || { echo "merge: no partitions in $OUT/events" >&2; status=1; return; }
 	s=$(sig "$(listing "${inputs[@]}")" "$DETECT_ARGS" "$SPOT_VERSION")
-	if fresh "$unit" "$s" "$state" "$judged" "$OUT/findings.parquet"; then
+	if fresh "$unit" "$s" "$judged" "$OUT/findings.parquet"; then
 		echo "$unit: up to date"
 		return 0
 	fi
 	mkdir -p "$OUT/model"
 	# shellcheck disable=SC2086
-	run "$unit" "$OUT/logs/merge.log" "$SPOT" detect --state $DETECT_ARGS "${inputs[@]}" -o "$state" &&
-		run judge "$OUT/logs/judge.log" "$SPOT" detect --state --judged $DETECT_ARGS "$state" -o "$judged" &&
-		run findings "$OUT/logs/findings.log" "$SPOT" detect $DETECT_ARGS "$judged" -o "$OUT/findings.parquet" &&
-		done_ok "$unit" "$s"
+	run "$unit" "$OUT/logs/merge.log" "$SPOT" detect --state --judged $DETECT_ARGS "${inputs[@]}" -o "$judged" \
+		--findings "$OUT/findings.parquet" && done_ok "$unit" "$s"
 }
 
 score() {
@@ -399,7 +398,7 @@ show_status() {
 	echo "decoded: $n_done of $n_files files"
 	echo "partitions: $(partitions | wc -l)"
 	[ -f "$OUT/state/train.sig" ] && echo "model: $OUT/model/$KIND.model"
-	[ -f "$OUT/state/merge.sig" ] && echo "detectors: $OUT/model/$KIND.state (judged: $KIND.judged), findings: $OUT/findings.parquet"
+	[ -f "$OUT/state/merge.sig" ] && echo "detectors: $OUT/model/$KIND.judged (the day's verdicts), findings: $OUT/findings.parquet"
 	[ -f "$OUT/state/top.sig" ] && echo "top $TOP: $OUT/top.parquet, $OUT/top.csv"
 	if [ -d "$OUT/state/failed" ] && [ -n "$(ls -A "$OUT/state/failed")" ]; then
 		echo "failed:"
