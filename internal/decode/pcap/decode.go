@@ -144,7 +144,14 @@ func (s *Source) decode(p *Packet, link LinkType, b []byte) {
 		p.Status = NotIP
 		return
 	}
-	s.network(p, ethertype, b)
+	switch ethertype { // IP right after the link header: no call to network
+	case 0x0800:
+		s.ipv4(p, b)
+	case 0x86dd:
+		s.ipv6(p, b)
+	default:
+		s.network(p, ethertype, b)
+	}
 }
 
 // network parses b, which follows a link header naming it by ethertype

@@ -324,7 +324,7 @@ func (s *Source) Next() (*Packet, error) {
 	p := &s.pkt
 	p.reset(s.frame, tsNs, wireLen, link, data)
 	s.decode(p, link, data)
-	s.unwrapPacket(p)
+	s.maybeUnwrap(p)
 	return p, nil
 }
 
@@ -352,13 +352,19 @@ func (s *Source) ReadBlocks(b Blocks) {
 // consumed, so the next call to Next may block on a slow stream: a
 // streaming caller flushes its output then.
 func (s *Source) Drained() bool {
+	// Bytes in the window: not drained, said without a call (Drained
+	// is asked after every packet).
+	return len(s.win) == 0 && s.drained()
+}
+
+func (s *Source) drained() bool {
 	if s.inner.pending {
 		return false
 	}
 	if s.frames != nil {
 		return !s.frames.Buffered()
 	}
-	return len(s.win) == 0 && len(s.next) == 0 && (s.blocks == nil || !s.blocks.Ready())
+	return len(s.next) == 0 && (s.blocks == nil || !s.blocks.Ready())
 }
 
 // FrameReader hands out frames from elsewhere than a capture file: a live

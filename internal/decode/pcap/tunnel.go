@@ -180,10 +180,18 @@ const (
 // inside that, if any, to MaxTunnelDepth.
 func (s *Source) SetUnwrapper(u Unwrapper) { s.unwrap = u }
 
+// maybeUnwrap hands p to unwrapPacket when it may carry another packet.
+// It is inlined: a TCP or ICMP packet costs no call.
+func (s *Source) maybeUnwrap(p *Packet) {
+	if mayCarry(p.Proto) {
+		s.unwrapPacket(p)
+	}
+}
+
 // unwrapPacket asks the Unwrapper whether p carries another packet, and if
 // so holds it for the next call to Next.
 func (s *Source) unwrapPacket(p *Packet) {
-	if s.unwrap == nil || p.Status != OK || !mayCarry(p.Proto) {
+	if s.unwrap == nil || p.Status != OK {
 		return
 	}
 	t, et, inner, ok, err := s.unwrap.Unwrap(p)
@@ -203,7 +211,7 @@ func (s *Source) unwrapPacket(p *Packet) {
 // mayCarry reports whether packets of IP protocol proto may carry others
 // (see Unwrapper): TCP, ICMP and the rest are not handed to the Unwrapper.
 func mayCarry(proto uint8) bool {
-	return proto == ProtoUDP || proto == 4 || proto == 41 || proto == 47
+	return proto < 64 && 1<<proto&(1<<ProtoUDP|1<<4|1<<41|1<<47) != 0
 }
 
 var errTunnelDepth = malformed(fmt.Sprintf("tunnels nested more than %d deep", MaxTunnelDepth))
@@ -236,6 +244,6 @@ func (s *Source) nextInner() *Packet {
 	if p.Status == Malformed {
 		p.Err = malformed("inside " + p.Tunnels[len(p.Tunnels)-1].Type.String() + ": " + p.Err.Error())
 	}
-	s.unwrapPacket(p)
+	s.maybeUnwrap(p)
 	return p
 }
