@@ -10,6 +10,7 @@ package hunt_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -232,8 +233,9 @@ func scriptArgs(spot string, d day, shards int) []string {
 		"--decode-args", strings.Join(d.decodeArgs, " "), "--train-args", strings.Join(d.trainArgs, " ")}
 }
 
-// testDay runs a day through hunt and compares it with the reference.
-func testDay(t *testing.T, spot string, d day, hunt hunter) {
+// testDay runs a day through hunt and compares it with the reference; it
+// returns the hunt's output folder.
+func testDay(t *testing.T, spot string, d day, hunt hunter) string {
 	want := reference(t, spot, d)
 	out := filepath.Join(t.TempDir(), "out")
 	log, ok := hunt(t, d, out)
@@ -241,6 +243,53 @@ func testDay(t *testing.T, spot string, d day, hunt hunter) {
 		t.Fatalf("%s: the day did not complete:\n%s", d.kind, log)
 	}
 	checkSame(t, spot, d, out, want)
+	return out
+}
+
+// testContacts judges a DNS day's hunt again with contacts (CONTACTS, as
+// plan keeps it): flow records saying each client contacted the answers of
+// every other name it resolved. merge runs again alone and gives the
+// findings of one process given the same contacts; contacts that are no
+// flows fail the merge, naming why: it reads them.
+func testContacts(t *testing.T, spot string, out string) {
+	dir := t.TempDir()
+	var flows strings.Builder
+	for i, line := range strings.Split(run(t, "", spot, "filter", filepath.Join(out, "events")), "\n") {
+		var r struct {
+			Client string `json:"ip_dst"`
+			A      string `json:"dns_a"`
+		}
+		if json.Unmarshal([]byte(line), &r) == nil && r.A != "" && i%2 == 0 {
+			fmt.Fprintf(&flows, `{"kind":"flow","sip":%q,"dip":%q,"sport":40000,"dport":443,"proto":"TCP"}`+"\n", r.Client, r.A)
+		}
+	}
+	contacts := filepath.Join(dir, "contacts.ndjson")
+	if err := os.WriteFile(contacts, []byte(flows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	settings := filepath.Join(out, "plan", "settings.sh")
+	plan, err := os.ReadFile(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejudge := func(contacts string) (string, error) {
+		if err := os.WriteFile(settings, append(append([]byte{}, plan...), fmt.Sprintf("CONTACTS=%s\n", contacts)...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return command("", nil, script(t, "hunt/step.sh"), out, "merge")
+	}
+	if log, err := rejudge(contacts); err != nil || !strings.Contains(log, "merge: done") {
+		t.Fatalf("merge with contacts: %v\n%s", err, log)
+	}
+	run(t, "", spot, "detect", filepath.Join(out, "events"), "--contacts", contacts, "-o", filepath.Join(dir, "findings.parquet"))
+	if got, want := run(t, "", spot, "filter", filepath.Join(out, "findings.parquet")), run(t, "", spot, "filter", filepath.Join(dir, "findings.parquet")); got != want {
+		t.Errorf("findings judged with contacts by merge:\n%s\none process:\n%s", head(got, 3), head(want, 3))
+	}
+	if log, err := rejudge(filepath.Join(out, "events")); err == nil {
+		t.Errorf("merge with DNS events as contacts succeeded:\n%s", log)
+	} else if b, _ := os.ReadFile(filepath.Join(out, "logs", "merge.log")); !strings.Contains(string(b), "contacts are flows") {
+		t.Errorf("merge with DNS events as contacts: merge.log says\n%s", b)
+	}
 }
 
 // testCorrupt runs a day one of whose files is cut short (a capture whose
@@ -303,5 +352,5 @@ func TestParallel(t *testing.T) {
 	testenv.Tool(t, "parallel")
 	spot := spotBin(t)
 	t.Run("flow", func(t *testing.T) { testCorrupt(t, spot, flowDay(t), parallelHunt(spot)) })
-	t.Run("dns", func(t *testing.T) { testDay(t, spot, dnsDay(t), parallelHunt(spot)) })
+	t.Run("dns", func(t *testing.T) { testContacts(t, spot, testDay(t, spot, dnsDay(t), parallelHunt(spot))) })
 }

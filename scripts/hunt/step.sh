@@ -46,6 +46,10 @@
 #                 of train; of score; of detect (--detectors,
 #                 --max-subjects, --min-score). With a --method other than
 #                 fused in SCORE_ARGS, detect and merge do nothing.
+#   CONTACTS      DNS: flow records of the same traffic (a file, or a folder
+#                 such as a flow hunt's OUT/events) that merge judges the
+#                 day's DNS verdicts with (spot detect --contacts: names
+#                 resolved but never contacted)
 #   ALLOW_SKIPPED 1: a file or partition that skipped malformed records
 #                 (exit status 3) counts as done; by default it fails, so
 #                 that no data is lost unseen
@@ -195,6 +199,12 @@ plan() {
 	case ${PARTITION:=hour} in hour | day) ;; *) die "plan: PARTITION=$PARTITION (want hour or day)" ;; esac
 	[[ ${SHARDS:=8} =~ ^[1-9][0-9]*$ ]] || die "plan: SHARDS=$SHARDS"
 	[[ ${TOP:=100} =~ ^[1-9][0-9]*$ ]] || die "plan: TOP=$TOP"
+	local contacts=${CONTACTS:-}
+	if [ -n "$contacts" ]; then
+		[ "$KIND" = dns ] || die "plan: CONTACTS weigh DNS names against flows; KIND=$KIND"
+		[ -e "$contacts" ] || die "plan: CONTACTS=$contacts does not exist"
+		contacts=$(realpath "$contacts")
+	fi
 	mkdir -p "$OUT/plan"
 	rm -rf "$OUT/state/failed" # what fails again will say so again
 	local files="$OUT/plan/files.txt"
@@ -220,8 +230,8 @@ plan() {
 		printf '# written by step.sh plan; read by every step\n'
 		printf 'DAY=%q\nSPOT=%q\nSPOT_VERSION=%q\nKIND=%q\nSHARDS=%q\nPARTITION=%q\nTOP=%q\n' \
 			"$day" "$spot" "$version" "$KIND" "$SHARDS" "$PARTITION" "$TOP"
-		printf 'DECODE_ARGS=%q\nFEATURE_ARGS=%q\nTRAIN_ARGS=%q\nSCORE_ARGS=%q\nDETECT_ARGS=%q\nALLOW_SKIPPED=%q\n' \
-			"${DECODE_ARGS:-}" "${FEATURE_ARGS:-}" "${TRAIN_ARGS:-}" "${SCORE_ARGS:-}" "${DETECT_ARGS:-}" "${ALLOW_SKIPPED:-0}"
+		printf 'DECODE_ARGS=%q\nFEATURE_ARGS=%q\nTRAIN_ARGS=%q\nSCORE_ARGS=%q\nDETECT_ARGS=%q\nALLOW_SKIPPED=%q\nCONTACTS=%q\n' \
+			"${DECODE_ARGS:-}" "${FEATURE_ARGS:-}" "${TRAIN_ARGS:-}" "${SCORE_ARGS:-}" "${DETECT_ARGS:-}" "${ALLOW_SKIPPED:-0}" "$contacts"
 	} >"$OUT/plan/settings.sh"
 	echo "$(date -u +%Y%m%dT%H%M%S.%N) $$" >"$OUT/plan/run"
 	echo "plan: $n files of $day in $SHARDS shards ($OUT/plan)"
@@ -334,19 +344,21 @@ train() {
 }
 
 merge() {
-	local inputs=() p unit=merge s judged=$OUT/model/$KIND.judged
+	local inputs=() p unit=merge s judged=$OUT/model/$KIND.judged contacts=()
+	[ -z "${CONTACTS:-}" ] || contacts=(--contacts "$CONTACTS")
 	detecting || { echo "merge: score's method is not fused: no detectors to run"; return 0; }
 	prune detect
 	for p in $(partitions); do inputs+=("$OUT/detect/$p/detect.state"); done
 	[ ${#inputs[@]} -gt 0 ] || { echo "merge: no partitions in $OUT/events" >&2; status=1; return; }
-	s=$(sig "$(listing "${inputs[@]}")" "$DETECT_ARGS" "$SPOT_VERSION")
+	s=$(sig "$(listing "${inputs[@]}")" "$DETECT_ARGS" "$SPOT_VERSION" "${CONTACTS:-}" \
+		"$([ -z "${CONTACTS:-}" ] || find -L "$CONTACTS" -type f -printf '%p %s %T@\n' 2>&1 | sort)")
 	if fresh "$unit" "$s" "$judged" "$OUT/findings.parquet"; then
 		echo "$unit: up to date"
 		return 0
 	fi
 	mkdir -p "$OUT/model"
 	# shellcheck disable=SC2086
-	run "$unit" "$OUT/logs/merge.log" "$SPOT" detect --state --judged $DETECT_ARGS "${inputs[@]}" -o "$judged" \
+	run "$unit" "$OUT/logs/merge.log" "$SPOT" detect --state --judged $DETECT_ARGS "${contacts[@]}" "${inputs[@]}" -o "$judged" \
 		--findings "$OUT/findings.parquet" && done_ok "$unit" "$s"
 }
 

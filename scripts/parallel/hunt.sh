@@ -31,6 +31,8 @@ usage: scripts/parallel/hunt.sh [options] DAY_DIR OUT_DIR
       --score-args ARGS       extra flags of spot score (e.g. "--within hybrid"; with a
                               --method other than fused, detect and merge do nothing)
       --detect-args ARGS      extra flags of spot detect (e.g. "--detectors scan,beacon")
+      --contacts PATH         DNS: flow records of the same traffic (a file or folder, e.g. a flow
+                              hunt's OUT_DIR/events) to judge names resolved but never contacted
       --allow-skipped         a file that had malformed records skipped (exit 3) counts as done
       --spot PATH             the spot binary (default: spot on PATH, else bin/spot)
   -h, --help                  this help
@@ -40,7 +42,7 @@ EOF
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 step=$here/../hunt/step.sh
 jobs=$(nproc) shards="" kind=flow top=100 partition=hour include="" allow=0 spot=""
-decode_args="" feature_args="" train_args="" score_args="" detect_args=""
+decode_args="" feature_args="" train_args="" score_args="" detect_args="" contacts=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j | --jobs) jobs=$2; shift ;;
@@ -54,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--train-args) train_args=$2; shift ;;
 	--score-args) score_args=$2; shift ;;
 	--detect-args) detect_args=$2; shift ;;
+	--contacts) contacts=$2; shift ;;
 	--allow-skipped) allow=1 ;;
 	--spot) spot=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -72,7 +75,7 @@ fi
 
 SPOT=$spot KIND=$kind SHARDS=$shards PARTITION=$partition TOP=$top INCLUDE=$include \
 	DECODE_ARGS=$decode_args FEATURE_ARGS=$feature_args TRAIN_ARGS=$train_args SCORE_ARGS=$score_args \
-	DETECT_ARGS=$detect_args ALLOW_SKIPPED=$allow "$step" "$out" plan "$day"
+	DETECT_ARGS=$detect_args ALLOW_SKIPPED=$allow CONTACTS=$contacts "$step" "$out" plan "$day"
 out=$(cd "$out" && pwd)
 # shellcheck disable=SC1091,SC2153 # written by plan
 k=$(. "$out/plan/settings.sh" && echo "$SHARDS")
