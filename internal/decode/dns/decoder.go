@@ -309,6 +309,7 @@ func (d *Decoder) tcp(p *pcap.Packet, out []record.DNS, problems []Problem) ([]r
 					c.skipping, c.skipTo = true, end
 				}
 			}
+			d.held -= len(c.buf)
 			c.buf = c.buf[:0]
 			c.nextSeq = seq
 		}

@@ -3,6 +3,7 @@ package dns
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -371,6 +372,130 @@ func TestFloorDiv(t *testing.T) {
 	} {
 		if got := floorDiv(c.a, 1e9); got != c.want {
 			t.Errorf("floorDiv(%d, 1e9) = %d, want %d", c.a, got, c.want)
+		}
+	}
+}
+
+// TCP edges, each with exact counts: the connection bound at one capture
+// time, idle expiry at exactly ConnIdle, RST and SYN restarting a
+// half-connection, empty segments, overlaps and gaps, and the bytes held.
+func TestTCPEdges(t *testing.T) {
+	m := func(id uint16) []byte {
+		return buildMsg(id, true, 0, "example.com", 1, rr(typeA, 1, []byte{1, 2, 3, byte(id)}))
+	}
+	ids := func(rs []record.DNS) (out []uint16) {
+		for _, r := range rs {
+			out = append(out, uint16(r.ID))
+		}
+		return out
+	}
+
+	// MaxConns half-connections at most, the oldest dropped first; each
+	// holds 5 bytes of a message, and the bytes of a dropped one are freed
+	d := NewDecoder(Options{}, "x")
+	for i := 0; i < 2*MaxConns+5; i++ {
+		c := newTCP(d)
+		c.dport = uint16(i)
+		c.dst = netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})
+		c.seg(pcap.TCPAck, framed(m(1))[:5]) // all at capture time 1 s: none idle
+	}
+	if d.Conns() != MaxConns || d.Evicted != MaxConns+5 || d.held != 5*MaxConns {
+		t.Errorf("%d connections, %d evicted, %d bytes held; want %d, %d, %d", d.Conns(), d.Evicted, d.held, MaxConns, MaxConns+5, 5*MaxConns)
+	}
+
+	// idle: kept at exactly ConnIdle of capture time, dropped past it
+	d = NewDecoder(Options{}, "x")
+	a := newTCP(d)
+	a.seg(pcap.TCPAck, framed(m(1))[:5]) // at 1 s
+	b := newTCP(d)
+	b.dport, b.frame = 40001, ConnIdle/1e9 // at 1 s + ConnIdle
+	b.seg(pcap.TCPAck, framed(m(1))[:5])
+	if d.Conns() != 2 || d.Evicted != 0 {
+		t.Errorf("idle exactly ConnIdle: %d connections, %d evicted", d.Conns(), d.Evicted)
+	}
+	c := newTCP(d)
+	c.dport, c.frame = 40002, ConnIdle/1e9+1
+	c.seg(pcap.TCPAck, framed(m(1))[:5])
+	if d.Conns() != 2 || d.Evicted != 1 || d.held != 10 {
+		t.Errorf("idle past ConnIdle: %d connections, %d evicted, %d held", d.Conns(), d.Evicted, d.held)
+	}
+
+	// an empty segment of an unknown half-connection opens none
+	d = NewDecoder(Options{}, "x")
+	e := newTCP(d)
+	e.seg(pcap.TCPAck, nil)
+	if d.Conns() != 0 {
+		t.Errorf("empty ACK: %d connections", d.Conns())
+	}
+	// RST drops the half-connection and what it held: the rest of the cut
+	// message, arriving after, is not a message
+	s := framed(m(7))
+	e.seg(pcap.TCPAck, s[:10])
+	e.seg(pcap.TCPRst, nil)
+	if d.Conns() != 0 || d.held != 0 {
+		t.Errorf("after RST: %d connections, %d held", d.Conns(), d.held)
+	}
+	// SYN restarts a half-connection: its held bytes go
+	e.seg(pcap.TCPSyn, nil)
+	e.seg(pcap.TCPAck, s[:10])
+	e.seg(pcap.TCPSyn, nil)
+	if d.Conns() != 1 || d.held != 0 {
+		t.Errorf("after a second SYN: %d connections, %d held", d.Conns(), d.held)
+	}
+	// an overlap: 4 bytes again, then new ones; the message once
+	e.seg(pcap.TCPAck, s[:10])
+	e.seq -= 4
+	e.seg(pcap.TCPAck, s[6:])
+	e.seg(pcap.TCPFin|pcap.TCPAck, nil)
+	if got := ids(e.recs); len(got) != 1 || got[0] != 7 || d.Conns() != 0 || d.held != 0 {
+		t.Errorf("overlap: messages %v, %d connections, %d held", got, d.Conns(), d.held)
+	}
+
+	// gaps: with the cut message's length known, decoding resumes at its
+	// end, within a segment or segments later; without it (1 byte seen),
+	// at the next segment
+	d = NewDecoder(Options{}, "x")
+	g := newTCP(d)
+	g.seg(pcap.TCPSyn, nil)
+	s = framed(m(1), m(2))
+	l1 := len(framed(m(1)))
+	g.seg(pcap.TCPAck, s[:8])
+	g.seq += 8                 // lost
+	g.seg(pcap.TCPAck, s[16:]) // the rest of m(1), then m(2)
+	s = framed(m(3), m(4))
+	g.seg(pcap.TCPAck, s[:6])
+	g.seq += 6                     // lost
+	g.seg(pcap.TCPAck, s[12:l1-5]) // within m(3): nothing
+	g.seg(pcap.TCPAck, s[l1-5:])   // m(3)'s last 5 bytes, then m(4)
+	s = framed(m(5))
+	g.seg(pcap.TCPAck, s[:1])
+	g.seq += 3 // lost: m(5)'s length was never seen
+	g.seg(pcap.TCPAck, framed(m(6)))
+	if got := ids(g.recs); fmt.Sprint(got) != "[2 4 6]" || d.held != 0 {
+		t.Errorf("gaps: messages %v, %d held; want [2 4 6], 0", got, d.held)
+	}
+}
+
+// Classes as Spot's Hive tables wrote them: 8 hex digits.
+func TestHexClass(t *testing.T) {
+	for c, want := range map[uint16]string{1: "0x00000001", 3: "0x00000003", 0xff: "0x000000ff", 0x8001: "0x00008001", 0xffff: "0x0000ffff", 0: "0x00000000"} {
+		if got := HexClass(c); got != want {
+			t.Errorf("HexClass(%#x) = %q, want %q", c, got, want)
+		}
+	}
+}
+
+// frame.time before 1970 counts back from the second before.
+func TestFrameTimesBefore1970(t *testing.T) {
+	var c FrameTimes
+	for ns, want := range map[int64]string{
+		-1:               "Dec 31, 1969 23:59:59.999999999 UTC",
+		-1e9:             "Dec 31, 1969 23:59:59.000000000 UTC",
+		0:                "Jan  1, 1970 00:00:00.000000000 UTC",
+		1483504866e9 + 5: "Jan  4, 2017 04:41:06.000000005 UTC",
+	} {
+		if got := c.Format(ns); got != want {
+			t.Errorf("Format(%d) = %q, want %q", ns, got, want)
 		}
 	}
 }
