@@ -132,6 +132,7 @@ func TestMalformedMessages(t *testing.T) {
 		{"label over 63 bytes", append(append([]byte{}, good[:12]...), 0x40, 'a'), 0, 1, ""},
 		{"name too long", long, 1, 0, "<Name too long>"},
 		{"junk", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 1, ""},
+		{"cut type and class", good[:12+13+2], 0, 1, ""}, // "example.com" takes 13 bytes
 	}
 	for _, c := range cases {
 		d := NewDecoder(Options{Queries: true}, "x")
@@ -497,5 +498,21 @@ func TestFrameTimesBefore1970(t *testing.T) {
 		if got := c.Format(ns); got != want {
 			t.Errorf("Format(%d) = %q, want %q", ns, got, want)
 		}
+	}
+}
+
+// A record ending exactly at the message's end (EDNS's OPT, no data) is
+// whole; a TXT string whose length runs past its data ends the text there.
+func TestRecordsAtTheEdge(t *testing.T) {
+	msg := buildMsg(7, true, 0, "example.com", 16, rr(typeTXT, 60, []byte{3, 'a', 'b', 'c', 9, 'x'}))
+	msg[11] = 1                                            // ARCOUNT 1
+	msg = append(msg, 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0) // OPT: root, type 41, 4096 bytes, no data
+	d := NewDecoder(Options{Answers: true}, "x")
+	recs, probs := d.Packet(udpPacket(1, msg, false), nil, nil)
+	if len(recs) != 1 || len(probs) != 0 {
+		t.Fatalf("%d records, problems %v", len(recs), probs)
+	}
+	if len(recs[0].Answers) != 1 || recs[0].Answers[0] != "abc" {
+		t.Errorf("TXT answers %q, want [abc]", recs[0].Answers)
 	}
 }
