@@ -133,6 +133,13 @@ func TestMalformedMessages(t *testing.T) {
 		{"name too long", long, 1, 0, "<Name too long>"},
 		{"junk", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 1, ""},
 		{"cut type and class", good[:12+13+2], 0, 1, ""}, // "example.com" takes 13 bytes
+		{"cut label", good[:17], 0, 1, ""},
+		{"cut pointer", append(good[:12:12], 0xc0), 0, 1, ""},
+	}
+	// a name whose last label ends the message lacks its end, not its label
+	_, probs := NewDecoder(Options{}, "x").Packet(udpPacket(1, good[:20], false), nil, nil)
+	if len(probs) != 1 || !strings.Contains(probs[0].Error(), "name runs past the message") {
+		t.Errorf("name cut after a label: %v", probs)
 	}
 	for _, c := range cases {
 		d := NewDecoder(Options{Queries: true}, "x")
