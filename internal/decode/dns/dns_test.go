@@ -141,6 +141,13 @@ func TestMalformedMessages(t *testing.T) {
 	if len(probs) != 1 || !strings.Contains(probs[0].Error(), "name runs past the message") {
 		t.Errorf("name cut after a label: %v", probs)
 	}
+	// an answer's name cut in its label (skipped, not decoded): the label
+	// runs past
+	cut := append(append([]byte{}, good[:12+13+4]...), 5, 'a', 'b')
+	if _, probs := NewDecoder(Options{}, "x").Packet(udpPacket(1, cut, false), nil, nil); len(probs) != 1 ||
+		!strings.Contains(probs[0].Error(), "answer") || !strings.Contains(probs[0].Error(), "label runs past the message") {
+		t.Errorf("answer name cut in a label: %v", probs)
+	}
 	for _, c := range cases {
 		d := NewDecoder(Options{Queries: true}, "x")
 		recs, probs := d.Packet(udpPacket(1, c.msg, false), nil, nil)
