@@ -530,3 +530,60 @@ func TestRecordsAtTheEdge(t *testing.T) {
 		t.Errorf("TXT answers %q, want [abc]", recs[0].Answers)
 	}
 }
+
+// ICMP errors quote the datagram that caused them after their 8-byte header
+// (RFC 792: destination unreachable 3, source quench 4, redirect 5, time
+// exceeded 11, parameter problem 12; RFC 4443: ICMPv6 1 to 4); other ICMP
+// messages (echo 0 and 8, ICMPv6 echo 128) quote nothing, whatever their
+// data looks like. A quote's UDP length bounds its payload.
+func TestICMPQuotes(t *testing.T) {
+	msg := buildMsg(9, false, 0, "example.com", 1)
+	udp := binary.BigEndian.AppendUint16(nil, 40000)
+	udp = binary.BigEndian.AppendUint16(udp, 53)
+	udp = binary.BigEndian.AppendUint16(udp, uint16(8+len(msg)))
+	udp = append(udp, 0, 0)
+	udp = append(append(udp, msg...), 0xde, 0xad) // 2 bytes past the UDP length
+	v4 := []byte{0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 53}
+	v6 := append([]byte{0x60, 0, 0, 0, 0, 0, 17, 64}, append(netip.MustParseAddr("2001:db8::1").AsSlice(), netip.MustParseAddr("2001:db8::53").AsSlice()...)...)
+	d := NewDecoder(Options{Queries: true, ICMPQuotes: true}, "x")
+	for _, c := range []struct {
+		proto, typ uint8
+		quote      []byte
+		src        string
+		ok         bool
+	}{
+		{pcap.ProtoICMP, 3, v4, "192.0.2.1", true},
+		{pcap.ProtoICMP, 4, v4, "192.0.2.1", true},
+		{pcap.ProtoICMP, 5, v4, "192.0.2.1", true},
+		{pcap.ProtoICMP, 11, v4, "192.0.2.1", true},
+		{pcap.ProtoICMP, 12, v4, "192.0.2.1", true},
+		{pcap.ProtoICMP, 0, v4, "", false},
+		{pcap.ProtoICMP, 8, v4, "", false},
+		{pcap.ProtoICMP, 13, v4, "", false},
+		{pcap.ProtoICMP, 3, v6, "", false}, // an IPv6 quote in ICMP
+		{pcap.ProtoICMPv6, 1, v6, "2001:db8::1", true},
+		{pcap.ProtoICMPv6, 2, v6, "2001:db8::1", true},
+		{pcap.ProtoICMPv6, 3, v6, "2001:db8::1", true},
+		{pcap.ProtoICMPv6, 4, v6, "2001:db8::1", true},
+		{pcap.ProtoICMPv6, 0, v6, "", false},
+		{pcap.ProtoICMPv6, 5, v6, "", false},
+		{pcap.ProtoICMPv6, 128, v6, "", false},
+		{pcap.ProtoICMPv6, 1, v4, "", false},
+	} {
+		p := &pcap.Packet{Frame: 1, TsNs: 1e9, Status: pcap.OK, IPVer: 4, Proto: c.proto, ICMPType: c.typ, ICMPCode: 3,
+			Src: netip.MustParseAddr("192.0.2.254"), Dst: netip.MustParseAddr("192.0.2.1"),
+			Payload: append([]byte{0, 0, 0, 0}, append(append([]byte{}, c.quote...), udp...)...)}
+		recs, probs := d.Packet(p, nil, nil)
+		if !c.ok {
+			if len(recs)+len(probs) != 0 {
+				t.Errorf("proto %d type %d: %d records, problems %v; want none", c.proto, c.typ, len(recs), probs)
+			}
+			continue
+		}
+		want := fmt.Sprintf("icmp 192.0.2.254>192.0.2.1 type=%d code=3", c.typ)
+		if len(recs) != 1 || len(probs) != 0 || recs[0].IPSrc != c.src || recs[0].QryName != "example.com" || recs[0].Tunnel != want ||
+			recs[0].EID != record.EID("x", 1<<8|1, msg) {
+			t.Errorf("proto %d type %d: %+v, problems %v", c.proto, c.typ, recs, probs)
+		}
+	}
+}
