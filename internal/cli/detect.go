@@ -257,7 +257,8 @@ func splitStates(args []string) (states, events []string, err error) {
 	return states, events, nil
 }
 
-// readStates reads detector states and merges them into one.
+// readStates reads detector states and merges them into one, each merged
+// as it is read.
 func readStates(paths []string, lim detect.Limits) (detect.Set, error) {
 	var set detect.Set
 	for _, p := range paths {
@@ -265,16 +266,13 @@ func readStates(paths []string, lim detect.Limits) (detect.Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := detect.ReadState(f, lim)
+		if set == nil {
+			set, err = detect.ReadState(f, lim)
+		} else {
+			err = detect.MergeState(set, f)
+		}
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		if set == nil {
-			set = s
-			continue
-		}
-		if err := set.Merge(s); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 	}

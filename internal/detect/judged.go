@@ -39,6 +39,8 @@ type judgedState struct {
 	only bool      // read from a judged state: no subjects, only verdicts
 }
 
+func (j *judgedState) isJudged() bool { return j.only }
+
 // finishJudged is Finish on a set read from a judged state.
 func (j *judgedState) finishJudged(kind record.Kind, lim Limits) []record.Finding {
 	return findings(slices.Clone(j.all), kind, lim.Report)

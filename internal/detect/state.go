@@ -68,53 +68,97 @@ func IsState(head []byte) bool { return len(head) >= 4 && string(head[:4]) == st
 // ReadState reads a state written by WriteState, with limits lim (its
 // own limits are not kept: the reader's apply).
 func ReadState(r io.Reader, lim Limits) (Set, error) {
-	d := &dec{r: bufio.NewReader(r), crc: crc32.NewIEEE()}
-	magic := make([]byte, len(stateMagic))
-	if _, err := io.ReadFull(d.r, magic); err != nil || string(magic) != stateMagic {
-		return nil, errors.New("not a detector state (spot detect --state)")
+	d, kind, form, err := readHeader(r)
+	if err != nil {
+		return nil, err
 	}
-	d.crc.Write(magic)
-	v := d.u()
-	if v < 1 || v > stateVersion {
-		return nil, fmt.Errorf("detector state of version %d; this spot reads versions 1 to %d", v, stateVersion)
-	}
-	d.version = v
-	kind := record.Kind(d.s())
 	set, err := New(kind, lim)
 	if err != nil {
 		return nil, err
 	}
-	form := uint64(formFull)
-	if v >= 2 {
-		form = d.u()
-	}
-	sd := set.(interface {
-		decode(*dec)
-		decodeJudged(*dec)
-	})
 	if form == formJudged && lim.Contacts != nil {
 		return nil, errJudgedContacts
 	}
+	sd := set.(stateDecoder)
 	if form == formJudged {
 		sd.decodeJudged(d)
 	} else {
 		sd.decode(d)
 	}
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// MergeState reads a full state written by WriteState into set, merging
+// each subject as it is read, as set.Merge(ReadState(r)) does without
+// holding the state read whole beside set: merging a day's shards holds
+// the day's state once.
+func MergeState(set Set, r io.Reader) error {
+	d, kind, form, err := readHeader(r)
+	if err != nil {
+		return err
+	}
+	if kind != set.Kind() {
+		return fmt.Errorf("cannot merge %s detector state into %s", kind, set.Kind())
+	}
+	if form == formJudged || set.(stateDecoder).isJudged() {
+		return errJudged
+	}
+	set.(stateDecoder).decode(d)
+	return d.end()
+}
+
+// stateDecoder is what a set decodes: a full state, merged into its own
+// subjects, or a judged one.
+type stateDecoder interface {
+	decode(*dec)
+	decodeJudged(*dec)
+	isJudged() bool
+}
+
+// readHeader reads a state's header: its kind and form.
+func readHeader(r io.Reader) (d *dec, kind record.Kind, form uint64, err error) {
+	d = &dec{r: bufio.NewReader(r), crc: crc32.NewIEEE()}
+	magic := make([]byte, len(stateMagic))
+	if _, err := io.ReadFull(d.r, magic); err != nil || string(magic) != stateMagic {
+		return nil, "", 0, errors.New("not a detector state (spot detect --state)")
+	}
+	d.crc.Write(magic)
+	v := d.u()
+	if v < 1 || v > stateVersion {
+		return nil, "", 0, fmt.Errorf("detector state of version %d; this spot reads versions 1 to %d", v, stateVersion)
+	}
+	d.version = v
+	kind = record.Kind(d.s())
+	form = formFull
+	if v >= 2 {
+		form = d.u()
+	}
 	if d.err == nil && form != formFull && form != formJudged {
 		d.err = fmt.Errorf("unknown form %d", form)
 	}
+	if d.err != nil {
+		return nil, "", 0, fmt.Errorf("corrupt detector state: %w", d.err)
+	}
+	return d, kind, form, nil
+}
+
+// end checks that the state read whole and its checksum.
+func (d *dec) end() error {
 	sum := d.crc.Sum32()
 	var tail [4]byte
 	if _, err := io.ReadFull(d.r, tail[:]); d.err == nil && err != nil {
 		d.err = err
 	}
 	if d.err != nil {
-		return nil, fmt.Errorf("corrupt detector state: %w", d.err)
+		return fmt.Errorf("corrupt detector state: %w", d.err)
 	}
 	if binary.BigEndian.Uint32(tail[:]) != sum {
-		return nil, errors.New("corrupt detector state: checksum mismatch")
+		return errors.New("corrupt detector state: checksum mismatch")
 	}
-	return set, nil
+	return nil
 }
 
 func writeState(w io.Writer, kind record.Kind, form uint64, body func(*enc)) error {
@@ -153,13 +197,14 @@ func (s *DNSSet) WriteState(w io.Writer) error {
 	})
 }
 
+// decode merges a full state's subjects into s's.
 func (s *DNSSet) decode(d *dec) {
-	s.w0, s.w1 = d.i(), d.i()
-	decTable(d, s.tunnels, (*pairState).decode)
-	decTable(d, s.domains, (*tunnelState).decode)
-	decTable(d, s.names, (*dnsBeacon).decode)
-	decTable(d, s.beacons, (*dnsBeacon).decode)
-	decTable(d, s.servers, (*serverState).decode)
+	s.w0, s.w1 = mergeWindow(s.w0, s.w1, d.i(), d.i())
+	decTable(d, s.tunnels, (*pairState).decode, (*pairState).merge)
+	decTable(d, s.domains, (*tunnelState).decode, (*tunnelState).merge)
+	decTable(d, s.names, (*dnsBeacon).decode, (*dnsBeacon).merge)
+	decTable(d, s.beacons, (*dnsBeacon).decode, (*dnsBeacon).merge)
+	decTable(d, s.servers, (*serverState).decode, (*serverState).merge)
 }
 
 func (s *DNSSet) Merge(o Set) error {
@@ -192,11 +237,12 @@ func (s *FlowSet) WriteState(w io.Writer) error {
 	})
 }
 
+// decode merges a full state's subjects into s's.
 func (s *FlowSet) decode(d *dec) {
-	s.w0, s.w1 = d.i(), d.i()
-	decTable(d, s.pairs, (*flowPair).decode)
-	decTable(d, s.vscan, (*scanState).decode)
-	decTable(d, s.hscan, (*scanState).decode)
+	s.w0, s.w1 = mergeWindow(s.w0, s.w1, d.i(), d.i())
+	decTable(d, s.pairs, (*flowPair).decode, (*flowPair).merge)
+	decTable(d, s.vscan, (*scanState).decode, (*scanState).merge)
+	decTable(d, s.hscan, (*scanState).decode, (*scanState).merge)
 }
 
 func (s *FlowSet) Merge(o Set) error {
@@ -226,10 +272,11 @@ func (s *ProxySet) WriteState(w io.Writer) error {
 	})
 }
 
+// decode merges a full state's subjects into s's.
 func (s *ProxySet) decode(d *dec) {
-	s.w0, s.w1 = d.i(), d.i()
-	decTable(d, s.pairs, (*proxyPair).decode)
-	decTable(d, s.agents, (*agentState).decode)
+	s.w0, s.w1 = mergeWindow(s.w0, s.w1, d.i(), d.i())
+	decTable(d, s.pairs, (*proxyPair).decode, (*proxyPair).merge)
+	decTable(d, s.agents, (*agentState).decode, (*agentState).merge)
 }
 
 func (s *ProxySet) Merge(o Set) error {
@@ -511,12 +558,20 @@ func encTable[S any](e *enc, t *table[S], f func(*S, *enc)) {
 	}
 }
 
-func decTable[S any](d *dec, t *table[S], f func(*S, *dec)) {
-	t.dropped = d.i()
+// decTable reads a table's subjects into t, combining those t holds.
+func decTable[S any](d *dec, t *table[S], f func(*S, *dec), combine func(dst, src *S)) {
+	t.dropped += d.i()
 	for n := d.n(); n > 0 && d.err == nil; n-- {
 		k := d.u64()
 		var s S
 		f(&s, d)
+		if d.err != nil {
+			return
+		}
+		if have, ok := t.lookup(k); ok {
+			combine(have, &s)
+			continue
+		}
 		*t.add(k) = s
 	}
 }

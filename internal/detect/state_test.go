@@ -251,3 +251,90 @@ func TestObserveBatchAsOne(t *testing.T) {
 		t.Errorf("state after ObserveBatch differs from Observe's (%d and %d bytes)", got.Len(), want.Len())
 	}
 }
+
+// MergeState, merging a state as it reads it, leaves the bytes that
+// Merge of the state read whole does, for every kind; it refuses another
+// kind and judged states.
+func TestMergeStateAsMerge(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(21, 22))
+	dns := dnsNetwork(200)
+	flows := append(synthFlows(3000), scanAndBeacon(rnd)...)
+	var proxy []Proxy
+	for i := range 2000 {
+		proxy = append(proxy, Proxy{TsNs: int64(1_700_000_000e9) + int64(rnd.IntN(3600))*1e9, Client: fmt.Sprintf("10.0.0.%d", rnd.IntN(12)),
+			Host: fmt.Sprintf("site%d.example", rnd.IntN(30)), UserAgent: fmt.Sprintf("agent/%d", i%7), Sent: int64(rnd.IntN(900)), Received: 5000})
+	}
+	for _, ts := range beats(rnd, 1_700_000_000e9, 60, 60, 0.1) {
+		proxy = append(proxy, Proxy{TsNs: ts, Client: "10.0.0.3", Host: "c2.example", UserAgent: "updater/1.0", Sent: 200, Received: 120})
+	}
+	shards := func(mk func() Set, observe func(Set, int), n int) []Set {
+		sets := []Set{mk(), mk(), mk()}
+		for i := range n {
+			observe(sets[rnd.IntN(3)], i)
+		}
+		return sets
+	}
+	kinds := map[string][]Set{
+		"dns": shards(func() Set { return NewDNS(Limits{}) }, func(s Set, i int) { s.(*DNSSet).Observe(&dns[i]) }, len(dns)),
+		"flow": shards(func() Set { return NewFlow(Limits{Subjects: 2000}) }, func(s Set, i int) { s.(*FlowSet).Observe(&flows[i]) },
+			len(flows)),
+		"proxy": shards(func() Set { return NewProxy(Limits{}) }, func(s Set, i int) { s.(*ProxySet).Observe(&proxy[i]) }, len(proxy)),
+	}
+	written := func(s Set) []byte {
+		var b bytes.Buffer
+		if err := s.WriteState(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	lim := Limits{Subjects: 2000}
+	for kind, sets := range kinds {
+		var states [][]byte
+		for _, s := range sets {
+			states = append(states, written(s))
+		}
+		whole, err := ReadState(bytes.NewReader(states[0]), lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		streamed, _ := ReadState(bytes.NewReader(states[0]), lim)
+		for _, st := range states[1:] {
+			o, err := ReadState(bytes.NewReader(st), lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := whole.Merge(o); err != nil {
+				t.Fatal(err)
+			}
+			if err := MergeState(streamed, bytes.NewReader(st)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if want, got := written(whole), written(streamed); !bytes.Equal(got, want) {
+			t.Errorf("%s: MergeState's state differs from Merge's (%d and %d bytes)", kind, len(got), len(want))
+		}
+		if len(whole.Finish()) == 0 {
+			t.Errorf("%s: no findings: the test needs some", kind)
+		}
+	}
+	other := written(NewDNS(Limits{}))
+	if err := MergeState(NewFlow(Limits{}), bytes.NewReader(other)); err == nil || !strings.Contains(err.Error(), "cannot merge dns detector state into flow") {
+		t.Errorf("dns state merged into flows: %v", err)
+	}
+	f := NewFlow(Limits{})
+	f.Finish()
+	var j bytes.Buffer
+	if err := f.WriteJudged(&j); err != nil {
+		t.Fatal(err)
+	}
+	if err := MergeState(NewFlow(Limits{}), bytes.NewReader(j.Bytes())); !errors.Is(err, errJudged) {
+		t.Errorf("judged state merged: %v", err)
+	}
+	judged, err := ReadState(bytes.NewReader(j.Bytes()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := MergeState(judged, bytes.NewReader(written(NewFlow(Limits{})))); !errors.Is(err, errJudged) {
+		t.Errorf("state merged into a judged one: %v", err)
+	}
+}
