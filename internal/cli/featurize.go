@@ -173,6 +173,7 @@ func featurizeKind[E, F any](ctx context.Context, o *featurizeOptions, prog *pro
 	var counts *feature.Counter
 	if o.counts {
 		counts = feature.NewCounter()
+		defer counts.Close()
 	} else {
 		w, err = ioformat.Create[F](d, record.Meta{Kind: meta.Kind, Stream: record.StreamFeaturized})
 		if err != nil {
@@ -210,17 +211,16 @@ func writeCounts(d ioformat.Dest, kind record.Kind, c *feature.Counter) error {
 	if err != nil {
 		return err
 	}
+	defer c.Close()
 	buf := ioformat.Touched(make([]record.Count, ioformat.BatchSize))[:0]
-	var werr error
-	c.EachSorted(func(r record.Count) {
-		if werr != nil {
-			return
-		}
+	werr := c.EachSorted(func(r record.Count) error {
 		buf = append(buf, r)
-		if len(buf) == cap(buf) {
-			werr = w.Write(buf)
-			buf = buf[:0]
+		if len(buf) < cap(buf) {
+			return nil
 		}
+		err := w.Write(buf)
+		buf = buf[:0]
+		return err
 	})
 	if werr == nil && len(buf) > 0 {
 		werr = w.Write(buf)
@@ -249,6 +249,7 @@ func featurizeFast(g *globals, o *featurizeOptions, ins []*ioformat.Input, meta 
 		}
 		defer closeInputs(ins)
 		c := feature.NewCounter()
+		defer c.Close()
 		prog := g.inputProgress("featurize", ins, d)
 		st, err := columnar.CountFlows(g.ctx, files, inputNames(ins), p, c, 0, prog.adder())
 		prog.Done()

@@ -36,7 +36,11 @@ func BenchmarkScoreFlows(b *testing.B) {
 	}
 	var m lda.Model
 	seen := map[string]bool{}
-	for _, r := range c.Rows() {
+	rows, err := c.Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
 		if !seen["d"+r.Doc] {
 			seen["d"+r.Doc] = true
 			m.Docs = append(m.Docs, r.Doc)

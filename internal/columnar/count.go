@@ -38,10 +38,11 @@ func CountPlan(files []*parquet.File) (*plan, bool) {
 
 // CountFlows adds to c, for every flow of files that Spot keeps, its source
 // word to document sip and its destination word to document dip (Apache
-// Spot's flow corpus). Row groups are read in parallel; counts are summed,
-// so the result does not depend on the order. Progress, when not nil, is
-// told how many more rows were read, a row group at a time, one call at a
-// time.
+// Spot's flow corpus). Row groups are read in parallel, each worker
+// counting into a counter of its own (with its share of c's memory) that c
+// absorbs at the end; counts are summed, so the result does not depend on
+// the order. Progress, when not nil, is told how many more rows were read,
+// a row group at a time, one call at a time.
 func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *plan, c *feature.Counter, workers int, progress func(rows int)) (Stats, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -49,11 +50,9 @@ func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *p
 	var progressMu sync.Mutex
 	words := newWordTable(nil)
 	type local struct {
-		docs    map[string]uint32
-		docList []string
-		m       map[uint64]int64 // doc<<32 | pair<<1 | side
-		st      Stats
-		err     error
+		c   *feature.Counter
+		st  Stats
+		err error
 	}
 	type group struct {
 		rg   parquet.RowGroup
@@ -63,23 +62,24 @@ func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *p
 	results := make([]*local, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
-		l := &local{docs: map[string]uint32{}, m: map[uint64]int64{}}
+		l := &local{c: c.Part(workers)}
 		results[w] = l
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer l.c.Sort() // in parallel, before c absorbs it
 			pr := &proc{r: &Runner{}, p: p, words: words, needAddr: true}
+			var wordIDs []uint32 // pair<<1 | side -> the word's index in l.c, plus 1
 			for g := range groups {
 				if l.err != nil || ctx.Err() != nil {
 					continue
 				}
 				rg := g.rg
-				kept, st, err := pr.prepare(rg)
+				_, st, err := pr.prepare(rg)
 				if err != nil {
 					l.err = fmt.Errorf("%s: %w", fileName(names, g.file), err)
 					continue
 				}
-				_ = kept
 				l.st.Rows += st.Rows
 				l.st.Rejected += st.Rejected
 				for k, v := range st.Reasons {
@@ -93,23 +93,37 @@ func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *p
 					progress(int(rg.NumRows()))
 					progressMu.Unlock()
 				}
+				pairs := words.snapshot()
+				if len(wordIDs) < 2*len(pairs) {
+					wordIDs = append(wordIDs, make([]uint32, 2*len(pairs)-len(wordIDs))...)
+				}
 				sip, dip := &pr.bytes[0], &pr.bytes[1]
 				for i, keep := range pr.keep[:rg.NumRows()] {
 					if !keep {
 						continue
 					}
-					pair := uint64(pr.pairs[i]) << 1
-					for side, col := range []*byteCol{sip, dip} {
-						b := col.at(i)
-						d, ok := l.docs[string(b)]
-						if !ok {
-							d = uint32(len(l.docList))
-							s := string(b)
-							l.docs[s] = d
-							l.docList = append(l.docList, s)
+					pair := uint32(pr.pairs[i]) << 1
+					for side, col := range [2]*byteCol{sip, dip} {
+						d := l.c.DocBytes(col.at(i))
+						ws := pair | uint32(side)
+						w := wordIDs[ws]
+						if w == 0 {
+							wp := &pairs[ws>>1]
+							word := wp.src
+							if side == 1 {
+								word = wp.dst
+							}
+							w = l.c.WordID(word) + 1
+							wordIDs[ws] = w
 						}
-						l.m[uint64(d)<<32|pair|uint64(side)]++
+						l.c.AddID(d, w-1, 1)
 					}
+				}
+				if l.c.Full() {
+					if err := l.c.Spill(); err != nil {
+						l.err = err
+					}
+					clear(wordIDs) // the counter's indexes start afresh
 				}
 			}
 		}()
@@ -130,19 +144,16 @@ func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *p
 	if err := ctx.Err(); err != nil {
 		return Stats{}, err
 	}
-	var total Stats
-	pairs := words.snapshot()
-	if c.Len() == 0 {
-		most := 0
-		for _, l := range results {
-			most = max(most, len(l.m))
-		}
-		c.Reserve(most) // at least this many pairs
-	}
 	for _, l := range results {
 		if l.err != nil {
+			for _, l := range results {
+				l.c.Close()
+			}
 			return Stats{}, l.err
 		}
+	}
+	var total Stats
+	for _, l := range results {
 		total.Rows += l.st.Rows
 		total.Rejected += l.st.Rejected
 		for k, v := range l.st.Reasons {
@@ -151,25 +162,7 @@ func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *p
 			}
 			total.Reasons[k] += v
 		}
-		// The worker's documents and words get the counter's indexes once
-		// each, not once a pair.
-		docIDs := make([]uint32, len(l.docList))
-		for i, d := range l.docList {
-			docIDs[i] = c.DocID(d)
-		}
-		wordIDs := make([]uint32, 2*len(pairs)) // pair<<1 | side -> index+1
-		for key, n := range l.m {
-			ws := uint32(key)
-			if wordIDs[ws] == 0 {
-				wp := &pairs[ws>>1]
-				w := wp.src
-				if ws&1 == 1 {
-					w = wp.dst
-				}
-				wordIDs[ws] = c.WordID(w) + 1
-			}
-			c.AddID(docIDs[key>>32], wordIDs[ws]-1, n)
-		}
+		c.Absorb(l.c)
 	}
 	return total, nil
 }

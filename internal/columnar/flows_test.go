@@ -122,7 +122,11 @@ func TestFlowsMatchRowPath(t *testing.T) {
 	}
 	docs, words := map[string]int{}, map[string]int{}
 	var m lda.Model
-	for _, row := range c.Rows() {
+	rows, err := c.Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
 		if _, ok := docs[row.Doc]; !ok {
 			docs[row.Doc] = len(m.Docs)
 			m.Docs = append(m.Docs, row.Doc)
@@ -246,5 +250,50 @@ func TestCountFlowsProgress(t *testing.T) {
 	}
 	if want := len(flows) + 1234; rows != want || st.Rows+st.Rejected != int64(want) || calls != 8+2 {
 		t.Errorf("progress told of %d rows in %d calls, stats %d rows and %d rejected; want %d rows in %d calls (row groups)", rows, calls, st.Rows, st.Rejected, want, 10)
+	}
+}
+
+// TestCountFlowsSpills: CountFlows gives the counts of the row path's
+// words whether its workers' counters spill runs to disk or not.
+func TestCountFlowsSpills(t *testing.T) {
+	flows := testFlows(6000, 4)
+	files := []*parquet.File{writeParquet(t, flows[:4000], 300), writeParquet(t, flows[4000:], 1000)}
+	want := feature.NewCounterLimit(0)
+	for _, f := range flows {
+		if feature.FlowReject(&f) == "" {
+			s, d := feature.FlowWords(f.SPort, f.DPort, f.Proto, f.TrHour, f.IByt, f.IPkt)
+			want.Add(f.SIP, s, 1)
+			want.Add(f.DIP, d, 1)
+		}
+	}
+	wantRows, err := want.Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := CountPlan(files)
+	if !ok {
+		t.Fatal("no count plan")
+	}
+	for _, limit := range []int{0, 30, 900} {
+		c := feature.NewCounterLimit(limit)
+		if _, err := CountFlows(context.Background(), files, nil, p, c, 3, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(wantRows) {
+			t.Fatalf("limit %d: %d rows, want %d", limit, len(got), len(wantRows))
+		}
+		for i := range got {
+			if got[i] != wantRows[i] {
+				t.Fatalf("limit %d: row %d is %+v, want %+v", limit, i, got[i], wantRows[i])
+			}
+		}
+		if spilled := c.Spills() > 0; spilled != (limit > 0 && limit < len(wantRows)) {
+			t.Errorf("limit %d: %d spills for %d pairs", limit, c.Spills(), len(wantRows))
+		}
+		c.Close()
 	}
 }

@@ -1,121 +1,13 @@
 package feature
 
 import (
-	"cmp"
 	"context"
 	"io"
 	"log/slog"
-	"slices"
-	"sort"
 
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
-
-// Counter aggregates (doc, word) counts. Documents and words are interned,
-// so a pair costs one integer-keyed map entry.
-type Counter struct {
-	docs, words       map[string]uint32
-	docList, wordList []string
-	m                 map[uint64]int64
-}
-
-// NewCounter returns an empty counter.
-func NewCounter() *Counter {
-	return &Counter{docs: map[string]uint32{}, words: map[string]uint32{}, m: map[uint64]int64{}}
-}
-
-func intern(m map[string]uint32, list *[]string, s string) uint32 {
-	if id, ok := m[s]; ok {
-		return id
-	}
-	id := uint32(len(*list))
-	m[s] = id
-	*list = append(*list, s)
-	return id
-}
-
-// Add adds n to the count of (doc, word).
-func (c *Counter) Add(doc, word string, n int64) {
-	d := intern(c.docs, &c.docList, doc)
-	w := intern(c.words, &c.wordList, word)
-	c.m[uint64(d)<<32|uint64(w)] += n
-}
-
-// DocID returns doc's index in c, adding it if new.
-func (c *Counter) DocID(doc string) uint32 { return intern(c.docs, &c.docList, doc) }
-
-// WordID returns word's index in c, adding it if new.
-func (c *Counter) WordID(word string) uint32 { return intern(c.words, &c.wordList, word) }
-
-// AddID adds n to the count of the pair whose indexes DocID and WordID gave.
-func (c *Counter) AddID(doc, word uint32, n int64) { c.m[uint64(doc)<<32|uint64(word)] += n }
-
-// Reserve makes room for n pairs in an empty counter, sparing the growth
-// of its map.
-func (c *Counter) Reserve(n int) {
-	if len(c.m) == 0 {
-		c.m = make(map[uint64]int64, n)
-	}
-}
-
-// Len is the number of distinct pairs.
-func (c *Counter) Len() int { return len(c.m) }
-
-// Rows returns the counts sorted by document, then word.
-func (c *Counter) Rows() []record.Count {
-	out := make([]record.Count, 0, len(c.m))
-	c.EachSorted(func(r record.Count) { out = append(out, r) })
-	return out
-}
-
-// EachSorted calls fn for every pair, sorted by document, then word,
-// holding 16 bytes a pair besides the counter.
-func (c *Counter) EachSorted(fn func(record.Count)) {
-	docRank := ranks(c.docList)
-	wordRank := ranks(c.wordList)
-	type entry struct {
-		key uint64 // document rank << 32 | word rank
-		n   int64
-	}
-	entries := make([]entry, 0, len(c.m))
-	for k, n := range c.m {
-		entries = append(entries, entry{uint64(docRank[k>>32])<<32 | uint64(wordRank[uint32(k)]), n})
-	}
-	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.key, b.key) })
-	docByRank := make([]uint32, len(docRank))
-	for id, r := range docRank {
-		docByRank[r] = uint32(id)
-	}
-	wordByRank := make([]uint32, len(wordRank))
-	for id, r := range wordRank {
-		wordByRank[r] = uint32(id)
-	}
-	for _, e := range entries {
-		fn(record.Count{Doc: c.docList[docByRank[e.key>>32]], Word: c.wordList[wordByRank[uint32(e.key)]], Count: e.n})
-	}
-}
-
-// ranks returns each string's rank in sorted order.
-func ranks(list []string) []uint32 {
-	idx := make([]uint32, len(list))
-	for i := range idx {
-		idx[i] = uint32(i)
-	}
-	sort.Slice(idx, func(a, b int) bool { return list[idx[a]] < list[idx[b]] })
-	r := make([]uint32, len(list))
-	for rank, id := range idx {
-		r[id] = uint32(rank)
-	}
-	return r
-}
-
-// Each calls fn for every pair, in no particular order.
-func (c *Counter) Each(fn func(doc, word string, n int64)) {
-	for k, n := range c.m {
-		fn(c.docList[k>>32], c.wordList[uint32(k)], n)
-	}
-}
 
 // Rejects counts the rows Spot would reject, by reason, and optionally
 // writes them out.

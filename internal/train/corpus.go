@@ -49,6 +49,11 @@ var ErrNoPairs = errors.New("no (document, word) pairs to train on (every row wa
 // of partitions; none or "-" reads stdin, which feedback may also name).
 func Corpus(ctx context.Context, names []string, stdin io.Reader, o Options) (*Result, error) {
 	g := &gatherer{ctx: ctx, counts: feature.NewCounter(), fo: o.Features, stdin: stdin, progress: o.Progress}
+	defer func() {
+		if g.counts != nil {
+			g.counts.Close() // its scratch files, when it failed
+		}
+	}()
 	c, err := g.corpus(names, o)
 	if err != nil {
 		return nil, err
@@ -100,18 +105,17 @@ func (g *gatherer) corpus(names []string, o Options) (*lda.Corpus, error) {
 	if err := g.finishProxy(); err != nil {
 		return nil, err
 	}
-	if g.counts.Len() == 0 {
+	if g.counts.Empty() {
 		return nil, ErrNoPairs
 	}
 	b := lda.NewSortedBuilder()
-	var err error
-	g.counts.EachSorted(func(c record.Count) {
-		if err == nil {
-			err = b.Add(c.Doc, c.Word, float64(c.Count))
-		}
-	})
+	err := g.counts.EachSorted(func(c record.Count) error { return b.Add(c.Doc, c.Word, float64(c.Count)) })
+	g.counts.Close()
 	g.counts = nil
-	return b.Build(), err
+	if err != nil {
+		return nil, err
+	}
+	return b.Build(), nil
 }
 
 // mergeCounts builds the corpus of inputs that are all count tables on

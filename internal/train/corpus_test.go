@@ -50,12 +50,15 @@ func want(t *testing.T, fs []record.Flow, feedback []record.Flow, dup int64) *ld
 	for _, f := range feedback {
 		add(f, dup)
 	}
-	return build(t, sortedCounts(c))
+	return build(t, sortedCounts(t, c))
 }
 
-func sortedCounts(c *feature.Counter) []record.Count {
-	var rows []record.Count
-	c.EachSorted(func(r record.Count) { rows = append(rows, r) })
+func sortedCounts(t *testing.T, c *feature.Counter) []record.Count {
+	t.Helper()
+	rows, err := c.Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
 	return rows
 }
 
@@ -109,7 +112,7 @@ func TestSameCorpusWhateverTheInputs(t *testing.T) {
 		c.Add(f.SIP, src, 1)
 		c.Add(f.DIP, dst, 1)
 	}
-	rows := sortedCounts(c)
+	rows := sortedCounts(t, c)
 	// Two sorted tables sharing documents: every other row each, so that
 	// pairs and documents span both; a pair split in two in a third.
 	var even, odd []record.Count

@@ -93,11 +93,9 @@ func TestModelAcrossSources(t *testing.T) {
 			c.Add(f.DIP, dst, 1)
 		}
 		b := lda.NewSortedBuilder()
-		c.EachSorted(func(r record.Count) {
-			if err := b.Add(r.Doc, r.Word, float64(r.Count)); err != nil {
-				t.Fatal(err)
-			}
-		})
+		if err := c.EachSorted(func(r record.Count) error { return b.Add(r.Doc, r.Word, float64(r.Count)) }); err != nil {
+			t.Fatal(err)
+		}
 		m, err := lda.Train(context.Background(), b.Build(), lda.Settings{Topics: 4, Alpha: 1.02, Beta: 1.001, Iterations: 10, Seed: 1}, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -1,0 +1,159 @@
+package feature
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spot-hunt/spot/internal/record"
+)
+
+type triple struct {
+	doc, word string
+	n         int64
+}
+
+// pairs makes n adds over documents and words that share prefixes, repeat
+// and include the empty string, so that runs hold every case of their
+// prefix coding.
+func pairs(n int, seed uint64) []triple {
+	r := rand.New(rand.NewPCG(seed, 7))
+	docs := []string{"", "10.0.0.1", "10.0.0.10", "10.0.0.100", "10.0.0.2", "192.168.1.1", "a", "ab", "abc", strings.Repeat("x", 300)}
+	for i := range 200 {
+		docs = append(docs, fmt.Sprintf("10.%d.%d.%d", i%3, i%17, i))
+	}
+	words := []string{"", "-1_443_TCP_9_12_4", "-1_443_TCP_9_12", "53_UDP_3_7_1", "53_UDP_3_7_10", "0_ICMP_23_5_1", "w", "ww"}
+	for i := range 50 {
+		words = append(words, fmt.Sprintf("%d_TCP_%d_%d_%d", 1024+i*7, i%24, i%13, i%5))
+	}
+	out := make([]triple, n)
+	for i := range out {
+		out[i] = triple{docs[r.IntN(len(docs))], words[r.IntN(len(words))], int64(1 + r.IntN(3))}
+		if i%97 == 0 {
+			out[i].n = 1000
+		}
+	}
+	return out
+}
+
+func rowsOf(t *testing.T, c *Counter) []record.Count {
+	t.Helper()
+	rows, err := c.Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// want is the counts of ts, summed and sorted without a Counter.
+func wantRows(ts []triple) []record.Count {
+	sum := map[[2]string]int64{}
+	for _, t := range ts {
+		sum[[2]string{t.doc, t.word}] += t.n
+	}
+	var out []record.Count
+	for k, n := range sum {
+		out = append(out, record.Count{Doc: k[0], Word: k[1], Count: n})
+	}
+	slices.SortFunc(out, func(a, b record.Count) int {
+		if c := strings.Compare(a.Doc, b.Doc); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Word, b.Word)
+	})
+	return out
+}
+
+// TestCounterSpills: whatever its limit, and however many runs it spilled
+// to disk, a counter gives the same sorted counts, and the ones it was
+// given; a limit of 0 never spills.
+func TestCounterSpills(t *testing.T) {
+	ts := pairs(10000, 1)
+	want := wantRows(ts)
+	for _, limit := range []int{0, 3, 50, 500, 1 << 20} {
+		c := NewCounterLimit(limit)
+		for _, p := range ts {
+			c.Add(p.doc, p.word, p.n)
+		}
+		got := rowsOf(t, c)
+		if !slices.Equal(got, want) {
+			t.Errorf("limit %d: %d rows, want %d; first difference at %d", limit, len(got), len(want), firstDiff(got, want))
+		}
+		again := rowsOf(t, c)
+		if !slices.Equal(again, want) {
+			t.Errorf("limit %d: a second walk differs", limit)
+		}
+		spilled := c.Spills() > 0
+		if spilled != (limit > 0 && limit < len(want)) {
+			t.Errorf("limit %d: %d spills for %d distinct pairs", limit, c.Spills(), len(want))
+		}
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func firstDiff(a, b []record.Count) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestCounterAbsorb: parts counted apart, each spilling or not, and
+// absorbed into one counter (which may spill again) give the counts of
+// one counter over everything.
+func TestCounterAbsorb(t *testing.T) {
+	ts := pairs(30000, 2)
+	want := wantRows(ts)
+	for _, limit := range []int{0, 40, 3000, 100000} {
+		c := NewCounterLimit(limit)
+		parts := []*Counter{c.Part(3), c.Part(3), c.Part(3)}
+		for i, p := range ts {
+			w := parts[i%3]
+			if i%2 == 0 {
+				w.Add(p.doc, p.word, p.n)
+				continue
+			}
+			// the ID methods, spilling between batches as CountFlows does
+			w.AddID(w.DocBytes([]byte(p.doc)), w.WordID(p.word), p.n)
+			if i%101 == 0 && w.Full() {
+				if err := w.Spill(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		parts[1].Sort()
+		for _, p := range parts {
+			c.Absorb(p)
+			if !p.Empty() {
+				t.Errorf("limit %d: a counter absorbed is not empty", limit)
+			}
+		}
+		if got := rowsOf(t, c); !slices.Equal(got, want) {
+			t.Errorf("limit %d: %d rows, want %d; first difference at %d", limit, len(got), len(want), firstDiff(got, want))
+		}
+		c.Close()
+	}
+}
+
+// TestCounterSpillFails: a spill that cannot write its scratch file is
+// reported, naming what failed, by EachSorted.
+func TestCounterSpillFails(t *testing.T) {
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	c := NewCounterLimit(10)
+	for _, p := range pairs(100, 3) {
+		c.Add(p.doc, p.word, p.n)
+	}
+	err := c.EachSorted(func(record.Count) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "spilling to a scratch file") || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("EachSorted after a failed spill: %v", err)
+	}
+}
