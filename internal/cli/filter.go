@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/parquet-go/parquet-go"
 	"github.com/spf13/cobra"
 
 	"github.com/spot-hunt/spot/internal/columnar"
@@ -317,7 +316,7 @@ func runFilter[In, Out any](fr filterRun, lift func(*Out, *In), liftCols []strin
 	o := fr.opts
 	if lift == nil && fr.top > 0 && o.Where == "" && o.Allow == nil && o.Noise == nil && o.Since.IsZero() && o.Until.IsZero() && o.PerSubject == 0 {
 		if files, ok := parquetFiles(fr.ins); ok && columnar.TopPlan[Out](files) {
-			return topColumnar[Out](fr.g.ctx, fr.ins, files, fr.meta, fr.d, fr.top, o.UseMax, o.MaxScore)
+			return topColumnar[Out](fr.g.ctx, fr.ins, fr.meta, fr.d, fr.top, o.UseMax, o.MaxScore)
 		}
 	}
 	w, err := ioformat.Create[Out](fr.d, fr.meta)
@@ -459,13 +458,13 @@ func eachOf[T any](ctx context.Context, ins []*ioformat.Input, fn func(*T)) (int
 
 // topColumnar is --top (and --max-score) over spot's Parquet: it ranks the
 // records by their score and eid columns alone, then reads the rows kept.
-func topColumnar[T any](ctx context.Context, ins []*ioformat.Input, files []*parquet.File, meta record.Meta, d ioformat.Dest, top int, useMax bool, maxScore float64) error {
+func topColumnar[T any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, top int, useMax bool, maxScore float64) error {
 	defer closeInputs(ins)
 	var keep func(float64) bool
 	if useMax {
 		keep = func(score float64) bool { return score <= maxScore }
 	}
-	recs, err := columnar.Top[T](ctx, files, inputNames(ins), top, keep)
+	recs, err := columnar.Top[T](ctx, ins, top, keep)
 	if err != nil {
 		return err
 	}

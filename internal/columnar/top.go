@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"runtime"
 	"slices"
 	"sync"
@@ -39,17 +38,23 @@ type pick struct {
 	row         int64 // in the row group
 }
 
-// Top returns the n records of files with the lowest keys (score, then eid,
-// then position in the files read one after the other: filter.Key), lowest
-// first, among those whose score keep accepts (nil: all). It reads the
-// score and eid columns only, row groups in parallel, then the rows it
-// picked: the records filter --top keeps from the same files, at the speed
-// of two columns. names name the files in errors.
-func Top[T any](ctx context.Context, files []*parquet.File, names []string, n int, keep func(score float64) bool) ([]T, error) {
+// Top returns the n records of ins (Parquet inputs) with the lowest keys
+// (score, then eid, then position in the inputs read one after the other:
+// filter.Key), lowest first, among those whose score keep accepts (nil:
+// all). It reads the score and eid columns only, row groups in parallel,
+// then the rows it picked, decoding only the pages that hold them
+// (ioformat.RowsOf): the records filter --top keeps from the same files, as
+// the row path reads them, at the speed of two columns.
+func Top[T any](ctx context.Context, ins []*ioformat.Input, n int, keep func(score float64) bool) ([]T, error) {
 	type group struct {
 		file, index int
 		rg          parquet.RowGroup
 		seq         int64 // records before it
+	}
+	files := make([]*parquet.File, len(ins))
+	names := make([]string, len(ins))
+	for i, in := range ins {
+		files[i], names[i] = in.ParquetFile(), ioformat.DisplayName(in.Name)
 	}
 	var groups []group
 	var seq int64
@@ -133,6 +138,8 @@ func Top[T any](ctx context.Context, files []*parquet.File, names []string, n in
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			readers := map[int]*ioformat.GroupReader{} // a worker's own, per input
+			var recs []T
 			for k := range jobs {
 				if errs[w] != nil || ctx.Err() != nil {
 					continue
@@ -143,8 +150,13 @@ func Top[T any](ctx context.Context, files []*parquet.File, names []string, n in
 				for j, i := range idx {
 					rows[j] = picks[i].row
 				}
-				recs, err := readRows[T](files[k[0]].RowGroups()[k[1]], rows)
-				if err != nil {
+				gr, ok := readers[k[0]]
+				if !ok {
+					gr = ioformat.NewGroupReader(ins[k[0]])
+					readers[k[0]] = gr
+				}
+				var err error
+				if recs, err = ioformat.RowsOf(gr, k[1], rows, recs[:0]); err != nil {
 					errs[w] = fmt.Errorf("%s: row group %d: %w", fileName(names, k[0]), k[1], err)
 					continue
 				}
@@ -199,52 +211,4 @@ func readKeys(rg parquet.RowGroup, scores []float64, eids []int64) (_ []float64,
 		return nil, nil, fmt.Errorf("%d scores and %d eids for %d rows", len(scores), len(eids), rg.NumRows())
 	}
 	return scores, eids, nil
-}
-
-// seekMax is the most rows readRows seeks to one by one; for more it reads
-// the row group through. A seek decodes a page of every column: on spot's
-// scored flows (row groups of 131,072 rows, 46 columns) it cost 1/16 to 1/5
-// of reading the whole row group (64-190 ms against 1 s, loaded machine),
-// so from about 8 rows on, reading through is cheaper. (It was rows below
-// 1/256 of the group: --top 10000 of 10M scored flows sought 10,000 times
-// and took over 10 minutes.)
-const seekMax = 4
-
-// readRows reads the rows of a row group whose indexes are given, in
-// increasing order: seeking to each when they are at most seekMax, else
-// reading the row group through.
-func readRows[T any](rg parquet.RowGroup, rows []int64) (recs []T, err error) {
-	defer ioformat.RecoverCorrupt("", &err)
-	r := parquet.NewGenericRowGroupReader[T](rg)
-	defer r.Close()
-	recs = make([]T, 0, len(rows))
-	if len(rows) <= seekMax {
-		buf := make([]T, 1)
-		for _, i := range rows {
-			if err := r.SeekToRow(i); err != nil {
-				return nil, err
-			}
-			if n, err := r.Read(buf); n != 1 {
-				return nil, fmt.Errorf("row %d: %w", i+1, cmp.Or(err, io.ErrUnexpectedEOF))
-			}
-			recs = append(recs, buf[0])
-		}
-		return recs, nil
-	}
-	buf := make([]T, 1024)
-	var at int64
-	for len(rows) > 0 {
-		n, err := r.Read(buf)
-		for j := range buf[:n] {
-			if len(rows) > 0 && at+int64(j) == rows[0] {
-				recs = append(recs, buf[j])
-				rows = rows[1:]
-			}
-		}
-		at += int64(n)
-		if err != nil && len(rows) > 0 {
-			return nil, fmt.Errorf("row %d: %w", rows[0]+1, cmp.Or(err, io.ErrUnexpectedEOF))
-		}
-	}
-	return recs, nil
 }

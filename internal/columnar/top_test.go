@@ -12,6 +12,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/spot-hunt/spot/internal/filter"
+	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
@@ -56,6 +57,7 @@ func checkTop[T any](t *testing.T, n int, keep func(float64) bool, shards ...[]T
 	t.Helper()
 	dir := t.TempDir()
 	var files []*parquet.File
+	var ins []*ioformat.Input
 	want := filter.NewTopN[T](n)
 	var seq int64
 	for i, recs := range shards {
@@ -73,16 +75,13 @@ func checkTop[T any](t *testing.T, n int, keep func(float64) bool, shards ...[]T
 			t.Fatal(err)
 		}
 		f.Close()
-		f, err = os.Open(path)
+		in, err := ioformat.Open(path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer f.Close()
-		st, _ := f.Stat()
-		pf, err := parquet.OpenFile(f, st.Size())
-		if err != nil {
-			t.Fatal(err)
-		}
+		defer in.Close()
+		ins = append(ins, in)
+		pf := in.ParquetFile()
 		if want := (len(recs) + 499) / 500; len(pf.RowGroups()) != want {
 			t.Fatalf("%d row groups, want %d", len(pf.RowGroups()), want)
 		}
@@ -99,7 +98,7 @@ func checkTop[T any](t *testing.T, n int, keep func(float64) bool, shards ...[]T
 	if !TopPlan[T](files) {
 		t.Fatalf("%T: no plan", *new(T))
 	}
-	got, err := Top[T](context.Background(), files, nil, n, keep)
+	got, err := Top[T](context.Background(), ins, n, keep)
 	if err != nil {
 		t.Fatal(err)
 	}
