@@ -157,3 +157,41 @@ func TestCounterSpillFails(t *testing.T) {
 		t.Errorf("EachSorted after a failed spill: %v", err)
 	}
 }
+
+// TestCounterFlushes: a counter sorting its buffer many times, while new
+// documents and words keep coming (so that their indexes need more bits
+// from one sort to the next), counts what a map counts.
+func TestCounterFlushes(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	ts := make([]triple, 200_000)
+	for i := range ts {
+		ts[i] = triple{fmt.Sprint("d", r.IntN(1+i/50)), fmt.Sprint("w", r.IntN(1+i/20)), 1}
+	}
+	want := wantRows(ts)
+	for _, limit := range []int{0, 40_000} {
+		c := NewCounterLimit(limit)
+		for _, p := range ts {
+			c.Add(p.doc, p.word, p.n)
+		}
+		if got := rowsOf(t, c); !slices.Equal(got, want) {
+			t.Errorf("limit %d: %d rows, want %d; first difference at %d", limit, len(got), len(want), firstDiff(got, want))
+		}
+		c.Close()
+	}
+}
+
+// TestCounterPastLimit: a counter fed through the ID methods, whose caller
+// spills only between batches, counts on past its limit until it does.
+func TestCounterPastLimit(t *testing.T) {
+	ts := pairs(5000, 6)
+	c := NewCounterLimit(5)
+	for _, p := range ts {
+		c.AddID(c.DocID(p.doc), c.WordID(p.word), p.n)
+	}
+	if !c.Full() {
+		t.Error("a counter past its limit is not full")
+	}
+	if got, want := rowsOf(t, c), wantRows(ts); !slices.Equal(got, want) {
+		t.Errorf("%d rows, want %d; first difference at %d", len(got), len(want), firstDiff(got, want))
+	}
+}
