@@ -41,7 +41,7 @@ func scaleCases(env *Env) []Case {
 		log := out + ".log"
 		cases = append(cases, Case{
 			Name: fmt.Sprintf("hunt %s flows, %d shard(s) (parallel)", si(float64(n)), shards), Items: float64(n), Unit: "flows", Setup: setup,
-			Ours: fmt.Sprintf(`rm -rf %[1]s && %[2]s --jobs %[3]d --shards %[3]d --top 100 --spot $SPOT %[4]s %[1]s > %[5]s &&
+			Ours: fmt.Sprintf(`rm -rf %[1]s && %[2]s --jobs %[3]d --shards %[3]d --top 100 --include '*.pcap' --spot $SPOT %[4]s %[1]s > %[5]s &&
 $SPOT train --describe %[1]s/model/flow.model > %[1]s/model.txt && grep -q '^tokens: *%[6]d$' %[1]s/model.txt || { echo "the model did not see every flow" >&2; exit 1; }`,
 				out, script, shards, day, log, 2*n),
 			Peer: fmt.Sprintf(`d=$BENCH_DIR/scale-one && rm -rf $d && mkdir -p $d && $SPOT decode flow %[1]s/*.pcap -o $d/events.parquet &&
@@ -54,8 +54,9 @@ $SPOT score -m $d/model $d/events.parquet -o $d/scored.parquet && $SPOT filter -
 	return cases
 }
 
-// stepTime matches the parallel driver's "step STEP: N.NN s" lines.
-var stepTime = regexp.MustCompile(`(?m)^step (\w+): ([0-9.]+) s$`)
+// stepTime matches the parallel driver's "step STEP: N.NN s" lines (STEP
+// may be two steps run at once, "counts+detect").
+var stepTime = regexp.MustCompile(`(?m)^step ([\w+]+): ([0-9.]+) s$`)
 
 // projection reads the step times of the last run and projects them to a
 // 1B-flow day: map steps (decode, counts, detect, score) scale with flows
@@ -72,15 +73,15 @@ func projection(log string, n, shards int) string {
 	for _, m := range stepTime.FindAllStringSubmatch(string(b), -1) {
 		steps[m[1]], _ = strconv.ParseFloat(m[2], 64)
 	}
-	mapS := steps["decode"] + steps["counts"] + steps["detect"] + steps["score"]
-	reduceS := steps["train"] + steps["merge"]
+	mapS := steps["decode"] + steps["counts+detect"] + steps["score"]
+	reduceS := steps["train+merge"]
 	if mapS == 0 {
 		return ""
 	}
 	scale := 1e9 / float64(n)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "steps (s): decode %.1f, counts %.1f, detect %.1f, train %.1f, merge %.1f, score %.1f, top %.1f\n",
-		steps["decode"], steps["counts"], steps["detect"], steps["train"], steps["merge"], steps["score"], steps["top"])
+	fmt.Fprintf(&sb, "steps (s): decode %.1f, counts+detect %.1f, train+merge %.1f, score %.1f, top %.1f\n",
+		steps["decode"], steps["counts+detect"], steps["train+merge"], steps["score"], steps["top"])
 	for _, machines := range []int{1, 4, 16} {
 		s := mapS*scale/float64(machines) + reduceS*scale + steps["top"]
 		fmt.Fprintf(&sb, "projection, not a measurement: 1B flows on %d such machine(s), %d shard(s) each: %.0f min (train and merge at most %.0f min of it)\n",

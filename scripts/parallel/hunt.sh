@@ -2,8 +2,12 @@
 # hunt.sh: a day's hunt on one machine with GNU parallel, the same steps as
 # scripts/slurm/hunt.sh (scripts/hunt/step.sh does the work):
 #
-#   decode (shards in parallel) -> counts (parallel) -> detect (parallel)
-#     -> train -> merge -> score (parallel) -> top
+#   decode (shards in parallel) -> counts and detect (their shards in
+#     parallel, together) -> train and merge (together) -> score (parallel)
+#     -> top
+#
+# as the Slurm driver's dependencies order them: steps that read the same
+# input run at once, so that a core the one leaves idle serves the other.
 #
 # scripts/parallel/hunt.sh [options] DAY_DIR OUT_DIR
 #
@@ -81,11 +85,29 @@ out=$(cd "$out" && pwd)
 k=$(. "$out/plan/settings.sh" && echo "$SHARDS")
 mkdir -p "$out/logs/parallel"
 
-# each STEP: run STEP for every shard, JOBS at a time; all run, even when
+# each STEP...: run each STEP for every shard, JOBS at a time, shard by
+# shard (a shard's steps read the same files, at once); all run, even when
 # one fails (parallel's exit status counts the failures).
 each() {
-	parallel --jobs "$jobs" --halt never --line-buffer --tagstring "$1 {}" \
-		--joblog "$out/logs/parallel/$1.joblog" "$step" "$out" "$1" {} ::: $(seq 0 $((k - 1)))
+	local name
+	name=$(IFS=+ && echo "$*")
+	parallel --jobs "$jobs" --halt never --line-buffer --tagstring "{2} {1}" \
+		--joblog "$out/logs/parallel/$name.joblog" "$step" "$out" "{2}" "{1}" ::: $(seq 0 $((k - 1))) ::: "$@"
+}
+
+# both STEP STEP: run two reduce steps, at once when JOBS allows; fails
+# when either failed.
+both() {
+	if [ "$jobs" -lt 2 ]; then
+		"$step" "$out" "$1" && "$step" "$out" "$2"
+		return
+	fi
+	local rc=0 pid
+	"$step" "$out" "$1" &
+	pid=$!
+	"$step" "$out" "$2" || rc=$?
+	wait "$pid" || rc=$?
+	return "$rc"
 }
 
 stop() {
@@ -103,10 +125,8 @@ timed() {
 }
 
 timed decode each decode || stop decode
-timed counts each counts || stop counts
-timed detect each detect || stop detect
-timed train "$step" "$out" train || stop train
-timed merge "$step" "$out" merge || stop merge
+timed counts+detect each counts detect || stop "counts and detect"
+timed train+merge both train merge || stop "train and merge"
 timed score each score || stop score
 timed top "$step" "$out" top || stop top
 "$step" "$out" completed || stop top
