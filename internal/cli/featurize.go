@@ -58,7 +58,8 @@ func newFeaturizeCmd(g *globals) *cobra.Command {
 		Long: withExitStatus(`Featurize reads event streams (NDJSON or Parquet) and writes them with their
 document and word columns, made by Apache Spot's word rules. With --counts it
 writes aggregated (doc, word, count) tables instead, which merge across shards
-for training. Streams (--counts aggregates in memory by distinct pair).
+for training. Streams (--counts holds up to 2M distinct pairs in memory, then
+spills sorted runs to a scratch file in $TMPDIR, merged at the end).
 
 Words (Apache Spot's, reproducing its unit-test words exactly):
   flow   <P>_<proto>_<hour>_<ceil log2(ibyt+1)>_<ceil log2(ipkt+1)>, one word per
