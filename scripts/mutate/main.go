@@ -18,7 +18,9 @@
 // private copy of the build cache (hard links), deleted at the end, so the
 // mutants' objects do not pile up in the shared one.
 //
-// A mutant is KILLED (a test failed), TIMED OUT (counted as killed),
+// A mutant is KILLED (a test failed), TIMED OUT (twice: the second time
+// with four times the time, as a loaded machine can slow a run; counted as
+// killed and tested again by a rerun with -results),
 // LIVED (every test passed) or NOT VIABLE (it does not compile, e.g. "-" on
 // strings; left out of the ratio). gremlins lists a binary minus twice
 // (ARITHMETIC_BASE and INVERT_NEGATIVES both make it "+"): the same program
@@ -232,6 +234,7 @@ type runner struct {
 	env        []string
 	coef       float64
 	ctx        context.Context
+	retrying   bool // a timed-out mutant's second run
 }
 
 // run lists a package's mutants with gremlins and tests each.
@@ -283,7 +286,7 @@ func (r *runner) run(pkg, gremlins, results string) (tally, error) {
 		defer out.Close()
 	}
 	for i, m := range ms {
-		if s, ok := earlier[m.key]; ok && s != lived {
+		if s, ok := earlier[m.key]; ok && (s == killed || s == notViable) {
 			m.status, m.reused = s, true
 		} else if r.ctx.Err() != nil {
 			t.pending++
@@ -471,6 +474,12 @@ func (r *runner) test(pkg, overlay string, timeout time.Duration) (string, strin
 			args = append(args, "-run", s.run)
 		}
 		out, status := r.run1(exec.Command("go", append(args, "./"+s.pkg)...), r.root, nil, timeout+5*time.Minute)
+		if status == timedOut && !r.retrying {
+			// a loaded machine, or a loop? once more with four times the time
+			r.retrying = true
+			defer func() { r.retrying = false }()
+			return r.test(pkg, overlay, 4*timeout)
+		}
 		all.WriteString(out)
 		if status != lived {
 			return all.String(), status

@@ -464,6 +464,11 @@ func (r *runner) testSchema(s *schema, id int, timeout time.Duration) (string, s
 			args = append(args, "-test.run", b.run)
 		}
 		out, status := r.run1(exec.Command(b.bin, args...), b.dir, []string{fmt.Sprintf("SPOT_MUTANT=%d", id)}, timeout+time.Minute)
+		if status == timedOut && !r.retrying {
+			r.retrying = true // a loaded machine, or a loop? once more with four times the time
+			defer func() { r.retrying = false }()
+			return r.testSchema(s, id, 4*timeout)
+		}
 		all.WriteString(out)
 		if status != lived {
 			return all.String(), status
