@@ -120,12 +120,11 @@ type stateDecoder interface {
 
 // readHeader reads a state's header: its kind and form.
 func readHeader(r io.Reader) (d *dec, kind record.Kind, form uint64, err error) {
-	d = &dec{r: bufio.NewReader(r), crc: crc32.NewIEEE()}
+	d = newDec(r)
 	magic := make([]byte, len(stateMagic))
-	if _, err := io.ReadFull(d.r, magic); err != nil || string(magic) != stateMagic {
+	if err := d.read(magic); err != nil || string(magic) != stateMagic {
 		return nil, "", 0, errors.New("not a detector state (spot detect --state)")
 	}
-	d.crc.Write(magic)
 	v := d.u()
 	if v < 1 || v > stateVersion {
 		return nil, "", 0, fmt.Errorf("detector state of version %d; this spot reads versions 1 to %d", v, stateVersion)
@@ -147,9 +146,9 @@ func readHeader(r io.Reader) (d *dec, kind record.Kind, form uint64, err error) 
 
 // end checks that the state read whole and its checksum.
 func (d *dec) end() error {
-	sum := d.crc.Sum32()
+	sum := d.sum()
 	var tail [4]byte
-	if _, err := io.ReadFull(d.r, tail[:]); d.err == nil && err != nil {
+	if err := d.read(tail[:]); d.err == nil && err != nil {
 		d.err = err
 	}
 	if d.err != nil {
@@ -614,45 +613,86 @@ func (e *enc) b(x bool) {
 
 type dec struct {
 	version uint64 // of the state being read
-	r       *bufio.Reader
+	r       io.Reader
+	buf     []byte // read from r; buf[pos:] is not decoded yet
+	pos     int
+	summed  int // buf[:summed] is in crc: decoded bytes are checksummed a buffer at a time
 	crc     hash.Hash32
-	one     [1]byte
 	err     error
+}
+
+func newDec(r io.Reader) *dec {
+	return &dec{r: r, buf: make([]byte, 0, 64<<10), crc: crc32.NewIEEE()}
 }
 
 // maxItems bounds any count read, so that a corrupt state fails instead
 // of allocating without end.
 const maxItems = 1 << 31
 
-func (d *dec) byteReader() io.ByteReader { return byteCRC{d} }
+// fill reads more of the state once every byte read is decoded.
+func (d *dec) fill() error {
+	d.crc.Write(d.buf[d.summed:d.pos])
+	n, err := io.ReadAtLeast(d.r, d.buf[:cap(d.buf)], 1)
+	d.buf, d.pos, d.summed = d.buf[:n], 0, 0
+	return err
+}
 
-type byteCRC struct{ d *dec }
+// sum returns the checksum of the bytes decoded so far.
+func (d *dec) sum() uint32 {
+	d.crc.Write(d.buf[d.summed:d.pos])
+	d.summed = d.pos
+	return d.crc.Sum32()
+}
 
-func (b byteCRC) ReadByte() (byte, error) {
-	c, err := b.d.r.ReadByte()
-	if err == nil {
-		b.d.one[0] = c
-		b.d.crc.Write(b.d.one[:])
+// ReadByte makes d an io.ByteReader for the varints.
+func (d *dec) ReadByte() (byte, error) {
+	if d.pos == len(d.buf) {
+		if err := d.fill(); err != nil {
+			return 0, err
+		}
 	}
-	return c, err
+	c := d.buf[d.pos]
+	d.pos++
+	return c, nil
+}
+
+// read fills b with the next bytes of the state.
+func (d *dec) read(b []byte) error {
+	for len(b) > 0 {
+		if d.pos == len(d.buf) {
+			if err := d.fill(); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+		}
+		n := copy(b, d.buf[d.pos:])
+		d.pos += n
+		b = b[n:]
+	}
+	return nil
 }
 
 func (d *dec) u() uint64 {
 	if d.err != nil {
 		return 0
 	}
-	x, err := binary.ReadUvarint(d.byteReader())
+	if d.pos+binary.MaxVarintLen64 <= len(d.buf) { // the varint is in the buffer
+		x, n := binary.Uvarint(d.buf[d.pos:])
+		if n > 0 {
+			d.pos += n
+			return x
+		}
+	}
+	x, err := binary.ReadUvarint(d)
 	d.err = err
 	return x
 }
 
 func (d *dec) i() int64 {
-	if d.err != nil {
-		return 0
-	}
-	x, err := binary.ReadVarint(d.byteReader())
-	d.err = err
-	return x
+	u := d.u()
+	return int64(u>>1) ^ -int64(u&1) // zigzag, as binary.PutVarint writes
 }
 
 func (d *dec) n() int {
@@ -669,11 +709,9 @@ func (d *dec) u64() uint64 {
 		return 0
 	}
 	var b [8]byte
-	if _, err := io.ReadFull(d.r, b[:]); err != nil {
-		d.err = err
+	if d.err = d.read(b[:]); d.err != nil {
 		return 0
 	}
-	d.crc.Write(b[:])
 	return binary.BigEndian.Uint64(b[:])
 }
 
@@ -688,12 +726,14 @@ func (d *dec) s() string {
 		d.err = fmt.Errorf("string of %d bytes", n)
 		return ""
 	}
+	if d.pos+n <= len(d.buf) {
+		d.pos += n
+		return string(d.buf[d.pos-n : d.pos])
+	}
 	b := make([]byte, n)
-	if _, err := io.ReadFull(d.r, b); err != nil {
-		d.err = err
+	if d.err = d.read(b); d.err != nil {
 		return ""
 	}
-	d.crc.Write(b)
 	return string(b)
 }
 
