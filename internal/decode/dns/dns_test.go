@@ -133,7 +133,7 @@ func TestMalformedMessages(t *testing.T) {
 		{"name too long", long, 1, 0, "<Name too long>"},
 		{"junk", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 1, ""},
 		{"cut type and class", good[:12+13+2], 0, 1, ""}, // "example.com" takes 13 bytes
-		{"cut label", good[:17], 0, 1, ""},
+		{"cut label", good[:17:17], 0, 1, ""},            // no room past its end to read from
 		{"cut pointer", append(good[:12:12], 0xc0), 0, 1, ""},
 	}
 	// a name whose last label ends the message lacks its end, not its label
@@ -143,10 +143,22 @@ func TestMalformedMessages(t *testing.T) {
 	}
 	// an answer's name cut in its label (skipped, not decoded): the label
 	// runs past
-	cut := append(append([]byte{}, good[:12+13+4]...), 5, 'a', 'b')
-	if _, probs := NewDecoder(Options{}, "x").Packet(udpPacket(1, cut, false), nil, nil); len(probs) != 1 ||
-		!strings.Contains(probs[0].Error(), "answer") || !strings.Contains(probs[0].Error(), "label runs past the message") {
-		t.Errorf("answer name cut in a label: %v", probs)
+	// an answer's name (skipped, not decoded) cut in a label, after a
+	// label, in a pointer, after a pointer: each says where
+	for _, c := range []struct {
+		tail []byte
+		why  string
+	}{
+		{[]byte{3, 'a', 'b'}, "label runs past the message"},
+		{[]byte{2, 'a', 'b'}, "name runs past the message"},
+		{[]byte{0xc0}, "truncated compression pointer"},
+		{[]byte{0xc0, 12}, "truncated record header"},
+	} {
+		cut := append(append([]byte{}, good[:12+13+4]...), c.tail...)
+		if _, probs := NewDecoder(Options{}, "x").Packet(udpPacket(1, cut, false), nil, nil); len(probs) != 1 ||
+			!strings.Contains(probs[0].Error(), "answer") || !strings.Contains(probs[0].Error(), c.why) {
+			t.Errorf("answer name ending % x: %v, want %q", c.tail, probs, c.why)
+		}
 	}
 	for _, c := range cases {
 		d := NewDecoder(Options{Queries: true}, "x")
@@ -585,5 +597,78 @@ func TestICMPQuotes(t *testing.T) {
 			recs[0].EID != record.EID("x", 1<<8|1, msg) {
 			t.Errorf("proto %d type %d: %+v, problems %v", c.proto, c.typ, recs, probs)
 		}
+	}
+}
+
+// More TCP: data on a SYN (TCP Fast Open, RFC 7413) starts after its
+// sequence number; an old segment again adds nothing; a gap after a length
+// prefix alone still skips the cut message; a zero-length frame is a
+// malformed message, not a wait for more.
+func TestTCPMoreEdges(t *testing.T) {
+	m := func(id uint16) []byte {
+		return buildMsg(id, true, 0, "example.com", 1, rr(typeA, 1, []byte{1, 2, 3, byte(id)}))
+	}
+	ids := func(rs []record.DNS) string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, fmt.Sprint(r.ID))
+		}
+		return strings.Join(out, " ")
+	}
+	d := NewDecoder(Options{}, "x")
+	c := newTCP(d)
+	c.seg(pcap.TCPSyn, framed(m(1)))
+	c.seg(pcap.TCPAck, framed(m(2)))
+	s := framed(m(3))
+	c.seg(pcap.TCPAck, s[:10])
+	c.seq -= 20 // an older segment again, 10 bytes of what came before
+	c.seg(pcap.TCPAck, framed(m(2))[:10])
+	c.seq += 10
+	c.seg(pcap.TCPAck, s[10:])
+	s = framed(m(4), m(5))
+	c.seg(pcap.TCPAck, s[:2]) // m(4)'s length alone
+	c.seq += 6                // lost
+	c.seg(pcap.TCPAck, s[8:])
+	if got := ids(c.recs); got != "1 2 3 5" || len(c.probs) != 0 {
+		t.Errorf("messages %q, problems %v; want 1 2 3 5", got, c.probs)
+	}
+	e := newTCP(d)
+	e.dport = 40001
+	e.seg(pcap.TCPAck, []byte{0, 0})
+	if len(e.recs) != 0 || len(e.probs) != 1 {
+		t.Errorf("zero-length frame: %d records, problems %v; want one problem", len(e.recs), e.probs)
+	}
+}
+
+// An MX or SRV record too short for its name prints its data, never a name
+// read past it.
+func TestShortMXAndSRV(t *testing.T) {
+	for _, c := range []struct {
+		typ   uint16
+		rdata []byte
+		want  string
+	}{
+		{typeMX, []byte{0, 10}, "000a"},
+		{typeSRV, []byte{0, 1, 0, 2, 0, 53}, "000100020035"},
+	} {
+		msg := buildMsg(1, true, 0, "example.com", c.typ, rr(c.typ, 60, c.rdata), rr(typeA, 60, []byte{192, 0, 2, 1}))
+		recs, probs := NewDecoder(Options{Answers: true}, "x").Packet(udpPacket(1, msg, false), nil, nil)
+		if len(recs) != 1 || len(probs) != 0 || len(recs[0].Answers) != 2 || recs[0].Answers[0] != c.want {
+			t.Errorf("type %d, data % x: %+v, problems %v; want answer %s", c.typ, c.rdata, recs, probs, c.want)
+		}
+	}
+}
+
+// A quoted datagram whose UDP length is 8 has no payload, whatever bytes
+// the ICMP error copied after it.
+func TestICMPQuoteEmptyUDP(t *testing.T) {
+	msg := buildMsg(9, false, 0, "example.com", 1)
+	udp := []byte{0x9c, 0x40, 0, 53, 0, 8, 0, 0}
+	v4 := []byte{0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 53}
+	p := &pcap.Packet{Frame: 1, TsNs: 1e9, Status: pcap.OK, IPVer: 4, Proto: pcap.ProtoICMP, ICMPType: 3, ICMPCode: 3,
+		Src: netip.MustParseAddr("192.0.2.254"), Dst: netip.MustParseAddr("192.0.2.1"),
+		Payload: append(append(append([]byte{0, 0, 0, 0}, v4...), udp...), msg...)}
+	if recs, probs := NewDecoder(Options{Queries: true, ICMPQuotes: true}, "x").Packet(p, nil, nil); len(recs)+len(probs) != 0 {
+		t.Errorf("UDP length 8: %d records, problems %v; want none", len(recs), probs)
 	}
 }
