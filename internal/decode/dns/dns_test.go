@@ -133,7 +133,7 @@ func TestMalformedMessages(t *testing.T) {
 		{"name too long", long, 1, 0, "<Name too long>"},
 		{"junk", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 0, 1, ""},
 		{"cut type and class", good[:12+13+2], 0, 1, ""}, // "example.com" takes 13 bytes
-		{"cut label", good[:17:17], 0, 1, ""},            // no room past its end to read from
+		{"cut label", good[:19:19], 0, 1, ""},            // "example" needs 20 bytes: none past its end to read from
 		{"cut pointer", append(good[:12:12], 0xc0), 0, 1, ""},
 	}
 	// a name whose last label ends the message lacks its end, not its label
