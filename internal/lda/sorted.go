@@ -31,6 +31,14 @@ func NewSortedBuilder() *SortedBuilder {
 	return &SortedBuilder{words: map[string]int32{}}
 }
 
+// Grow makes room for n more pairs, so that a builder told how many pairs
+// to expect (the rows of the count tables it merges) does not grow its
+// arrays by doubling: copies and twice the memory.
+func (b *SortedBuilder) Grow(n int) {
+	b.c.Word = slices.Grow(b.c.Word, n)
+	b.c.Count = slices.Grow(b.c.Count, n)
+}
+
 // Skipped counts the triples Add ignored because their count was not finite
 // and positive.
 func (b *SortedBuilder) Skipped() int { return b.skipped }

@@ -172,6 +172,13 @@ func (g *gatherer) mergeCounts(names []string) (*lda.Corpus, bool, error) {
 		tables[i] = ioformat.DisplayName(in.Name)
 	}
 	b := lda.NewSortedBuilder()
+	var rows int64 // the most pairs the merge gives
+	for _, in := range ins {
+		if pf := in.ParquetFile(); pf != nil {
+			rows += pf.NumRows()
+		}
+	}
+	b.Grow(int(min(rows, 1<<31)))
 	err = feature.MergeCounts(g.ctx, merged, tables, func(doc, word string, n int64) error {
 		return b.Add(doc, word, float64(n))
 	})
