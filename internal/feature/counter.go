@@ -105,11 +105,12 @@ func (c *Counter) WordID(word string) uint32 { return intern(c.words, &c.wordLis
 
 // AddID adds n to the count of the pair whose indexes DocID and WordID gave.
 func (c *Counter) AddID(doc, word uint32, n int64) {
-	if len(c.buf) == cap(c.buf) && c.limit > 0 {
-		// The most the buffer holds, once: growing it by doubling copies
-		// it again and again (a third of the time of counting flows);
-		// memory is taken as the buffer fills.
-		c.buf = slices.Grow(c.buf, max(2*c.limit, c.flushAt)-len(c.buf))
+	if len(c.buf) == cap(c.buf) {
+		// Room up to the next flush, once: growing by append's doubling
+		// copies the buffer several times between flushes (a third of
+		// the time of counting flows); making room for the most it may
+		// hold (twice the limit) costs a small input that memory.
+		c.buf = slices.Grow(c.buf, c.flushAt-len(c.buf))
 	}
 	c.buf = append(c.buf, pair{uint64(doc)<<32 | uint64(word), n})
 	if len(c.buf) >= c.flushAt {
