@@ -632,6 +632,19 @@ func TestTCPMoreEdges(t *testing.T) {
 	if got := ids(c.recs); got != "1 2 3 5" || len(c.probs) != 0 {
 		t.Errorf("messages %q, problems %v; want 1 2 3 5", got, c.probs)
 	}
+	// the same gap at sequence numbers past 2^31 and across 2^32: they
+	// compare modulo 2^32 (RFC 793)
+	for _, isn := range []uint32{1 << 30, 1<<31 + 5, 0xffffffff - 20} {
+		g := newTCP(d)
+		g.dport, g.seq = uint16(isn>>20), isn
+		g.seg(pcap.TCPSyn, nil)
+		g.seg(pcap.TCPAck, s[:2])
+		g.seq += 6
+		g.seg(pcap.TCPAck, s[8:])
+		if got := ids(g.recs); got != "5" || len(g.probs) != 0 {
+			t.Errorf("gap at sequence %#x: messages %q, problems %v; want 5", isn, got, g.probs)
+		}
+	}
 	e := newTCP(d)
 	e.dport = 40001
 	e.seg(pcap.TCPAck, []byte{0, 0})
@@ -670,5 +683,25 @@ func TestICMPQuoteEmptyUDP(t *testing.T) {
 		Payload: append(append(append([]byte{0, 0, 0, 0}, v4...), udp...), msg...)}
 	if recs, probs := NewDecoder(Options{Queries: true, ICMPQuotes: true}, "x").Packet(p, nil, nil); len(recs)+len(probs) != 0 {
 		t.Errorf("UDP length 8: %d records, problems %v; want none", len(recs), probs)
+	}
+}
+
+// The bytes held bound evicts past MaxHeldBytes, not at it: 512
+// half-connections holding 65,536 bytes each (a 65,535-byte message but its
+// last byte) hold exactly MaxHeldBytes, and a new one carrying a whole
+// message evicts nothing.
+func TestTCPHeldBytesExactly(t *testing.T) {
+	d := NewDecoder(Options{}, "x")
+	part := append(binary.BigEndian.AppendUint16(nil, 65535), make([]byte, 65534)...)
+	for i := range MaxHeldBytes / len(part) {
+		c := newTCP(d)
+		c.dport = uint16(i)
+		c.seg(pcap.TCPAck, part)
+	}
+	c := newTCP(d)
+	c.dport = 60000
+	c.seg(pcap.TCPAck, framed(buildMsg(1, true, 0, "example.com", 1)))
+	if d.held != MaxHeldBytes || d.Evicted != 0 || d.Conns() != MaxHeldBytes/len(part)+1 || len(c.recs) != 1 {
+		t.Errorf("%d bytes held, %d evicted, %d connections, %d records; want %d, 0, %d, 1", d.held, d.Evicted, d.Conns(), len(c.recs), MaxHeldBytes, MaxHeldBytes/len(part)+1)
 	}
 }
