@@ -371,32 +371,9 @@ func TestContactsStateMerges(t *testing.T) {
 		whole.Observe(&evs[i])
 		shards[rnd.IntN(3)].Observe(&evs[i])
 	}
-	var want bytes.Buffer
-	if err := whole.WriteState(&want); err != nil {
-		t.Fatal(err)
-	}
-	var merged Set
-	for _, sh := range shards {
-		var buf bytes.Buffer
-		if err := sh.WriteState(&buf); err != nil {
-			t.Fatal(err)
-		}
-		back, err := ReadState(&buf, Limits{Contacts: c})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if merged == nil {
-			merged = back
-		} else if err := merged.Merge(back); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var got bytes.Buffer
-	if err := merged.WriteState(&got); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got.Bytes(), want.Bytes()) {
-		t.Errorf("merged state differs from the whole's (%d and %d bytes)", got.Len(), want.Len())
+	merged := readMerged(t, Limits{Contacts: c}, shards)
+	if want, got := stateBytes(t, whole), stateBytes(t, merged); !bytes.Equal(got, want) {
+		t.Errorf("merged state differs from the whole's (%d and %d bytes)", len(got), len(want))
 	}
 	if a, b := whole.Finish(), merged.Finish(); !reflect.DeepEqual(a, b) || len(a) < 4 {
 		t.Errorf("merged findings:\n%+v\nwhole:\n%+v", b, a)
@@ -433,10 +410,7 @@ func TestStateVersion2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want, got bytes.Buffer
-	s.WriteState(&want)
-	back.WriteState(&got)
-	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+	if !bytes.Equal(stateBytes(t, back), stateBytes(t, s)) {
 		t.Error("a version 2 state reads as another state")
 	}
 	if !reflect.DeepEqual(back.Finish(), s.Finish()) {

@@ -27,30 +27,9 @@ func TestStateMergesExactly(t *testing.T) {
 		whole.Observe(&evs[i])
 		shards[rnd.IntN(3)].Observe(&evs[i])
 	}
-	var wantState bytes.Buffer
-	if err := whole.WriteState(&wantState); err != nil {
-		t.Fatal(err)
-	}
-	merged := NewDNS(Limits{})
-	for _, sh := range shards {
-		var buf bytes.Buffer
-		if err := sh.WriteState(&buf); err != nil {
-			t.Fatal(err)
-		}
-		back, err := ReadState(&buf, Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := merged.Merge(back); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var gotState bytes.Buffer
-	if err := merged.WriteState(&gotState); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(gotState.Bytes(), wantState.Bytes()) {
-		t.Errorf("merged state differs from the whole's (%d and %d bytes)", gotState.Len(), wantState.Len())
+	merged := readMerged(t, Limits{}, shards).(*DNSSet)
+	if want, got := stateBytes(t, whole), stateBytes(t, merged); !bytes.Equal(got, want) {
+		t.Errorf("merged state differs from the whole's (%d and %d bytes)", len(got), len(want))
 	}
 	want, got := whole.Finish(), merged.Finish()
 	if !reflect.DeepEqual(got, want) {
@@ -237,18 +216,11 @@ func TestObserveBatchAsOne(t *testing.T) {
 	for i := 0; i < len(fs); i += 777 {
 		batched.ObserveBatch(fs[i:min(i+777, len(fs))])
 	}
-	var want, got bytes.Buffer
-	if err := one.WriteState(&want); err != nil {
-		t.Fatal(err)
-	}
-	if err := batched.WriteState(&got); err != nil {
-		t.Fatal(err)
-	}
 	if one.pairs.dropped == 0 || one.vscan.dropped == 0 {
 		t.Fatalf("dropped %d pairs and %d scans: the test needs full tables", one.pairs.dropped, one.vscan.dropped)
 	}
-	if !bytes.Equal(got.Bytes(), want.Bytes()) {
-		t.Errorf("state after ObserveBatch differs from Observe's (%d and %d bytes)", got.Len(), want.Len())
+	if want, got := stateBytes(t, one), stateBytes(t, batched); !bytes.Equal(got, want) {
+		t.Errorf("state after ObserveBatch differs from Observe's (%d and %d bytes)", len(got), len(want))
 	}
 }
 
@@ -280,18 +252,11 @@ func TestMergeStateAsMerge(t *testing.T) {
 			len(flows)),
 		"proxy": shards(func() Set { return NewProxy(Limits{}) }, func(s Set, i int) { s.(*ProxySet).Observe(&proxy[i]) }, len(proxy)),
 	}
-	written := func(s Set) []byte {
-		var b bytes.Buffer
-		if err := s.WriteState(&b); err != nil {
-			t.Fatal(err)
-		}
-		return b.Bytes()
-	}
 	lim := Limits{Subjects: 2000}
 	for kind, sets := range kinds {
 		var states [][]byte
 		for _, s := range sets {
-			states = append(states, written(s))
+			states = append(states, stateBytes(t, s))
 		}
 		whole, err := ReadState(bytes.NewReader(states[0]), lim)
 		if err != nil {
@@ -310,14 +275,14 @@ func TestMergeStateAsMerge(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if want, got := written(whole), written(streamed); !bytes.Equal(got, want) {
+		if want, got := stateBytes(t, whole), stateBytes(t, streamed); !bytes.Equal(got, want) {
 			t.Errorf("%s: MergeState's state differs from Merge's (%d and %d bytes)", kind, len(got), len(want))
 		}
 		if len(whole.Finish()) == 0 {
 			t.Errorf("%s: no findings: the test needs some", kind)
 		}
 	}
-	other := written(NewDNS(Limits{}))
+	other := stateBytes(t, NewDNS(Limits{}))
 	if err := MergeState(NewFlow(Limits{}), bytes.NewReader(other)); err == nil || !strings.Contains(err.Error(), "cannot merge dns detector state into flow") {
 		t.Errorf("dns state merged into flows: %v", err)
 	}
@@ -334,7 +299,36 @@ func TestMergeStateAsMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := MergeState(judged, bytes.NewReader(written(NewFlow(Limits{})))); !errors.Is(err, errJudged) {
+	if err := MergeState(judged, bytes.NewReader(stateBytes(t, NewFlow(Limits{})))); !errors.Is(err, errJudged) {
 		t.Errorf("state merged into a judged one: %v", err)
 	}
+}
+
+// stateBytes is s's state as WriteState writes it.
+func stateBytes(t *testing.T, s Set) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := s.WriteState(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// readMerged writes the shards' states, reads them back with limits lim
+// and merges them.
+func readMerged[S Set](t *testing.T, lim Limits, shards []S) Set {
+	t.Helper()
+	var merged Set
+	for _, sh := range shards {
+		back, err := ReadState(bytes.NewReader(stateBytes(t, sh)), lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if merged == nil {
+			merged = back
+		} else if err := merged.Merge(back); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return merged
 }
