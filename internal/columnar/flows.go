@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"runtime"
 	"sync"
@@ -133,6 +134,31 @@ type Runner struct {
 	Progress func(rows int)
 }
 
+// constant reports whether every row of the run has the same value v in
+// column name: the method, and the verdict columns when nothing fuses.
+// Such a column is encoded once per row count, not once per row group.
+func (r *Runner) constant(name string) (v parquet.Value, ok bool) {
+	switch name {
+	case "method":
+		return parquet.ByteArrayValue([]byte(r.Method)), true
+	case "detector", "subject", "evidence":
+		return parquet.ByteArrayValue(nil), r.Fuse == nil
+	case "detector_score":
+		return parquet.DoubleValue(0), r.Fuse == nil
+	}
+	return parquet.Value{}, false
+}
+
+// alias reports whether column name holds the same values as column same
+// in every row of the run: the topic-model score is the score when nothing
+// fuses. Its chunk is a copy of its twin's.
+func (r *Runner) alias(name string) (same string, ok bool) {
+	if name == "lda_score" && r.Fuse == nil {
+		return "score", true
+	}
+	return "", false
+}
+
 type job struct {
 	file  int // index of the input file
 	rg    int // index of the row group in it
@@ -164,10 +190,16 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 	if err != nil {
 		return Stats{}, err
 	}
+	extra, consts := r.split(extra)
 	extraIdx := map[string]int{}
 	for k, path := range extra.Columns() {
 		extraIdx[path[0]] = k
 	}
+	chunkIdx := maps.Clone(extraIdx) // where emit finds each computed column's chunk
+	for name, same := range consts.aliases {
+		chunkIdx[name] = extraIdx[same]
+	}
+	consts.opts = sideOpts
 	words := newWordTable(r.Scorer)
 	jobs := make(chan *job)
 	queue := make(chan *job, workers)
@@ -212,7 +244,7 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 		if firstErr != nil {
 			continue
 		}
-		if err := r.emit(asm, files[j.file], j, p, extraIdx); err != nil {
+		if err := r.emit(asm, files[j.file], j, p, chunkIdx, consts); err != nil {
 			firstErr = err
 			continue
 		}
@@ -244,7 +276,7 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 }
 
 // emit copies one finished row group into the output.
-func (r *Runner) emit(asm *assembler, in *parquet.File, j *job, p *plan, extraIdx map[string]int) error {
+func (r *Runner) emit(asm *assembler, in *parquet.File, j *job, p *plan, chunkIdx map[string]int, consts *constCols) error {
 	if j.st.Rows == 0 {
 		return nil
 	}
@@ -266,7 +298,14 @@ func (r *Runner) emit(asm *assembler, in *parquet.File, j *job, p *plan, extraId
 		case src >= 0:
 			cols[c], err = asm.copyChunk(in, &irg.Columns[src])
 		default:
-			cols[c], err = asm.copyChunk(side, &srg[0].Columns[extraIdx[p.compute[c]]])
+			name := p.compute[c]
+			k, ok := chunkIdx[name]
+			if !ok {
+				cols[c], err = consts.copyChunk(asm, name, j.st.Rows)
+				break
+			}
+			cols[c], err = asm.copyChunk(side, &srg[0].Columns[k])
+			cols[c].MetaData.PathInSchema = []string{name} // an alias's chunk is its twin's
 		}
 		if err != nil {
 			return err
@@ -489,7 +528,9 @@ func (pr *proc) encode(chunks []parquet.ColumnChunk, n, kept int, filter, reenco
 		case reencode:
 			err = pr.computeColumn(cols[j], name, n)
 		case src < 0:
-			err = pr.computeColumn(cols[pr.extraIdx[name]], name, n)
+			if k, ok := pr.extraIdx[name]; ok {
+				err = pr.computeColumn(cols[k], name, n)
+			}
 		}
 		if err != nil {
 			return nil, false, st, err
@@ -799,7 +840,6 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 		k = 0
 		return err
 	}
-	method := []byte(pr.r.Method)
 	pairs := pr.words.snapshot()
 	emit := func(v parquet.Value) error {
 		buf[k] = v
@@ -810,6 +850,17 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 		return nil
 	}
 	var err error
+	if v, ok := pr.r.constant(name); ok {
+		for i := 0; i < n && err == nil; i++ {
+			if pr.keep[i] {
+				err = emit(v)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		return flush()
+	}
 	switch name {
 	case "src_word", "dst_word":
 		src := name == "src_word"
@@ -823,12 +874,6 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 				err = emit(parquet.ByteArrayValue(bytesOf(w)))
 			}
 		}
-	case "method":
-		for i := 0; i < n && err == nil; i++ {
-			if pr.keep[i] {
-				err = emit(parquet.ByteArrayValue(method))
-			}
-		}
 	case "top_topic":
 		for i := 0; i < n && err == nil; i++ {
 			if pr.keep[i] {
@@ -839,7 +884,7 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 		for i := 0; i < n && err == nil; i++ {
 			if pr.keep[i] {
 				var b []byte
-				if pr.r.Fuse != nil && pr.verdicts[i] != nil {
+				if pr.verdicts[i] != nil {
 					b = bytesOf(verdictText(pr.verdicts[i], name))
 				}
 				err = emit(parquet.ByteArrayValue(b))
@@ -849,7 +894,7 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 		for i := 0; i < n && err == nil; i++ {
 			if pr.keep[i] {
 				d := 0.0
-				if pr.r.Fuse != nil && pr.verdicts[i] != nil {
+				if pr.verdicts[i] != nil {
 					d = pr.verdicts[i].Score
 				}
 				err = emit(parquet.DoubleValue(d))
@@ -948,4 +993,94 @@ func ExtraSchema(full *parquet.Schema) *parquet.Schema {
 		g[f.Name()] = n
 	}
 	return parquet.NewSchema("extra", g)
+}
+
+// split parts extra into the columns each row group computes, those
+// constant for the run and those that copy another's values.
+func (r *Runner) split(extra *parquet.Schema) (*parquet.Schema, *constCols) {
+	varying, fixed := parquet.Group{}, parquet.Group{}
+	c := &constCols{values: map[string]parquet.Value{}, aliases: map[string]string{}, files: map[int64]*sideFile{}}
+	for _, f := range extra.Fields() {
+		if same, ok := r.alias(f.Name()); ok && has(extra, same) {
+			c.aliases[f.Name()] = same
+			continue
+		}
+		if v, ok := r.constant(f.Name()); ok {
+			fixed[f.Name()] = f
+			c.values[f.Name()] = v
+			continue
+		}
+		varying[f.Name()] = f
+	}
+	c.schema = parquet.NewSchema("constant", fixed)
+	for k, path := range c.schema.Columns() {
+		if c.idx == nil {
+			c.idx = map[string]int{}
+		}
+		c.idx[path[0]] = k
+	}
+	return parquet.NewSchema("extra", varying), c
+}
+
+// constCols encodes the run's constant columns once per row count, in
+// side files that the output's row groups copy their chunks from.
+type constCols struct {
+	schema  *parquet.Schema
+	idx     map[string]int
+	values  map[string]parquet.Value
+	aliases map[string]string // column -> its twin in the computed columns
+	opts    []parquet.WriterOption
+	files   map[int64]*sideFile // by row count; few: row groups are mostly full
+}
+
+// copyChunk copies column name for a row group of rows rows.
+func (c *constCols) copyChunk(asm *assembler, name string, rows int64) (format.ColumnChunk, error) {
+	side, err := c.file(rows)
+	if err != nil {
+		return format.ColumnChunk{}, err
+	}
+	return asm.copyChunk(side, &side.pf.Metadata().RowGroups[0].Columns[c.idx[name]])
+}
+
+func (c *constCols) file(rows int64) (*sideFile, error) {
+	if f := c.files[rows]; f != nil {
+		return f, nil
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[any](&buf, append([]parquet.WriterOption{c.schema}, c.opts...)...)
+	cw := w.BeginRowGroup()
+	vals := make([]parquet.Value, min(rows, 4096))
+	for k, path := range c.schema.Columns() {
+		v := c.values[path[0]]
+		for i := range vals {
+			vals[i] = v
+		}
+		for left := rows; left > 0; {
+			m := min(left, int64(len(vals)))
+			if _, err := cw.ColumnWriters()[k].WriteRowValues(vals[:m]); err != nil {
+				return nil, err
+			}
+			left -= m
+		}
+	}
+	if _, err := cw.Commit(); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	f, err := openSide(buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	if len(c.files) >= 64 { // row counts all different: keep the cache small
+		clear(c.files)
+	}
+	c.files[rows] = f
+	return f, nil
+}
+
+func has(s *parquet.Schema, column string) bool {
+	_, ok := s.Lookup(column)
+	return ok
 }
