@@ -3,6 +3,7 @@ package detect
 import (
 	"strings"
 
+	"github.com/zeebo/xxh3"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -64,20 +65,23 @@ func splitName(raw string) nameInfo {
 }
 
 // strs gives the detectors their own copy of a string (the readers reuse
-// their buffers), one copy for all the subjects that name the same host,
-// protocol or user agent. It is emptied when it reaches maxStrs.
-type strs struct{ m map[string]string }
+// their buffers), one copy for the subjects that name the same host,
+// protocol or user agent while it stays in a direct-mapped cache of recent
+// strings: a hit costs a hash and a compare, a miss one copy, and the
+// cache's size is fixed whatever the input (a collision costs a copy, never
+// more).
+type strs struct{ slot []string }
 
-const maxStrs = 1 << 18
+const strSlots = 1 << 16
 
 func (c *strs) get(s string) string {
-	if v, ok := c.m[s]; ok {
-		return v
+	if c.slot == nil {
+		c.slot = make([]string, strSlots)
 	}
-	if c.m == nil || len(c.m) >= maxStrs {
-		c.m = make(map[string]string, 1024)
+	v := &c.slot[xxh3.HashString(s)&(strSlots-1)]
+	if *v == s {
+		return *v
 	}
-	s = strings.Clone(s)
-	c.m[s] = s
-	return s
+	*v = strings.Clone(s)
+	return *v
 }
