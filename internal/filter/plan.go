@@ -119,8 +119,8 @@ func (p *Plan[T]) Columns() []string {
 		switch p.kind {
 		case record.KindFlow:
 			c = append(c, "sip", "dip", "dport", "proto")
-		case record.KindDNS:
-			c = append(c, "ip_dst", "ip_src", "response", "dns_qry_name")
+		case record.KindDNS: // a query's client is ip_src (feature.DNSDoc: response and ts_ns say which)
+			c = append(c, "ip_dst", "ip_src", "response", "ts_ns", "dns_qry_name")
 		case record.KindProxy:
 			c = append(c, "clientip", "fulluri")
 		case record.KindFinding:
