@@ -136,3 +136,26 @@ func TestCappedTopNIsGreedy(t *testing.T) {
 		}
 	}
 }
+
+// MayWant, the cheap test before a record's subject is found, says no to
+// a record worse than every one a full CappedTopN keeps, and a top 0 wants
+// nothing.
+func TestCappedTopNMayWant(t *testing.T) {
+	top := NewCappedTopN[int](2, 1)
+	if !top.MayWant(Key{Score: 9}) {
+		t.Fatal("MayWant false with room left")
+	}
+	top.Offer(Key{Score: 1}, "a", 1)
+	top.Offer(Key{Score: 2}, "b", 2)
+	for _, c := range []struct {
+		k    Key
+		want bool
+	}{{Key{Score: 1.5}, true}, {Key{Score: 2}, false}, {Key{Score: 2, Seq: -1}, true}, {Key{Score: 3}, false}} {
+		if got := top.MayWant(c.k); got != c.want {
+			t.Errorf("MayWant(%v) = %v with keys 1 and 2 kept", c.k, got)
+		}
+	}
+	if NewCappedTopN[int](0, 1).MayWant(Key{}) || NewCappedTopN[int](0, 1).Wants(Key{}, "a") {
+		t.Error("a top 0 wants something")
+	}
+}

@@ -551,3 +551,47 @@ func runRecs[T any](t *testing.T, path string, o Options, k record.Kind, top int
 	}
 	return w.recs
 }
+
+// TestExprErrorsPointAt: an error in a --where of several lines quotes
+// its line (the first, the last) with a caret under the column; an unknown
+// name is matched with the nearest column when within a third of its
+// length in edits, else pointed to the schema.
+func TestExprErrorsPointAt(t *testing.T) {
+	typ := reflect.TypeFor[record.ScoredFlow]()
+	for src, want := range map[string]string{
+		"nope_x > 1 &&\n  dport == 53":               "--where: line 1, column 1: unknown name nope_x (spot help schema KIND lists the columns)\n  nope_x > 1 &&\n  ^",
+		"dport == 53 &&\n  ibyt > 1 &&\n  sprt == 5": "--where: line 3, column 3: unknown name sprt (did you mean sport?)\n    sprt == 5\n    ^",
+		"ibyt > 1 && dprt == 53":                     "--where: column 13: unknown name dprt (did you mean dport?)\n  ibyt > 1 && dprt == 53\n              ^",
+	} {
+		_, err := Compile(src, typ)
+		if err == nil || err.Error() != want {
+			t.Errorf("%q:\n%v\nwant\n%s", src, err, want)
+		}
+	}
+	for name, want := range map[string]string{
+		"DPORT":      "dport",     // case aside
+		"tsart_ns":   "tstart_ns", // 1 edit of 8
+		"srcwrd":     "src_word",  // 2 of 6
+		"src_wrd":    "src_word",  // 1 of 7
+		"scor":       "score",     // 1 of 4
+		"sc":         "",          // 3 of 2
+		"dest_wor":   "dst_word",  // 2 of 8
+		"dext_wor":   "",          // 3 of 8
+		"ibytes":     "ibyt",      // 2 of 6
+		"tstrt_nss":  "tstart_ns", // 2 of 9
+		"txtrt_nss":  "tstart_ns", // 3 of 9
+		"txtrt_nsss": "",          // 4 of 10: too far
+	} {
+		if got := nearest(name, columnFields(typ)); got != want {
+			t.Errorf("nearest(%q) = %q, want %q", name, got, want)
+		}
+	}
+	for _, c := range []struct {
+		a, b string
+		d    int
+	}{{"kitten", "sitting", 3}, {"", "abc", 3}, {"abc", "", 3}, {"flaw", "lawn", 2}, {"dport", "dport", 0}, {"dport", "dporx", 1}, {"xdport", "dport", 1}} {
+		if got := editDistance(c.a, c.b); got != c.d {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.d)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -203,5 +204,95 @@ func TestPredBoundsNeverDropAMatch(t *testing.T) {
 	}
 	if pruned < 100 {
 		t.Fatalf("bounds ruled out %d groups of 3000: the pruning does not work", pruned)
+	}
+}
+
+// TestPredBoundsExact: on one comparison of an integer column (or its
+// negation, or a list), MayMatch rules out a row group exactly when no
+// value in its bounds matches: none that could match is skipped, and none
+// that cannot is read for nothing. (Two cases stay conservative, and are
+// checked as such: an integer equal, or not, to a fraction; a range all
+// within a "not in" list.)
+func TestPredBoundsExact(t *testing.T) {
+	typ := reflect.TypeFor[predRec]()
+	holds := func(x int64, op string, c float64) bool {
+		f := float64(x)
+		switch op {
+		case "==":
+			return f == c
+		case "!=":
+			return f != c
+		case "<":
+			return f < c
+		case "<=":
+			return f <= c
+		case ">":
+			return f > c
+		}
+		return f >= c
+	}
+	consts := []string{"-3", "-1", "0", "2", "3", "-1.5", "0.5", "2.0"}
+	for _, col := range []string{"a", "b"} {
+		for _, op := range []string{"==", "!=", "<", "<=", ">", ">="} {
+			for _, cs := range consts {
+				var c float64
+				fmt.Sscan(cs, &c)
+				for _, form := range []string{"%[1]s %[2]s %[3]s", "not (%[1]s %[2]s %[3]s)", "%[3]s %[4]s %[1]s"} {
+					flip := map[string]string{"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+					src := fmt.Sprintf(form, col, op, cs, flip)
+					e, err := Compile(src, typ)
+					if err != nil {
+						t.Fatal(err)
+					}
+					p, ok := e.Pred()
+					if !ok {
+						t.Fatalf("%s: no Pred", src)
+					}
+					for lo := int64(-3); lo <= 3; lo++ {
+						for hi := lo; hi <= 3; hi++ {
+							want := false
+							for x := lo; x <= hi; x++ {
+								want = want || holds(x, op, c) != strings.HasPrefix(src, "not")
+							}
+							exact := !((op == "==" || op == "!=") && c != math.Trunc(c))
+							if got := p.MayMatch([]Bounds{{Lo: lo, Hi: hi, OK: true}}); got != want && (exact || want) {
+								t.Errorf("%s on [%d, %d]: MayMatch %v, want %v", src, lo, hi, got, want)
+							}
+						}
+					}
+					if !p.MayMatch([]Bounds{{}}) {
+						t.Errorf("%s: unknown bounds ruled the group out", src)
+					}
+				}
+			}
+		}
+		for _, list := range []string{"[0, 2]", "[-3]", "[1, 2, 3]"} {
+			for _, neg := range []bool{false, true} {
+				src := col + " in " + list
+				if neg {
+					src = col + " not in " + list
+				}
+				e, _ := Compile(src, typ)
+				p, _ := e.Pred()
+				var set []int64
+				for _, f := range strings.Split(strings.Trim(list, "[]"), ",") {
+					var v int64
+					fmt.Sscan(strings.TrimSpace(f), &v)
+					set = append(set, v)
+				}
+				for lo := int64(-3); lo <= 3; lo++ {
+					for hi := lo; hi <= 3; hi++ {
+						want := false
+						for x := lo; x <= hi; x++ {
+							want = want || slices.Contains(set, x) != neg
+						}
+						exact := !neg || lo == hi
+						if got := p.MayMatch([]Bounds{{Lo: lo, Hi: hi, OK: true}}); got != want && (exact || want) {
+							t.Errorf("%s on [%d, %d]: MayMatch %v, want %v", src, lo, hi, got, want)
+						}
+					}
+				}
+			}
+		}
 	}
 }
