@@ -117,7 +117,7 @@ func (d *Decoder) Decode(exporter netip.Addr, pkt []byte, out []record.Flow) ([]
 		d.Stats.Malformed++
 		return out, ErrShort
 	}
-	if exporter != d.ripAddr || d.rip == "" && exporter.IsValid() {
+	if exporter != d.ripAddr { // rip is ripAddr's text ("" for the zero Addr)
 		d.ripAddr = exporter
 		d.rip = d.addrs.Addr(exporter)
 	}
@@ -186,10 +186,10 @@ func PacketLen(b []byte) (int, error) {
 			if id == 9 { // set ids 2-255 are reserved: a new packet starts here
 				return off, nil
 			}
-			if l < 4 || off+l > len(b) {
+			if l < 4 {
 				return len(b), nil
 			}
-			off += l
+			off += l // (a set past the end ends the loop: the rest is this packet)
 		}
 		return len(b), nil
 	}
@@ -318,12 +318,13 @@ func (d *Decoder) decodeIPFIX(exporter netip.Addr, p []byte, out []record.Flow) 
 		return out, ErrShort
 	}
 	var err error
-	if n := int(binary.BigEndian.Uint16(p[2:])); n < 16 {
+	switch n := int(binary.BigEndian.Uint16(p[2:])); {
+	case n < 16:
 		return out, fmt.Errorf("ipfix: message length %d", n)
-	} else if n < len(p) {
-		p = p[:n]
-	} else if n > len(p) {
+	case n > len(p):
 		err = fmt.Errorf("ipfix: message length %d, datagram %d", n, len(p))
+	default:
+		p = p[:n] // bytes past the message are not its
 	}
 	h := header{version: 10, unixSecs: binary.BigEndian.Uint32(p[4:])}
 	k := sessionKey{exporter, 10, binary.BigEndian.Uint32(p[12:])}

@@ -80,7 +80,6 @@ const penReverse = 29305
 type field struct {
 	length uint16 // varLen: variable
 	act    action
-	ntp    bool // NTP-format time
 }
 
 type template struct {
@@ -176,7 +175,6 @@ func (d *Decoder) templateSet(k sessionKey, b []byte, options bool, out []record
 			switch {
 			case pen == 0:
 				f.act = ieAction[typ]
-				f.ntp = typ >= 154 && typ <= 157
 			case pen == penReverse && (typ == 1 || typ == 2):
 				f.act = aOutBytes
 				if typ == 2 {
@@ -203,14 +201,21 @@ func (d *Decoder) templateSet(k sessionKey, b []byte, options bool, out []record
 			continue
 		}
 		size := len(raw) + len(fields)*4 + 64
-		if old := s.templates[id]; old == nil && len(s.templates) >= d.Limits.TemplatesPerSession ||
-			d.Limits.TemplateBytes > 0 && d.tmplBytes+size > d.Limits.TemplateBytes {
+		held := d.tmplBytes
+		old := s.templates[id]
+		if old != nil {
+			held -= old.size // a redefinition replaces it
+		}
+		if old == nil && len(s.templates) >= d.Limits.TemplatesPerSession ||
+			d.Limits.TemplateBytes > 0 && held+size > d.Limits.TemplateBytes {
 			d.Stats.TemplatesCapped++
+			if old != nil { // its data no longer fits the old layout: hold it
+				d.tmplBytes = held
+				delete(s.templates, id)
+			}
 			continue
 		}
-		if old := s.templates[id]; old != nil {
-			d.tmplBytes -= old.size
-		}
+		d.tmplBytes = held
 		t := &template{id: id, fields: fields, minSize: minSize, options: options, raw: append([]byte(nil), raw...), size: size}
 		if !d.generic {
 			t.fixed = fixedLayout(fields)
@@ -381,9 +386,9 @@ func fixedLayout(fields []field) []fixedField {
 			switch {
 			case plain(f.act):
 				how = howPlain
-			case f.act == aSrc4 && f.length == 4:
+			case f.act == aSrc4: // 4 bytes (fitsAction)
 				how = howSrc4
-			case f.act == aDst4 && f.length == 4:
+			case f.act == aDst4:
 				how = howDst4
 			case f.act == aStartMs:
 				how = howStartMs
