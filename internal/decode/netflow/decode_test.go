@@ -809,6 +809,18 @@ func TestTemplateMemory(t *testing.T) {
 		t.Errorf("template of %d raw bytes and %d fields counts %d bytes (%d in all), want ≥ %d", len(tm.raw), len(tm.fields), tm.size, d.tmplBytes, min)
 	}
 	size := tm.size
+	// A vendor template of a hundred fields (Cisco's and Palo Alto's have
+	// 80 and more) counts its fields' memory, not a constant.
+	big := New("x")
+	var fields []uint16
+	for i := range 100 {
+		fields = append(fields, uint16(400+i), 4)
+	}
+	run(t, big, exA, ipfix(1, 1, set(2, tmpl(256, fields...))))
+	tm = big.sessions[sessionKey{exA, 10, 1}].templates[256]
+	if min := len(tm.raw) + len(tm.fields)*int(unsafe.Sizeof(field{})); len(tm.fields) != 100 || tm.size < min {
+		t.Errorf("template of %d raw bytes and %d fields counts %d bytes, want ≥ %d", len(tm.raw), len(tm.fields), tm.size, min)
+	}
 	p := func(id uint16) []byte { return ipfix(1, 1, set(2, tmpl(id, 8, 4, 12, 4, 7, 2, 11, 2, 1, 4))) }
 	d = New("x")
 	d.Limits.TemplateBytes = 2 * size
@@ -834,5 +846,30 @@ func TestTemplateMemory(t *testing.T) {
 	run(t, d, exA, p(256), p(257), p(258))
 	if d.Stats.Templates != 3 || d.Stats.TemplatesCapped != 0 {
 		t.Errorf("TemplateBytes 0: stats %+v", d.Stats)
+	}
+}
+
+// TestFixedLayoutChoice: templates read by offsets are those where the
+// order of the fields cannot change a value (the vendor samples' templates
+// are checked in TestFixedLayout, with the corpus).
+func TestFixedLayoutChoice(t *testing.T) {
+	f := func(act action, n uint16) field { return field{length: n, act: act} }
+	for _, c := range []struct {
+		name   string
+		fields []field
+		want   int // fields kept; -1: not fixed
+	}{
+		{"a v6 destination alone", []field{f(aDst6, 16), f(aSkip, 4)}, 1},
+		{"v4 and v6 destinations", []field{f(aDst4, 4), f(aDst6, 16)}, -1},
+		{"a start and an end", []field{f(aStartMs, 8), f(aEndMs, 8)}, 2},
+		{"two ends", []field{f(aEndSec, 4), f(aEndNTP, 8)}, -1},
+		{"ICMP type-code alone", []field{f(aICMPTypeCode, 2)}, 1},
+		{"ICMP code and type-code", []field{f(aICMPCode, 1), f(aICMPTypeCode, 2)}, -1},
+		{"responder packets", []field{f(aRespPkts, 4), f(aInitPkts, 4)}, 2},
+	} {
+		got := fixedLayout(c.fields)
+		if (got == nil) != (c.want < 0) || c.want >= 0 && len(got) != c.want {
+			t.Errorf("%s: fixedLayout = %v, want %d fields", c.name, got, c.want)
+		}
 	}
 }
