@@ -1,0 +1,67 @@
+package detect
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Contacts holding exactly their cap keep every host, and say nothing.
+func TestContactsExactlyFull(t *testing.T) {
+	c := NewContacts(100)
+	for i := range 10 {
+		for j := range 10 {
+			c.AddFlow(flowOf(fmt.Sprintf("10.0.0.%d", i), fmt.Sprintf("192.0.2.%d", j), 40000, 443, "TCP"))
+		}
+	}
+	if out := logged(c.Seal); out != "" || c.mask != 0 || c.Len() != 100 {
+		t.Errorf("100 pairs under a cap of 100: mask %x, %d pairs held, logged %q", c.mask, c.Len(), out)
+	}
+	c.AddFlow(flowOf("10.0.0.99", "192.0.2.99", 40000, 443, "TCP"))
+	// One halving of the hosts drops about a quarter of the pairs: enough.
+	if out := logged(c.Seal); !strings.Contains(out, `"hosts kept"="1 in 2"`) || c.mask != 1 || c.Len() > 100 {
+		t.Errorf("101 pairs under a cap of 100: mask %x, %d pairs held, logged %q", c.mask, c.Len(), out)
+	}
+}
+
+// duration of beats in a window of no length: 1, whatever the beats.
+func TestDurationNoWindow(t *testing.T) {
+	for _, ts := range [][]int64{{100e9}, {100e9, 100e9}, {50e9, 150e9}} {
+		if d := duration(ts, 100e9, 100e9); d != 1 {
+			t.Errorf("duration(%v) in an empty window = %v, want 1", ts, d)
+		}
+	}
+}
+
+// A small exact count merged with a sampled one is sampled alike: the same
+// items, count and sum as one pass; and the estimates are near the truth.
+func TestDistinctSampledInto(t *testing.T) {
+	var whole, small, big distinct
+	truth := 0.0
+	for i := range 5000 {
+		h, w := mix64(uint64(i)+1), float32(1+i%7)
+		truth += float64(w)
+		whole.add(h, w)
+		if i < 200 {
+			small.add(h, w)
+		} else {
+			big.add(h, w)
+		}
+	}
+	if !small.exact() || big.exact() {
+		t.Fatalf("masks %x, %x: want the small count exact and the big one sampled", small.mask, big.mask)
+	}
+	small.merge(&big)
+	if small.mask != whole.mask || small.count() != whole.count() || small.sum() != whole.sum() || len(small.items) != len(whole.items) {
+		t.Errorf("merged into the small count: mask %x, %v/%v; one pass: mask %x, %v/%v", small.mask, small.count(), small.sum(), whole.mask, whole.count(), whole.sum())
+	}
+	for k := range small.items {
+		if _, ok := whole.items[k]; !ok {
+			t.Errorf("merged count keeps %x, which one pass dropped", k)
+			break
+		}
+	}
+	if c, s := whole.count(), whole.sum(); c < 4000 || c > 6000 || s < 0.8*truth || s > 1.2*truth {
+		t.Errorf("estimated %.0f items of weight %.0f; truth 5000 of %.0f", c, s, truth)
+	}
+}
