@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/record"
@@ -165,5 +166,88 @@ func TestFromDNS(t *testing.T) {
 	}
 	if got, want := FromDNS(&r), (DNS{TsNs: 1_700_000_000e9, Client: "10.0.0.1", Server: "10.0.0.53", Name: "x.example", QType: 1, RCode: 3, Size: 120, Addr: "192.0.2.1"}); got != want {
 		t.Errorf("response: %+v, want %+v", got, want)
+	}
+}
+
+// beaconOf is a query every minute from t0, by one client.
+func beaconOf(client string, n int, name func(i int) string, qtype func(i int) int32, addr string) []DNS {
+	t0 := int64(1_700_000_000e9)
+	var evs []DNS
+	for i := range n {
+		evs = append(evs, DNS{TsNs: t0 + int64(i)*60e9, Client: client, Server: "10.0.0.53", Name: name(i), QType: qtype(i), Size: 100, Addr: addr})
+	}
+	return evs
+}
+
+func scores(lim Limits, evs []DNS) map[string]float64 {
+	s := NewDNS(lim)
+	for i := range evs {
+		s.Observe(&evs[i])
+	}
+	m := map[string]float64{}
+	for _, f := range s.Finish() {
+		m[f.Detector+" "+f.Subject] = f.DetectorScore
+	}
+	return m
+}
+
+// The DNS beacon's modifiers at their edges: odd types in half the
+// queries, a new name at 80% of the beats, no registrable domain (no
+// context), and answers never contacted (with flow records).
+func TestDNSBeaconModifiers(t *testing.T) {
+	one := func(s string) func(int) string { return func(int) string { return s } }
+	for _, c := range []struct {
+		name    string
+		evs     []DNS
+		subject string
+		score   float64
+	}{
+		{"7 TXT of 14", beaconOf("10.0.0.1", 14, one("a.x.example"), firstOf(7, 16, 1), ""), "beacon 10.0.0.1 > a.x.example", 0.7},
+		{"6 TXT of 14", beaconOf("10.0.0.1", 14, one("a.x.example"), firstOf(6, 16, 1), ""), "beacon 10.0.0.1 > a.x.example", 0.5},
+		{"12 names in 15 beats", beaconOf("10.0.0.1", 15, func(i int) string { return fmt.Sprintf("n%d.y.example", i%12) }, always(1), ""),
+			"beacon 10.0.0.1 > y.example", 0.7},
+		{"11 names in 15 beats", beaconOf("10.0.0.1", 15, func(i int) string { return fmt.Sprintf("n%d.y.example", i%11) }, always(1), ""),
+			"beacon 10.0.0.1 > y.example", 0.5},
+	} {
+		got := scores(Limits{}, c.evs)
+		if !near(got[c.subject], c.score, 1e-9) {
+			t.Errorf("%s: %s scores %.4f, want %.4f (%v)", c.name, c.subject, got[c.subject], c.score, got)
+		}
+	}
+
+	// A name with no registrable domain, in a network of 11 clients: no
+	// context modifier (the domain of a few clients would add 0.1).
+	evs := beaconOf("10.0.0.1", 13, one("wpad"), always(1), "")
+	for c := 2; c <= 11; c++ {
+		evs = append(evs, DNS{TsNs: 1_700_000_000e9, Client: fmt.Sprintf("10.0.0.%d", c), Server: "10.0.0.53", Name: "www.example.com", QType: 1})
+	}
+	if got := scores(Limits{}, evs); len(got) != 1 || !near(got["beacon 10.0.0.1 > wpad"], 0.5, 1e-9) {
+		t.Errorf("a beacon on a single-label name: %v, want 0.5", got)
+	}
+
+	// With flow records: the client contacted www.example.com's address
+	// but never c2.example's, half its domains: +0.1 on the beacons.
+	evs = beaconOf("10.0.0.3", 13, one("cmd.c2.example"), always(16), "198.51.100.50")
+	evs = append(evs, DNS{TsNs: 1_700_000_000e9 + 30e9, Client: "10.0.0.3", Server: "10.0.0.53", Name: "www.example.com", QType: 1, Addr: "192.0.2.1"})
+	contacts := NewContacts(0)
+	contacts.AddFlow(flowOf("10.0.0.3", "192.0.2.1", 50000, 443, "TCP"))
+	s := NewDNS(Limits{Contacts: contacts})
+	for i := range evs {
+		s.Observe(&evs[i])
+	}
+	var found bool
+	for _, f := range s.Finish() {
+		if f.Subject == "10.0.0.3 > cmd.c2.example" {
+			found = true
+			if !near(f.DetectorScore, 0.8, 1e-9) || !strings.HasSuffix(f.Evidence, "; its names resolved to 1 addresses (13 answers), contacted none") {
+				t.Errorf("beacon with contacts: %.4f %q, want 0.8 and the contacts' evidence", f.DetectorScore, f.Evidence)
+			}
+		}
+	}
+	if !found {
+		t.Error("beacon with contacts not found")
+	}
+	if got := scores(Limits{}, evs); !near(got["beacon 10.0.0.3 > cmd.c2.example"], 0.7, 1e-9) {
+		t.Errorf("the same without contacts: %v, want 0.7", got)
 	}
 }

@@ -86,6 +86,14 @@ func TestProxyFindings(t *testing.T) {
 		}
 	}
 
+	// A verdict scoring exactly Report is a finding.
+	s = NewProxy(Limits{Report: 0.25})
+	for i := range ps {
+		s.Observe(&ps[i])
+	}
+	if fs := s.Finish(); len(fs) != 3 || fs[2].Detector != "rare-agent" {
+		t.Errorf("Report 0.25: %+v, want the rare agent (0.25) last", fs)
+	}
 	// Only exfil: no beacon, no rare agent.
 	s = NewProxy(Limits{Only: []string{"exfil"}})
 	for i := range ps {
