@@ -251,3 +251,24 @@ func TestDNSBeaconModifiers(t *testing.T) {
 		t.Errorf("the same without contacts: %v, want 0.7", got)
 	}
 }
+
+// A full server table keeps its busiest servers: a resolver stays one,
+// and its beacons still count half, however many one-off servers follow.
+func TestDNSResolverKeptWhenFull(t *testing.T) {
+	t0 := int64(1_700_000_000e9)
+	var evs []DNS
+	for i := range 13 {
+		ts := t0 + int64(i)*60e9
+		evs = append(evs,
+			DNS{TsNs: ts, Client: "10.0.0.1", Server: "10.0.0.53", Name: "x.example", QType: 1, Size: 80},
+			DNS{TsNs: ts, Client: "10.0.0.2", Server: "10.0.0.53", Name: "x.example", QType: 1, Size: 80},
+			DNS{TsNs: ts, Client: "10.0.0.53", Server: "198.51.100.1", Name: "poll.example", QType: 1, Size: 80})
+	}
+	for i := range 30 {
+		evs = append(evs, DNS{TsNs: t0 + int64(i)*1e9, Client: fmt.Sprintf("10.1.0.%d", i), Server: fmt.Sprintf("10.2.0.%d", i), Name: fmt.Sprintf("n%d.example", i), QType: 1})
+	}
+	got := scores(Limits{Subjects: 8}, evs)
+	if !near(got["beacon 10.0.0.53 > poll.example"], 0.25, 1e-9) || !near(got["beacon 10.0.0.1 > x.example"], 0.5, 1e-9) {
+		t.Errorf("beacons %v: want the resolver's 0.25 and its client's 0.5", got)
+	}
+}
