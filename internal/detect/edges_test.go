@@ -65,3 +65,18 @@ func TestDistinctSampledInto(t *testing.T) {
 		t.Errorf("estimated %.0f items of weight %.0f; truth 5000 of %.0f", c, s, truth)
 	}
 }
+
+// Case does not count at either end of the alphabet (resolvers randomise
+// it: 0x20): "aA" and "zZ" carry no more than "aa" and "zz".
+func TestNameBitsCaseEdges(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+	}{{"aAaA", "aaaa"}, {"zZzZ", "zzzz"}, {"AbZy", "abzy"}, {"x.Ay.zZ", "xayzz"}} {
+		if nameBits(c.a) != nameBits(c.b) {
+			t.Errorf("nameBits(%q) = %v, nameBits(%q) = %v", c.a, nameBits(c.a), c.b, nameBits(c.b))
+		}
+	}
+	if b := nameBits("@[`{"); b != 8 { // the bytes around A-Z and a-z are four symbols
+		t.Errorf("nameBits(\"@[`{\") = %v, want 8", b)
+	}
+}
