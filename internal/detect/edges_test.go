@@ -76,7 +76,47 @@ func TestNameBitsCaseEdges(t *testing.T) {
 			t.Errorf("nameBits(%q) = %v, nameBits(%q) = %v", c.a, nameBits(c.a), c.b, nameBits(c.b))
 		}
 	}
+	// Under two characters a name carries a bit each; from two, their entropy.
+	for p, want := range map[string]float64{"": 0, "a": 1, "aa": 0, "ab": 2, "a.a": 0, "aab": 3 * 0.9182958340544896} {
+		if b := nameBits(p); !near(b, want, 1e-12) {
+			t.Errorf("nameBits(%q) = %v, want %v", p, b, want)
+		}
+	}
 	if b := nameBits("@[`{"); b != 8 { // the bytes around A-Z and a-z are four symbols
 		t.Errorf("nameBits(\"@[`{\") = %v, want 8", b)
+	}
+}
+
+// What the DNS detectors read of a name: its registrable domain by the
+// Public Suffix List and the labels left of it; none for reverse lookups,
+// .local, single labels and public suffixes.
+func TestSplitName(t *testing.T) {
+	for _, c := range []struct {
+		raw, name, domain, prefix string
+	}{
+		{"www.example.com", "www.example.com", "example.com", "www"},
+		{"A.b.Example.CO.UK.", "a.b.example.co.uk", "example.co.uk", "a.b"},
+		{"example.com", "example.com", "example.com", ""},
+		{"1.2.0.192.in-addr.arpa", "1.2.0.192.in-addr.arpa", "", ""},
+		{"arpa", "arpa", "", ""},
+		{"ARPA.", "arpa", "", ""},
+		{"printer.local", "printer.local", "", ""},
+		{"localhost", "localhost", "", ""},
+		{"co.uk", "co.uk", "", ""},
+		{"", "", "", ""},
+		{".", "", "", ""},
+		{overlong, overlong, overlongDomain, ""},
+	} {
+		if ni := splitName(c.raw); ni.name != c.name || ni.domain != c.domain || ni.prefix != c.prefix {
+			t.Errorf("splitName(%q) = %+v, want %q %q %q", c.raw, ni, c.name, c.domain, c.prefix)
+		}
+	}
+	// The cache gives the same, and copies the name it keeps.
+	var n names
+	b := []byte("www.example.com")
+	first := n.info(string(b))
+	copy(b, "xxx")
+	if again := n.info("www.example.com"); again != first || first.domain != "example.com" {
+		t.Errorf("cached %+v, then %+v", first, again)
 	}
 }
