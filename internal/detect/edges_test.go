@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -118,5 +119,82 @@ func TestSplitName(t *testing.T) {
 	copy(b, "xxx")
 	if again := n.info("www.example.com"); again != first || first.domain != "example.com" {
 		t.Errorf("cached %+v, then %+v", first, again)
+	}
+}
+
+// A judged state names its verdict tables and each entry's verdict by
+// index: a wrong count of tables or an index past the verdicts is corrupt.
+func TestJudgedStateCorrupt(t *testing.T) {
+	v := &judged{Verdict: Verdict{"scan", 0.6, "a > *:23/TCP", "probed"}, src: "a", dport: 23, proto: "TCP", first: 1, last: 2, events: 30}
+	state := func(tables, index uint64) []byte {
+		return rawState(stateVersion, "flow", func(e *enc) {
+			e.u(formJudged)
+			e.i(1)
+			e.i(2)
+			e.u(1)
+			v.encode(e)
+			e.u(tables)
+			for t := range tables {
+				if t == 2 {
+					e.u(1)
+					e.u64(77)
+					e.u(index)
+				} else {
+					e.u(0)
+				}
+			}
+		})
+	}
+	s, err := ReadState(bytes.NewReader(state(3, 0)), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := s.Finish(); len(fs) != 1 || fs[0].Subject != v.Subject {
+		t.Errorf("findings %+v", fs)
+	}
+	for _, c := range []struct {
+		tables, index uint64
+		err           string
+	}{{2, 0, "2 verdict tables, want 3"}, {4, 0, "4 verdict tables, want 3"}, {3, 1, "verdict 1 of 1"}, {3, 9, "verdict 9 of 1"}} {
+		if _, err := ReadState(bytes.NewReader(state(c.tables, c.index)), Limits{}); err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%d tables, index %d: %v, want %q", c.tables, c.index, err, c.err)
+		}
+	}
+}
+
+// Host verdicts come from findings of hostFloor (0.55) or more, with a
+// source; each host takes its strongest, at half its score.
+func TestHostVerdicts(t *testing.T) {
+	j := func(score float64, src, subject string) *judged {
+		return &judged{Verdict: Verdict{"scan", score, subject, ""}, src: src}
+	}
+	hosts := hostVerdicts([]*judged{j(0.55, "a", "a > x"), j(0.5499, "b", "b > x"), j(0.9, "", "* > x"), j(0.6, "c", "c > x"), j(0.8, "c", "c > y"), j(0.7, "c", "c > z")}, Limits{})
+	if len(hosts) != 2 || hosts["a"] == nil || hosts["a"].Score != 0.275 || hosts["c"] == nil || hosts["c"].Score != 0.4 ||
+		hosts["c"].Evidence != "c has a scan finding (0.80): c > y" || hosts["c"].Subject != "c" || hosts["c"].Detector != "host" {
+		t.Errorf("host verdicts %v", hosts)
+	}
+	if h := hostVerdicts([]*judged{j(0.9, "a", "a > x")}, Limits{Only: []string{"scan"}}); h != nil {
+		t.Errorf("host verdicts when host is not run: %v", h)
+	}
+}
+
+// A flow's own verdict wins over its host's of the same score.
+func TestExplainOwnVerdictFirst(t *testing.T) {
+	s := NewFlow(Limits{})
+	t0 := int64(1_700_000_000e9)
+	for h := range 25 { // 25 hosts' port 23: 0.6, so a host verdict of 0.3
+		f := Flow{TsNs: t0 + int64(h)*1e9, EndNs: t0 + int64(h)*1e9, Src: "10.0.0.66", Dst: fmt.Sprintf("10.9.0.%d", h), DPort: 23, Proto: "TCP", OutBytes: 60, OutPkts: 1}
+		s.Observe(&f)
+	}
+	for p := range 5 { // 5 ports of one host: 0.3
+		f := Flow{TsNs: t0 + int64(p)*1e9, EndNs: t0 + int64(p)*1e9, Src: "10.0.0.66", Dst: "10.9.9.9", DPort: int32(1000 + p), Proto: "TCP", OutBytes: 60, OutPkts: 1}
+		s.Observe(&f)
+	}
+	fs := s.Finish()
+	if len(fs) != 2 || fs[0].DetectorScore != 0.6 || fs[1].DetectorScore != 0.3 {
+		t.Fatalf("findings %+v, want scans of 0.6 and 0.3", fs)
+	}
+	if v := s.Explain("10.0.0.66", "10.9.9.9", 40000, 80, "TCP"); v == nil || v.Detector != "scan" || v.Subject != "10.0.0.66 > 10.9.9.9:*" {
+		t.Errorf("a probe of the vertical scan explained by %+v, want its own scan", v)
 	}
 }
