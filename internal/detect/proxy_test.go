@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/record"
@@ -86,6 +87,15 @@ func TestProxyFindings(t *testing.T) {
 		}
 	}
 
+	// No weaker verdicts: a pair that is no beacon and no exfil is nothing,
+	// whatever its context.
+	s = NewProxy(Limits{Report: 1e-9})
+	for i := range ps {
+		s.Observe(&ps[i])
+	}
+	if fs := s.Finish(); len(fs) != 3 {
+		t.Errorf("Report 1e-9: %d findings, want the same 3: %+v", len(fs), fs)
+	}
 	// A verdict scoring exactly Report is a finding.
 	s = NewProxy(Limits{Report: 0.25})
 	for i := range ps {
@@ -117,16 +127,25 @@ func TestProxyFindings(t *testing.T) {
 		t.Errorf("beacon and rare-agent only: upload explained by %+v", v)
 	}
 
-	// Nine clients are too few to call an agent rare.
-	s = NewProxy(Limits{})
-	for i := range ps {
-		if p := ps[i]; p.Client < "10.0.0.3" || p.Client > "10.0.0.9" || p.Client == "10.0.0.3" {
-			s.Observe(&p)
+	// Ten clients are enough to call an agent rare, nine too few.
+	for _, c := range []struct {
+		drop []string
+		rare int
+	}{{[]string{"10.0.0.12", "10.0.0.11"}, 1}, {[]string{"10.0.0.12", "10.0.0.11", "10.0.0.10"}, 0}} {
+		s = NewProxy(Limits{})
+		for i := range ps {
+			if p := ps[i]; !slices.Contains(c.drop, p.Client) {
+				s.Observe(&p)
+			}
 		}
-	}
-	for _, f := range s.Finish() {
-		if f.Detector == "rare-agent" {
-			t.Errorf("rare agent among %d clients: %+v", 9, f)
+		rare := 0
+		for _, f := range s.Finish() {
+			if f.Detector == "rare-agent" {
+				rare++
+			}
+		}
+		if rare != c.rare {
+			t.Errorf("%d clients: %d rare agents, want %d", 12-len(c.drop), rare, c.rare)
 		}
 	}
 }
