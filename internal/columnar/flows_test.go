@@ -105,7 +105,7 @@ func writeParquet[T any](t *testing.T, rows []T, rowGroup int64, opts ...parquet
 func TestFlowsMatchRowPath(t *testing.T) {
 	flows := testFlows(5000, 1)
 	clean := testFlows(2500, 2) // row groups of 1000, 1000 and 500: constant columns of two lengths
-	for i := range clean { // a file whose row groups have no rejected rows: copied chunks
+	for i := range clean {      // a file whose row groups have no rejected rows: copied chunks
 		clean[i].TrMinute, clean[i].DIP = 1, "192.168.9.9"
 		if clean[i].SPort < 0 {
 			clean[i].SPort = 7
