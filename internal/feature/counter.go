@@ -109,8 +109,12 @@ func (c *Counter) AddID(doc, word uint32, n int64) {
 		// Room up to the next flush, once: growing by append's doubling
 		// copies the buffer several times between flushes (a third of
 		// the time of counting flows); making room for the most it may
-		// hold (twice the limit) costs a small input that memory.
-		c.buf = slices.Grow(c.buf, c.flushAt-len(c.buf))
+		// hold (twice the limit) costs a small input that memory. Exactly
+		// that room: slices.Grow would round up by append's rule (a
+		// quarter more), past the limit's bound.
+		nb := make([]pair, len(c.buf), c.flushAt)
+		copy(nb, c.buf)
+		c.buf = nb
 	}
 	c.buf = append(c.buf, pair{uint64(doc)<<32 | uint64(word), n})
 	if len(c.buf) >= c.flushAt {

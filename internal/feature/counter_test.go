@@ -195,3 +195,97 @@ func TestCounterPastLimit(t *testing.T) {
 		t.Errorf("%d rows, want %d; first difference at %d", len(got), len(want), firstDiff(got, want))
 	}
 }
+
+// TestCounterMemory: a counter's buffers hold at most twice its limit of
+// pairs each (CountLimit's 4 pairs a limit in all, as allocated), however many pairs
+// come and however often they repeat; a small input's buffer is sized to
+// it, not to the limit; at most maxRuns runs wait on disk.
+func TestCounterMemory(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, limit := range []int{50, 1000, 40_000} {
+		c := NewCounterLimit(limit)
+		bound := cap(slices.Grow([]pair(nil), 2*limit)) // the allocator rounds up
+		most := 0
+		for i := range 300_000 {
+			// distinct pairs from a pool that grows: the buffer's distinct
+			// pairs after a sort vary from a few to past the limit
+			k := r.IntN(1 + i/4)
+			c.Add(fmt.Sprint("d", k%997), fmt.Sprint("w", k), 1)
+			if n := cap(c.buf) + cap(c.tmp); n > most {
+				most = n
+			}
+			if cap(c.buf) > bound || cap(c.tmp) > bound {
+				t.Fatalf("limit %d, %d pairs added: buffers of %d and %d pairs", limit, i+1, cap(c.buf), cap(c.tmp))
+			}
+			if c.Spills() > maxRuns {
+				t.Fatalf("limit %d: %d runs on disk", limit, c.Spills())
+			}
+		}
+		if most < 2*limit {
+			t.Errorf("limit %d: buffers never held more than %d pairs", limit, most)
+		}
+		c.Close()
+	}
+	c := NewCounter()
+	for i := range 1000 {
+		c.Add(fmt.Sprint("d", i), "w", 1)
+	}
+	if cap(c.buf) > minFlush {
+		t.Errorf("1000 pairs: a buffer of %d", cap(c.buf))
+	}
+}
+
+// TestCounterFull: a counter is full once it holds its limit of distinct
+// pairs (as of its last sort), not one fewer; a part of n holds a 1/n
+// share of the limit (at least one pair), and a counter without a limit
+// is never full.
+func TestCounterFull(t *testing.T) {
+	fill := func(c *Counter, n int) {
+		for i := range n {
+			c.AddID(c.DocID(fmt.Sprint("d", i%7)), c.WordID(fmt.Sprint("w", i)), 1)
+			c.AddID(c.DocID(fmt.Sprint("d", i%7)), c.WordID(fmt.Sprint("w", i)), 2) // a repeat
+		}
+		c.Sort()
+	}
+	for _, c := range []struct {
+		limit, parts, pairs int
+		full                bool
+	}{
+		{100, 1, 99, false}, {100, 1, 100, true}, {100, 3, 32, false}, {100, 3, 33, true},
+		{2, 3, 1, true}, {100, 0, 99, false}, {100, 0, 100, true}, {0, 3, 5000, false},
+	} {
+		k := NewCounterLimit(c.limit)
+		if c.parts != 1 {
+			k = k.Part(c.parts)
+		}
+		fill(k, c.pairs)
+		if k.Full() != c.full {
+			t.Errorf("limit %d, part of %d, %d pairs: full %v", c.limit, c.parts, c.pairs, k.Full())
+		}
+	}
+	if NewCounterLimit(-5).Full() || NewCounterLimit(-5).Spills() != 0 {
+		t.Error("a negative limit is no limit")
+	}
+}
+
+// TestCounterScratchCorrupt: a run read back that is not what was written
+// (a scratch file damaged under the counter) is an error, never counts.
+func TestCounterScratchCorrupt(t *testing.T) {
+	for _, junk := range [][]byte{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, {0x7f, 0x00}, {0x00, 0xff, 0xff, 0xff, 0xff, 0x7f}} {
+		c := NewCounterLimit(10)
+		for _, p := range pairs(500, 4) {
+			c.Add(p.doc, p.word, p.n)
+		}
+		if c.Spills() == 0 {
+			t.Fatal("no spill")
+		}
+		if _, err := c.files[0].f.WriteAt(junk, c.disk[0].off); err != nil {
+			t.Fatal(err)
+		}
+		err := c.EachSorted(func(record.Count) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), "reading back counts") {
+			t.Errorf("junk %x: %v", junk, err)
+		}
+		c.Close()
+	}
+}
