@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -307,4 +308,78 @@ func TestCloneStrings(t *testing.T) {
 	if r.IPDst == "10.0.0.1" {
 		t.Fatal("the test's strings do not share the buffer")
 	}
+}
+
+// syncWriter is a memWriter safe to look at while Run writes.
+type syncWriter[T any] struct {
+	mu   sync.Mutex
+	recs []T
+}
+
+func (w *syncWriter[T]) Write(r []T) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.recs = append(w.recs, r...)
+	return nil
+}
+func (w *syncWriter[T]) Close() error { return nil }
+func (w *syncWriter[T]) Abort()       {}
+func (w *syncWriter[T]) len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.recs)
+}
+
+// TestCancelLivePipe: a filter waiting on a live pipe (a capture in
+// progress) stops when cancelled (Ctrl-C), with the cancellation as its
+// error, after writing what it read before.
+func TestCancelLivePipe(t *testing.T) {
+	data, err := os.ReadFile(writeInput(t, scoredFlows(300), "live.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	go pw.Write(data)
+	in, err := ioformat.Open("-", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var w syncWriter[record.ScoredFlow]
+	done := make(chan error, 1)
+	go func() {
+		plan := mustPlanT[record.ScoredFlow](Options{Where: "dport != 1"}, record.KindFlow)
+		_, err := Run[record.ScoredFlow, record.ScoredFlow](ctx, []*ioformat.Input{in}, &w, plan, nil, nil, 0)
+		done <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for w.len() < 300 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := w.len(); n != 300 {
+		t.Fatalf("%d of the 300 records piped written while the pipe is open", n)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a cancelled filter still waits on its pipe")
+	}
+}
+
+func mustPlanT[T any](o Options, k record.Kind) *Plan[T] {
+	p, err := NewPlan[T](o, k)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
