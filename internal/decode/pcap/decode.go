@@ -57,11 +57,11 @@ func IsMalformed(err error) bool {
 	return errors.As(err, &m)
 }
 
-// decode parses b, a frame of link type link (p.Data and p.LinkType, or a
-// frame found inside them by an Unwrapper), into p.
-func (s *Source) decode(p *Packet, link LinkType, b []byte) {
+// decode parses p's frame (p.Data, of link type p.LinkType).
+func (s *Source) decode(p *Packet) {
+	b := p.Data
 	var ethertype uint16
-	switch link {
+	switch link := p.LinkType; link {
 	case LinkEthernet:
 		if len(b) < 14 {
 			s.bad(p, errShortLink)
@@ -439,6 +439,11 @@ func (s *Source) transport(p *Packet, b []byte) {
 			b = b[:ulen]
 		}
 		p.Payload = b[8:]
+		p.Status = OK
+		if s.unwrap != nil {
+			s.unwrapPacket(p) // a UDP encapsulation?
+		}
+		return
 	case ProtoTCP:
 		if len(b) < 20 {
 			s.bad(p, errShortTCP)
@@ -462,6 +467,11 @@ func (s *Source) transport(p *Packet, b []byte) {
 		}
 		p.ICMPType, p.ICMPCode = b[0], b[1]
 		p.Payload = b[4:]
+	case 4, 41, 47: // IPv4, IPv6 or GRE in IP
+		p.Payload = b
+		p.Status = OK
+		s.unwrapPacket(p)
+		return
 	default:
 		p.Payload = b
 	}

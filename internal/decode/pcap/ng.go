@@ -40,7 +40,7 @@ var zeroTimeNs = time.Time{}.UnixNano() // a simple packet's timestamp, as gopac
 
 // ngStart reads the section header a pcapng file starts with.
 func (s *Source) ngStart() error {
-	s.ng = true
+	s.mode, s.input = modeNg, modeNg
 	if err := s.fill(12); err != nil {
 		return noEOF(err)
 	}

@@ -154,14 +154,17 @@ type Source struct {
 	carry   []byte // a record that spans two blocks, put together
 
 	// pcapng
-	ng     bool
 	ifaces []ngIface // the section's
 
 	frames FrameReader // a source of frames other than a capture (NewFrameSource)
 	link0  LinkType    // the frames' link type
 
+	// mode is what Next reads next, tested once a packet: classic pcap
+	// records take no other test for the other inputs, for a packet
+	// inside the last or for the end.
+	mode    mode
+	input   mode // the input's mode, which follows modeInner
 	frame   int64
-	done    bool
 	pkt     Packet
 	frags   *reassembler
 	linkOK  bool
@@ -256,75 +259,92 @@ func noEOF(err error) error {
 	return err
 }
 
+// mode is what Next reads next.
+type mode uint8
+
+const (
+	modePcap   mode = iota // a classic pcap record
+	modeNg                 // a pcapng block
+	modeFrames             // a FrameReader's frame
+	modeInner              // the packet found inside the last one, then the input's mode again
+	modeDone               // nothing: the input ended
+)
+
 // Next reads the next frame. It returns io.EOF at the end of the capture, and
 // a *CaptureError when the capture is corrupt or truncated (after which it
 // returns io.EOF).
 func (s *Source) Next() (*Packet, error) {
-	if s.inner.pending {
-		return s.nextInner(), nil
+	if s.mode != modePcap {
+		return s.nextOther()
 	}
-	if s.done {
-		return nil, io.EOF
+	if len(s.win) < 16 {
+		if err := s.fill(16); err != nil {
+			s.mode = modeDone
+			if err == io.EOF && len(s.win) == 0 {
+				return nil, io.EOF
+			}
+			return nil, &CaptureError{Frame: s.frame + 1, Err: fmt.Errorf("truncated record header: %w", noEOF(err))}
+		}
 	}
+	h := s.win[:16]
+	sec := int64(s.u32(h[0:4]))
+	frac := int64(s.u32(h[4:8]))
+	capLen := int(s.u32(h[8:12]))
+	wireLen := int(s.u32(h[12:16]))
+	if capLen > maxRecord || capLen < 0 {
+		s.mode = modeDone
+		return nil, &CaptureError{Frame: s.frame + 1, Err: fmt.Errorf("corrupt record: captured length %d exceeds %d", capLen, maxRecord)}
+	}
+	n := 16 + capLen
+	if len(s.win) < n {
+		if err := s.fill(n); err != nil {
+			s.mode = modeDone
+			return nil, &CaptureError{Frame: s.frame + 1, Err: fmt.Errorf("truncated record (%d of %d bytes): %w", len(s.win)-16, capLen, noEOF(err))}
+		}
+	}
+	data := s.win[16:n:n]
+	s.win = s.win[n:]
+	s.used += n
+	s.frame++
+	p := &s.pkt
+	p.reset(s.frame, sec*1e9+frac*s.nsScale, wireLen, s.link, data)
+	s.decode(p)
+	return p, nil
+}
+
+// nextOther is Next for every mode but classic pcap's.
+func (s *Source) nextOther() (*Packet, error) {
 	var (
 		data    []byte
 		tsNs    int64
 		wireLen int
 		link    LinkType
+		err     error
 	)
-	if s.frames != nil {
-		var err error
+	switch s.mode {
+	case modeInner:
+		return s.nextInner(), nil
+	case modeDone:
+		return nil, io.EOF
+	case modeFrames:
 		if data, tsNs, wireLen, err = s.frames.ReadFrame(); err != nil {
-			s.done = true
+			s.mode = modeDone
 			return nil, err
 		}
 		link = s.link0
-	} else if s.ng {
-		var err error
+	default: // modeNg
 		if data, tsNs, wireLen, link, err = s.ngNext(); err != nil {
-			s.done = true
+			s.mode = modeDone
 			if err == io.EOF {
 				return nil, io.EOF
 			}
 			return nil, &CaptureError{Frame: s.frame + 1, Err: err}
 		}
-	} else {
-		if len(s.win) < 16 {
-			if err := s.fill(16); err != nil {
-				s.done = true
-				if err == io.EOF && len(s.win) == 0 {
-					return nil, io.EOF
-				}
-				return nil, &CaptureError{Frame: s.frame + 1, Err: fmt.Errorf("truncated record header: %w", noEOF(err))}
-			}
-		}
-		h := s.win[:16]
-		sec := int64(s.u32(h[0:4]))
-		frac := int64(s.u32(h[4:8]))
-		capLen := int(s.u32(h[8:12]))
-		wireLen = int(s.u32(h[12:16]))
-		if capLen > maxRecord || capLen < 0 {
-			s.done = true
-			return nil, &CaptureError{Frame: s.frame + 1, Err: fmt.Errorf("corrupt record: captured length %d exceeds %d", capLen, maxRecord)}
-		}
-		n := 16 + capLen
-		if len(s.win) < n {
-			if err := s.fill(n); err != nil {
-				s.done = true
-				return nil, &CaptureError{Frame: s.frame + 1, Err: fmt.Errorf("truncated record (%d of %d bytes): %w", len(s.win)-16, capLen, noEOF(err))}
-			}
-		}
-		data = s.win[16:n:n]
-		s.win = s.win[n:]
-		s.used += n
-		tsNs = sec*1e9 + frac*s.nsScale
-		link = s.link
 	}
 	s.frame++
 	p := &s.pkt
 	p.reset(s.frame, tsNs, wireLen, link, data)
-	s.decode(p, link, data)
-	s.maybeUnwrap(p)
+	s.decode(p)
 	return p, nil
 }
 
@@ -358,10 +378,10 @@ func (s *Source) Drained() bool {
 }
 
 func (s *Source) drained() bool {
-	if s.inner.pending {
+	if s.mode == modeInner {
 		return false
 	}
-	if s.frames != nil {
+	if s.input == modeFrames {
 		return !s.frames.Buffered()
 	}
 	return len(s.next) == 0 && (s.blocks == nil || !s.blocks.Ready())
@@ -381,7 +401,7 @@ type FrameReader interface {
 // NewFrameSource reads the frames of r, all of link type link, as a
 // capture's; name is used in messages.
 func NewFrameSource(r FrameReader, link LinkType, name string) *Source {
-	return &Source{name: name, frags: newReassembler(), frames: r, link0: link}
+	return &Source{name: name, frags: newReassembler(), frames: r, link0: link, mode: modeFrames, input: modeFrames}
 }
 
 // fill reads until the window holds n bytes, or the input ends (the window

@@ -180,18 +180,12 @@ const (
 // inside that, if any, to MaxTunnelDepth.
 func (s *Source) SetUnwrapper(u Unwrapper) { s.unwrap = u }
 
-// maybeUnwrap hands p to unwrapPacket when it may carry another packet.
-// It is inlined: a TCP or ICMP packet costs no call.
-func (s *Source) maybeUnwrap(p *Packet) {
-	if mayCarry(p.Proto) {
-		s.unwrapPacket(p)
-	}
-}
-
-// unwrapPacket asks the Unwrapper whether p carries another packet, and if
-// so holds it for the next call to Next.
+// unwrapPacket asks the Unwrapper whether p, parsed (Status OK), carries
+// another packet, and if so holds it for the next call to Next. transport
+// calls it for the packets that may (see Unwrapper): a TCP or ICMP packet
+// takes no test for tunnels.
 func (s *Source) unwrapPacket(p *Packet) {
-	if s.unwrap == nil || p.Status != OK {
+	if s.unwrap == nil {
 		return
 	}
 	t, et, inner, ok, err := s.unwrap.Unwrap(p)
@@ -200,7 +194,8 @@ func (s *Source) unwrapPacket(p *Packet) {
 	}
 	p.Carrier = true
 	depth := len(p.Tunnels)
-	s.inner = innerFrame{pending: true, ethertype: et, data: inner, err: err, depth: depth + 1}
+	s.inner = innerFrame{ethertype: et, data: inner, err: err, depth: depth + 1}
+	s.mode = modeInner
 	if depth >= MaxTunnelDepth {
 		s.inner.err = errTunnelDepth
 		return
@@ -208,17 +203,10 @@ func (s *Source) unwrapPacket(p *Packet) {
 	s.tunnels[depth] = t
 }
 
-// mayCarry reports whether packets of IP protocol proto may carry others
-// (see Unwrapper): TCP, ICMP and the rest are not handed to the Unwrapper.
-func mayCarry(proto uint8) bool {
-	return proto < 64 && 1<<proto&(1<<ProtoUDP|1<<4|1<<41|1<<47) != 0
-}
-
 var errTunnelDepth = malformed(fmt.Sprintf("tunnels nested more than %d deep", MaxTunnelDepth))
 
 // innerFrame is a packet found inside the last one, returned next.
 type innerFrame struct {
-	pending   bool
 	ethertype uint16
 	data      []byte
 	err       error
@@ -228,7 +216,7 @@ type innerFrame struct {
 // nextInner returns the packet held by unwrapPacket.
 func (s *Source) nextInner() *Packet {
 	in := s.inner
-	s.inner = innerFrame{}
+	s.inner, s.mode = innerFrame{}, s.input
 	p := &s.pkt
 	p.reset(p.Frame, p.TsNs, p.WireLen, p.LinkType, p.Data)
 	p.Tunnels = s.tunnels[:min(in.depth, MaxTunnelDepth)]
@@ -236,14 +224,17 @@ func (s *Source) nextInner() *Packet {
 		s.bad(p, in.err)
 		return p
 	}
-	if in.ethertype == EthertypeEthernet {
-		s.decode(p, LinkEthernet, in.data)
-	} else {
-		s.network(p, in.ethertype, in.data)
+	// network unwraps the packet inside this one, if any, in turn.
+	switch b := in.data; {
+	case in.ethertype != EthertypeEthernet:
+		s.network(p, in.ethertype, b)
+	case len(b) < 14:
+		s.bad(p, errShortLink)
+	default:
+		s.network(p, be.Uint16(b[12:14]), b[14:])
 	}
 	if p.Status == Malformed {
 		p.Err = malformed("inside " + p.Tunnels[len(p.Tunnels)-1].Type.String() + ": " + p.Err.Error())
 	}
-	s.maybeUnwrap(p)
 	return p
 }
