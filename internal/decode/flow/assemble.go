@@ -144,6 +144,7 @@ type Assembler struct {
 	// tunnels holds the tunnel entries of the flows whose first packet
 	// came in a tunnel: plain captures never touch it.
 	tunnels map[*flowState]tunnelEntry
+	batch   []tunnelEntry // the entries the tun fields of the packets added refer to
 	now     int64
 	pos     int64
 	eid     *record.EIDer
@@ -234,16 +235,17 @@ func (a *Assembler) Add(p *pcap.Packet, out []record.Flow) []record.Flow {
 	var q packet
 	q.set(p)
 	if len(p.Tunnels) == 0 {
-		return a.add(&q, nil, out)
+		return a.add(&q, out)
 	}
 	e := []tunnelEntry{newTunnelEntry(p.Tunnels, &a.tunText)}
 	q.setTunnel(&e[0], 1)
-	return a.add(&q, e, out)
+	a.batch = e
+	return a.add(&q, out)
 }
 
-// add counts p into its flow; tunnels holds the entries its tun field
-// refers to.
-func (a *Assembler) add(p *packet, tunnels []tunnelEntry, out []record.Flow) []record.Flow {
+// add counts p into its flow; a.batch holds the tunnel entry its tun
+// field refers to, if any.
+func (a *Assembler) add(p *packet, out []record.Flow) []record.Flow {
 	a.out = out
 	if p.ts > a.now {
 		a.now = p.ts
@@ -261,15 +263,8 @@ func (a *Assembler) add(p *packet, tunnels []tunnelEntry, out []record.Flow) []r
 		same, fwd = k.direction(&f.key)
 	}
 	var h uint64
-	if k.vnet != 0 { // in a virtual network: its flows are told apart by the network, not its tag
-		e := &tunnels[p.tun-1]
-		if same {
-			same = a.sameNet(f, e)
-		}
-		if !same {
-			h = a.table.hash(k)
-			f, fwd = a.table.findFunc(k, h, func(f *flowState) bool { return a.sameNet(f, e) })
-		}
+	if k.vnet != 0 {
+		f, fwd, h = a.findNet(p, f, same, fwd)
 	} else if !same {
 		h = a.table.hash(k)
 		f, fwd = a.table.find(k, h)
@@ -292,7 +287,7 @@ func (a *Assembler) add(p *packet, tunnels []tunnelEntry, out []record.Flow) []r
 		f.key, f.first, f.tos = *k, p.ts, p.tos
 		if p.tun > 0 {
 			f.tunneled = true
-			a.tunnels[f] = tunnels[p.tun-1]
+			a.tunnels[f] = a.batch[p.tun-1]
 		}
 		a.table.insert(f, h)
 		a.pushBack(f)
@@ -325,6 +320,20 @@ func (a *Assembler) add(p *packet, tunnels []tunnelEntry, out []record.Flow) []r
 		}
 	}
 	return a.out
+}
+
+// findNet is add's lookup of p's flow in a virtual network, whose flows
+// are told apart by the network, not its tag: last is the flow of the
+// previous packet, and same and lastFwd what p's key is to its key.
+func (a *Assembler) findNet(p *packet, last *flowState, same, lastFwd bool) (f *flowState, fwd bool, h uint64) {
+	e := &a.batch[p.tun-1]
+	if same && a.sameNet(last, e) {
+		return last, lastFwd, 0
+	}
+	k := &p.key
+	h = a.table.hash(k)
+	f, fwd = a.table.findFunc(k, h, func(f *flowState) bool { return a.sameNet(f, e) })
+	return f, fwd, h
 }
 
 // sameNet reports whether flow f, whose key's tag is a virtual network's,

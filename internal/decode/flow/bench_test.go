@@ -78,7 +78,7 @@ func BenchmarkAssembler(b *testing.B) {
 		for i := range pkts {
 			q := pkts[i]
 			q.ts += shift
-			out = a.add(&q, nil, out[:0])
+			out = a.add(&q, out[:0])
 		}
 		shift += int64(120 * time.Second)
 	}

@@ -662,12 +662,14 @@ func assemble(ctx context.Context, src *pcap.Source, asm *Assembler, b *batcher,
 			res.Skipped++
 			o.Warn("packet", m.frame, m.err)
 		}
+		asm.batch = pb.tunnels
 		for i := range pb.pkts {
-			b.buf = asm.add(&pb.pkts[i], pb.tunnels, b.buf)
+			b.buf = asm.add(&pb.pkts[i], b.buf)
 			if err := b.flush(false); err != nil {
 				return res, err
 			}
 		}
+		asm.batch = nil // pb's, handed back
 		readErr = pb.err
 		pb.free <- pb
 	}
@@ -688,6 +690,19 @@ type packetBatch struct {
 	bad     []malformed
 	err     error
 	free    chan *packetBatch
+}
+
+// addTunneled appends p, a packet inside tunnels, and its tunnels' entry
+// if it is not the last one's.
+func (pb *packetBatch) addTunneled(p *pcap.Packet, text *pcap.TunnelText) {
+	e := newTunnelEntry(p.Tunnels, text)
+	if n := len(pb.tunnels); n == 0 || pb.tunnels[n-1] != e {
+		pb.tunnels = append(pb.tunnels, e)
+	}
+	pb.pkts = pb.pkts[:len(pb.pkts)+1]
+	q := &pb.pkts[len(pb.pkts)-1]
+	q.set(p)
+	q.setTunnel(&e, len(pb.tunnels))
 }
 
 // parsePackets reads and parses src on a goroutine of its own, handing on
@@ -720,16 +735,12 @@ func parsePackets(src *pcap.Source) (<-chan *packetBatch, chan<- struct{}) {
 				}
 				switch p.Status {
 				case pcap.OK:
-					pb.pkts = pb.pkts[:len(pb.pkts)+1]
-					q := &pb.pkts[len(pb.pkts)-1]
-					q.set(p)
-					if len(p.Tunnels) > 0 {
-						e := newTunnelEntry(p.Tunnels, &tunText)
-						if n := len(pb.tunnels); n == 0 || pb.tunnels[n-1] != e {
-							pb.tunnels = append(pb.tunnels, e)
-						}
-						q.setTunnel(&e, len(pb.tunnels))
+					if len(p.Tunnels) > 0 { // tested first: p is not needed after set
+						pb.addTunneled(p, &tunText)
+						break
 					}
+					pb.pkts = pb.pkts[:len(pb.pkts)+1]
+					pb.pkts[len(pb.pkts)-1].set(p)
 				case pcap.Malformed:
 					pb.bad = append(pb.bad, malformed{p.Frame, p.Err})
 				}
