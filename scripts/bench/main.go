@@ -2,12 +2,15 @@
 // tool doing the same job on the same input, run alternately in the same
 // run, and prints a table of medians, rates, peak RSS and ratios.
 //
-//	go run ./scripts/bench [-run REGEXP] [-n RUNS] [-dir WORKDIR] [-small] [-base BIN]
+//	go run ./scripts/bench [-run REGEXP] [-n RUNS] [-dir WORKDIR] [-small] [-base BIN] [-peers=false]
 //
 // -base runs each case's spot command also with another spot binary (a
 // build of main, say), alternately with this one, and prints its row with
 // the ratio of the medians and, in brackets, the range of the ratios of
-// the runs taken side by side: a change's before and after.
+// the runs taken side by side, then the ratio of the median CPU times
+// (user+system; steadier than wall time on a loaded machine): a change's
+// before and after. -peers=false leaves the peers out (before and after
+// only).
 //
 // Each area of spot adds its cases in a file of its own (cases_<area>.go)
 // and lists its function in areas below.
@@ -66,7 +69,8 @@ var areas = []func(*Env) []Case{
 
 type result struct {
 	wall   []time.Duration
-	maxRSS int64 // KiB
+	cpu    []time.Duration // user+system, the command and its children
+	maxRSS int64           // KiB
 	err    error
 }
 
@@ -76,6 +80,7 @@ func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "spot-bench"), "work `DIR` for generated inputs")
 	small := flag.Bool("small", false, "1/10 of the input sizes")
 	base := flag.String("base", "", "also time spot's commands with the spot binary `BIN`, side by side")
+	peers := flag.Bool("peers", true, "also time the peers")
 	flag.Parse()
 
 	spot, err := filepath.Abs("bin/spot")
@@ -108,7 +113,7 @@ func main() {
 				if *base != "" {
 					run(env, *base, c.Ours, before)
 				}
-				if c.Peer != "" {
+				if c.Peer != "" && *peers {
 					run(env, env.Spot, c.Peer, peer)
 				}
 			}
@@ -116,7 +121,7 @@ func main() {
 			if *base != "" {
 				row(tw, c, "spot -base", before, ours)
 			}
-			if c.Peer != "" {
+			if c.Peer != "" && *peers {
 				row(tw, c, c.PeerName, peer, ours)
 			}
 			if c.Note != nil && ours.err == nil {
@@ -145,6 +150,7 @@ func run(env *Env, spot, command string, r *result) {
 		return
 	}
 	r.wall = append(r.wall, time.Since(start))
+	r.cpu = append(r.cpu, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.maxRSS = max(r.maxRSS, ru.Maxrss)
 	}
@@ -178,7 +184,8 @@ func row(tw io.Writer, c Case, tool string, r, ours *result) {
 				x := r.wall[i].Seconds() / ours.wall[i].Seconds()
 				lo, hi = min(lo, x), max(hi, x)
 			}
-			ratio = fmt.Sprintf("%.3fx (%.2f-%.2f)", m/median(ours.wall).Seconds(), lo, hi)
+			ratio = fmt.Sprintf("%.3fx (%.2f-%.2f) cpu %.3fx", m/median(ours.wall).Seconds(), lo, hi,
+				median(r.cpu).Seconds()/median(ours.cpu).Seconds())
 		}
 	}
 	line(tw, c.Name, tool, fmt.Sprintf("%.2f", m), si(c.Items/m)+" "+c.Unit, mbs, fmt.Sprintf("%.0f", float64(r.maxRSS)/1024), ratio)
