@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"slices"
 	"strings"
@@ -98,5 +100,63 @@ func TestProxyMerges(t *testing.T) {
 		if got, want := dump(a), dump(whole); got != want {
 			t.Errorf("shard %v merged:\n%s\nwant\n%s", split, got, want)
 		}
+	}
+}
+
+// encoded returns the bytes body writes, and a decoder over them.
+func encoded(body func(*enc)) *dec {
+	var buf bytes.Buffer
+	e := &enc{w: bufio.NewWriter(&buf), crc: crc32.NewIEEE()}
+	body(e)
+	e.w.Flush()
+	return newDec(bytes.NewReader(buf.Bytes()))
+}
+
+// The decoder's bounds: counts up to maxItems, strings up to 1 MiB (read
+// past its buffer), any int64 (negative times too), and no varint past 64
+// bits.
+func TestDecBounds(t *testing.T) {
+	d := encoded(func(e *enc) { e.u(maxItems); e.u(maxItems + 1) })
+	if n := d.n(); n != maxItems || d.err != nil {
+		t.Errorf("count maxItems: %d, %v", n, d.err)
+	}
+	if d.n(); d.err == nil || d.err.Error() != fmt.Sprintf("count %d out of range", maxItems+1) {
+		t.Errorf("count maxItems+1: %v", d.err)
+	}
+	long := strings.Repeat("abcdefgh", 1<<17) // 1 MiB
+	d = encoded(func(e *enc) { e.s(long); e.s(long + "x") })
+	if s := d.s(); s != long || d.err != nil {
+		t.Errorf("a string of 1 MiB: %d bytes back, %v", len(s), d.err)
+	}
+	if d.s(); d.err == nil || d.err.Error() != fmt.Sprintf("string of %d bytes", 1<<20+1) {
+		t.Errorf("a string past 1 MiB: %v", d.err)
+	}
+	ints := []int64{0, 1, -1, -5e9, 1 << 62, -1 << 63, 1<<63 - 1}
+	d = encoded(func(e *enc) {
+		for _, x := range ints {
+			e.i(x)
+		}
+	})
+	for _, x := range ints {
+		if got := d.i(); got != x || d.err != nil {
+			t.Errorf("int %d read back as %d (%v)", x, got, d.err)
+		}
+	}
+	d = encoded(func(e *enc) { e.raw(bytes.Repeat([]byte{0xff}, 12)); e.raw(make([]byte, 20)) })
+	if d.u(); d.err == nil {
+		t.Error("a varint of 12 bytes read without error")
+	}
+	// Flows before 1970 keep their times through a state.
+	s := NewFlow(Limits{})
+	for i := range 13 {
+		f := Flow{TsNs: -900e9 + int64(i)*60e9, EndNs: -899e9 + int64(i)*60e9, Src: "10.0.0.1", Dst: "10.0.0.2", DPort: 443, Proto: "TCP", OutBytes: 500, OutPkts: 5, InBytes: 500, InPkts: 5}
+		s.Observe(&f)
+	}
+	back, err := ReadState(bytes.NewReader(stateBytes(t, s)), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(back.Finish()), fmt.Sprint(s.Finish()); got != want || !strings.Contains(want, "beacon") {
+		t.Errorf("findings read back:\n%s\nwant\n%s", got, want)
 	}
 }
