@@ -198,3 +198,24 @@ func TestExplainOwnVerdictFirst(t *testing.T) {
 		t.Errorf("a probe of the vertical scan explained by %+v, want its own scan", v)
 	}
 }
+
+// A table below its limit drops nothing, and its subjects share chunks of
+// 1<<chunkBits states (no allocation of their own).
+func TestTableBelowLimit(t *testing.T) {
+	type st struct{ n int64 }
+	tb := newTable(2100, func(s *st) int64 { return s.n })
+	for i := range 2099 {
+		tb.get(uint64(i)+1, func() st { return st{} }).n++
+	}
+	if tb.len() != 2099 || tb.dropped != 0 {
+		t.Errorf("2099 subjects under a limit of 2100: %d held, %d dropped", tb.len(), tb.dropped)
+	}
+	if len(tb.chunk) != 3 || len(tb.chunk[0]) != 1<<chunkBits || len(tb.chunk[2]) != 2099-2<<chunkBits {
+		t.Errorf("2099 subjects in %d chunks, want 3 of %d", len(tb.chunk), 1<<chunkBits)
+	}
+	for i := range 2099 {
+		if s, ok := tb.lookup(uint64(i) + 1); !ok || s.n != 1 {
+			t.Fatalf("subject %d: %v %v", i+1, s, ok)
+		}
+	}
+}
