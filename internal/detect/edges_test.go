@@ -219,3 +219,26 @@ func TestTableBelowLimit(t *testing.T) {
 		}
 	}
 }
+
+// A full table drops its least active subjects, and no more than it must
+// to free a quarter of itself.
+func TestTableShrinksToThreeQuarters(t *testing.T) {
+	type st struct{ n int64 }
+	tb := newTable(100, func(s *st) int64 { return s.n })
+	mk := func() st { return st{} }
+	for i := range 75 {
+		tb.get(uint64(i)+1, mk).n += 2
+	}
+	for i := range 25 {
+		tb.get(uint64(i)+1000, mk).n++
+	}
+	tb.get(5000, mk).n++
+	if tb.len() != 76 || tb.dropped != 25 {
+		t.Errorf("after one subject past 100: %d held, %d dropped; want 76 and the 25 seen once", tb.len(), tb.dropped)
+	}
+	for i := range 75 {
+		if _, ok := tb.lookup(uint64(i) + 1); !ok {
+			t.Fatalf("subject %d, seen twice, dropped", i+1)
+		}
+	}
+}
