@@ -154,3 +154,52 @@ func TestFlowFindings(t *testing.T) {
 		}
 	}
 }
+
+// The window is the input's own span: a beacon that lasts as long as the
+// input covers all of it (duration 1), from however late an epoch.
+func TestFlowWindow(t *testing.T) {
+	s := NewFlow(Limits{})
+	t0 := int64(1_700_000_000e9)
+	for i := range 13 {
+		at := t0 + int64(i)*60e9
+		f := Flow{TsNs: at, EndNs: at, Src: "10.0.0.3", Dst: "198.51.100.9", SPort: 40000, DPort: 8443, Proto: "TCP", OutBytes: 600, OutPkts: 6, InBytes: 800, InPkts: 5}
+		s.Observe(&f)
+	}
+	if s.w0 != t0 || s.w1 != t0+720e9 {
+		t.Errorf("window %d..%d, want %d..%d", s.w0, s.w1, t0, t0+720e9)
+	}
+	fs := s.Finish()
+	if len(fs) != 1 || !near(fs[0].DetectorScore, 0.8, 1e-9) || !strings.Contains(fs[0].Evidence, "duration 1.00") {
+		t.Errorf("findings %+v, want a beacon of 0.8 over the whole window", fs)
+	}
+}
+
+// A destination half the clients use takes 0.15 off: a weak upload to it
+// (0.1) is no verdict at all, for Explain as for findings.
+func TestFlowCommonDestination(t *testing.T) {
+	s := NewFlow(Limits{Report: 1e-9})
+	t0 := int64(1_700_000_000e9)
+	add := func(src, dst string, out int64) {
+		f := Flow{TsNs: t0, EndNs: t0 + 1e9, Src: src, Dst: dst, SPort: 50000, DPort: 443, Proto: "TCP", OutBytes: out, OutPkts: 100, InBytes: 0, InPkts: 100}
+		s.Observe(&f)
+	}
+	// four clients use 192.0.2.1; 10.0.0.1 sends it 1 MB, 10 times the
+	// 95th percentile of 24 pairs (100 kB)
+	for c := 1; c <= 4; c++ {
+		add(fmt.Sprintf("10.0.0.%d", c), "192.0.2.1", 100e3)
+	}
+	add("10.0.0.1", "192.0.2.1", 900e3)
+	for i := range 20 {
+		add(fmt.Sprintf("10.0.0.%d", 2+i%3), fmt.Sprintf("198.51.100.%d", i), 100e3)
+	}
+	if fs := s.Finish(); len(fs) != 0 {
+		t.Errorf("findings %+v, want none", fs)
+	}
+	if v := s.Explain("10.0.0.1", "192.0.2.1", 50000, 443, "TCP"); v != nil {
+		t.Errorf("the upload explained by %+v, want nothing", v)
+	}
+	p, _ := s.pairs.lookup(s.key('p', "10.0.0.1", "192.0.2.1", 443, "TCP"))
+	if score, _ := p.exfil(s.volumeNorms()); !near(score, 0.1, 1e-9) {
+		t.Errorf("the upload's exfil score %.4f before context, want 0.1", score)
+	}
+}
