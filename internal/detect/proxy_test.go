@@ -186,3 +186,35 @@ func TestProxyObserve(t *testing.T) {
 		}
 	}
 }
+
+// A host every client uses takes 0.15 off its pairs' verdicts: a beacon
+// over 12 of the input's 48 minutes scores 0.8·(0.6 + 0.2·7/12 + 0.2) −
+// 0.15, and a faint one (6 beats) nothing at all. No requests, no findings.
+func TestProxyCommonHost(t *testing.T) {
+	if fs := NewProxy(Limits{}).Finish(); len(fs) != 0 {
+		t.Errorf("no requests: %+v", fs)
+	}
+	t0 := int64(1_700_000_000e9)
+	s := NewProxy(Limits{})
+	for c := 1; c <= 4; c++ {
+		for _, at := range []int64{0, 1440, 2880} {
+			p := Proxy{TsNs: t0 + at*1e9 + int64(c)*1e9, Client: fmt.Sprintf("10.0.0.%d", c), Host: "update.example", Sent: 500, Received: 5000}
+			s.Observe(&p)
+		}
+	}
+	for i := range 13 {
+		p := Proxy{TsNs: t0 + int64(i)*60e9, Client: "10.0.0.1", Host: "update.example", Sent: 300, Received: 300}
+		s.Observe(&p)
+	}
+	for i := range 6 {
+		p := Proxy{TsNs: t0 + 100e9 + int64(i)*60e9, Client: "10.0.0.2", Host: "update.example", Sent: 300, Received: 300}
+		s.Observe(&p)
+	}
+	fs := s.Finish()
+	if want := 0.8*(0.6+0.2*7/12+0.2) - 0.15; len(fs) != 1 || fs[0].Subject != "10.0.0.1 > update.example" || !near(fs[0].DetectorScore, want, 0.02) {
+		t.Errorf("findings %+v, want one beacon of about %.3f", fs, want)
+	}
+	if v := s.Explain(&Proxy{Client: "10.0.0.2", Host: "update.example"}); v != nil {
+		t.Errorf("the faint beacon explained by %+v, want nothing", v)
+	}
+}
