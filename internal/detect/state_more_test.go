@@ -142,9 +142,17 @@ func TestDecBounds(t *testing.T) {
 			t.Errorf("int %d read back as %d (%v)", x, got, d.err)
 		}
 	}
-	d = encoded(func(e *enc) { e.raw(bytes.Repeat([]byte{0xff}, 12)); e.raw(make([]byte, 20)) })
+	// (the first varint fills the buffer, so the second is read from it)
+	d = encoded(func(e *enc) { e.u(1); e.raw(bytes.Repeat([]byte{0xff}, 12)); e.raw(make([]byte, 20)) })
+	if x := d.u(); x != 1 || d.err != nil {
+		t.Fatalf("first varint %d, %v", x, d.err)
+	}
 	if d.u(); d.err == nil {
 		t.Error("a varint of 12 bytes read without error")
+	}
+	d = encoded(func(e *enc) { e.raw(bytes.Repeat([]byte{0xff}, 12)); e.raw(make([]byte, 20)) })
+	if d.u(); d.err == nil {
+		t.Error("a varint of 12 bytes read without error, first")
 	}
 	// Flows before 1970 keep their times through a state.
 	s := NewFlow(Limits{})
