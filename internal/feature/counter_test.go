@@ -289,3 +289,27 @@ func TestCounterScratchCorrupt(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestCounterFewPairs: no pair, one, two and three, added in reverse
+// order, repeated, come out sorted and summed, held or spilled.
+func TestCounterFewPairs(t *testing.T) {
+	for n := range 4 {
+		var ts []triple
+		for i := n - 1; i >= 0; i-- {
+			ts = append(ts, triple{fmt.Sprint("d", i), fmt.Sprint("w", n-i), int64(i + 1)}, triple{fmt.Sprint("d", i), fmt.Sprint("w", n-i), 5})
+		}
+		for _, limit := range []int{0, 1} {
+			c := NewCounterLimit(limit)
+			for _, p := range ts {
+				c.Add(p.doc, p.word, p.n)
+			}
+			if got, want := rowsOf(t, c), wantRows(ts); !slices.Equal(got, want) {
+				t.Errorf("%d pairs, limit %d: %v, want %v", n, limit, got, want)
+			}
+			if c.Empty() != (n == 0) {
+				t.Errorf("%d pairs, limit %d: empty %v", n, limit, c.Empty())
+			}
+			c.Close()
+		}
+	}
+}
