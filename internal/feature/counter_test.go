@@ -158,6 +158,25 @@ func TestCounterSpillFails(t *testing.T) {
 	}
 }
 
+// TestCounterAbsorbsFailure: a worker's counter whose spill failed hands
+// its error to the counter that absorbs it, which reports it as its own.
+func TestCounterAbsorbsFailure(t *testing.T) {
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	o := NewCounterLimit(10)
+	for _, p := range pairs(100, 3) {
+		o.Add(p.doc, p.word, p.n)
+	}
+	if err := o.Spill(); err == nil {
+		t.Fatal("a spill with no scratch directory did not fail")
+	}
+	c := NewCounterLimit(0) // no limit: absorbing does not spill
+	c.Add("d", "w", 1)
+	c.Absorb(o)
+	if _, err := c.Rows(); err == nil || !strings.Contains(err.Error(), "spilling to a scratch file") || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Rows after absorbing a counter whose spill failed: %v", err)
+	}
+}
+
 // TestCounterFlushes: a counter sorting its buffer many times, while new
 // documents and words keep coming (so that their indexes need more bits
 // from one sort to the next), counts what a map counts.

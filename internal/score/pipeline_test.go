@@ -111,6 +111,10 @@ func TestFusedRows(t *testing.T) {
 			if len(rows) != len(flows)-rejected {
 				t.Fatalf("%s: %d rows, want %d", name, len(rows), len(flows)-rejected)
 			}
+			if b, err := os.ReadFile(out); err != nil || (filepath.Ext(out) == ".parquet") != bytes.HasPrefix(b, []byte("PAR1")) ||
+				(filepath.Ext(out) == ".ndjson") != bytes.HasPrefix(b, []byte("{")) {
+				t.Fatalf("%s: the output is not in the format its name asks for (%v)", name, err)
+			}
 			beacon := 0
 			for _, r := range rows {
 				if r.Method != string(Fused) || math.Abs(r.Score-Fuse(r.DetectorScore, r.LDAScore)) > 1e-12 || math.Abs(r.LDAScore-want[r.EID]) > 1e-12 ||
