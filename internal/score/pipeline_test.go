@@ -456,6 +456,54 @@ func TestHeldAndSpilled(t *testing.T) {
 	}
 }
 
+// TestLivePipePastHeld: past maxHeld events the rest waits for the end: a
+// pipe that pauses after maxHeld+1 events writes nothing during the pause
+// (they went to the scratch file), and every row at its end.
+func TestLivePipePastHeld(t *testing.T) {
+	path, model := flowsAndModel(t, 3000)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const before = 100
+	cut := 0
+	for range before {
+		cut += bytes.IndexByte(data[cut:], '\n') + 1
+	}
+	defer func(old int) { maxHeld = old }(maxHeld)
+	maxHeld = before - 1
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	if _, err := pw.Write(data[:cut]); err != nil { // within the pipe's buffer: read in one go
+		t.Fatal(err)
+	}
+	in, err := ioformat.Open("-", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(context.Background(), []*ioformat.Input{in}, in.Meta, ioformat.Dest{Stdout: &out, Format: ioformat.NDJSON}, Options{Model: model, Method: Fused})
+		done <- err
+	}()
+	time.Sleep(20 * ioformat.IdleAfter) // a pause the reader tells (TestLivePipe)
+	if n := out.lines(); n != 0 {
+		t.Errorf("a pipe paused after maxHeld+1 events: %d rows written during the pause, want none", n)
+	}
+	pw.Write(data[cut:])
+	pw.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := out.lines(); n != 3000 {
+		t.Errorf("%d rows at the end, want 3000", n)
+	}
+}
+
 // failing fails every write, as a closed pipe or a full disk does.
 type failing struct{}
 

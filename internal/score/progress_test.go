@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/feature"
@@ -106,7 +107,7 @@ func toParquet(t testing.TB, path string, n int) string {
 // TestProgressProxy (#20 item 5): proxy lines are counted too, streamed
 // (a model with the user-agent counts) or held to count their agents.
 func TestProgressProxy(t *testing.T) {
-	const n = 700
+	const n = ioformat.BatchSize + 300 // held lines are scored past one full batch
 	dir := t.TempDir()
 	lines := make([]record.Proxy, n)
 	for i := range lines {
@@ -144,13 +145,19 @@ func TestProgressProxy(t *testing.T) {
 			t.Fatal(err)
 		}
 		seen := 0
+		var told []int
 		st, err := Run(context.Background(), []*ioformat.Input{in}, in.Meta, ioformat.Dest{Path: filepath.Join(dir, "scored.ndjson")},
-			Options{Model: model, Method: Method(lda.Spot), Progress: func(k int) { seen += k }})
+			Options{Model: model, Method: Method(lda.Spot), Progress: func(k int) { seen += k; told = append(told, k) }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if seen != n || st.Rejected != 1 {
 			t.Errorf("user agents %v: progress told of %d lines, %d rejected; want %d, 1", agents, seen, st.Rejected, n)
+		}
+		// held lines are told as each batch of scored rows is written: the
+		// lines read up to it (the rejected one among them), then the rest
+		if want := []int{ioformat.BatchSize + 1, n - ioformat.BatchSize - 1}; agents == nil && !slices.Equal(told, want) {
+			t.Errorf("held lines: progress told %v, want %v", told, want)
 		}
 	}
 }
