@@ -999,7 +999,7 @@ func ExtraSchema(full *parquet.Schema) *parquet.Schema {
 // constant for the run and those that copy another's values.
 func (r *Runner) split(extra *parquet.Schema) (*parquet.Schema, *constCols) {
 	varying, fixed := parquet.Group{}, parquet.Group{}
-	c := &constCols{values: map[string]parquet.Value{}, aliases: map[string]string{}, files: map[int64]*sideFile{}}
+	c := &constCols{idx: map[string]int{}, values: map[string]parquet.Value{}, aliases: map[string]string{}, files: map[int64]*sideFile{}}
 	for _, f := range extra.Fields() {
 		if same, ok := r.alias(f.Name()); ok && has(extra, same) {
 			c.aliases[f.Name()] = same
@@ -1014,9 +1014,6 @@ func (r *Runner) split(extra *parquet.Schema) (*parquet.Schema, *constCols) {
 	}
 	c.schema = parquet.NewSchema("constant", fixed)
 	for k, path := range c.schema.Columns() {
-		if c.idx == nil {
-			c.idx = map[string]int{}
-		}
 		c.idx[path[0]] = k
 	}
 	return parquet.NewSchema("extra", varying), c
