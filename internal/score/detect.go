@@ -77,9 +77,6 @@ func observe[E any](ctx context.Context, ins []*ioformat.Input, set detect.Set, 
 			again.Close()
 			return err
 		}
-		if again.Format == ioformat.Parquet {
-			r = ioformat.Prefetch(r) // a file: decoding it overlaps the detectors
-		}
 		for {
 			if err := ctx.Err(); err != nil {
 				r.Close()
