@@ -163,14 +163,18 @@ func TestJudgedStateCorrupt(t *testing.T) {
 }
 
 // Host verdicts come from findings of hostFloor (0.55) or more, with a
-// source; each host takes its strongest, at half its score.
+// source; each host takes its strongest, at half its score, or at hostFloor
+// when it has two strong findings or more.
 func TestHostVerdicts(t *testing.T) {
 	j := func(score float64, src, subject string) *judged {
 		return &judged{Verdict: Verdict{"scan", score, subject, ""}, src: src}
 	}
-	hosts := hostVerdicts([]*judged{j(0.55, "a", "a > x"), j(0.5499, "b", "b > x"), j(0.9, "", "* > x"), j(0.6, "c", "c > x"), j(0.8, "c", "c > y"), j(0.7, "c", "c > z")}, Limits{})
-	if len(hosts) != 2 || hosts["a"] == nil || hosts["a"].Score != 0.275 || hosts["c"] == nil || hosts["c"].Score != 0.4 ||
-		hosts["c"].Evidence != "c has a scan finding (0.80): c > y" || hosts["c"].Subject != "c" || hosts["c"].Detector != "host" {
+	hosts := hostVerdicts([]*judged{j(0.55, "a", "a > x"), j(0.5499, "a", "a > w"), j(0.5499, "b", "b > x"), j(0.9, "", "* > x"),
+		j(0.6, "c", "c > x"), j(0.8, "c", "c > y"), j(0.7, "c", "c > z")}, Limits{})
+	if len(hosts) != 2 || hosts["a"] == nil || hosts["a"].Score != 0.275 || hosts["a"].finding != 0.55 ||
+		hosts["a"].Evidence != "a has a scan finding (0.55): a > x" ||
+		hosts["c"] == nil || hosts["c"].Score != hostFloor || hosts["c"].finding != 0.8 ||
+		hosts["c"].Evidence != "c has 3 findings of 0.55 or more, the strongest a scan finding (0.80): c > y" || hosts["c"].Subject != "c" || hosts["c"].Detector != "host" {
 		t.Errorf("host verdicts %v", hosts)
 	}
 	if h := hostVerdicts([]*judged{j(0.9, "a", "a > x")}, Limits{Only: []string{"scan"}}); h != nil {
@@ -178,24 +182,64 @@ func TestHostVerdicts(t *testing.T) {
 	}
 }
 
-// A flow's own verdict wins over its host's of the same score.
+// Between a flow's two hosts with verdicts of one score, the stronger
+// finding's verdict explains it, whichever way the flow goes.
+func TestExplainStrongerHost(t *testing.T) {
+	s := NewFlow(Limits{})
+	t0 := int64(1_700_000_000e9)
+	sweep := func(src string, hosts int, ports ...int32) {
+		for _, p := range ports {
+			for h := range hosts {
+				f := Flow{TsNs: t0 + int64(h)*1e9, EndNs: t0 + int64(h)*1e9, Src: src, Dst: fmt.Sprintf("10.9.%d.%d", p%256, h), DPort: p, Proto: "TCP", OutBytes: 60, OutPkts: 1}
+				s.Observe(&f)
+			}
+		}
+	}
+	sweep("10.0.0.1", 25, 23, 2323)  // two scans of 0.6
+	sweep("10.0.0.2", 250, 445, 139) // two of 0.9
+	s.Finish()
+	for _, f := range [][2]string{{"10.0.0.1", "10.0.0.2"}, {"10.0.0.2", "10.0.0.1"}} {
+		if v := s.Explain(f[0], f[1], 50000, 8080, "TCP"); v == nil || v.Detector != "host" || v.Score != hostFloor || v.Subject != "10.0.0.2" {
+			t.Errorf("%s > %s explained by %+v, want the host verdict of 10.0.0.2", f[0], f[1], v)
+		}
+	}
+}
+
+// A flow's own verdict wins over its host's when stronger or of the same
+// score; a weaker one yields to it. (The scanner has two strong findings:
+// its host verdict is hostFloor.)
 func TestExplainOwnVerdictFirst(t *testing.T) {
 	s := NewFlow(Limits{})
 	t0 := int64(1_700_000_000e9)
-	for h := range 25 { // 25 hosts' port 23: 0.6, so a host verdict of 0.3
+	for h := range 25 { // 25 hosts' port 23: 0.6, so a host verdict
 		f := Flow{TsNs: t0 + int64(h)*1e9, EndNs: t0 + int64(h)*1e9, Src: "10.0.0.66", Dst: fmt.Sprintf("10.9.0.%d", h), DPort: 23, Proto: "TCP", OutBytes: 60, OutPkts: 1}
 		s.Observe(&f)
 	}
-	for p := range 5 { // 5 ports of one host: 0.3
+	for p := range 15 { // 15 ports of one host: 0.6
 		f := Flow{TsNs: t0 + int64(p)*1e9, EndNs: t0 + int64(p)*1e9, Src: "10.0.0.66", Dst: "10.9.9.9", DPort: int32(1000 + p), Proto: "TCP", OutBytes: 60, OutPkts: 1}
 		s.Observe(&f)
 	}
+	for p := range 5 { // 5 ports of another: 0.3
+		f := Flow{TsNs: t0 + int64(p)*1e9, EndNs: t0 + int64(p)*1e9, Src: "10.0.0.66", Dst: "10.9.9.8", DPort: int32(1000 + p), Proto: "TCP", OutBytes: 60, OutPkts: 1}
+		s.Observe(&f)
+	}
 	fs := s.Finish()
-	if len(fs) != 2 || fs[0].DetectorScore != 0.6 || fs[1].DetectorScore != 0.3 {
-		t.Fatalf("findings %+v, want scans of 0.6 and 0.3", fs)
+	if len(fs) != 3 || fs[0].DetectorScore != 0.6 || fs[1].DetectorScore != 0.6 || fs[2].DetectorScore != 0.3 {
+		t.Fatalf("findings %+v, want scans of 0.6, 0.6 and 0.3", fs)
 	}
 	if v := s.Explain("10.0.0.66", "10.9.9.9", 40000, 80, "TCP"); v == nil || v.Detector != "scan" || v.Subject != "10.0.0.66 > 10.9.9.9:*" {
-		t.Errorf("a probe of the vertical scan explained by %+v, want its own scan", v)
+		t.Errorf("a probe of the stronger vertical scan explained by %+v, want its own scan", v)
+	}
+	if v := s.Explain("10.0.0.66", "10.9.9.8", 40000, 80, "TCP"); v == nil || v.Detector != "host" || v.Score != hostFloor {
+		t.Errorf("a probe of the weaker vertical scan explained by %+v, want the host verdict", v)
+	}
+	for _, j := range s.all {
+		if j.Subject == "10.0.0.66 > 10.9.9.8:*" {
+			j.Score = hostFloor // a tie with the host verdict
+		}
+	}
+	if v := s.Explain("10.0.0.66", "10.9.9.8", 40000, 80, "TCP"); v == nil || v.Detector != "scan" || v.Subject != "10.0.0.66 > 10.9.9.8:*" {
+		t.Errorf("a probe of a scan scored as its host verdict explained by %+v, want its own scan", v)
 	}
 }
 

@@ -168,7 +168,7 @@ type FlowSet struct {
 	strs   strs
 	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
 	verdicts [3]map[uint64]*judged
-	hosts    map[string]*Verdict // by host: its events' verdict (host.go)
+	hosts    map[string]*hostVerdict // by host: its events' verdict (host.go)
 	judgedState
 }
 
@@ -385,10 +385,14 @@ func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Ve
 	if best != nil {
 		v = &best.Verdict
 	}
-	for _, host := range [2]string{src, dst} {
-		if h := s.hosts[host]; h != nil && (v == nil || h.Score > v.Score) {
-			v = h
+	var host *hostVerdict
+	for _, h := range [2]*hostVerdict{s.hosts[src], s.hosts[dst]} {
+		if h != nil && (host == nil || h.finding > host.finding) {
+			host = h
 		}
+	}
+	if host != nil && (v == nil || host.Score > v.Score) {
+		v = &host.Verdict
 	}
 	return v
 }

@@ -127,6 +127,9 @@ func TestFlowFindings(t *testing.T) {
 			t.Errorf("%s > %s:%d explained by %+v, want %s %.4f", c.src, c.dst, c.dport, v, c.detector, c.score)
 		}
 	}
+	if v := s.Explain("10.0.0.4", "10.0.0.3", 1, 2, "UDP"); v == nil || v.Subject != "10.0.0.3" {
+		t.Errorf("10.0.0.4 > 10.0.0.3 explained by %+v, want the host verdict of 10.0.0.3 (its beacon)", v)
+	}
 
 	// By default only verdicts of 0.2 or more are findings; Only picks detectors.
 	for _, c := range []struct {
