@@ -271,6 +271,10 @@ func (d *Decoder) derive(parts ...string) string {
 // strings, fulluri, and the time columns from ts (seconds, nanoseconds).
 func (d *Decoder) finish(r *record.Proxy, sec, nsec int64) {
 	dashEmpty(r)
-	r.FullURI = spotURI(r.Host, r.URIPath, r.URIQuery, d.derive)
+	if parts, n := spotURI(r.Host, r.URIPath, r.URIQuery); n == 1 {
+		r.FullURI = parts[0]
+	} else {
+		r.FullURI = d.derive(parts[:n]...)
+	}
 	d.clk.set(r, sec, nsec)
 }
