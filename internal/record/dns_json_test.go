@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -45,5 +46,57 @@ func TestDNSAppendJSONFieldsMatchesGoJSON(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("case %d:\n got %s\nwant %s", i, got, want)
 		}
+	}
+}
+
+// needsEscapeByByte is needsEscape's rule, one byte at a time.
+func needsEscapeByByte(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// Every byte value at every place of strings up to 17 bytes, amid fillers
+// next to the edges of the ranges the word-at-a-time test must tell apart,
+// then random strings of safe bytes near those edges with some of any value.
+func TestNeedsEscapeAgreesByteByByte(t *testing.T) {
+	fillers := []byte{'a', ' ', '!', '#', '[', ']', '~', 0x01}
+	for _, f := range fillers {
+		for n := 1; n <= 17; n++ {
+			for at := 0; at < n; at++ {
+				for c := 0; c < 256; c++ {
+					b := bytes.Repeat([]byte{f}, n)
+					b[at] = byte(c)
+					if got, want := needsEscape(string(b)), needsEscapeByByte(string(b)); got != want {
+						t.Fatalf("needsEscape(%q) = %v, want %v", b, got, want)
+					}
+				}
+			}
+		}
+	}
+	safeEdges := []byte{0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7e, 'a', 'z'}
+	rng := rand.New(rand.NewPCG(1, 2))
+	escaped := 0
+	for range 200000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			if rng.IntN(30) == 0 {
+				b[i] = byte(rng.IntN(256))
+			} else {
+				b[i] = safeEdges[rng.IntN(len(safeEdges))]
+			}
+		}
+		if needsEscapeByByte(string(b)) {
+			escaped++
+		}
+		if got, want := needsEscape(string(b)), needsEscapeByByte(string(b)); got != want {
+			t.Fatalf("needsEscape(%q) = %v, want %v", b, got, want)
+		}
+	}
+	if escaped < 20000 || escaped > 180000 {
+		t.Errorf("%d of 200000 random strings need escaping: the mix tests too little of one side", escaped)
 	}
 }
