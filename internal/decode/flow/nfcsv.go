@@ -561,6 +561,7 @@ type csvChunk struct {
 	data  []byte
 	first int64 // number of the block's first line
 	lines int64
+	ends  []int // where each line of data ends: its '\n', or len(data)
 	recs  []record.Flow
 	errs  []*LineError
 	stop  bool   // a line for readLine follows data: the blocks end here
@@ -584,7 +585,7 @@ func (p *csvPipe) stop() { p.stopOnce.Do(func() { close(p.quit) }) }
 func (p *csvPipe) get() *csvChunk {
 	select {
 	case c := <-p.free:
-		*c = csvChunk{data: c.data[:0], recs: c.recs[:0], ready: make(chan struct{})}
+		*c = csvChunk{data: c.data[:0], recs: c.recs[:0], ends: c.ends[:0], ready: make(chan struct{})}
 		return c
 	default:
 		return &csvChunk{ready: make(chan struct{})}
@@ -645,15 +646,13 @@ func startCSVPipe(br *bufio.Reader, f *csvFormat, line int64) *csvPipe {
 				i := bytes.LastIndexByte(buf[:n], '\n')
 				c.data, carry = buf[:i+1], append([]byte(nil), buf[i+1:n]...)
 			}
-			if at := stopLine(c.data); at >= 0 {
+			var at int
+			if c.ends, at = lineEnds(c.data, c.ends); at >= 0 {
 				// The blocks end before it: readLine takes over there
 				// (this buffer is not reused: the pipe ends).
 				c.rest, c.data, c.stop = buf[at:n], buf[:at], true
 			}
-			c.lines = int64(bytes.Count(c.data, []byte{'\n'}))
-			if len(c.data) > 0 && c.data[len(c.data)-1] != '\n' {
-				c.lines++
-			}
+			c.lines = int64(len(c.ends))
 			line += c.lines
 			if err != nil && err != io.EOF {
 				c.err = err
@@ -677,20 +676,23 @@ func startCSVPipe(br *bufio.Reader, f *csvFormat, line int64) *csvPipe {
 	return p
 }
 
-// stopLine returns where the first line that stopsBlocks begins in data,
-// or -1.
-func stopLine(data []byte) int {
+// lineEnds appends where each line of data ends (its '\n', or len(data)
+// for a last line without one) up to the first line that stopsBlocks, and
+// returns where that line begins, or -1. The workers parse the lines it
+// found rather than look for them again.
+func lineEnds(data []byte, ends []int) ([]int, int) {
 	for at := 0; at < len(data); {
 		end := bytes.IndexByte(data[at:], '\n')
 		if end < 0 {
 			end = len(data) - at
 		}
 		if isLetter(data[at]) && stopsBlocks(bytes.TrimRight(data[at:at+end], "\r")) {
-			return at
+			return ends, at
 		}
+		ends = append(ends, at+end)
 		at += end + 1
 	}
-	return -1
+	return ends, -1
 }
 
 // chunk parses the lines of c into c.recs, noting the malformed ones.
@@ -698,15 +700,11 @@ func (p *lineParser) chunk(c *csvChunk) {
 	if c.recs == nil {
 		c.recs = ioformat.Touched(make([]record.Flow, len(c.data)/128))[:0]
 	}
-	lineNo := c.first
-	for rest := c.data; len(rest) > 0; lineNo++ {
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
-		}
-		line = bytes.TrimRight(line, "\r")
+	start := 0
+	for i, end := range c.ends {
+		line := bytes.TrimRight(c.data[start:end], "\r")
+		start = end + 1
+		lineNo := c.first + int64(i)
 		if len(line) == 0 {
 			continue
 		}
