@@ -473,15 +473,11 @@ func (v *serverState) merge(o *serverState) {
 // equal bytes.
 func (x *distinct) encode(e *enc) {
 	e.u(x.mask)
-	keys := make([]uint64, 0, len(x.items))
-	for k := range x.items {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	e.u(uint64(len(keys)))
-	for _, k := range keys {
-		e.u64(k)
-		e.f(float64(x.items[k]))
+	kept := x.kept()
+	e.u(uint64(len(kept)))
+	for _, kw := range kept {
+		e.u64(kw.h)
+		e.f(float64(kw.w))
 	}
 }
 
@@ -492,13 +488,30 @@ func (x *distinct) decode(d *dec) {
 		d.err = fmt.Errorf("%d distinct items, more than the %d kept", n, maxExact)
 		return
 	}
-	if n > 0 {
+	if n > fewItems {
 		x.items = make(map[uint64]float32, n)
 	}
 	for range n {
-		k := d.u64()
-		x.items[k] = float32(d.f())
+		k, w := d.u64(), float32(d.f())
+		x.put(k, w)
 	}
+}
+
+// put sets item k's weight to w, whatever the mask, for decode (which
+// holds at most fewItems items in place).
+func (x *distinct) put(k uint64, w float32) {
+	if x.items != nil {
+		x.items[k] = w
+		return
+	}
+	for i, h := range x.few[:x.nFew] {
+		if h == k {
+			x.fewW[i] = w
+			return
+		}
+	}
+	x.few[x.nFew], x.fewW[x.nFew] = k, w
+	x.nFew++
 }
 
 // encode writes the event times and sizes in time order.
