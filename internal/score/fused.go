@@ -23,8 +23,14 @@ import (
 // Nothing here is learned from labelled data.
 func Fuse(d, lda float64) float64 {
 	lda = math.Max(0, math.Min(1, lda))
-	return (1 - 0.95*d) * (1 + math.Pow(lda, 1.0/8)) / 2
+	return (1 - 0.95*d) * (1 + eighthRoot(lda)) / 2
 }
+
+// eighthRoot is math.Pow(x, 1.0/8), bit for bit, for x in [0, 1]: what
+// Pow computes for a fractional exponent under 1/2 (Exp(y·Log(x)), then
+// an Ldexp by 0 that changes no normal number), without its general path,
+// a fifth of Fuse's cost on every scored row.
+func eighthRoot(x float64) float64 { return math.Exp(0.125 * math.Log(x)) }
 
 // explainFused turns an explanation holding the topic-model score into the
 // fused one, with the verdict v (nil: none).

@@ -2,6 +2,7 @@ package score
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -28,6 +29,21 @@ func TestFuse(t *testing.T) {
 	// Out-of-range topic scores are clamped, never NaN.
 	if f := Fuse(0, -1); f != Fuse(0, 0) {
 		t.Errorf("Fuse(0, -1) = %v", f)
+	}
+}
+
+// eighthRoot is math.Pow(x, 1/8) bit for bit over Fuse's domain: scores
+// of every magnitude Spot writes, subnormals, the ends and NaN.
+func TestEighthRoot(t *testing.T) {
+	xs := []float64{0, math.SmallestNonzeroFloat64, 1e-310, 0x1p-1022, 1e-300, 1e-8, 0.5, math.Nextafter(1, 0), 1, math.NaN()}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 1_000_000 {
+		xs = append(xs, rnd.Float64(), math.Ldexp(rnd.Float64(), -rnd.IntN(1060)))
+	}
+	for _, x := range xs {
+		if got, want := eighthRoot(x), math.Pow(x, 1.0/8); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("eighthRoot(%g) = %v, math.Pow = %v", x, got, want)
+		}
 	}
 }
 
