@@ -168,7 +168,7 @@ type FlowSet struct {
 	strs   strs
 	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
 	verdicts [3]map[uint64]*judged
-	hosts    map[string]*hostVerdict // by host: its events' verdict (host.go)
+	hosts    map[string]hostFacts // what Explain needs to know of a host
 	judgedState
 }
 
@@ -276,7 +276,7 @@ func (s *FlowSet) observe(f *Flow, k *flowKeys) {
 // Finish judges every subject and returns the findings, strongest first.
 func (s *FlowSet) Finish() []record.Finding {
 	if s.only {
-		s.hosts = hostVerdicts(s.all, s.lim)
+		s.hosts = factsOf(hostVerdicts(s.all, s.lim), s.verdicts[:])
 		return s.finishJudged(record.KindFlow, s.lim)
 	}
 	for i := range s.verdicts {
@@ -350,7 +350,7 @@ func (s *FlowSet) Finish() []record.Finding {
 				"detector", t.name, "dropped", t.dropped, "limit", s.lim.Subjects)
 		}
 	}
-	s.hosts = hostVerdicts(all, s.lim)
+	s.hosts = factsOf(hostVerdicts(all, s.lim), s.verdicts[:])
 	s.all = all
 	return findings(all, record.KindFlow, s.lim.Report)
 }
@@ -373,20 +373,28 @@ func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Ve
 			best = j
 		}
 	}
-	try(0, 'p', src, dst, dport, proto)
-	try(1, 'v', src, dst, 0, "")
-	try(2, 'h', src, "", dport, proto)
+	// every subject of a flow has its source (or, for a reply, its
+	// destination) as the subject's source: most flows have no verdict on
+	// either, and then no key to hash
+	from, to := s.hosts[src], s.hosts[dst]
+	if from.source {
+		try(0, 'p', src, dst, dport, proto)
+		try(1, 'v', src, dst, 0, "")
+		try(2, 'h', src, "", dport, proto)
+	}
 	// the flow may be a reply, written apart by exports and for ICMP
-	rport := request(sport, dport, proto)
-	try(0, 'p', dst, src, rport, proto)
-	try(1, 'v', dst, src, 0, "")
-	try(2, 'h', dst, "", rport, proto)
+	if to.source {
+		rport := request(sport, dport, proto)
+		try(0, 'p', dst, src, rport, proto)
+		try(1, 'v', dst, src, 0, "")
+		try(2, 'h', dst, "", rport, proto)
+	}
 	var v *Verdict
 	if best != nil {
 		v = &best.Verdict
 	}
 	var host *hostVerdict
-	for _, h := range [2]*hostVerdict{s.hosts[src], s.hosts[dst]} {
+	for _, h := range [2]*hostVerdict{from.verdict, to.verdict} {
 		if h != nil && (host == nil || h.finding > host.finding) {
 			host = h
 		}
@@ -395,6 +403,30 @@ func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Ve
 		v = &host.Verdict
 	}
 	return v
+}
+
+// hostFacts is what Explain needs to know of a host: its events' verdict
+// (host.go), and whether it is the source of a verdict's subject.
+type hostFacts struct {
+	verdict *hostVerdict
+	source  bool
+}
+
+// factsOf returns the facts of the hosts with a verdict (hosts) or the
+// source of one in tables.
+func factsOf(hosts map[string]*hostVerdict, tables []map[uint64]*judged) map[string]hostFacts {
+	facts := make(map[string]hostFacts, len(hosts))
+	for h, v := range hosts {
+		facts[h] = hostFacts{verdict: v}
+	}
+	for _, t := range tables {
+		for _, j := range t {
+			f := facts[j.src]
+			f.source = true
+			facts[j.src] = f
+		}
+	}
+	return facts
 }
 
 // volumeNorms are the bytes a pair usually sends: per source host that has
