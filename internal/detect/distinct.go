@@ -1,6 +1,9 @@
 package detect
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // distinct counts distinct items (by 64-bit hash) and sums a weight over
 // them, exactly up to maxExact items and by adaptive sampling above: only
@@ -100,15 +103,7 @@ func (d *distinct) kept() []hashWeight {
 	for k, w := range d.items {
 		kw = append(kw, hashWeight{k, w})
 	}
-	slices.SortFunc(kw, func(a, b hashWeight) int {
-		switch {
-		case a.h < b.h:
-			return -1
-		case a.h > b.h:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(kw, func(a, b hashWeight) int { return cmp.Compare(a.h, b.h) })
 	return kw
 }
 
