@@ -17,6 +17,7 @@ type DNS struct {
 	ID         int32    `parquet:"dns_id" json:"dns_id" doc:"DNS transaction id"`
 	Response   bool     `parquet:"response" json:"response" doc:"true for a response, false for a query"`
 	Transport  string   `parquet:"transport" json:"transport" doc:"udp or tcp"`
+	ClientPort int32    `parquet:"client_port" json:"client_port" doc:"the client's port: a query's source port, a response's destination port (tshark's udp.srcport or udp.dstport, tcp likewise); 0 when unknown (records written before the column, sources without ports)"`
 	Answers    []string `parquet:"answers,list" json:"answers" doc:"data of every answer record, as text"`
 	ANCount    int32    `parquet:"ancount" json:"ancount" doc:"number of answer records in the header"`
 	TTL        int64    `parquet:"ttl" json:"ttl" doc:"TTL of the first answer record, seconds; 0 when there is none"`

@@ -39,6 +39,8 @@ func (r *DNS) AppendJSONFields(b []byte) []byte {
 	b = strconv.AppendBool(b, r.Response)
 	b = append(b, `,"transport":`...)
 	b = AppendJSONString(b, r.Transport)
+	b = append(b, `,"client_port":`...)
+	b = strconv.AppendInt(b, int64(r.ClientPort), 10)
 	b = append(b, `,"answers":`...)
 	if r.Answers == nil {
 		b = append(b, "null"...)

@@ -154,6 +154,10 @@ func (d *Decoder) message(p *pcap.Packet, msg []byte, transport string, out []re
 	r.FrameLen = int32(p.WireLen)
 	r.IPDst = d.addrText(p.Dst)
 	r.IPSrc = d.addrText(p.Src)
+	r.ClientPort = int32(p.SrcPort)
+	if m.Response() {
+		r.ClientPort = int32(p.DstPort)
+	}
 	if m.HasQuestion {
 		r.QryName = d.Text.String(m.QName)
 		r.QryClass = hexClass(m.QClass)

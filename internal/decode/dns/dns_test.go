@@ -70,7 +70,7 @@ func TestUDPResponse(t *testing.T) {
 	r := recs[0]
 	want := record.DNS{FrameTime: "Jan  4, 2017 04:41:06.337519005 UTC", UnixTstamp: 1483504866, FrameLen: int32(42 + len(msg)),
 		IPDst: "10.0.0.1", IPSrc: "10.0.0.53", QryName: "example.com", QryClass: "0x00000001", QryType: 1, QryRcode: 3,
-		A: "192.0.2.7", TsNs: 1483504866337519005, ID: 0x1234, Response: true, Transport: "udp",
+		A: "192.0.2.7", TsNs: 1483504866337519005, ID: 0x1234, Response: true, Transport: "udp", ClientPort: 40000,
 		Answers: []string{"www.example.com", "2001:db8::1", "192.0.2.7"}, ANCount: 3, TTL: 300, Frame: 5, EID: r.EID}
 	if r.EID <= 0 || !equalDNS(r, want) {
 		t.Fatalf("got  %+v\nwant %+v", r, want)

@@ -304,6 +304,15 @@ func tsharkMessages(t *testing.T, tshark, file string) []oracleMsg {
 		if get(layers, "tcp") != nil {
 			transport = "tcp"
 		}
+		// the innermost transport header's ports (udp.srcport, udp.dstport;
+		// tcp likewise), or the quoted datagram's
+		l4 := last(get(layers, transport))
+		if q := get(last(get(layers, "icmp")), "udp"); q != nil {
+			l4 = q
+		} else if q := get(last(get(layers, "icmpv6")), "udp"); q != nil {
+			l4 = q
+		}
+		sport, dport := str(get(l4, transport+".srcport")), str(get(l4, transport+".dstport"))
 		var dnsLayers []any
 		for _, l := range []string{"dns", "mdns", "llmnr"} {
 			dnsLayers = append(dnsLayers, all(get(layers, l))...)
@@ -324,6 +333,10 @@ func tsharkMessages(t *testing.T, tshark, file string) []oracleMsg {
 				rcode = "0"
 			}
 			w["rcode"] = rcode
+			w["client_port"] = sport
+			if w["response"] == "1" {
+				w["client_port"] = dport
+			}
 			// the first question (the zone of an UPDATE), in document order
 			if name, ok := find(m, "dns.qry.name"); ok {
 				typ, _ := find(m, "dns.qry.type")
@@ -367,21 +380,22 @@ func spotFields(r *record.DNS) map[string]string {
 	}
 	c, _ := strconv.ParseInt(strings.TrimPrefix(r.QryClass, "0x"), 16, 64)
 	return map[string]string{
-		"frame_time": r.FrameTime,
-		"frame_len":  strconv.Itoa(int(r.FrameLen)),
-		"ip_src":     r.IPSrc,
-		"ip_dst":     r.IPDst,
-		"dns_id":     strconv.Itoa(int(r.ID)),
-		"response":   resp,
-		"rcode":      strconv.Itoa(int(r.QryRcode)),
-		"qry_name":   r.QryName,
-		"qry_type":   strconv.Itoa(int(r.QryType)),
-		"qry_class":  strconv.FormatInt(c, 10),
-		"dns_a":      r.A,
-		"transport":  r.Transport,
-		"ancount":    strconv.Itoa(int(r.ANCount)),
-		"ttl":        strconv.FormatInt(r.TTL, 10),
-		"answers":    strings.Join(r.Answers, "\x1f"),
+		"frame_time":  r.FrameTime,
+		"frame_len":   strconv.Itoa(int(r.FrameLen)),
+		"ip_src":      r.IPSrc,
+		"ip_dst":      r.IPDst,
+		"client_port": strconv.Itoa(int(r.ClientPort)),
+		"dns_id":      strconv.Itoa(int(r.ID)),
+		"response":    resp,
+		"rcode":       strconv.Itoa(int(r.QryRcode)),
+		"qry_name":    r.QryName,
+		"qry_type":    strconv.Itoa(int(r.QryType)),
+		"qry_class":   strconv.FormatInt(c, 10),
+		"dns_a":       r.A,
+		"transport":   r.Transport,
+		"ancount":     strconv.Itoa(int(r.ANCount)),
+		"ttl":         strconv.FormatInt(r.TTL, 10),
+		"answers":     strings.Join(r.Answers, "\x1f"),
 	}
 }
 

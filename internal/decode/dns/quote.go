@@ -75,6 +75,10 @@ func (d *Decoder) quoted(p *pcap.Packet, q *quote, out []record.DNS, problems []
 	}
 	r := &out[n]
 	r.IPSrc, r.IPDst = d.addrText(q.src), d.addrText(q.dst)
+	r.ClientPort = int32(q.sport)
+	if r.Response {
+		r.ClientPort = int32(q.dport)
+	}
 	b := append(d.quoteBuf[:0], r.Tunnel...)
 	if len(b) > 0 {
 		b = append(b, "; "...)

@@ -233,8 +233,13 @@ func (m *mapper) dns(e *event, d *dnsEvent, r *record.DNS) error {
 		srcIsClient = true
 	}
 	client, server := m.strs.Get(e.srcIP), m.strs.Get(e.destIP)
+	port := e.srcPort
 	if !srcIsClient {
 		client, server = server, client
+		port = e.destPort
+	}
+	if port >= 0 && port <= 0xffff {
+		r.ClientPort = int32(port)
 	}
 	r.Response = resp
 	if resp {

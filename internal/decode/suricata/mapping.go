@@ -40,6 +40,7 @@ asked for, as for captures:
                                   version 2 (flow direction) and the destination in versions 1 and
                                   3 (packet direction), unless the ports say otherwise (the end on
                                   port 53, 5353, 5355 or 853 alone is the server)
+  client_port                     the client's end's port: src_port or dest_port, as above
   dns_qry_name, dns_qry_type      rrname, rrtype (queries[0] in version 3), the type's number
   dns_qry_rcode                   rcode's number (NXDOMAIN is 3)
   dns_id, transport               id, proto in lower case

@@ -84,7 +84,7 @@ func read(t *testing.T, data []byte, name, kind string, queries bool) ([]string,
 				if answers == nil {
 					answers = []string{}
 				}
-				j(client, server, d.QryName, d.QryType, d.QryRcode, d.ID, d.Response, d.ANCount, answers, d.TsNs)
+				j(client, d.ClientPort, server, d.QryName, d.QryType, d.QryRcode, d.ID, d.Response, d.ANCount, answers, d.TsNs)
 			}
 		case "http":
 			var recs []record.Proxy

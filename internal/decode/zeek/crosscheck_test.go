@@ -203,7 +203,7 @@ func dnsAgainstPcap(t *testing.T, capture, log string, responses, announcements 
 		t.Fatalf("%v, %+v", err, z.Stats())
 	}
 	key := func(r record.DNS) string {
-		return fmt.Sprintf("%s > %s %s type %d rcode %d id %d %s [%s] ttl %d", r.IPSrc, r.IPDst, r.QryName, r.QryType,
+		return fmt.Sprintf("%s > %s client port %d %s type %d rcode %d id %d %s [%s] ttl %d", r.IPSrc, r.IPDst, r.ClientPort, r.QryName, r.QryType,
 			r.QryRcode, r.ID, r.Transport, strings.Join(r.Answers, ","), r.TTL)
 	}
 	announced := 0

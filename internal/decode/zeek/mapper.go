@@ -148,10 +148,14 @@ func (m *mapper) dns(r *row, d *record.DNS) error {
 	qt, err1 := r.count(cQType)
 	rc, err2 := r.count(cRcode)
 	id, err3 := r.count(cTransID)
-	if err := errors.Join(err1, err2, err3); err != nil {
+	port, err4 := r.count(cOrigP)
+	if err4 == nil && port > 0xffff {
+		err4 = fmt.Errorf("id.orig_p %d: not a port", port)
+	}
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return err
 	}
-	d.QryType, d.QryRcode, d.ID = int32(qt), int32(rc), int32(id)
+	d.QryType, d.QryRcode, d.ID, d.ClientPort = int32(qt), int32(rc), int32(id), int32(port)
 	d.Transport = string(r.val[cProto])
 	if d.Transport == "udp" || d.Transport == "tcp" {
 		d.Transport = m.strs.Get(r.val[cProto])

@@ -26,6 +26,7 @@ record, written only when queries are asked for, as for captures:
 
   frame_time, unix_tstamp, ts_ns  ts (frame_time in tshark's form)
   ip_dst, ip_src                  client and server (a query: server and client)
+  client_port                     id.orig_p
   dns_qry_name                    query
   dns_qry_class                   qclass as Spot writes it: 1 is 0x00000001
   dns_qry_type, dns_qry_rcode     qtype, rcode (numbers)

@@ -69,6 +69,7 @@ def dns_event(e):
     if sp != dp:
         src_client = dp
     client, server = (e["src_ip"], e["dest_ip"]) if src_client else (e["dest_ip"], e["src_ip"])
+    client_port = whole(e["src_port"] if src_client else e["dest_port"])
     q = d["queries"][0] if d.get("queries") else d
     rcode = int(dns.rcode.from_text(d["rcode"])) if resp and d.get("rcode") else 0
     answers = []
@@ -79,7 +80,8 @@ def dns_event(e):
     elif version == 1 and resp and ("rdata" in d or "ttl" in d):
         answers = [d.get("rdata")]
     answers = [canon(a) for a in answers]
-    return {"ts": ts, "resp": resp, "client": client, "server": server, "name": q.get("rrname", ""),
+    return {"ts": ts, "resp": resp, "client": client, "client_port": client_port, "server": server,
+            "name": q.get("rrname", ""),
             "type": rrtype(q.get("rrtype")), "rcode": rcode, "id": whole(d["id"]), "answers": answers,
             "v1": version == 1 and resp and "answers" not in d and "grouped" not in d,
             "key": [e.get("flow_id"), d["id"], sorted([e["src_port"], e["dest_port"]])]}
@@ -192,7 +194,7 @@ def reading(kind, path, queries):
                 continue
             out["records"].append(rec)
     if kind == "dns":
-        out["records"] = [[r["client"], r["server"], r["name"], r["type"], r["rcode"], r["id"], r["resp"],
+        out["records"] = [[r["client"], r["client_port"], r["server"], r["name"], r["type"], r["rcode"], r["id"], r["resp"],
                            len(r["answers"]), [a for a in r["answers"] if a is not None], r["ts"]] for r in out["records"]]
     return out
 
