@@ -2,21 +2,27 @@
 // tool doing the same job on the same input, run alternately in the same
 // run, and prints a table of medians, rates, peak RSS and ratios.
 //
-//	go run ./scripts/bench [-run REGEXP] [-n RUNS] [-dir WORKDIR] [-small] [-base BIN] [-peers=false]
+//	go run ./scripts/bench [-run REGEXP] [-n RUNS] [-dir WORKDIR] [-small] [-base BIN [-control]] [-peers=false] [-csv FILE]
 //
 // -base runs each case's spot command also with another spot binary (a
 // build of main, say), alternately with this one, and prints its row with
 // the ratio of the medians and, in brackets, the range of the ratios of
 // the runs taken side by side, then the ratio of the median CPU times
 // (user+system; steadier than wall time on a loaded machine): a change's
-// before and after. -peers=false leaves the peers out (before and after
-// only).
+// before and after. -control adds a row "spot (A/A)": this binary timed a
+// second time in the same rotation, whose ratios show what noise alone
+// gives on this machine, so a before/after ratio can be read against it.
+// The commands of a case run in an order rotated at each run, so none is
+// always first after another case's. -peers=false leaves the peers out
+// (before and after only). -csv also writes every run's times, one line a
+// run (case, tool, run, wall and CPU seconds), for statistics of one's own.
 //
 // Each area of spot adds its cases in a file of its own (cases_<area>.go)
 // and lists its function in areas below.
 package main
 
 import (
+	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
@@ -80,7 +86,9 @@ func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "spot-bench"), "work `DIR` for generated inputs")
 	small := flag.Bool("small", false, "1/10 of the input sizes")
 	base := flag.String("base", "", "also time spot's commands with the spot binary `BIN`, side by side")
+	control := flag.Bool("control", false, "with -base, also time this binary a second time: an A/A row for the noise")
 	peers := flag.Bool("peers", true, "also time the peers")
+	csvPath := flag.String("csv", "", "also write each run's wall and CPU seconds to `FILE`")
 	flag.Parse()
 
 	spot, err := filepath.Abs("bin/spot")
@@ -92,6 +100,15 @@ func main() {
 	check(os.MkdirAll(*dir, 0o755))
 	env := &Env{Dir: *dir, Spot: spot, Corpus: corpus, Small: *small}
 	re := regexp.MustCompile(*runRe)
+	var raw *csv.Writer
+	if *csvPath != "" {
+		f, err := os.Create(*csvPath)
+		check(err)
+		defer f.Close()
+		raw = csv.NewWriter(f)
+		defer raw.Flush()
+		check(raw.Write([]string{"case", "tool", "run", "wall_s", "cpu_s"}))
+	}
 
 	// Rows are printed as each case ends, so columns have fixed widths.
 	tw := os.Stdout
@@ -107,19 +124,41 @@ func main() {
 					continue
 				}
 			}
-			ours, peer, before := &result{}, &result{}, &result{}
-			for range *runs { // alternate, so both see the same machine load
-				run(env, env.Spot, c.Ours, ours)
-				if *base != "" {
-					run(env, *base, c.Ours, before)
+			ours, peer, before, again := &result{}, &result{}, &result{}, &result{}
+			type slot struct {
+				tool, spot, command string
+				r                   *result
+			}
+			slots := []slot{{"spot", env.Spot, c.Ours, ours}}
+			if *base != "" {
+				slots = append(slots, slot{"spot -base", *base, c.Ours, before})
+				if *control {
+					slots = append(slots, slot{"spot (A/A)", env.Spot, c.Ours, again})
 				}
-				if c.Peer != "" && *peers {
-					run(env, env.Spot, c.Peer, peer)
+			}
+			if c.Peer != "" && *peers {
+				slots = append(slots, slot{c.PeerName, env.Spot, c.Peer, peer})
+			}
+			for i := range *runs { // alternate, so all see the same machine load
+				for j := range slots {
+					s := slots[(i+j)%len(slots)]
+					run(env, s.spot, s.command, s.r)
+					if raw != nil && s.r.err == nil {
+						k := len(s.r.wall) - 1
+						check(raw.Write([]string{c.Name, s.tool, fmt.Sprint(i + 1),
+							fmt.Sprintf("%.4f", s.r.wall[k].Seconds()), fmt.Sprintf("%.4f", s.r.cpu[k].Seconds())}))
+					}
 				}
+			}
+			if raw != nil {
+				raw.Flush()
 			}
 			row(tw, c, "spot", ours, nil)
 			if *base != "" {
 				row(tw, c, "spot -base", before, ours)
+				if *control {
+					row(tw, c, "spot (A/A)", again, ours)
+				}
 			}
 			if c.Peer != "" && *peers {
 				row(tw, c, c.PeerName, peer, ours)
@@ -178,7 +217,7 @@ func row(tw io.Writer, c Case, tool string, r, ours *result) {
 	ratio := ""
 	if ours != nil && ours.err == nil {
 		ratio = fmt.Sprintf("%.1fx", m/median(ours.wall).Seconds())
-		if tool == "spot -base" && len(r.wall) == len(ours.wall) {
+		if strings.HasPrefix(tool, "spot ") && len(r.wall) == len(ours.wall) {
 			lo, hi := math.Inf(1), math.Inf(-1)
 			for i := range r.wall {
 				x := r.wall[i].Seconds() / ours.wall[i].Seconds()
