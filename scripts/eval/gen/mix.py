@@ -7,7 +7,8 @@ per connection.
 Each mix: the attack capture is shifted in time (editcap -t) so that it sits
 in the middle of the benign capture's span (or starts with it, when longer),
 then both are merged in time order (mergecap) and cut to 96 bytes a packet
-(headers: all that flows need; IP lengths keep the byte counts). Labels come
+(headers: all that flows need; IP lengths keep the byte counts), but DNS
+(port 53), which is kept whole for the DNS records of the same traffic. Labels come
 from the unshifted, uncut inputs (label_flows.py; connections do not depend
 on time): every connection of the benign capture is benign, and the attack
 capture's connections are labelled by its rules, decided by reading it with
@@ -65,6 +66,8 @@ MIXES = {
 # and cut to 800 s of its 30 minutes (the C&C lasts 665 s), to keep the file small
 FLOWS_LAB_BENIGN = ("not (ip.addr == 10.16.10.66 or ip.addr == 10.16.2.0/24 or ip.addr == 10.16.3.1)"
                     " and frame.time_relative >= 500 and frame.time_relative < 1300")
+# DNS packets, kept whole (a DNS message quoted by an ICMP error is not DNS traffic: cut)
+DNS = "(udp.port == 53 or tcp.port == 53) and not icmp and not icmpv6"
 # test8 is left out: its attack is an ARP scan (509 who-has from 192.168.1.247), which flows do not
 # carry; its one IP conversation is a QUIC exchange with Google.
 
@@ -109,8 +112,17 @@ def make(corpus, out, name, benign, attack, rules, tmp):
     shift = b0 + max(0.0, ((b1 - b0) - (a1 - a0)) / 2) - a0
     shifted = os.path.join(tmp, name + ".attack.pcap")
     subprocess.run(["editcap", "-F", "pcap", "-t", f"{shift:.6f}", ap, shifted], check=True)
+    whole = os.path.join(tmp, name + ".whole.pcap")
+    subprocess.run(["mergecap", "-F", "pcap", "-w", whole, bp, shifted], check=True)
+    # DNS (port 53) stays whole, as a sensor that logs DNS keeps it: the DNS records of the same
+    # traffic need their answers (score --lookups); every other packet is cut to 96 bytes
+    dns, rest, cut = (os.path.join(tmp, name + s) for s in (".dns.pcap", ".rest.pcap", ".cut.pcap"))
+    for part, flt in ((dns, DNS), (rest, f"not ({DNS})")):
+        subprocess.run(["tshark", "-n", "-r", whole, "-Y", flt, "-F", "pcap", "-w", part], check=True,
+                       stderr=subprocess.DEVNULL)
+    subprocess.run(["editcap", "-F", "pcap", "-s", "96", rest, cut], check=True)
     merged = os.path.join(tmp, name + ".pcap")
-    subprocess.run(["mergecap", "-F", "pcap", "-s", "96", "-w", merged, bp, shifted], check=True)
+    subprocess.run(["mergecap", "-F", "pcap", "-w", merged, cut, dns], check=True)
     lb, la = labels(bp, {}), labels(ap, rules)
     clash = sorted(k for k in set(lb) & set(la) if lb[k] != la[k])
     if clash:
