@@ -27,6 +27,7 @@ type scoreOptions struct {
 	within    string
 	states    []string
 	contacts  []string
+	lookups   []string
 }
 
 func newScoreCmd(g *globals) *cobra.Command {
@@ -55,6 +56,21 @@ Methods (--method):
               events are scored when it goes idle or ends. DNS with
               --contacts FLOWS also weighs names resolved to addresses
               their client never contacted (spot detect --help).
+              Flows with --lookups DNS, the mirror of --contacts: the DNS
+              records of the same traffic (spot decode dns of the same
+              capture, or the resolver's log) are joined to the lookup
+              flows (client address and port, resolver, time), and a
+              lookup that led to a strong finding of its client (0.55 or
+              more, not DNS itself) shares that finding's verdict, with
+              evidence saying how: its answers held the finding's
+              destination, which the client then contacted; or its name
+              was looked up just before at least 6, and half, of the
+              finding's connections (within 1 s), and at least half of
+              the client's lookups of it were followed so. Flows carry no
+              names, so without this a C2 name's lookups rank with every
+              other lookup of the client. Findings do not change. Needs
+              flows read from files and DNS records with client_port
+              (spot decode dns writes it); not with --state.
   spot        Apache Spot's score: sum over topics k of P(k | host) * P(word | k).
   population  the same under a typical host's topic mixture (for each topic,
               the median of its weight over the training hosts): how likely
@@ -91,6 +107,7 @@ Spot's filters reject are left out and counted.`),
 	f.StringSliceVar(&o.detectors, "detectors", nil, "with --method fused, run only these `NAMES` (comma-separated: "+strings.Join(detect.Names, ", ")+"); default all")
 	f.IntVar(&o.subjects, "max-subjects", 0, "most subjects each detector table keeps, `N` (default 1048576); beyond it the least active are dropped, with a warning")
 	f.StringSliceVar(&o.contacts, "contacts", nil, "with --method fused, "+contactsHelp+"; see spot detect --help")
+	f.StringSliceVar(&o.lookups, "lookups", nil, "with --method fused, flows: DNS records in `FILE` (spot decode dns of the same traffic; Parquet, NDJSON or CSV), whose lookups that led to a strong finding share its verdict")
 	return cmd
 }
 
@@ -110,8 +127,14 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if err != nil {
 		return usagef("--within: %v", err)
 	}
-	if (o.findings != "" || len(o.states) > 0 || len(o.contacts) > 0) && method != score.Fused {
-		return usagef("--findings, --state and --contacts need --method fused: the other methods run no detectors")
+	if (o.findings != "" || len(o.states) > 0 || len(o.contacts) > 0 || len(o.lookups) > 0) && method != score.Fused {
+		return usagef("--findings, --state, --contacts and --lookups need --method fused: the other methods run no detectors")
+	}
+	if len(o.lookups) > 0 && len(o.states) > 0 {
+		return usagef("--lookups are joined to the flows the detectors judge in this run, not to a state's verdicts: give the flows without --state")
+	}
+	if slices.ContainsFunc(o.lookups, func(p string) bool { return p == "" || p == "-" }) {
+		return usagef("--lookups reads files, not standard input")
 	}
 	if o.subjects < 0 {
 		return usagef("--max-subjects must be positive")
@@ -141,6 +164,20 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if opts.Limits.Contacts, err = readContacts(g, o.contacts, o.subjects); err != nil {
 		closeInputs(ins)
 		return err
+	}
+	if len(o.lookups) > 0 {
+		if meta.Kind != record.KindFlow {
+			closeInputs(ins)
+			return usagef("--lookups join DNS lookups to flows; the input holds %s events (for DNS, --contacts FLOWS is the mirror)", meta.Kind)
+		}
+		if slices.ContainsFunc(ins, isStdin) {
+			closeInputs(ins)
+			return usagef("--lookups: give the flows as files (they are read twice), not standard input")
+		}
+		if opts.Lookups, err = lookupsReader(g, o.lookups, o.subjects); err != nil {
+			closeInputs(ins)
+			return err
+		}
 	}
 	if o.findings != "" {
 		opts.Findings = &ioformat.Dest{Path: o.findings, Stdout: g.io.Out, StdoutTTY: g.io.StdoutTTY}
@@ -178,7 +215,31 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if st.Skipped > 0 {
 		return &SkippedError{Count: st.Skipped, Unit: "records"}
 	}
+	if st.LookupsSkipped > 0 {
+		return &SkippedError{Count: st.LookupsSkipped, Unit: "lookup records"}
+	}
 	return contactsSkipped(opts.Limits.Contacts)
+}
+
+// lookupsReader checks the DNS files of --lookups and returns their reader
+// for score.Options.Lookups.
+func lookupsReader(g *globals, paths []string, subjects int) (func(map[string]bool) (*detect.Lookups, error), error) {
+	ins, meta, err := openInputs(paths, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(ins) > 0 && meta.Kind != record.KindDNS {
+		closeInputs(ins)
+		return nil, usagef("--lookups: %s holds %s records; lookups are DNS records (spot decode dns)", ioformat.DisplayName(ins[0].Name), meta)
+	}
+	closeInputs(ins)
+	return func(clients map[string]bool) (*detect.Lookups, error) {
+		ins, _, err := openInputs(paths, nil)
+		if err != nil {
+			return nil, err
+		}
+		return score.ReadLookups(g.ctx, ins, clients, subjects)
+	}, nil
 }
 
 // logFindings says how many findings each detector made.

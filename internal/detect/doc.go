@@ -26,7 +26,11 @@
 //     same traffic (Contacts, --contacts), whether a client contacted the
 //     addresses its names resolved to: modifiers of the others' scores,
 //     never findings of their own;
-//   - rare-agent (proxy.go): user agents only one or two clients send.
+//   - rare-agent (proxy.go): user agents only one or two clients send;
+//   - host (host.go) and lookups (lookups.go): verdicts of flows that are
+//     no subject's own: a host's other flows, and, given the DNS records
+//     of the same traffic (Lookups, score --lookups), the lookups that led
+//     to a finding, which share its verdict.
 //
 // Detectors see every event once (Observe), then judge every subject
 // (Finish), then tell for any event the strongest verdict on its subjects

@@ -170,6 +170,7 @@ type FlowSet struct {
 	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
 	verdicts [3]map[uint64]*judged
 	hosts    map[string]hostFacts // what Explain needs to know of a host
+	lookups  map[lookupKey][]tied // lookups that led to a finding, by their flow, in time order (lookups.go)
 	judgedState
 }
 
@@ -363,6 +364,13 @@ func (s *FlowSet) Finish() []record.Finding {
 // of its source, and, since exports write each direction as a flow of its
 // own, the same of the flow it may answer. It is safe for concurrent use after Finish.
 func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Verdict {
+	return s.ExplainAt(src, dst, sport, dport, proto, 0, 0)
+}
+
+// ExplainAt is Explain of a flow seen from t0 to t1 (ns): with lookups
+// joined (JoinLookups), a DNS lookup the flow carried may share the
+// verdict of the finding it led to. Times of 0 join no lookup.
+func (s *FlowSet) ExplainAt(src, dst string, sport, dport int32, proto string, t0, t1 int64) *Verdict {
 	var arr [160]byte
 	buf := arr[:0]
 	var best *judged
@@ -404,6 +412,9 @@ func (s *FlowSet) Explain(src, dst string, sport, dport int32, proto string) *Ve
 	}
 	if host != nil && (v == nil || host.Score > v.Score) {
 		v = &host.Verdict
+	}
+	if l := s.lookupVerdict(src, dst, sport, dport, proto, t0, t1); l != nil && (v == nil || l.Score > v.Score) {
+		v = l
 	}
 	return v
 }

@@ -30,6 +30,11 @@ type Options struct {
 	// instead of running the detectors over the inputs.
 	State  detect.Set
 	Limits detect.Limits // bounds of the detectors' state
+	// Lookups, when set, reads the DNS records of the same traffic of the
+	// clients given (flows, the fused method on files; ReadLookups): a
+	// lookup flow that led to a strong finding shares its verdict
+	// (detect.FlowSet.JoinLookups).
+	Lookups func(clients map[string]bool) (*detect.Lookups, error)
 	// Progress, when set, is told how many more records were read to be
 	// scored (a pipe's, under the fused method, as they are held).
 	// DetectProgress, when set, is told how many more records the
@@ -49,6 +54,9 @@ type Stats struct {
 	// 0) and KnownHosts a host in it (a flow: either side; the others were
 	// scored as a typical host, or 0 with lda.UnseenZero). See Unfamiliar.
 	Scored, KnownWords, KnownHosts int64
+	// LookupsSkipped counts the malformed DNS records of Options.Lookups
+	// the readers skipped.
+	LookupsSkipped int64
 }
 
 func (st *Stats) reject(why string) {
@@ -64,6 +72,8 @@ type job struct {
 	scorer *lda.Scorer
 	fz     *feature.Featurizer
 	method Method
+	// lookups: flows are explained with their times (lookups were joined)
+	lookups bool
 	// what the model knew of the events scored so far (Stats.Scored,
 	// KnownWords, KnownHosts): counted on the one goroutine that scores
 	known struct{ events, words, hosts int64 }
@@ -125,6 +135,9 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	var det *detectors
 	var l *live
 	held := meta.Kind == record.KindProxy && meta.Stream == record.StreamEvents && j.fz.Options().UserAgents == nil
+	if o.Lookups != nil && (o.Method != Fused || meta.Kind != record.KindFlow || o.State != nil || piped(ins)) {
+		return st, fmt.Errorf("lookups are joined to flows read from files by the fused method's own detectors (not %s, %s, a state or standard input)", o.Method, meta.Kind)
+	}
 	if o.Method == Fused && o.State == nil && piped(ins) && !held {
 		set, err := detect.New(meta.Kind, o.Limits)
 		if err != nil {
@@ -142,6 +155,15 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 		}
 		det = judge(set)
 		st.Findings = det.findings
+		if o.Lookups != nil {
+			lk, err := o.Lookups(det.flows.LookupClients())
+			if err != nil {
+				return st, err
+			}
+			det.flows.JoinLookups(lk)
+			st.LookupsSkipped = lk.Malformed
+			j.lookups = true
+		}
 		if o.Findings != nil {
 			if err := WriteFindings(*o.Findings, det.findings); err != nil {
 				return st, err
@@ -150,7 +172,7 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	}
 	out := record.Meta{Kind: meta.Kind, Stream: record.StreamScored}
 	ev := meta.Stream == record.StreamEvents
-	if meta.Kind == record.KindFlow && ev && d.ResolvedFormat() == ioformat.Parquet && l == nil {
+	if meta.Kind == record.KindFlow && ev && d.ResolvedFormat() == ioformat.Parquet && l == nil && !j.lookups {
 		if done, err := j.columnar(ctx, ins, out, d, det, &st, o.Progress); done {
 			return st, err
 		}
@@ -205,7 +227,12 @@ func (j *job) flow(e *record.FeaturizedFlow, to *record.ScoredFlow, det *detecto
 	src, dst, low := s.FlowIdx(sd, sw, dd, dw)
 	*to = record.ScoredFlow{FeaturizedFlow: *e, SrcScore: src, DstScore: dst, Explanation: j.explain(low)}
 	if det != nil {
-		explainFused(&to.Explanation, det.flows.Explain(e.SIP, e.DIP, e.SPort, e.DPort, e.Proto))
+		var t0, t1 int64
+		if j.lookups {
+			f := detect.FromFlow(&e.Flow)
+			t0, t1 = f.TsNs, f.EndNs
+		}
+		explainFused(&to.Explanation, det.flows.ExplainAt(e.SIP, e.DIP, e.SPort, e.DPort, e.Proto, t0, t1))
 	}
 }
 
