@@ -404,5 +404,20 @@ func labelledFlows(c *Config, name, capture, lf string) (*dataset, error) {
 		}
 		ls[i] = l
 	}
-	return newFlows(c, name, recs, ls)
+	lookups, err := lookupsOf(c, name, capture)
+	if err != nil {
+		return nil, err
+	}
+	d, err := newFlows(c, name, recs, ls)
+	if d != nil {
+		d.lookups = lookups
+	}
+	return d, err
+}
+
+// lookupsOf decodes the DNS records of a flow dataset's capture, which its
+// fused ranking is given (score --lookups).
+func lookupsOf(c *Config, name, capture string) (string, error) {
+	out := filepath.Join(c.Work, name+".lookups.parquet")
+	return out, run(c, "decode", "dns", capture, "-o", out)
 }

@@ -9,6 +9,11 @@
 //
 //	go run ./scripts/eval [-spot bin/spot] [-corpus DIR] [-data DIR] [-work DIR] [-seed N] [-only NAME]
 //
+// The fused ranking of flows decoded from a capture is given the DNS
+// records of the same capture (score --lookups), and measured without them
+// too ("fused, no lookups"); DNS is measured without and with the
+// capture's flows (--contacts).
+//
 // Datasets (see datasets.go): the corpus's dnsperf capture as generated
 // (dns-dense) and with tunnels spread thin (dns-sparse); nDPI's attack
 // captures among its benign ones (flows, flows-sparse); and every labelled
@@ -68,6 +73,7 @@ type dataset struct {
 	baseline []point          // the baseline's scores
 	feedback bool             // play the feedback loop on it
 	contacts string           // DNS: the flows of the same capture, for the fused ranking with --contacts
+	lookups  string           // flows: the DNS records of the same capture, which the fused ranking is given (--lookups)
 }
 
 func (d *dataset) attacks() []string {
@@ -204,6 +210,12 @@ func evalDataset(c *Config, d *dataset) ([]Result, []SubjectRank, *BeaconPairs, 
 	vs := []variant{{"fused", []string{"--method", "fused"}}}
 	if d.contacts != "" {
 		vs = append(vs, variant{"fused + contacts", []string{"--method", "fused", "--contacts", d.contacts}})
+	}
+	if d.lookups != "" {
+		// flows of a capture are scored with its DNS records, as a sensor
+		// that keeps both would; the row without them says what they add
+		vs[0].args = append(vs[0].args, "--lookups", d.lookups)
+		vs = append(vs, variant{"fused, no lookups", []string{"--method", "fused"}})
 	}
 	vs = append(vs, variant{"spot", []string{"--method", "spot"}})
 	if !c.Quick {
