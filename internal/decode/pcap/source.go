@@ -160,8 +160,8 @@ type Source struct {
 	link0  LinkType    // the frames' link type
 
 	// mode is what Next reads next, tested once a packet: classic pcap
-	// records take no other test for the other inputs, for a packet
-	// inside the last or for the end.
+	// records and pcapng blocks take no other test for the other inputs,
+	// for a packet inside the last or for the end.
 	mode    mode
 	input   mode // the input's mode, which follows modeInner
 	frame   int64
@@ -274,7 +274,23 @@ const (
 // a *CaptureError when the capture is corrupt or truncated (after which it
 // returns io.EOF).
 func (s *Source) Next() (*Packet, error) {
-	if s.mode != modePcap {
+	switch s.mode {
+	case modePcap:
+	case modeNg: // here, not in nextOther: a call less a packet
+		data, tsNs, wireLen, link, err := s.ngNext()
+		if err != nil {
+			s.mode = modeDone
+			if err == io.EOF {
+				return nil, io.EOF
+			}
+			return nil, &CaptureError{Frame: s.frame + 1, Err: err}
+		}
+		s.frame++
+		p := &s.pkt
+		p.reset(s.frame, tsNs, wireLen, link, data)
+		s.decode(p)
+		return p, nil
+	default:
 		return s.nextOther()
 	}
 	if len(s.win) < 16 {
@@ -312,38 +328,23 @@ func (s *Source) Next() (*Packet, error) {
 	return p, nil
 }
 
-// nextOther is Next for every mode but classic pcap's.
+// nextOther is Next for a packet found inside the last one, a FrameReader's
+// frame, or the end.
 func (s *Source) nextOther() (*Packet, error) {
-	var (
-		data    []byte
-		tsNs    int64
-		wireLen int
-		link    LinkType
-		err     error
-	)
 	switch s.mode {
 	case modeInner:
 		return s.nextInner(), nil
 	case modeDone:
 		return nil, io.EOF
-	case modeFrames:
-		if data, tsNs, wireLen, err = s.frames.ReadFrame(); err != nil {
-			s.mode = modeDone
-			return nil, err
-		}
-		link = s.link0
-	default: // modeNg
-		if data, tsNs, wireLen, link, err = s.ngNext(); err != nil {
-			s.mode = modeDone
-			if err == io.EOF {
-				return nil, io.EOF
-			}
-			return nil, &CaptureError{Frame: s.frame + 1, Err: err}
-		}
+	}
+	data, tsNs, wireLen, err := s.frames.ReadFrame()
+	if err != nil {
+		s.mode = modeDone
+		return nil, err
 	}
 	s.frame++
 	p := &s.pkt
-	p.reset(s.frame, tsNs, wireLen, link, data)
+	p.reset(s.frame, tsNs, wireLen, s.link0, data)
 	s.decode(p)
 	return p, nil
 }
