@@ -69,8 +69,9 @@ Methods (--method):
               the client's lookups of it were followed so. Flows carry no
               names, so without this a C2 name's lookups rank with every
               other lookup of the client. Findings do not change. Needs
-              flows read from files and DNS records with client_port
-              (spot decode dns writes it); not with --state.
+              flows read from files, or --state (a judged state written
+              by this version keeps what the name rule needs), and DNS
+              records with client_port (spot decode dns writes it).
   spot        Apache Spot's score: sum over topics k of P(k | host) * P(word | k).
   population  the same under a typical host's topic mixture (for each topic,
               the median of its weight over the training hosts): how likely
@@ -130,9 +131,6 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if (o.findings != "" || len(o.states) > 0 || len(o.contacts) > 0 || len(o.lookups) > 0) && method != score.Fused {
 		return usagef("--findings, --state, --contacts and --lookups need --method fused: the other methods run no detectors")
 	}
-	if len(o.lookups) > 0 && len(o.states) > 0 {
-		return usagef("--lookups are joined to the flows the detectors judge in this run, not to a state's verdicts: give the flows without --state")
-	}
 	if slices.ContainsFunc(o.lookups, func(p string) bool { return p == "" || p == "-" }) {
 		return usagef("--lookups reads files, not standard input")
 	}
@@ -170,9 +168,9 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 			closeInputs(ins)
 			return usagef("--lookups join DNS lookups to flows; the input holds %s events (for DNS, --contacts FLOWS is the mirror)", meta.Kind)
 		}
-		if slices.ContainsFunc(ins, isStdin) {
+		if slices.ContainsFunc(ins, isStdin) && len(o.states) == 0 {
 			closeInputs(ins)
-			return usagef("--lookups: give the flows as files (they are read twice), not standard input")
+			return usagef("--lookups: give the flows as files (they are read twice) or --state, not standard input")
 		}
 		if opts.Lookups, err = lookupsReader(g, o.lookups, o.subjects); err != nil {
 			closeInputs(ins)

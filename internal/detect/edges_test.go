@@ -143,6 +143,7 @@ func TestJudgedStateCorrupt(t *testing.T) {
 					e.u(0)
 				}
 			}
+			e.u(0) // no strong pair's connection times (version 4)
 		})
 	}
 	s, err := ReadState(bytes.NewReader(state(3, 0)), Limits{})

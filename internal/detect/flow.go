@@ -169,8 +169,9 @@ type FlowSet struct {
 	strs   strs
 	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
 	verdicts [3]map[uint64]*judged
-	hosts    map[string]hostFacts // what Explain needs to know of a host
-	lookups  map[lookupKey][]tied // lookups that led to a finding, by their flow, in time order (lookups.go)
+	hosts    map[string]hostFacts  // what Explain needs to know of a host
+	lookups  map[lookupKey][]tied  // lookups that led to a finding, by their flow, in time order (lookups.go)
+	conns    map[uint64]connSample // read from a judged state: strong pairs' connection times (lookups.go)
 	judgedState
 }
 

@@ -51,32 +51,37 @@ func writeJudged(w io.Writer, kind record.Kind, w0, w1 int64, all []*judged, tab
 		return ErrNotFinished
 	}
 	return writeState(w, kind, formJudged, func(e *enc) {
-		e.i(w0)
-		e.i(w1)
-		idx := make(map[*judged]uint64, len(all))
-		e.u(uint64(len(all)))
-		for i, j := range all {
-			idx[j] = uint64(i)
-			j.encode(e)
-		}
-		e.u(uint64(len(tables)))
-		for t, m := range tables {
-			keys := slices.Sorted(maps.Keys(m))
-			e.u(uint64(len(keys)))
-			for _, k := range keys {
-				i, ok := idx[m[k]]
-				if !ok {
-					e.err = fmt.Errorf("verdict %q of table %d is no finding", m[k].Subject, t)
-					return
-				}
-				e.u64(k)
-				e.u(i)
-			}
-		}
-		if extra != nil {
+		encJudged(e, w0, w1, all, tables)
+		if extra != nil && e.err == nil {
 			extra(e)
 		}
 	})
+}
+
+// encJudged writes the verdicts of a judged state, before its kind's extra.
+func encJudged(e *enc, w0, w1 int64, all []*judged, tables []map[uint64]*judged) {
+	e.i(w0)
+	e.i(w1)
+	idx := make(map[*judged]uint64, len(all))
+	e.u(uint64(len(all)))
+	for i, j := range all {
+		idx[j] = uint64(i)
+		j.encode(e)
+	}
+	e.u(uint64(len(tables)))
+	for t, m := range tables {
+		keys := slices.Sorted(maps.Keys(m))
+		e.u(uint64(len(keys)))
+		for _, k := range keys {
+			i, ok := idx[m[k]]
+			if !ok {
+				e.err = fmt.Errorf("verdict %q of table %d is no finding", m[k].Subject, t)
+				return
+			}
+			e.u64(k)
+			e.u(i)
+		}
+	}
 }
 
 func decJudged(d *dec, j *judgedState, tables []map[uint64]*judged) (w0, w1 int64) {
@@ -135,11 +140,51 @@ func (j *judged) decode(d *dec) {
 }
 
 func (s *FlowSet) WriteJudged(w io.Writer) error {
-	return writeJudged(w, record.KindFlow, s.w0, s.w1, s.all, s.verdicts[:], nil)
+	return writeJudged(w, record.KindFlow, s.w0, s.w1, s.all, s.verdicts[:], func(e *enc) {
+		// the connection times of the findings lookups can lead to
+		// (lookups.go), sorted
+		var keys []uint64
+		for h, j := range s.verdicts[0] {
+			if ts, _ := s.connTimes(h); s.joinable(j) && len(ts) > 0 {
+				keys = append(keys, h)
+			}
+		}
+		slices.Sort(keys)
+		e.u(uint64(len(keys)))
+		for _, h := range keys {
+			ts, made := s.connTimes(h)
+			e.u64(h)
+			e.i(made)
+			e.u(uint64(len(ts)))
+			prev := int64(0)
+			for _, t := range ts {
+				e.i(t - prev) // sorted: small deltas
+				prev = t
+			}
+		}
+	})
 }
 
 func (s *FlowSet) decodeJudged(d *dec) {
 	s.w0, s.w1 = decJudged(d, &s.judgedState, s.verdicts[:])
+	if d.version < 4 {
+		return // no connection times: lookups join by their answers alone
+	}
+	s.conns = map[uint64]connSample{}
+	for n := d.n(); n > 0 && d.err == nil; n-- {
+		h, made, m := d.u64(), d.i(), d.n()
+		ts := make([]int64, 0, min(m, maxLedConns))
+		t := int64(0)
+		for ; m > 0 && d.err == nil; m-- {
+			t += d.i()
+			ts = append(ts, t)
+		}
+		if !slices.IsSorted(ts) {
+			d.err = fmt.Errorf("connection times of pair %x out of order", h)
+			return
+		}
+		s.conns[h] = connSample{ts, made}
+	}
 }
 
 func (s *DNSSet) WriteJudged(w io.Writer) error {

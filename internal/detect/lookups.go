@@ -33,12 +33,16 @@ import (
 //     connections, and at least half of them, start within lookupLead
 //     after a lookup of the name (a program connects as soon as its
 //     lookup returns: Slips' host within a millisecond), and at least
-//     half of the client's
-//     lookups of the name are followed so. Then every lookup of the name
-//     by the client shares the verdict.
+//     half of the client's lookups of the name are followed so. A busy
+//     pair's connections are read as an evenly spaced sample of
+//     maxLedConns, and the lookups followed are then weighed by the share
+//     the sample holds. Then every lookup of the name by the client
+//     shares the verdict.
 //
 // It is no finding of its own and changes no finding: it explains the
-// lookup flows, as the host verdict explains a host's other flows. Without
+// lookup flows, as the host verdict explains a host's other flows. A
+// judged flow state keeps the connection times of its joinable findings
+// (state version 4), so a sharded run joins as one process does. Without
 // lookups nothing changes.
 const (
 	lookupSlack = int64(2e9) // a record's time may fall this far outside its flow's span (unidirectional exports, RTT)
@@ -136,7 +140,7 @@ func (s *FlowSet) joinable(j *judged) bool {
 // JoinLookups ties lookups to the strong findings they led to (above), for
 // Explain; call it after Finish. It is not safe for concurrent use.
 func (s *FlowSet) JoinLookups(l *Lookups) {
-	if len(l.recs) == 0 || s.only {
+	if len(l.recs) == 0 {
 		return
 	}
 	byClient := map[string][]*lookup{}
@@ -167,11 +171,14 @@ func (s *FlowSet) JoinLookups(l *Lookups) {
 				tie(r, j, "resolved to "+j.dst+", contacted after it")
 			}
 		}
-		p, ok := s.pairs.lookup(h)
-		if !ok || len(p.ts) < minBeats {
+		conns, made := s.connTimes(h)
+		if len(conns) < minBeats {
 			continue
 		}
-		conns := slices.Sorted(slices.Values(p.ts))
+		of := fmt.Sprintf("of the %d connections", len(conns))
+		if int64(len(conns)) < made {
+			of = fmt.Sprintf("of %d sampled of the %s connections", len(conns), count(float64(made)))
+		}
 		byName := map[string][]*lookup{}
 		for _, r := range rs {
 			if r.server != j.dst {
@@ -179,9 +186,11 @@ func (s *FlowSet) JoinLookups(l *Lookups) {
 			}
 		}
 		for _, named := range byName {
-			if led, followed := leads(named, conns); led >= minBeats && 2*led >= len(conns) && 2*followed >= len(named) {
+			// of a sample of the connections, a sample of the lookups is followed
+			led, followed := leads(named, conns)
+			if led >= minBeats && 2*led >= len(conns) && 2*int64(followed)*max(made, 1) >= int64(len(named)*len(conns)) {
 				for _, r := range named {
-					tie(r, j, fmt.Sprintf("before %d of the %d connections to %s (within %s)", led, len(conns), j.dst, span(lookupLead)))
+					tie(r, j, fmt.Sprintf("before %d %s to %s (within %s)", led, of, j.dst, span(lookupLead)))
 				}
 			}
 		}
@@ -195,6 +204,40 @@ func (s *FlowSet) JoinLookups(l *Lookups) {
 		slices.SortFunc(ts, func(a, b tied) int { return cmp.Compare(a.ts, b.ts) })
 	}
 	slog.Info("lookups", "records", l.Records, "of clients of strong findings", l.Kept, "joined", len(best))
+}
+
+// maxLedConns is how many of a pair's connection times the name rule
+// reads: an evenly spaced sample of a busier pair's, so that a judged
+// state stays small (it keeps them for each strong pair).
+const maxLedConns = 512
+
+// connTimes returns the connection start times of pair h, sorted (at most
+// maxLedConns of them), and how many the pair made: from its state, or
+// from a judged state.
+func (s *FlowSet) connTimes(h uint64) ([]int64, int64) {
+	if s.only {
+		c := s.conns[h]
+		return c.ts, c.events
+	}
+	p, ok := s.pairs.lookup(h)
+	if !ok {
+		return nil, 0
+	}
+	ts := slices.Sorted(slices.Values(p.ts))
+	if len(ts) > maxLedConns {
+		sample := make([]int64, maxLedConns)
+		for i := range sample {
+			sample[i] = ts[i*len(ts)/maxLedConns]
+		}
+		ts = sample
+	}
+	return ts, p.conns
+}
+
+// connSample is what a judged state keeps of a strong pair's connections.
+type connSample struct {
+	ts     []int64 // sorted
+	events int64   // connections made
 }
 
 // leads counts the connections (start times, sorted) that start within

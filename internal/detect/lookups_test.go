@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -161,5 +162,116 @@ func TestLeads(t *testing.T) {
 	led, followed := leads(named, conns)
 	if led != 2 || followed != 2 {
 		t.Errorf("leads = %d, %d; want 2, 2", led, followed)
+	}
+}
+
+// TestLookupsJudgedState: a judged state keeps what the join needs (the
+// strong pairs' connection times), so a shard scored with it joins its
+// lookups as one process does; a judged state of version 3 keeps no
+// times, and joins by answers alone.
+func TestLookupsJudgedState(t *testing.T) {
+	live := newLookupLab()
+	var buf bytes.Buffer
+	if err := live.set.WriteJudged(&buf); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadState(bytes.NewReader(buf.Bytes()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	judged := read.(*FlowSet)
+	judged.Finish()
+	join := func(s *FlowSet) {
+		lk := NewLookups(0)
+		clients := s.LookupClients()
+		for i := range live.dns {
+			lk.Add(&live.dns[i], clients)
+		}
+		s.JoinLookups(lk)
+	}
+	join(live.set)
+	join(judged)
+	for i, f := range live.flows {
+		a := live.set.ExplainAt(f.Src, f.Dst, f.SPort, f.DPort, f.Proto, f.TsNs, f.EndNs)
+		b := judged.ExplainAt(f.Src, f.Dst, f.SPort, f.DPort, f.Proto, f.TsNs, f.EndNs)
+		if (a == nil) != (b == nil) || a != nil && *a != *b {
+			t.Fatalf("flow %d: live %+v, judged state %+v", i, a, b)
+		}
+	}
+	if v := judged.ExplainAt(labClient, labResolver, live.flows[live.c2[0]].SPort, 53, "UDP", live.flows[live.c2[0]].TsNs, live.flows[live.c2[0]].EndNs); v == nil || !strings.Contains(v.Evidence, "lookup of c2.example before 22") {
+		t.Fatalf("judged state: %+v", v)
+	}
+
+	// version 3: the same verdicts without the times
+	s := live.set
+	old := rawState(3, "flow", func(e *enc) {
+		e.u(formJudged)
+		encJudged(e, s.w0, s.w1, s.all, s.verdicts[:])
+	})
+	read3, err := ReadState(bytes.NewReader(old), Limits{})
+	if err != nil {
+		t.Fatalf("version 3 judged state: %v", err)
+	}
+	v3 := read3.(*FlowSet)
+	v3.Finish()
+	join(v3)
+	f := live.flows[live.c2[0]]
+	if v := v3.ExplainAt(f.Src, f.Dst, f.SPort, f.DPort, f.Proto, f.TsNs, f.EndNs); v != nil && strings.Contains(v.Evidence, "c2.example") {
+		t.Fatalf("version 3 state joined by the name rule: %+v", v)
+	}
+	a := live.flows[live.ans]
+	if v := v3.ExplainAt(a.Src, a.Dst, a.SPort, a.DPort, a.Proto, a.TsNs, a.EndNs); v == nil || !strings.Contains(v.Evidence, "resolved to "+labServer2) {
+		t.Fatalf("version 3 state, answered lookup: %+v", v)
+	}
+}
+
+// TestLookupsSampledConns: the name rule reads an evenly spaced sample of
+// a busy pair's connections, and says so; a judged state keeps the sample
+// and joins the same.
+func TestLookupsSampledConns(t *testing.T) {
+	s := NewFlow(Limits{})
+	var dns []record.DNS
+	var lookups []Flow
+	t0 := int64(1_490_976_000e9)
+	rng := uint64(20)
+	for i := range 2000 {
+		at := t0 + int64(i)*2e9
+		port := int32(20000 + i%40000)
+		// two resolvers, at random: neither pair is a beacon
+		rng = rng*6364136223846793005 + 1442695040888963407
+		resolver := []string{labResolver, "10.0.0.54"}[rng>>63]
+		f := Flow{TsNs: at, EndNs: at + 1e5, Src: labClient, Dst: resolver, SPort: port, DPort: 53, Proto: "UDP",
+			OutBytes: 70, InBytes: 130, OutPkts: 1, InPkts: 1}
+		lookups = append(lookups, f)
+		s.Observe(&f)
+		dns = append(dns, record.DNS{TsNs: at + 1e5, IPDst: labClient, IPSrc: resolver, ClientPort: port,
+			QryName: "busy.example", QryType: 28, Response: true, Transport: "udp"})
+		c := Flow{TsNs: at + 2e5, EndNs: at + 3e8, Src: labClient, Dst: labC2, SPort: 1000 + int32(i), DPort: 443, Proto: "TCP",
+			OutBytes: 900, InBytes: 4000, OutPkts: 8, InPkts: 8, Flags: "...AP.SF"}
+		s.Observe(&c)
+	}
+	s.Finish()
+	var buf bytes.Buffer
+	if err := s.WriteJudged(&buf); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadState(bytes.NewReader(buf.Bytes()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	judged := read.(*FlowSet)
+	judged.Finish()
+	for _, set := range []*FlowSet{s, judged} {
+		lk := NewLookups(0)
+		clients := set.LookupClients()
+		for i := range dns {
+			lk.Add(&dns[i], clients)
+		}
+		set.JoinLookups(lk)
+		f := lookups[1234]
+		v := set.ExplainAt(f.Src, f.Dst, f.SPort, f.DPort, f.Proto, f.TsNs, f.EndNs)
+		if v == nil || !strings.HasPrefix(v.Evidence, "lookup of busy.example before 512 of 512 sampled of the 2,000 connections to "+labC2) {
+			t.Fatalf("judged %v: %+v", set.only, v)
+		}
 	}
 }

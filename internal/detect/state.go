@@ -58,8 +58,11 @@ func (s *ProxySet) Kind() record.Kind { return record.KindProxy }
 
 // stateMagic starts every state file; the version follows it.
 const (
-	stateMagic   = "spot-detect-state\n"
-	stateVersion = 3 // 2: a form (full or judged) follows the kind; 3: DNS (client, domain) subjects keep their answer addresses
+	stateMagic = "spot-detect-state\n"
+	// 2: a form (full or judged) follows the kind; 3: DNS (client, domain)
+	// subjects keep their answer addresses; 4: a judged flow state keeps
+	// its strong pair findings' connection times (lookups.go)
+	stateVersion = 4
 )
 
 // IsState reports whether head, the first bytes of a file, starts a state.

@@ -31,7 +31,8 @@ type Options struct {
 	State  detect.Set
 	Limits detect.Limits // bounds of the detectors' state
 	// Lookups, when set, reads the DNS records of the same traffic of the
-	// clients given (flows, the fused method on files; ReadLookups): a
+	// clients given (flows, the fused method on files or with State;
+	// ReadLookups): a
 	// lookup flow that led to a strong finding shares its verdict
 	// (detect.FlowSet.JoinLookups).
 	Lookups func(clients map[string]bool) (*detect.Lookups, error)
@@ -135,8 +136,8 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	var det *detectors
 	var l *live
 	held := meta.Kind == record.KindProxy && meta.Stream == record.StreamEvents && j.fz.Options().UserAgents == nil
-	if o.Lookups != nil && (o.Method != Fused || meta.Kind != record.KindFlow || o.State != nil || piped(ins)) {
-		return st, fmt.Errorf("lookups are joined to flows read from files by the fused method's own detectors (not %s, %s, a state or standard input)", o.Method, meta.Kind)
+	if o.Lookups != nil && (o.Method != Fused || meta.Kind != record.KindFlow || (o.State == nil && piped(ins))) {
+		return st, fmt.Errorf("lookups are joined to flows by the fused method, from files or a state (not %s, %s, standard input)", o.Method, meta.Kind)
 	}
 	if o.Method == Fused && o.State == nil && piped(ins) && !held {
 		set, err := detect.New(meta.Kind, o.Limits)
