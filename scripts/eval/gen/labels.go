@@ -36,6 +36,7 @@ var Labels = map[string]string{
 	"scan-icmp":      "an ICMP sweep",
 	"web-rce":        "web attacks: remote code execution attempts",
 	"malware-slips":  "malware traffic (Stratosphere's captures in Slips)",
+	"rat-remcos":     "RemcosRAT's connections to its server (CTU-SME-11, labelled by hand)",
 }
 
 // DNSLabel is one row of a DNS label file.
