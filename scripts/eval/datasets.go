@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,11 +30,16 @@ func datasets(c *Config) ([]*dataset, error) {
 		return nil, err
 	}
 	out = append(out, flows...)
-	gen, err := generated(c)
+	made, err := generated(c)
 	if err != nil {
 		return nil, err
 	}
-	return append(out, gen...), nil
+	out = append(out, made...)
+	zeek, err := zeekMixes(c)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, zeek...), nil
 }
 
 // newDNS writes labelled DNS events as a dataset.
@@ -55,16 +61,24 @@ func newDNS(c *Config, name string, recs []record.DNS, labels []string) (*datase
 	return d, writeAll(d.path, record.DNS{}.Meta(), recs)
 }
 
-// newFlows writes labelled flows as a dataset.
+// newFlows writes labelled flows as a dataset. Events labelled
+// gen.Unknown are written and scored but not measured.
 func newFlows(c *Config, name string, recs []record.Flow, labels []string) (*dataset, error) {
-	d := &dataset{name: name, kind: record.KindFlow, path: filepath.Join(c.Work, name+".parquet"), labels: map[int64]string{}}
+	d := &dataset{name: name, kind: record.KindFlow, path: filepath.Join(c.Work, name+".parquet"), labels: map[int64]string{}, unknown: map[int64]bool{}}
 	for i, r := range recs {
-		if _, dup := d.labels[r.EID]; dup {
+		if _, dup := d.labels[r.EID]; dup || d.unknown[r.EID] {
 			return nil, fmt.Errorf("%s: duplicate event id %d", name, r.EID)
 		}
-		d.labels[r.EID] = labels[i]
+		if labels[i] == gen.Unknown {
+			d.unknown[r.EID] = true
+		} else {
+			d.labels[r.EID] = labels[i]
+		}
 		if feature.FlowReject(&recs[i]) != "" {
 			d.rejected++
+			continue
+		}
+		if labels[i] == gen.Unknown {
 			continue
 		}
 		// the baseline: bytes sent, small flows first (scans, probes)
@@ -420,4 +434,145 @@ func labelledFlows(c *Config, name, capture, lf string) (*dataset, error) {
 func lookupsOf(c *Config, name, capture string) (string, error) {
 	out := filepath.Join(c.Work, name+".lookups.parquet")
 	return out, run(c, "decode", "dns", capture, "-o", out)
+}
+
+// ---- labelled Zeek logs among benign flows ----
+
+// zeekMix is a labelled Zeek conn.log of a real attack (its label column
+// says Benign, Malicious or Unknown per row) mixed into the benign flows of
+// a labelled capture of testdata/eval.
+type zeekMix struct {
+	name, log, attack string // dataset, conn.log in c.Data, the label of its Malicious rows
+	benign            string // the dataset of c.Data whose benign connections it joins
+}
+
+// zeekMixList is the held-out set: CTU-SME-11 (Slips' test18, RemcosRAT on
+// a Windows 7 VM, labelled by hand) among flows-lab's benign office
+// traffic. testdata/eval/README.md says why these.
+var zeekMixList = []zeekMix{{"mix-sme11-flowslab", "ctu-sme-11.conn.log.labeled.gz", "rat-remcos", "flows-lab"}}
+
+// zeekMixes builds each zeekMix as scripts/eval/gen/mix.py builds a mix of
+// captures: the log's times are shifted by whole seconds (ts only) so that
+// its span sits in the middle of the benign capture's, the shifted log is
+// decoded by spot decode flow and each flow labelled by its row (time and
+// connection: every flow one row, every row one flow), and the capture's
+// connections labelled benign are added. Rows labelled Unknown stay in the
+// data, scored but not measured.
+func zeekMixes(c *Config) ([]*dataset, error) {
+	if c.Data == "" {
+		return nil, nil
+	}
+	var out []*dataset
+	for _, m := range zeekMixList {
+		d, err := m.build(c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.name, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (m zeekMix) build(c *Config) (*dataset, error) {
+	// the benign capture's benign connections and their span
+	byConn, err := gen.ReadFlowLabels(filepath.Join(c.Data, m.benign+".labels.csv.gz"))
+	if err != nil {
+		return nil, err
+	}
+	bpath := filepath.Join(c.Work, m.name+".benign.parquet")
+	if err := run(c, "decode", "flow", filepath.Join(c.Data, m.benign+".pcap.gz"), "-o", bpath); err != nil {
+		return nil, err
+	}
+	brecs, err := readAll[record.Flow](bpath)
+	if err != nil {
+		return nil, err
+	}
+	var recs []record.Flow
+	var ls []string
+	for _, r := range brecs {
+		k := gen.FlowKey{Proto: r.Proto, SIP: r.SIP, SPort: r.SPort, DIP: r.DIP, DPort: r.DPort}.Canonical()
+		l, ok := byConn[k]
+		if !ok {
+			return nil, fmt.Errorf("decoded flow %s of %s has no label", k, m.benign)
+		}
+		if l == benign {
+			recs = append(recs, r)
+			ls = append(ls, l)
+		}
+	}
+	b0, b1 := span(recs)
+
+	// the log, shifted into the middle of that span
+	src := filepath.Join(c.Data, m.log)
+	apath := filepath.Join(c.Work, m.name+".attack.parquet")
+	if err := run(c, "decode", "flow", src, "-o", apath); err != nil {
+		return nil, err
+	}
+	arecs, err := readAll[record.Flow](apath)
+	if err != nil {
+		return nil, err
+	}
+	a0, a1 := span(arecs)
+	shift := (b0 + max(0, ((b1-b0)-(a1-a0))/2) - a0) / 1e9
+	shifted := filepath.Join(c.Work, m.name+".conn.log")
+	if err := shiftLog(src, shifted, shift); err != nil {
+		return nil, err
+	}
+	spath := filepath.Join(c.Work, m.name+".shifted.parquet")
+	if err := run(c, "decode", "flow", shifted, "-o", spath); err != nil {
+		return nil, err
+	}
+	if arecs, err = readAll[record.Flow](spath); err != nil {
+		return nil, err
+	}
+	rows, err := gen.ReadZeekLabels(shifted, gen.ZeekLabels(m.attack))
+	if err != nil {
+		return nil, err
+	}
+	events := make([]gen.ZeekEvent, len(arecs))
+	for i, r := range arecs {
+		events[i] = gen.ZeekEvent{TsNs: r.TStartNs, Key: gen.FlowKey{Proto: r.Proto, SIP: r.SIP, SPort: r.SPort, DIP: r.DIP, DPort: r.DPort}}
+	}
+	als, err := gen.JoinZeekLabels(rows, events)
+	if err != nil {
+		return nil, err
+	}
+	count := map[string]int{}
+	for _, l := range als {
+		count[l]++
+	}
+	fmt.Fprintf(c.Log, "eval: %s: %s shifted %+d s into %s's span; its rows: %v; %d benign connections of %s\n",
+		m.name, m.log, shift, m.benign, count, len(recs), m.benign)
+	return newFlows(c, m.name, append(recs, arecs...), append(ls, als...))
+}
+
+// span is the first start and the last end of flows, in nanoseconds.
+func span(recs []record.Flow) (int64, int64) {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, r := range recs {
+		lo, hi = min(lo, r.TStartNs), max(hi, r.TEndNs)
+	}
+	return lo, hi
+}
+
+// shiftLog writes a (gzip-compressed) Zeek TSV log with secs added to ts.
+func shiftLog(src, dst string, secs int64) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	w, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if err := gen.ShiftZeekTimes(z, w, secs); err != nil {
+		w.Close()
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	return w.Close()
 }

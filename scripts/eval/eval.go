@@ -16,12 +16,16 @@
 //
 // Datasets (see datasets.go): the corpus's dnsperf capture as generated
 // (dns-dense) and with tunnels spread thin (dns-sparse); nDPI's attack
-// captures among its benign ones (flows, flows-sparse); and every labelled
-// capture in testdata/eval (made with real tools by scripts/eval/gen).
+// captures among its benign ones (flows, flows-sparse); every labelled
+// capture in testdata/eval (made with real tools by scripts/eval/gen); and
+// the held-out set, a labelled Zeek conn.log of a real infection
+// (CTU-SME-11) among flows-lab's benign flows (zeekMixes).
 //
 // Labels join by event id: a scored event whose id has no label is an
 // error, and each score must cover every event of its dataset but those
-// Apache Spot's filters reject. Anything not labelled benign is an attack.
+// Apache Spot's filters reject. Anything not labelled benign is an attack,
+// but for events a labeller left undecided (gen.Unknown): scored, not
+// measured.
 package main
 
 import (
@@ -37,6 +41,7 @@ import (
 
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/scripts/eval/gen"
 )
 
 const benign = "benign"
@@ -68,7 +73,8 @@ type dataset struct {
 	name     string
 	kind     record.Kind
 	path     string           // the events, Parquet
-	labels   map[int64]string // event id -> label, for every event
+	labels   map[int64]string // event id -> label, for every event measured
+	unknown  map[int64]bool   // events in the data that no label judges (gen.Unknown): scored, not measured
 	rejected int              // events Apache Spot's filters reject (never scored)
 	baseline []point          // the baseline's scores
 	feedback bool             // play the feedback loop on it
@@ -268,7 +274,13 @@ type explained struct {
 func scored(d *dataset, path string) ([]point, []explained, error) {
 	var pts []point
 	var subjects []explained
+	skipped := 0
 	add := func(eid int64, score float64, x *record.Explanation) error {
+		if d.unknown[eid] {
+			skipped++
+			subjects = append(subjects, explained{detector: x.Detector, subject: x.Subject, label: gen.Unknown})
+			return nil
+		}
 		l, ok := d.labels[eid]
 		if !ok {
 			return fmt.Errorf("scored event %d has no label", eid)
@@ -312,8 +324,8 @@ func scored(d *dataset, path string) ([]point, []explained, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if want := len(d.labels) - d.rejected; len(pts) != want {
-		return nil, nil, fmt.Errorf("%d events scored, want %d (%d events, %d rejected by Apache Spot's filters)", len(pts), want, len(d.labels), d.rejected)
+	if want := len(d.labels) + len(d.unknown) - d.rejected; len(pts)+skipped != want {
+		return nil, nil, fmt.Errorf("%d events scored, want %d (%d events, %d rejected by Apache Spot's filters)", len(pts)+skipped, want, len(d.labels)+len(d.unknown), d.rejected)
 	}
 	return pts, subjects, nil
 }

@@ -82,6 +82,20 @@ func TestFloors(t *testing.T) {
 			}
 		}
 	}
+	// the held-out Zeek log: every row measured but its 3 Unknown ones
+	// (719 RemcosRAT, 44 benign) among flows-lab's 3,529 benign flows
+	held := 0
+	for _, r := range rep.Results {
+		if r.Dataset == "mix-sme11-flowslab" && r.Score == "fused" {
+			held++
+			if r.N != 719+44+3529 || r.K != 719 {
+				t.Errorf("%s: %d events, %d attacks; want %d, 719", r.Dataset, r.N, r.K, 719+44+3529)
+			}
+		}
+	}
+	if held != 1 {
+		t.Errorf("the held-out set mix-sme11-flowslab evaluated %d times, want once", held)
+	}
 	if seen < 4 {
 		t.Errorf("fused results for %d datasets, want at least 4", seen)
 	}
@@ -136,5 +150,13 @@ func TestScoredJoin(t *testing.T) {
 	d.rejected = 1
 	if _, _, err := scored(d, write(1)); err != nil {
 		t.Errorf("one rejected event of two: %v", err)
+	}
+	// an event no label judges is scored, not measured, and still counted
+	d.rejected, d.unknown = 0, map[int64]bool{3: true}
+	if pts, _, err := scored(d, write(1, 2, 3)); err != nil || len(pts) != 2 {
+		t.Errorf("an unknown event among scores: %d measured, %v; want 2", len(pts), err)
+	}
+	if _, _, err := scored(d, write(1, 2)); err == nil {
+		t.Error("a score missing an unknown event accepted")
 	}
 }
