@@ -43,13 +43,21 @@ type Stats struct {
 // The flow columns the words need.
 var keyColumns = []string{"sip", "dip", "sport", "dport", "proto", "trhour", "trminute", "trsec", "treceived", "ibyt", "ipkt"}
 
+// timeColumns are the flow columns a flow's span is read from, as
+// detect.FromFlow reads it (Runner.Times).
+var timeColumns = []string{"tstart_ns", "tend_ns", "unix_tstamp", "tdur"}
+
 // plan maps the output columns to input columns or computed values.
 type plan struct {
 	out     [][]string // output column paths
 	src     []int      // input column index per output column, -1: computed
 	key     map[string]int
 	compute []string // name of each computed output column (by output index; "" if passed through)
+	times   bool     // the inputs have timeColumns, required and flat (in key)
 }
+
+// Times reports whether the inputs have the columns Runner.Times reads.
+func (p *plan) Times() bool { return p.times }
 
 // Flows reports whether the fast path can read these files: every output
 // column that is a flow column exists in every input with the same
@@ -68,6 +76,12 @@ func Flows(files []*parquet.File, outSchema *parquet.Schema) (*plan, bool) {
 			for i := range p.src {
 				if p.src[i] != q.src[i] {
 					return nil, false // inputs with different layouts: keep it simple
+				}
+			}
+			q.times = q.times && p.times
+			for _, k := range timeColumns {
+				if p.key[k] != q.key[k] {
+					q.times = false
 				}
 			}
 		}
@@ -107,6 +121,15 @@ func planFor(in, out *parquet.Schema) (*plan, bool) {
 		}
 		p.key[k] = ic.ColumnIndex
 	}
+	p.times = true
+	for _, k := range timeColumns {
+		ic, ok := in.Lookup(k)
+		if !ok || ic.MaxDefinitionLevel != 0 || ic.MaxRepetitionLevel != 0 {
+			p.times = false
+			continue
+		}
+		p.key[k] = ic.ColumnIndex
+	}
 	return p, true
 }
 
@@ -126,7 +149,10 @@ type Runner struct {
 	// Fuse, when set, gives each scored row its final score from its flow
 	// key and topic-model score (the lower side's), with the verdict that
 	// explains it (nil: none). It is called from several goroutines.
-	Fuse    func(k FlowKey, lda float64) (float64, *detect.Verdict)
+	Fuse func(k FlowKey, lda float64) (float64, *detect.Verdict)
+	// Times, with Fuse, gives FlowKey the flow's span (the plan must have
+	// them: Times()).
+	Times   bool
 	Workers int                    // 0: GOMAXPROCS
 	Options []parquet.WriterOption // codec, metadata, ... of the output
 	// Progress, when set, is told how many more input rows were done, a
@@ -346,6 +372,8 @@ type proc struct {
 	vals     []parquet.Value
 	i32      [5][]int32
 	i64      [2][]int64
+	spans    [3][]int64 // with Runner.Times: tstart_ns, tend_ns, unix_tstamp
+	tdur     []float32  // with Runner.Times
 	bytes    [4]byteCol
 	pairs    []int32
 	keep     []bool
@@ -411,9 +439,17 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 			}
 			pr.verdicts = pr.verdicts[:n]
 			sip, dip, proto := &pr.bytes[0], &pr.bytes[1], &pr.bytes[2]
+			if pr.r.Times {
+				if err := pr.readSpans(chunks, n); err != nil {
+					return nil, false, st, err
+				}
+			}
 			for i := 0; i < n; i++ {
 				if pr.keep[i] {
 					k := FlowKey{SIP: stringOf(sip.at(i)), DIP: stringOf(dip.at(i)), SPort: pr.i32[0][i], DPort: pr.i32[1][i], Proto: stringOf(proto.at(i))}
+					if pr.r.Times {
+						k.T0, k.T1 = pr.span(i)
+					}
 					pr.fused[i], pr.verdicts[i] = fuse(k, pr.res[3*i+2].Score)
 				}
 			}
@@ -819,6 +855,34 @@ type FlowKey struct {
 	SIP, DIP     string
 	SPort, DPort int32
 	Proto        string
+	T0, T1       int64 // the flow's span, ns, as detect.FromFlow reads it (Runner.Times; else 0)
+}
+
+// readSpans reads a row group's time columns (Runner.Times).
+func (pr *proc) readSpans(chunks []parquet.ColumnChunk, n int) (err error) {
+	for i, name := range timeColumns[:3] {
+		if pr.spans[i], err = pr.readInt64(chunks[pr.p.key[name]], pr.spans[i][:0]); err != nil {
+			return err
+		}
+	}
+	pr.tdur = pr.tdur[:0]
+	err = eachPage(chunks[pr.p.key["tdur"]], func(pg parquet.Page) error {
+		return readValues(pg, pr.buf(), func(v parquet.Value) { pr.tdur = append(pr.tdur, v.Float()) })
+	})
+	if err == nil && (len(pr.spans[0]) != n || len(pr.spans[1]) != n || len(pr.spans[2]) != n || len(pr.tdur) != n) {
+		err = fmt.Errorf("time columns of unequal length in a row group")
+	}
+	return err
+}
+
+// span is row i's span, as detect.FromFlow makes it.
+func (pr *proc) span(i int) (t0, t1 int64) {
+	t0, t1 = pr.spans[0][i], pr.spans[1][i]
+	if t0 == 0 {
+		t0 = pr.spans[2][i] * 1e9
+		t1 = t0 + int64(float64(pr.tdur[i])*1e9)
+	}
+	return t0, max(t1, t0)
 }
 
 func growFloat(s []float64, n int) []float64 {

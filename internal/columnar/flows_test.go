@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/spot-hunt/spot/internal/detect"
 	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/lda"
@@ -111,47 +114,9 @@ func TestFlowsMatchRowPath(t *testing.T) {
 			clean[i].SPort = 7
 		}
 	}
-	// a model over the words of the first file
-	c := feature.NewCounter()
-	for _, f := range flows {
-		if feature.FlowReject(&f) == "" {
-			s, d := feature.FlowWords(f.SPort, f.DPort, f.Proto, f.TrHour, f.IByt, f.IPkt)
-			c.Add(f.SIP, s, 1)
-			c.Add(f.DIP, d, 1)
-		}
-	}
-	docs, words := map[string]int{}, map[string]int{}
-	var m lda.Model
-	rows, err := c.Rows()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, row := range rows {
-		if _, ok := docs[row.Doc]; !ok {
-			docs[row.Doc] = len(m.Docs)
-			m.Docs = append(m.Docs, row.Doc)
-		}
-		if _, ok := words[row.Word]; !ok {
-			words[row.Word] = len(m.Words)
-			m.Words = append(m.Words, row.Word)
-		}
-	}
-	const k = 3
-	r := rand.New(rand.NewPCG(3, 3))
-	for range m.Docs {
-		th := []float32{r.Float32(), r.Float32(), r.Float32()}
-		s := th[0] + th[1] + th[2]
-		m.DocTopic = append(m.DocTopic, []float32{th[0] / s, th[1] / s, th[2] / s})
-	}
-	for t := 0; t < k; t++ {
-		row := make([]float32, len(m.Words))
-		for w := range row {
-			row[w] = r.Float32()
-		}
-		m.TopicWord = append(m.TopicWord, row)
-	}
+	m := testModel(t, flows)
 	for _, method := range lda.Methods {
-		sc, err := lda.NewScorer(&m, method, lda.UnseenMean)
+		sc, err := lda.NewScorer(m, method, lda.UnseenMean)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,6 +179,99 @@ func TestFlowsMatchRowPath(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// testModel is a model of 3 random topics over the words of flows.
+func testModel(t *testing.T, flows []record.Flow) *lda.Model {
+	c := feature.NewCounter()
+	for _, f := range flows {
+		if feature.FlowReject(&f) == "" {
+			s, d := feature.FlowWords(f.SPort, f.DPort, f.Proto, f.TrHour, f.IByt, f.IPkt)
+			c.Add(f.SIP, s, 1)
+			c.Add(f.DIP, d, 1)
+		}
+	}
+	docs, words := map[string]int{}, map[string]int{}
+	var m lda.Model
+	rows, err := c.Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		if _, ok := docs[row.Doc]; !ok {
+			docs[row.Doc] = len(m.Docs)
+			m.Docs = append(m.Docs, row.Doc)
+		}
+		if _, ok := words[row.Word]; !ok {
+			words[row.Word] = len(m.Words)
+			m.Words = append(m.Words, row.Word)
+		}
+	}
+	const k = 3
+	r := rand.New(rand.NewPCG(3, 3))
+	for range m.Docs {
+		th := []float32{r.Float32(), r.Float32(), r.Float32()}
+		s := th[0] + th[1] + th[2]
+		m.DocTopic = append(m.DocTopic, []float32{th[0] / s, th[1] / s, th[2] / s})
+	}
+	for t := 0; t < k; t++ {
+		row := make([]float32, len(m.Words))
+		for w := range row {
+			row[w] = r.Float32()
+		}
+		m.TopicWord = append(m.TopicWord, row)
+	}
+	return &m
+}
+
+// TestFlowKeyTimes: with Times, Fuse is told each row's span as
+// detect.FromFlow reads it (nanosecond times, else the second and the
+// duration).
+func TestFlowKeyTimes(t *testing.T) {
+	flows := testFlows(3000, 4)
+	for i := range flows {
+		f := &flows[i]
+		switch i % 3 {
+		case 0: // Spot's CSV: no nanosecond times
+			f.UnixTstamp, f.TDur = 1_700_000_000+int64(i), float32(i%7)*0.25
+		case 1:
+			f.TStartNs, f.TEndNs = 1_700_000_000e9+int64(i)*1e6, 1_700_000_000e9+int64(i)*1e6+int64(i%5)*3e8
+		case 2: // an end before the start
+			f.TStartNs, f.TEndNs = 1_700_000_000e9+int64(i)*1e6, 1_600_000_000e9
+		}
+	}
+	sc, err := lda.NewScorer(testModel(t, flows), lda.Spot, lda.UnseenMean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []*parquet.File{writeParquet(t, flows, 700)}
+	full := parquet.SchemaOf(new(record.ScoredFlow))
+	p, ok := Flows(files, full)
+	if !ok || !p.Times() {
+		t.Fatalf("plan %v, times %v", ok, p != nil && p.Times())
+	}
+	var mu sync.Mutex
+	got := map[string]int{}
+	run := &Runner{Scorer: sc, Method: "fused", Workers: 3, Times: true, Options: ioformat.ParquetOptions(record.ScoredFlow{}.Meta()),
+		Fuse: func(k FlowKey, lda float64) (float64, *detect.Verdict) {
+			mu.Lock()
+			got[fmt.Sprint(k)]++
+			mu.Unlock()
+			return lda, nil
+		}}
+	if _, err := run.Run(context.Background(), files, p, full, ExtraSchema(full), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, f := range flows {
+		if feature.FlowReject(&f) == "" {
+			d := detect.FromFlow(&f)
+			want[fmt.Sprint(FlowKey{f.SIP, f.DIP, f.SPort, f.DPort, f.Proto, d.TsNs, d.EndNs})]++
+		}
+	}
+	if !maps.Equal(got, want) || len(want) < 1000 {
+		t.Errorf("%d keys told, want %d", len(got), len(want))
 	}
 }
 

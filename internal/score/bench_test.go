@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spot-hunt/spot/internal/detect"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/lda"
 )
@@ -21,13 +22,16 @@ func BenchmarkRun(b *testing.B) {
 	path, model := flowsAndModel(b, n)
 	parquetPath := toParquet(b, path, n)
 	for _, bc := range []struct {
-		name   string
-		method Method
-		format ioformat.Format
+		name    string
+		method  Method
+		format  ioformat.Format
+		lookups bool // fused with lookups (none found): the columnar path reads the flows' times too
 	}{
-		{"stream/spot", Method(lda.Spot), ioformat.NDJSON},
-		{"stream/fused", Fused, ioformat.NDJSON},
-		{"columnar/spot", Method(lda.Spot), ioformat.Parquet},
+		{"stream/spot", Method(lda.Spot), ioformat.NDJSON, false},
+		{"stream/fused", Fused, ioformat.NDJSON, false},
+		{"columnar/spot", Method(lda.Spot), ioformat.Parquet, false},
+		{"columnar/fused", Fused, ioformat.Parquet, false},
+		{"columnar/fused+lookups", Fused, ioformat.Parquet, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			cpu0 := cpuTime()
@@ -37,7 +41,11 @@ func BenchmarkRun(b *testing.B) {
 					b.Fatal(err)
 				}
 				d := ioformat.Dest{Path: "-", Stdout: io.Discard, Format: bc.format, Force: true}
-				if _, err := Run(context.Background(), []*ioformat.Input{in}, in.Meta, d, Options{Model: model, Method: bc.method}); err != nil {
+				o := Options{Model: model, Method: bc.method}
+				if bc.lookups {
+					o.Lookups = func(map[string]bool) (*detect.Lookups, error) { return detect.NewLookups(0), nil }
+				}
+				if _, err := Run(context.Background(), []*ioformat.Input{in}, in.Meta, d, o); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -173,7 +173,7 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	}
 	out := record.Meta{Kind: meta.Kind, Stream: record.StreamScored}
 	ev := meta.Stream == record.StreamEvents
-	if meta.Kind == record.KindFlow && ev && d.ResolvedFormat() == ioformat.Parquet && l == nil && !j.lookups {
+	if meta.Kind == record.KindFlow && ev && d.ResolvedFormat() == ioformat.Parquet && l == nil {
 		if done, err := j.columnar(ctx, ins, out, d, det, &st, o.Progress); done {
 			return st, err
 		}
@@ -408,17 +408,18 @@ func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Me
 	}
 	full := parquet.SchemaOf(new(record.ScoredFlow))
 	plan, ok := columnar.Flows(files, full)
-	if !ok {
-		return false, nil
+	if !ok || (j.lookups && !plan.Times()) {
+		return false, nil // lookups join by time: without the time columns, the row path reads them
 	}
 	w, err := ioformat.CreateRaw(d)
 	if err != nil {
 		return true, err
 	}
-	r := &columnar.Runner{Names: names, Scorer: j.scorer, Method: string(j.method), Options: ioformat.ParquetOptions(out), Progress: progress}
+	r := &columnar.Runner{Names: names, Scorer: j.scorer, Method: string(j.method), Options: ioformat.ParquetOptions(out), Progress: progress,
+		Times: j.lookups}
 	if det != nil {
 		r.Fuse = func(k columnar.FlowKey, lda float64) (float64, *detect.Verdict) {
-			v := det.flows.Explain(k.SIP, k.DIP, k.SPort, k.DPort, k.Proto)
+			v := det.flows.ExplainAt(k.SIP, k.DIP, k.SPort, k.DPort, k.Proto, k.T0, k.T1)
 			d := 0.0
 			if v != nil {
 				d = v.Score
