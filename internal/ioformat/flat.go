@@ -794,9 +794,23 @@ func (c *flatColumn) finish() error {
 	seen := make([]int32, len(c.dictVals))
 	per := max(c.pageSize/4, 1)
 	rest, unencoded := c.idx, 0
+	var one []byte // a page of a one-value dictionary's, all zeros: the same for every full page
 	for page := int32(1); len(rest) > 0; page++ {
 		idx := rest[:min(per, len(rest))]
 		rest = rest[len(idx):]
+		if len(c.dictVals) == 1 { // a constant column (an exporter, a tunnel column with no tunnels)
+			v := c.dictVals[0]
+			unencoded += len(idx) * len(v)
+			if len(one) == 0 || len(idx) != per {
+				if one, err = (&rle.DictionaryEncoding{}).EncodeInt32(nil, idx); err != nil {
+					return err
+				}
+			}
+			if err := c.writePage(one, format.RLEDictionary, len(idx), []byte(v), []byte(v), c.bounds); err != nil {
+				return err
+			}
+			continue
+		}
 		var lo, hi string
 		first := true
 		for _, k := range idx {

@@ -81,6 +81,25 @@ func TestFlatWriterMatchesParquetGo(t *testing.T) {
 	t.Run("proxy", func(t *testing.T) { matchParquetGo(t, random[record.Proxy](rng, 5_000), small) })
 	t.Run("scored-flow", func(t *testing.T) { matchParquetGo(t, random[record.ScoredFlow](rng, 5_000), small) })
 	t.Run("empty", func(t *testing.T) { matchParquetGo[record.Flow](t, nil, nil) })
+	// Columns with one value a chunk (an exporter, no tunnels) over many
+	// pages, a part page last: their pages share one encoding.
+	t.Run("constant", func(t *testing.T) {
+		recs := random[record.Flow](rng, 20_000)
+		for i := range recs {
+			recs[i].RIP, recs[i].Source, recs[i].Tunnel = "192.0.2.1", "netflow9", ""
+			if i >= 10_000 { // the next chunks' one value is another
+				recs[i].RIP = "192.0.2.2"
+			}
+		}
+		f := matchParquetGo(t, recs, small)
+		for _, rg := range f.Metadata().RowGroups {
+			for _, c := range rg.Columns {
+				if n := c.MetaData.PathInSchema[0]; (n == "rip" || n == "tunnel") && c.MetaData.DictionaryPageOffset == 0 {
+					t.Errorf("column %s has no dictionary", n)
+				}
+			}
+		}
+	})
 }
 
 // matchParquetGo returns the file flatWriter wrote.
