@@ -40,7 +40,7 @@ func (r *DNS) AppendJSONFields(b []byte) []byte {
 	b = append(b, `,"transport":`...)
 	b = AppendJSONString(b, r.Transport)
 	b = append(b, `,"client_port":`...)
-	b = strconv.AppendInt(b, int64(r.ClientPort), 10)
+	b = appendPort(b, r.ClientPort)
 	b = append(b, `,"answers":`...)
 	if r.Answers == nil {
 		b = append(b, "null"...)
@@ -65,6 +65,27 @@ func (r *DNS) AppendJSONFields(b []byte) []byte {
 	b = append(b, `,"eid":`...)
 	b = strconv.AppendInt(b, r.EID, 10)
 	return b
+}
+
+// appendPort appends a port in decimal: a few multiplications by constants
+// where strconv's general path took ~75 instructions a record (1.3% of
+// decode dns to NDJSON, cachegrind). Out of 0-65535, strconv's.
+func appendPort(b []byte, p int32) []byte {
+	if p < 0 || p > 65535 {
+		return strconv.AppendInt(b, int64(p), 10)
+	}
+	u := uint32(p)
+	switch {
+	case u < 10:
+		return append(b, byte('0'+u))
+	case u < 100:
+		return append(b, byte('0'+u/10), byte('0'+u%10))
+	case u < 1000:
+		return append(b, byte('0'+u/100), byte('0'+u/10%10), byte('0'+u%10))
+	case u < 10000:
+		return append(b, byte('0'+u/1000), byte('0'+u/100%10), byte('0'+u/10%10), byte('0'+u%10))
+	}
+	return append(b, byte('0'+u/10000), byte('0'+u/1000%10), byte('0'+u/100%10), byte('0'+u/10%10), byte('0'+u%10))
 }
 
 // AppendJSONString appends s quoted: printable ASCII other than '"' and

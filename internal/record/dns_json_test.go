@@ -2,8 +2,10 @@ package record
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/goccy/go-json"
@@ -98,5 +100,19 @@ func TestNeedsEscapeAgreesByteByByte(t *testing.T) {
 	}
 	if escaped < 20000 || escaped > 180000 {
 		t.Errorf("%d of 200000 random strings need escaping: the mix tests too little of one side", escaped)
+	}
+}
+
+// TestAppendPort: every port as strconv writes it, and values out of range.
+func TestAppendPort(t *testing.T) {
+	for p := int32(-70000); p <= 140000; p++ {
+		if got, want := string(appendPort(nil, p)), strconv.Itoa(int(p)); got != want {
+			t.Fatalf("appendPort(%d) = %q", p, got)
+		}
+	}
+	for _, p := range []int32{math.MinInt32, math.MaxInt32} {
+		if got, want := string(appendPort([]byte("x"), p)), "x"+strconv.Itoa(int(p)); got != want {
+			t.Fatalf("appendPort(%d) = %q", p, got)
+		}
 	}
 }
