@@ -100,6 +100,39 @@ func TestFlatWriterMatchesParquetGo(t *testing.T) {
 			}
 		}
 	})
+	// A dictionary column counts its rows while its chunk holds one value
+	// and indexes them when a second comes: mid-batch, at a batch's first
+	// row, in the chunk's first row; a chunk of one value past
+	// DictionaryMaxBytes turns plain.
+	t.Run("constant-then-not", func(t *testing.T) {
+		recs := random[record.Flow](rng, 15_000)
+		huge := strings.Repeat("x", 20<<10)
+		for i := range recs {
+			r, at := &recs[i], i%3000 // row groups of 3000 rows, batches of 777
+			r.Proto, r.Flag, r.Tunnel, r.Source = "TCP", "", "", "netflow9"
+			if at >= 2000 {
+				r.Proto = []string{"TCP", "UDP", "ICMP"}[rng.IntN(3)]
+			}
+			if i >= 777 && i < 3000 || i >= 3000+5*777 && i < 6000 {
+				r.Flag = []string{".A...", "....S"}[rng.IntN(2)]
+			}
+			if i >= 6000 && i < 9000 {
+				r.Tunnel = huge
+			}
+			if i == 9000 {
+				r.Source = "ipfix"
+			}
+		}
+		f := matchParquetGo(t, recs, small)
+		for i, rg := range f.Metadata().RowGroups {
+			for _, c := range rg.Columns {
+				n := c.MetaData.PathInSchema[0]
+				if n == "tunnel" && (c.MetaData.DictionaryPageOffset == 0) != (i == 2) {
+					t.Errorf("row group %d: column tunnel has a dictionary: %v", i, c.MetaData.DictionaryPageOffset != 0)
+				}
+			}
+		}
+	})
 }
 
 // matchParquetGo returns the file flatWriter wrote.

@@ -114,7 +114,7 @@ func newOutput(w io.Writer, path string) *output {
 	if o.comp != nil {
 		dst = o.comp
 	}
-	o.w = bufio.NewWriterSize(dst, 256<<10)
+	o.w = bufio.NewWriterSize(dst, asyncBuffer)
 	return o
 }
 
@@ -453,6 +453,10 @@ type asyncWriter struct {
 	once sync.Once
 }
 
+// asyncBuffer is the size of an asyncWriter's buffers: an output's
+// bufio.Writer's.
+const asyncBuffer = 256 << 10
+
 func newAsyncWriter(w io.Writer) *asyncWriter {
 	const depth = 4
 	a := &asyncWriter{w: w, todo: make(chan []byte, depth), free: make(chan []byte, depth+1), done: make(chan error)}
@@ -479,13 +483,25 @@ func (a *asyncWriter) run() {
 	}
 }
 
+// Write queues a copy of p in buffers of asyncBuffer bytes, each made once:
+// a buffer grown to the largest write (a Parquet column chunk, a few MB)
+// was grown again in fresh memory, a page fault per 4 kB, whenever a
+// larger one came.
 func (a *asyncWriter) Write(p []byte) (int, error) {
-	if err := a.failed(); err != nil {
-		return 0, err
+	n := len(p)
+	for len(p) > 0 {
+		if err := a.failed(); err != nil {
+			return n - len(p), err
+		}
+		b := <-a.free
+		if b == nil {
+			b = make([]byte, 0, asyncBuffer)
+		}
+		k := min(len(p), asyncBuffer)
+		a.todo <- append(b, p[:k]...)
+		p = p[k:]
 	}
-	b := append(<-a.free, p...)
-	a.todo <- b
-	return len(p), nil
+	return n, nil
 }
 
 // failed returns the first error writing, if any.
