@@ -107,6 +107,10 @@ func decodeProxy(ctx context.Context, names []string, stdin io.Reader, read func
 		bad.Skip("skipped malformed line", e.Name, e.Unit, e.Number, e.Err)
 	}
 
+	// The same inFlight batches go round, and w keeps no reference to
+	// what it wrote (ioformat.Writer): the decoder reuses their strings'
+	// bytes.
+	opt.ReuseBatches = true
 	const inFlight = 4
 	free := make(chan []record.Proxy, inFlight)
 	for range inFlight {

@@ -21,6 +21,7 @@
 //   - time-taken is milliseconds.
 //
 // Parsing is byte-level (no regexp); a record's strings are slices of one
-// arena per ~1 MiB of log, so decoding allocates almost nothing per line.
+// arena per ~1 MiB of log, so decoding allocates almost nothing per line
+// (and nothing at all once a caller's batches go round: ReuseBatches).
 // Lines that cannot be decoded are reported (file and line) and skipped.
 package proxy

@@ -497,3 +497,71 @@ func TestDetectLivePipe(t *testing.T) {
 		t.Fatal("detection still waiting for input after one complete line")
 	}
 }
+
+// With ReuseBatches, a batch's records stay as decoded until the batch is
+// passed to Read again, while the other batches are filled; and the
+// arenas go round with the batches rather than one being made per batch.
+func TestReuseBatches(t *testing.T) {
+	defer func(n int) { arenaSize = n }(arenaSize)
+	arenaSize = 4 << 10 // a few lines an arena, so that arenas go round
+	files, _ := filepath.Glob(filepath.Join(fixtures, "*"))
+	if len(files) == 0 {
+		t.Fatal("no fixtures")
+	}
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := NewDecoder(bytes.NewReader(data), path, Options{ReuseBatches: true})
+		if errors.Is(err, ErrUnknownFormat) { // not a log (a script, a README)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _, _ := decodeAll(t, path, data, Options{})
+		batches := [3][]record.Proxy{}
+		start := [3]int{} // index in want of each batch's first record
+		count := [3]int{}
+		for i := range batches {
+			batches[i] = make([]record.Proxy, 5)
+		}
+		check := func(k int) {
+			for j, r := range batches[k][:count[k]] {
+				if !reflect.DeepEqual(r, want[start[k]+j]) {
+					t.Fatalf("%s: record %d changed before its batch was read again:\n got %+v\nwant %+v", path, start[k]+j, r, want[start[k]+j])
+				}
+			}
+		}
+		next, reads := 0, 0
+		for k := 0; ; k = (k + 1) % len(batches) {
+			for i := range batches {
+				check(i)
+			}
+			n, err := d.Read(batches[k])
+			start[k], count[k] = next, n
+			next += n
+			reads++
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+		}
+		for i := range batches {
+			check(i)
+		}
+		if next != len(want) {
+			t.Errorf("%s: %d records, want %d", path, next, len(want))
+		}
+		arenas := len(d.spares)
+		for _, a := range d.owned {
+			arenas += len(a)
+		}
+		if arenas > 2*len(batches) {
+			t.Errorf("%s: %d arenas for %d batches over %d reads", path, arenas, len(batches), reads)
+		}
+	}
+}
