@@ -620,9 +620,13 @@ func startCSVPipe(br *bufio.Reader, f *csvFormat, line int64) *csvPipe {
 		for {
 			c := p.get()
 			c.first = line
+			// A block's buffer has room for a carried part line (up to
+			// 64 kB) beside the block's size: made to fit the carry of
+			// the moment, it was made again for every longer one, half
+			// the blocks, and the heap grew by fresh pages.
 			buf := c.data[:cap(c.data)]
 			if len(buf) < csvChunkSize+len(carry) {
-				buf = make([]byte, csvChunkSize+len(carry))
+				buf = make([]byte, csvChunkSize+max(len(carry), csvChunkSize/16))
 			}
 			n := copy(buf, carry)
 			// Read what there is (a whole block from a file, less from a
@@ -697,8 +701,12 @@ func lineEnds(data []byte, ends []int) ([]int, int) {
 
 // chunk parses the lines of c into c.recs, noting the malformed ones.
 func (p *lineParser) chunk(c *csvChunk) {
-	if c.recs == nil {
-		c.recs = ioformat.Touched(make([]record.Flow, len(c.data)/128))[:0]
+	// Room for a record a line (nfdump's are ~350 bytes), made once and
+	// touched at once (see ioformat.Touched); a record per 128 bytes of
+	// the block was 2.6 times what a block of nfdump's lines holds, every
+	// page of it faulted in.
+	if want := min(len(c.ends)+len(c.ends)/8, len(c.data)/128); cap(c.recs) < want {
+		c.recs = ioformat.Touched(make([]record.Flow, want))[:0]
 	}
 	start := 0
 	for i, end := range c.ends {
