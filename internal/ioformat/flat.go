@@ -108,6 +108,9 @@ func newFlatWriter[T any](out *output, opts []parquet.WriterOption) (*flatWriter
 		if c.dictMax <= 0 {
 			c.dictMax = math.MaxInt
 		}
+		if kind == flatString { // a page's offsets, at most one per 4 bytes (see addStrings)
+			c.offs = make([]uint32, 0, pageSize/4+2)
+		}
 		c.reset()
 		w.cols = append(w.cols, c)
 	}
