@@ -218,3 +218,28 @@ func TestFileProgressRecords(t *testing.T) {
 		t.Error("a bar of bytes for stdin, whose size is not known")
 	}
 }
+
+// TestProgressStopped: a run's progress displays left without Done (a
+// stage that returned early) are finished when the run ends, so no
+// spinner goroutine draws after it.
+func TestProgressStopped(t *testing.T) {
+	st, _, _ := Test("")
+	st.StderrTTY = true
+	g := &globals{io: st}
+	done, left := g.newProgress("train: reading", "records", -1), g.newProgress("detect", "records", -1)
+	if done == nil || left == nil {
+		t.Fatal("no progress on a terminal")
+	}
+	done.Done()
+	done.Done() // twice is once
+	if left.bar.IsFinished() {
+		t.Fatal("a display finished before the run ended")
+	}
+	g.stopProgress()
+	if !left.bar.IsFinished() {
+		t.Error("a display left running is not finished when the run ends")
+	}
+	if len(g.progs) != 0 {
+		t.Errorf("%d displays still held", len(g.progs))
+	}
+}

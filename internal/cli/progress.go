@@ -31,7 +31,7 @@ func (g *globals) newProgress(desc, unit string, total int64) *progress {
 	if !g.showProgress() {
 		return nil
 	}
-	return &progress{bar: progressbar.NewOptions64(total,
+	return g.track(&progress{bar: progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(g.io.Err),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionSetItsString(unit),
@@ -42,7 +42,7 @@ func (g *globals) newProgress(desc, unit string, total int64) *progress {
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSpinnerType(14),
 		progressbar.OptionSetRenderBlankState(true), // at once: the stage has started
-	)}
+	)})
 }
 
 // newFileProgress is a decoder's progress display: the bytes of the files
@@ -62,7 +62,7 @@ func (g *globals) newFileProgress(desc string, files []string) *progress {
 	if len(files) == 0 || !g.showProgress() {
 		return g.newProgress(desc, "records", -1)
 	}
-	return &progress{bytes: true, desc: desc, bar: progressbar.NewOptions64(total,
+	return g.track(&progress{bytes: true, desc: desc, bar: progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(g.io.Err),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowBytes(true),
@@ -71,7 +71,7 @@ func (g *globals) newFileProgress(desc string, files []string) *progress {
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetRenderBlankState(true),
-	)}
+	)})
 }
 
 // Wrote records n more records written: the units counted, or, beside a
@@ -143,10 +143,34 @@ func (p *progress) Describe(s string) {
 	}
 }
 
-// Done clears the display.
+// Done clears the display; a finished bar draws nothing more.
 func (p *progress) Done() {
-	if p != nil {
+	if p != nil && !p.bar.IsFinished() {
 		p.bar.Finish()
+	}
+}
+
+// track keeps p to be finished when the run ends (stopProgress), should
+// its stage return before its Done: a bar of unknown length redraws its
+// spinner from a goroutine of its own until it is finished, which would
+// draw over the run's closing message (and, in tests, into a buffer
+// being read).
+func (g *globals) track(p *progress) *progress {
+	g.progMu.Lock()
+	g.progs = append(g.progs, p)
+	g.progMu.Unlock()
+	return p
+}
+
+// stopProgress ends every display the run started, before its closing
+// message is printed.
+func (g *globals) stopProgress() {
+	g.progMu.Lock()
+	progs := g.progs
+	g.progs = nil
+	g.progMu.Unlock()
+	for _, p := range progs {
+		p.Done()
 	}
 }
 

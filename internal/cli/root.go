@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +26,8 @@ type globals struct {
 	maxRec   byteSize
 	level    slog.Level // the level logs are written at
 	strict   bool       // decode --strict
+	progMu   sync.Mutex
+	progs    []*progress // the run's progress displays (stopProgress)
 }
 
 // Main runs spot with the process's arguments and streams and returns its
@@ -66,6 +69,7 @@ func Run(ctx context.Context, args []string, io *IO) int {
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
+	g.stopProgress()
 	stage := strings.TrimPrefix(cmd.CommandPath(), "spot")
 	stage = strings.TrimSpace(stage)
 	if stage != "" {
