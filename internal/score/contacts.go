@@ -44,27 +44,11 @@ func ReadContacts(ctx context.Context, ins []*ioformat.Input, max int) (*detect.
 		if err != nil {
 			return nil, err
 		}
-		for {
-			if err := ctx.Err(); err != nil {
-				r.Close()
-				return nil, err
-			}
-			n, err := r.Read(buf)
-			for i := range buf[:n] {
-				c.AddFlow(&buf[i])
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				r.Close()
-				return nil, err
-			}
+		malformed, err := readEach(ctx, r, buf, c.AddFlow)
+		if err != nil {
+			return nil, err
 		}
-		if s, ok := r.(ioformat.Skipper); ok {
-			c.Malformed += s.Skipped()
-		}
-		r.Close()
+		c.Malformed += malformed
 	}
 	c.Seal()
 	if c.Skipped > 0 {
@@ -72,4 +56,29 @@ func ReadContacts(ctx context.Context, ins []*ioformat.Input, max int) (*detect.
 	}
 	slog.Info("contacts", "flows", c.Records, "dns flows left out", c.DNS, "pairs", c.Len())
 	return c, nil
+}
+
+// readEach hands each record of r to each, reading into buf, and returns
+// how many records the reader skipped as malformed. It closes r.
+func readEach[T any](ctx context.Context, r ioformat.Reader[T], buf []T, each func(*T)) (malformed int64, err error) {
+	defer r.Close()
+	for {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		n, err := r.Read(buf)
+		for i := range buf[:n] {
+			each(&buf[i])
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if s, ok := r.(ioformat.Skipper); ok {
+		malformed = s.Skipped()
+	}
+	return malformed, nil
 }

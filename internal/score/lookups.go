@@ -3,7 +3,6 @@ package score
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/spot-hunt/spot/internal/detect"
@@ -31,27 +30,11 @@ func ReadLookups(ctx context.Context, ins []*ioformat.Input, clients map[string]
 		if err != nil {
 			return nil, err
 		}
-		for {
-			if err := ctx.Err(); err != nil {
-				r.Close()
-				return nil, err
-			}
-			n, err := r.Read(buf)
-			for i := range buf[:n] {
-				l.Add(&buf[i], clients)
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				r.Close()
-				return nil, err
-			}
+		malformed, err := readEach(ctx, r, buf, func(rec *record.DNS) { l.Add(rec, clients) })
+		if err != nil {
+			return nil, err
 		}
-		if s, ok := r.(ioformat.Skipper); ok {
-			l.Malformed += s.Skipped()
-		}
-		r.Close()
+		l.Malformed += malformed
 	}
 	if l.NoPort > 0 {
 		slog.Warn("lookups: DNS records without a client port left out (decoded before spot wrote client_port, or from a source without ports: decode them again)", "records", l.NoPort)
