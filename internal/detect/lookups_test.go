@@ -171,16 +171,7 @@ func TestLeads(t *testing.T) {
 // times, and joins by answers alone.
 func TestLookupsJudgedState(t *testing.T) {
 	live := newLookupLab()
-	var buf bytes.Buffer
-	if err := live.set.WriteJudged(&buf); err != nil {
-		t.Fatal(err)
-	}
-	read, err := ReadState(bytes.NewReader(buf.Bytes()), Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	judged := read.(*FlowSet)
-	judged.Finish()
+	judged := judgedCopy(t, live.set)
 	join := func(s *FlowSet) {
 		lk := NewLookups(0)
 		clients := s.LookupClients()
@@ -251,16 +242,7 @@ func TestLookupsSampledConns(t *testing.T) {
 		s.Observe(&c)
 	}
 	s.Finish()
-	var buf bytes.Buffer
-	if err := s.WriteJudged(&buf); err != nil {
-		t.Fatal(err)
-	}
-	read, err := ReadState(bytes.NewReader(buf.Bytes()), Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	judged := read.(*FlowSet)
-	judged.Finish()
+	judged := judgedCopy(t, s)
 	for _, set := range []*FlowSet{s, judged} {
 		lk := NewLookups(0)
 		clients := set.LookupClients()
@@ -274,4 +256,20 @@ func TestLookupsSampledConns(t *testing.T) {
 			t.Fatalf("judged %v: %+v", set.only, v)
 		}
 	}
+}
+
+// judgedCopy writes the finished set s judged and reads it back, finished.
+func judgedCopy(t *testing.T, s *FlowSet) *FlowSet {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := s.WriteJudged(&buf); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadState(&buf, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	judged := read.(*FlowSet)
+	judged.Finish()
+	return judged
 }
