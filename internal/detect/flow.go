@@ -173,6 +173,9 @@ type FlowSet struct {
 	lookups  map[lookupKey][]tied  // lookups that led to a finding, by their flow, in time order (lookups.go)
 	conns    map[uint64]connSample // read from a judged state: strong pairs' connection times (lookups.go)
 	judgedState
+	// a share of the subjects (FlowParts): those whose hash modulo shares
+	// is share; shares 0 or 1 keeps them all
+	share, shares uint64
 }
 
 // NewFlow returns the flow detectors with limits lim (zero: the defaults).
@@ -213,22 +216,32 @@ const ahead = 128
 
 // ObserveBatch adds flows to the detectors' state, as Observe does each.
 // The tables of a busy network outgrow the CPU's caches, and a subject's
-// lookup is then a wait on memory: a batch first loads the index entry of
-// every subject it will update (Go has no prefetch instruction; loads that
-// do not depend on each other overlap), then updates them in order.
+// lookup is then a wait on memory: a batch first hashes the subjects of
+// every flow, then loads the index entry of each (Go has no prefetch
+// instruction; loads that do not depend on each other overlap, and a loop
+// that does nothing else keeps many in flight), then updates them in order.
 func (s *FlowSet) ObserveBatch(fs []Flow) {
 	var keys [ahead]flowKeys
 	for len(fs) > 0 {
 		b := fs[:min(len(fs), ahead)]
 		fs = fs[len(b):]
 		for i := range b {
+			s.keys(&b[i], &keys[i])
+		}
+		var sink uint64
+		for i := range b {
 			k := &keys[i]
-			s.keys(&b[i], k)
-			s.sink ^= s.pairs.touch(k.pair)
-			if k.unanswered {
-				s.sink ^= s.vscan.touch(k.vscan) ^ s.hscan.touch(k.hscan)
+			if k.mine&minePair != 0 {
+				sink ^= s.pairs.touch(k.pair) ^ s.strs.touch(k.src) ^ s.strs.touch(k.dst)
+			}
+			if k.mine&mineVScan != 0 {
+				sink ^= s.vscan.touch(k.vscan)
+			}
+			if k.mine&mineHScan != 0 {
+				sink ^= s.hscan.touch(k.hscan)
 			}
 		}
+		s.sink ^= sink
 		for i := range b {
 			s.observe(&b[i], &keys[i])
 		}
@@ -236,19 +249,42 @@ func (s *FlowSet) ObserveBatch(fs []Flow) {
 }
 
 // flowKeys are the keys of a flow's subjects: its pair's and, when it went
-// unanswered, its scans'.
+// unanswered, its scans'; mine says which of them s keeps (a share of the
+// subjects, FlowParts).
 type flowKeys struct {
 	pair, vscan, hscan uint64
-	unanswered         bool
+	src, dst           uint64 // hashes of the pair's strings (strs), when mine
+	mine               uint8
 }
+
+const (
+	minePair = 1 << iota
+	mineVScan
+	mineHScan
+)
 
 func (s *FlowSet) keys(f *Flow, k *flowKeys) {
 	k.pair = s.key('p', f.Src, f.Dst, f.DPort, f.Proto)
-	k.unanswered = f.unanswered()
-	if k.unanswered {
+	k.mine = 0
+	if s.mine(k.pair) {
+		k.mine = minePair
+		k.src, k.dst = s.strs.hash(f.Src), s.strs.hash(f.Dst)
+	}
+	if f.unanswered() {
 		k.vscan = s.key('v', f.Src, f.Dst, 0, "")
 		k.hscan = s.key('h', f.Src, "", f.DPort, f.Proto)
+		if s.mine(k.vscan) {
+			k.mine |= mineVScan
+		}
+		if s.mine(k.hscan) {
+			k.mine |= mineHScan
+		}
 	}
+}
+
+// mine reports whether s keeps subject h: all of them, or its share.
+func (s *FlowSet) mine(h uint64) bool {
+	return s.shares <= 1 || h%s.shares == s.share
 }
 
 // observe adds flow f, whose subjects' keys are k.
@@ -259,16 +295,23 @@ func (s *FlowSet) observe(f *Flow, k *flowKeys) {
 		}
 		s.w1 = max(s.w1, f.EndNs)
 	}
-	p := s.pairs.get(k.pair, func() flowPair {
-		return flowPair{src: s.strs.get(f.Src), dst: s.strs.get(f.Dst), dport: f.DPort, proto: s.strs.get(f.Proto)}
-	})
-	s.beats.room(&p.beaconState)
-	p.observe(f)
-	if k.unanswered {
+	if k.mine&minePair != 0 {
+		p := s.pairs.getInPlace(k.pair, func(p *flowPair) {
+			ts, sizes := p.ts[:0], p.sizes[:0] // a dropped pair's beats: room for the new one's
+			*p = flowPair{src: s.strs.getHashed(f.Src, k.src), dst: s.strs.getHashed(f.Dst, k.dst), dport: f.DPort,
+				proto: s.strs.get(f.Proto)}
+			p.ts, p.sizes = ts, sizes
+		})
+		s.beats.room(&p.beaconState)
+		p.observe(f)
+	}
+	if k.mine&mineVScan != 0 {
 		v := s.vscan.get(k.vscan, func() scanState {
 			return scanState{src: s.strs.get(f.Src), dst: s.strs.get(f.Dst), vertical: true}
 		})
 		v.observe(f, mix64(uint64(uint32(f.DPort))))
+	}
+	if k.mine&mineHScan != 0 {
 		h := s.hscan.get(k.hscan, func() scanState {
 			return scanState{src: s.strs.get(f.Src), dport: f.DPort, proto: s.strs.get(f.Proto)}
 		})

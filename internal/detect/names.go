@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math/rand/v2"
 	"strings"
 
 	"github.com/zeebo/xxh3"
@@ -67,21 +68,42 @@ func splitName(raw string) nameInfo {
 // strs gives the detectors their own copy of a string (the readers reuse
 // their buffers), one copy for the subjects that name the same host,
 // protocol or user agent while it stays in a direct-mapped cache of recent
-// strings: a hit costs a hash and a compare, a miss one copy, and the
-// cache's size is fixed whatever the input (a collision costs a copy, never
-// more).
-type strs struct{ slot []string }
+// strings: a hit costs a hash, a miss one copy, and the cache's size is
+// fixed whatever the input (a collision costs a copy, never more). A hit
+// is told by length and a 64-bit hash seeded at random, not by comparing
+// the bytes, which are seldom in the CPU's caches when a new subject asks:
+// two strings told apart by neither would be one in 2^48 of a slot's
+// collisions, and input cannot aim at a seed it does not know.
+type strs struct {
+	slot []interned
+	seed uint64
+}
+
+type interned struct {
+	h uint64
+	s string
+}
 
 const strSlots = 1 << 16
 
-func (c *strs) get(s string) string {
+func (c *strs) get(s string) string { return c.getHashed(s, c.hash(s)) }
+
+// hash returns the hash that get would make of s.
+func (c *strs) hash(s string) uint64 {
 	if c.slot == nil {
-		c.slot = make([]string, strSlots)
+		c.slot, c.seed = make([]interned, strSlots), rand.Uint64()
 	}
-	v := &c.slot[xxh3.HashString(s)&(strSlots-1)]
-	if *v == s {
-		return *v
+	return xxh3.HashStringSeed(s, c.seed)
+}
+
+// touch loads the slot of a string of hash h, as table.touch does.
+func (c *strs) touch(h uint64) uint64 { return c.slot[h&(strSlots-1)].h }
+
+// getHashed is get of s, whose hash is h.
+func (c *strs) getHashed(s string, h uint64) string {
+	v := &c.slot[h&(strSlots-1)]
+	if v.h != h || len(v.s) != len(s) {
+		*v = interned{h, strings.Clone(s)}
 	}
-	*v = strings.Clone(s)
-	return *v
+	return v.s
 }

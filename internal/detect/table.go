@@ -79,6 +79,18 @@ func (t *table[S]) get(h uint64, mk func() S) *S {
 	return s
 }
 
+// getInPlace is get whose init makes a new subject's state in its slot,
+// which holds the state of a subject dropped before (or a zero state), so
+// that init may keep that state's buffers.
+func (t *table[S]) getInPlace(h uint64, init func(*S)) *S {
+	if e := &t.index[t.find(h)]; e.slot != 0 {
+		return t.slot(e.slot - 1)
+	}
+	s := t.add(h)
+	init(s)
+	return s
+}
+
 // lookup returns the state of subject h, if the table holds it.
 func (t *table[S]) lookup(h uint64) (*S, bool) {
 	if e := &t.index[t.find(h)]; e.slot != 0 {
@@ -87,7 +99,8 @@ func (t *table[S]) lookup(h uint64) (*S, bool) {
 	return nil, false
 }
 
-// add makes room for a new subject h and returns its (zero) state.
+// add makes room for a new subject h and returns its slot, whose state the
+// caller sets whole.
 func (t *table[S]) add(h uint64) *S {
 	if t.n >= t.max {
 		t.shrink()
@@ -120,7 +133,11 @@ func (t *table[S]) add(h uint64) *S {
 // rebuild makes an index of size entries (a power of two) of the subjects
 // held.
 func (t *table[S]) rebuild(size int) {
-	t.index = make([]entry, size)
+	if size == len(t.index) {
+		clear(t.index) // its pages are mapped: new ones would be faulted in again
+	} else {
+		t.index = make([]entry, size)
+	}
 	for c, keys := range t.keys {
 		for i, h := range keys {
 			if t.live[c][i] {
@@ -144,14 +161,16 @@ func (t *table[S]) all() iter.Seq2[uint64, *S] {
 	}
 }
 
+// shrink drops the least active subjects until a quarter of the table is
+// free. A dropped state stays as it was until its slot is taken again,
+// when add's caller overwrites it whole.
 func (t *table[S]) shrink() {
-	var zero S
 	for k := int64(1); t.n > t.max*3/4; k++ {
 		for c := range t.chunk {
 			states, live := t.chunk[c], t.live[c]
 			for i := range states {
 				if live[i] && t.events(&states[i]) <= k {
-					states[i], live[i] = zero, false
+					live[i] = false
 					t.free = append(t.free, int32(c<<chunkBits+i))
 					t.n--
 					t.dropped++
@@ -180,3 +199,6 @@ func (t *table[S]) merge(o *table[S], combine func(dst, src *S)) {
 	}
 	t.dropped += o.dropped
 }
+
+// setMax sets the most subjects t keeps to max (at least what it holds).
+func (t *table[S]) setMax(max int) { t.max = max }

@@ -29,13 +29,44 @@ func Detect(ctx context.Context, ins []*ioformat.Input, kind record.Kind, lim de
 	}
 	switch kind {
 	case record.KindFlow:
-		err = observe[record.Flow](ctx, ins, set, progress)
+		return detectFlows(ctx, ins, lim, progress)
 	case record.KindDNS:
-		err = observe[record.DNS](ctx, ins, set, progress)
+		err = observe(ctx, ins, kind, progress, func(rs []record.DNS) {
+			for i := range rs {
+				observeAny(set, &rs[i])
+			}
+		})
 	case record.KindProxy:
-		err = observe[record.Proxy](ctx, ins, set, progress)
+		err = observe(ctx, ins, kind, progress, func(rs []record.Proxy) {
+			for i := range rs {
+				observeAny(set, &rs[i])
+			}
+		})
 	}
 	return set, err
+}
+
+// flowParts is how many goroutines observe flows: the flow detectors'
+// tables of a busy network outgrow the caches, and their pass was the
+// dearest of a fused score. A fixed number, not the CPUs', so that what a
+// full table drops does not depend on the machine.
+const flowParts = 2
+
+// detectFlows runs the flow detectors in parts (detect.FlowParts), the
+// reader filling one batch while the parts observe the other.
+func detectFlows(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, progress func(n int)) (detect.Set, error) {
+	parts := detect.NewFlowParts(lim, flowParts)
+	var fs [2][]detect.Flow
+	turn := 0
+	err := observe(ctx, ins, record.KindFlow, progress, func(rs []record.Flow) {
+		b := fs[turn][:0]
+		for i := range rs {
+			b = append(b, detect.FromFlow(&rs[i]))
+		}
+		fs[turn], turn = b, turn^1
+		parts.ObserveBatch(b)
+	})
+	return parts.Join(), err
 }
 
 // judge finishes a set and keeps its kind's explainer.
@@ -53,11 +84,9 @@ func judge(set detect.Set) *detectors {
 }
 
 // observe reads every input again from the start, only in the columns the
-// detectors read, and hands each event to set.
-func observe[E any](ctx context.Context, ins []*ioformat.Input, set detect.Set, progress func(int)) error {
+// detectors of kind read, and hands each batch of records to f.
+func observe[E any](ctx context.Context, ins []*ioformat.Input, kind record.Kind, progress func(int), f func([]E)) error {
 	buf := make([]E, ioformat.BatchSize)
-	flows, _ := set.(*detect.FlowSet) // flows are observed a batch at a time
-	var fs []detect.Flow
 	for _, in := range ins {
 		again, err := in.Rewind()
 		if err != nil {
@@ -66,7 +95,7 @@ func observe[E any](ctx context.Context, ins []*ioformat.Input, set detect.Set, 
 		var cols []string
 		if again.Format == ioformat.Parquet {
 			have := again.Columns()
-			for _, c := range detect.Columns[set.Kind()] {
+			for _, c := range detect.Columns[kind] {
 				if slices.Contains(have, c) {
 					cols = append(cols, c)
 				}
@@ -83,19 +112,7 @@ func observe[E any](ctx context.Context, ins []*ioformat.Input, set detect.Set, 
 				return err
 			}
 			n, err := r.Read(buf)
-			if flows != nil {
-				fs = fs[:0]
-				for i := range buf[:n] {
-					if f, ok := flowOf(&buf[i]); ok {
-						fs = append(fs, f)
-					}
-				}
-				flows.ObserveBatch(fs)
-			} else {
-				for i := range buf[:n] {
-					observeAny(set, &buf[i])
-				}
-			}
+			f(buf[:n])
 			if progress != nil {
 				progress(n)
 			}
