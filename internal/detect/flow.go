@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 
@@ -163,7 +164,7 @@ type FlowSet struct {
 	pairs  *table[flowPair]
 	vscan  *table[scanState] // (source, destination): ports probed
 	hscan  *table[scanState] // (source, port, protocol): hosts probed
-	buf    []byte
+	hasher flowHasher
 	sink   uint64 // ObserveBatch's loads ahead, kept so that they are not optimised away
 	beats  beatArena
 	strs   strs
@@ -182,15 +183,14 @@ type FlowSet struct {
 func NewFlow(lim Limits) *FlowSet {
 	lim = lim.orDefault()
 	ss := func(s *scanState) int64 { return s.probes }
-	return &FlowSet{lim: lim,
+	x := newFlowHasher()
+	return &FlowSet{lim: lim, hasher: x, strs: newStrs(x.seed),
 		pairs: newTable(lim.Subjects, func(p *flowPair) int64 { return p.conns }),
 		vscan: newTable(lim.Subjects, ss), hscan: newTable(lim.Subjects, ss)}
 }
 
 func (s *FlowSet) key(tag byte, a, b string, port int32, proto string) uint64 {
-	var h uint64
-	s.buf, h = flowKey(s.buf, tag, a, b, port, proto)
-	return h
+	return s.hasher.key(tag, a, b, port, proto)
 }
 
 // flowKey hashes a subject of kind tag, building it in buf.
@@ -215,11 +215,6 @@ func (s *FlowSet) Observe(f *Flow) {
 const ahead = 128
 
 // ObserveBatch adds flows to the detectors' state, as Observe does each.
-// The tables of a busy network outgrow the CPU's caches, and a subject's
-// lookup is then a wait on memory: a batch first hashes the subjects of
-// every flow, then loads the index entry of each (Go has no prefetch
-// instruction; loads that do not depend on each other overlap, and a loop
-// that does nothing else keeps many in flight), then updates them in order.
 func (s *FlowSet) ObserveBatch(fs []Flow) {
 	var keys [ahead]flowKeys
 	for len(fs) > 0 {
@@ -228,59 +223,76 @@ func (s *FlowSet) ObserveBatch(fs []Flow) {
 		for i := range b {
 			s.keys(&b[i], &keys[i])
 		}
+		s.observeKeyed(b, keys[:len(b)])
+	}
+}
+
+// observeKeyed adds flows whose subjects' keys are keys. The tables of a
+// busy network outgrow the CPU's caches, and a subject's lookup is then a
+// wait on memory: it first loads the index entry (and interned strings) of
+// every subject of ahead flows (Go has no prefetch instruction; loads that
+// do not depend on each other overlap, and a loop that does nothing else
+// keeps many in flight), then updates them in order.
+func (s *FlowSet) observeKeyed(fs []Flow, keys []flowKeys) {
+	for len(fs) > 0 {
+		b, bk := fs[:min(len(fs), ahead)], keys[:min(len(fs), ahead)]
+		fs, keys = fs[len(b):], keys[len(b):]
 		var sink uint64
-		for i := range b {
-			k := &keys[i]
-			if k.mine&minePair != 0 {
+		for i := range bk {
+			k := &bk[i]
+			if s.mine(k.pair) {
 				sink ^= s.pairs.touch(k.pair) ^ s.strs.touch(k.src) ^ s.strs.touch(k.dst)
 			}
-			if k.mine&mineVScan != 0 {
-				sink ^= s.vscan.touch(k.vscan)
-			}
-			if k.mine&mineHScan != 0 {
-				sink ^= s.hscan.touch(k.hscan)
+			if k.unanswered {
+				if s.mine(k.vscan) {
+					sink ^= s.vscan.touch(k.vscan)
+				}
+				if s.mine(k.hscan) {
+					sink ^= s.hscan.touch(k.hscan)
+				}
 			}
 		}
 		s.sink ^= sink
 		for i := range b {
-			s.observe(&b[i], &keys[i])
+			s.observe(&b[i], &bk[i])
 		}
 	}
 }
 
 // flowKeys are the keys of a flow's subjects: its pair's and, when it went
-// unanswered, its scans'; mine says which of them s keeps (a share of the
-// subjects, FlowParts).
+// unanswered, its scans'; and the hashes of the pair's strings (strs).
 type flowKeys struct {
 	pair, vscan, hscan uint64
-	src, dst           uint64 // hashes of the pair's strings (strs), when mine
-	mine               uint8
+	src, dst           uint64
+	unanswered         bool
 }
 
-const (
-	minePair = 1 << iota
-	mineVScan
-	mineHScan
-)
+// flowHasher makes flowKeys: parts of a FlowParts share one, made once per
+// flow, so their strs share its seed.
+type flowHasher struct {
+	buf  []byte
+	seed uint64
+}
 
-func (s *FlowSet) keys(f *Flow, k *flowKeys) {
-	k.pair = s.key('p', f.Src, f.Dst, f.DPort, f.Proto)
-	k.mine = 0
-	if s.mine(k.pair) {
-		k.mine = minePair
-		k.src, k.dst = s.strs.hash(f.Src), s.strs.hash(f.Dst)
-	}
-	if f.unanswered() {
-		k.vscan = s.key('v', f.Src, f.Dst, 0, "")
-		k.hscan = s.key('h', f.Src, "", f.DPort, f.Proto)
-		if s.mine(k.vscan) {
-			k.mine |= mineVScan
-		}
-		if s.mine(k.hscan) {
-			k.mine |= mineHScan
-		}
+func newFlowHasher() flowHasher { return flowHasher{seed: rand.Uint64()} }
+
+func (x *flowHasher) key(tag byte, a, b string, port int32, proto string) uint64 {
+	var h uint64
+	x.buf, h = flowKey(x.buf, tag, a, b, port, proto)
+	return h
+}
+
+func (x *flowHasher) keys(f *Flow, k *flowKeys) {
+	k.pair = x.key('p', f.Src, f.Dst, f.DPort, f.Proto)
+	k.src, k.dst = xxh3.HashStringSeed(f.Src, x.seed), xxh3.HashStringSeed(f.Dst, x.seed)
+	k.unanswered = f.unanswered()
+	if k.unanswered {
+		k.vscan = x.key('v', f.Src, f.Dst, 0, "")
+		k.hscan = x.key('h', f.Src, "", f.DPort, f.Proto)
 	}
 }
+
+func (s *FlowSet) keys(f *Flow, k *flowKeys) { s.hasher.keys(f, k) }
 
 // mine reports whether s keeps subject h: all of them, or its share.
 func (s *FlowSet) mine(h uint64) bool {
@@ -295,7 +307,7 @@ func (s *FlowSet) observe(f *Flow, k *flowKeys) {
 		}
 		s.w1 = max(s.w1, f.EndNs)
 	}
-	if k.mine&minePair != 0 {
+	if s.mine(k.pair) {
 		p := s.pairs.getInPlace(k.pair, func(p *flowPair) {
 			ts, sizes := p.ts[:0], p.sizes[:0] // a dropped pair's beats: room for the new one's
 			*p = flowPair{src: s.strs.getHashed(f.Src, k.src), dst: s.strs.getHashed(f.Dst, k.dst), dport: f.DPort,
@@ -305,13 +317,16 @@ func (s *FlowSet) observe(f *Flow, k *flowKeys) {
 		s.beats.room(&p.beaconState)
 		p.observe(f)
 	}
-	if k.mine&mineVScan != 0 {
+	if !k.unanswered {
+		return
+	}
+	if s.mine(k.vscan) {
 		v := s.vscan.get(k.vscan, func() scanState {
 			return scanState{src: s.strs.get(f.Src), dst: s.strs.get(f.Dst), vertical: true}
 		})
 		v.observe(f, mix64(uint64(uint32(f.DPort))))
 	}
-	if k.mine&mineHScan != 0 {
+	if s.mine(k.hscan) {
 		h := s.hscan.get(k.hscan, func() scanState {
 			return scanState{src: s.strs.get(f.Src), dport: f.DPort, proto: s.strs.get(f.Proto)}
 		})

@@ -88,6 +88,10 @@ const strSlots = 1 << 16
 
 func (c *strs) get(s string) string { return c.getHashed(s, c.hash(s)) }
 
+// newStrs returns a strs whose hashes are seeded with seed (a zero strs
+// makes its own seed when first used).
+func newStrs(seed uint64) strs { return strs{slot: make([]interned, strSlots), seed: seed} }
+
 // hash returns the hash that get would make of s.
 func (c *strs) hash(s string) uint64 {
 	if c.slot == nil {

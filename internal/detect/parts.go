@@ -1,58 +1,102 @@
 package detect
 
-import "sync"
+import (
+	"math/rand/v2"
+	"sync"
+)
 
 // FlowParts observes flows on several goroutines: each part is a FlowSet
 // that keeps the subjects whose hash falls to it, with its share of the
-// limit on subjects, and sees every flow (for the window and to pick out
-// its subjects). Each subject's state is made by one part from its flows
-// in input order, so Join gives the state one FlowSet would have made from
+// limit on subjects. The caller's goroutine hashes each flow's subjects
+// once; every part sees every flow (for the window and to pick out its
+// subjects). Each subject's state is made by one part from its flows in
+// input order, so Join gives the state one FlowSet would have made from
 // the same flows, as long as no table filled up; when one did, the least
 // active subjects were dropped within each part rather than across them.
 type FlowParts struct {
-	lim   Limits
-	parts []*FlowSet
-	work  []chan []Flow
-	done  sync.WaitGroup
+	lim    Limits
+	parts  []*FlowSet
+	work   []chan *flowBatch
+	hasher flowHasher
+	queue  []*flowBatch // in flight, oldest first
+	spare  [][]flowKeys
 }
+
+// flowBatch is a batch of flows and their subjects' keys, observed by
+// every part.
+type flowBatch struct {
+	fs   []Flow
+	keys []flowKeys
+	done sync.WaitGroup
+}
+
+// inFlight is how many batches the caller may hand over before the
+// oldest is observed: a few, so that a part slower on one batch does not
+// hold up the others or the reader.
+const inFlight = 4
 
 // NewFlowParts returns n parts (n >= 1) observing on n goroutines until
 // Join.
 func NewFlowParts(lim Limits, n int) *FlowParts {
 	lim = lim.orDefault()
-	p := &FlowParts{lim: lim}
+	p := &FlowParts{lim: lim, hasher: flowHasher{seed: rand.Uint64()}}
 	for i := range n {
 		share := lim
 		share.Subjects = max(1, lim.Subjects/n)
 		s := NewFlow(share)
 		s.share, s.shares = uint64(i), uint64(n)
-		work := make(chan []Flow)
+		s.hasher, s.strs = p.hasher, newStrs(p.hasher.seed)
+		work := make(chan *flowBatch, inFlight)
 		p.parts, p.work = append(p.parts, s), append(p.work, work)
 		go func() {
-			for fs := range work {
-				s.ObserveBatch(fs)
-				p.done.Done()
+			for b := range work {
+				s.observeKeyed(b.fs, b.keys)
+				b.done.Done()
 			}
 		}()
 	}
 	return p
 }
 
-// ObserveBatch waits for the parts to finish the previous batch, hands
-// them fs and returns while they observe it: the caller leaves fs as it is
-// until the next ObserveBatch or Join returns (two buffers, used in turn).
-func (p *FlowParts) ObserveBatch(fs []Flow) {
-	p.done.Wait()
-	p.done.Add(len(p.parts))
-	for _, w := range p.work {
-		w <- fs
+// ObserveBatch hashes fs's subjects, hands fs to the parts and returns
+// while they observe it, with a batch handed over before that every part
+// has observed (nil until inFlight batches are in flight): until it comes
+// back, the caller leaves fs as it is.
+func (p *FlowParts) ObserveBatch(fs []Flow) (free []Flow) {
+	if len(p.queue) == inFlight {
+		free = p.wait()
 	}
+	b := &flowBatch{fs: fs}
+	if n := len(p.spare); n > 0 {
+		b.keys, p.spare = p.spare[n-1][:0], p.spare[:n-1]
+	}
+	for i := range fs {
+		b.keys = append(b.keys, flowKeys{})
+		p.hasher.keys(&fs[i], &b.keys[i])
+	}
+	b.done.Add(len(p.parts))
+	p.queue = append(p.queue, b)
+	for _, w := range p.work {
+		w <- b
+	}
+	return free
 }
 
-// Join waits for the last batch, stops the goroutines and returns one
-// FlowSet holding every part's subjects, under the whole limit.
+// wait waits for the oldest batch in flight and returns its flows.
+func (p *FlowParts) wait() []Flow {
+	b := p.queue[0]
+	p.queue = p.queue[1:]
+	b.done.Wait()
+	p.spare = append(p.spare, b.keys)
+	return b.fs
+}
+
+// Join waits for every batch, stops the goroutines and returns one FlowSet
+// holding every part's subjects, under the whole limit.
 func (p *FlowParts) Join() *FlowSet {
-	p.done.Wait()
+	for len(p.queue) > 0 {
+		p.wait()
+	}
 	for _, w := range p.work {
 		close(w)
 	}

@@ -53,18 +53,16 @@ func Detect(ctx context.Context, ins []*ioformat.Input, kind record.Kind, lim de
 const flowParts = 2
 
 // detectFlows runs the flow detectors in parts (detect.FlowParts), the
-// reader filling one batch while the parts observe the other.
+// reader filling a batch while the parts observe those before it.
 func detectFlows(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, progress func(n int)) (detect.Set, error) {
 	parts := detect.NewFlowParts(lim, flowParts)
-	var fs [2][]detect.Flow
-	turn := 0
+	var spare []detect.Flow
 	err := observe(ctx, ins, record.KindFlow, progress, func(rs []record.Flow) {
-		b := fs[turn][:0]
+		b := spare[:0]
 		for i := range rs {
 			b = append(b, detect.FromFlow(&rs[i]))
 		}
-		fs[turn], turn = b, turn^1
-		parts.ObserveBatch(b)
+		spare = parts.ObserveBatch(b)
 	})
 	return parts.Join(), err
 }
