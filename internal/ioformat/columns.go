@@ -24,7 +24,10 @@ import (
 // widths convert as Go conversions do. T may not hold lists (see flatFields).
 //
 // Strings of one page share one allocation: a consumer that keeps a few
-// records for long (a top-N heap) should clone their strings.
+// records for long (a top-N heap) should clone their strings. After
+// LendStrings they are not copied at all but point into the decoded pages,
+// each held until the second Read after the last that handed its strings
+// out.
 type columnsReader[T any] struct {
 	in     *Input
 	stride uintptr
@@ -33,6 +36,7 @@ type columnsReader[T any] struct {
 	left   int64 // rows left in the current row group
 	row    int64 // rows read so far
 	serial bool  // decode the columns one after the other (no AsyncPages)
+	gen    int   // Reads begun
 }
 
 // field is a scalar field of a record type: where it is and what it holds.
@@ -183,6 +187,10 @@ func (r *columnsReader[T]) Read(buf []T) (n int, err error) {
 }
 
 func (r *columnsReader[T]) read(buf []T) (int, error) {
+	r.gen++
+	for _, c := range r.cols {
+		c.recycle(r.gen)
+	}
 	for r.left == 0 {
 		if err := r.nextRowGroup(); err != nil {
 			return 0, err
@@ -294,8 +302,16 @@ func (r *columnsReader[T]) nextRowGroup() error {
 func (r *columnsReader[T]) Close() error {
 	for _, c := range r.cols {
 		c.close()
+		c.recycle(int(^uint(0) >> 1)) // every lent page
 	}
 	return r.in.Close()
+}
+
+// lendStrings implements LendStrings.
+func (r *columnsReader[T]) lendStrings() {
+	for _, c := range r.cols {
+		c.lend = true
+	}
 }
 
 // column is one column being read: its current page decoded into one of
@@ -321,6 +337,14 @@ type column struct {
 	ownInts []int64 // the buffers ints and floats use when not the page's own
 	ownFlts []float64
 
+	// lend: a page of byte arrays is not copied; strs point into it
+	// (viewed), and once read it is held, not released, until the second
+	// Read after the last one (gen) that could hand its strings out.
+	lend   bool
+	viewed bool
+	gen    int
+	held   []heldPage
+
 	// lazy: the page's values are left as decoded (raw below, or indexes
 	// into the dictionary) and converted one by one as they are stored:
 	// for reading a few rows of each page (GroupReader.RowsOf).
@@ -340,11 +364,45 @@ type column struct {
 	dictFlts []float64
 }
 
-func (c *column) close() {
-	if c.page != nil {
-		parquet.Release(c.page)
-		c.page = nil
+// heldPage is a page whose strings were lent in Reads up to gen.
+type heldPage struct {
+	page parquet.Page
+	gen  int
+}
+
+// drop lets the current page go: released, or held when its strings were
+// lent.
+func (c *column) drop() {
+	if c.page == nil {
+		return
 	}
+	if c.viewed {
+		c.held = append(c.held, heldPage{c.page, c.gen})
+	} else {
+		parquet.Release(c.page)
+	}
+	c.page, c.viewed = nil, false
+}
+
+// recycle begins Read gen: the pages lent in Reads up to gen-2 are
+// released, their buffers free for the pages to come.
+func (c *column) recycle(gen int) {
+	c.gen = gen
+	k := 0
+	for _, h := range c.held {
+		if h.gen <= gen-2 {
+			parquet.Release(h.page)
+		} else {
+			c.held[k] = h
+			k++
+		}
+	}
+	clear(c.held[k:])
+	c.held = c.held[:k]
+}
+
+func (c *column) close() {
+	c.drop()
 	if c.pages != nil {
 		c.pages.Close()
 		c.pages = nil
@@ -369,10 +427,7 @@ func (c *column) fill(base unsafe.Pointer, stride uintptr, n int) error {
 }
 
 func (c *column) nextPage() error {
-	if c.page != nil {
-		parquet.Release(c.page)
-		c.page = nil
-	}
+	c.drop()
 	p, err := c.pages.ReadPage()
 	if err == io.EOF {
 		return io.ErrUnexpectedEOF // fewer values than the row group has rows
@@ -456,7 +511,11 @@ func (c *column) nextPage() error {
 			}
 		} else {
 			b, off := data.ByteArray()
-			c.strs = appendStrings(c.strs, b, off)
+			if c.lend {
+				c.strs, c.viewed = viewStrings(c.strs, b, off), true
+			} else {
+				c.strs = appendStrings(c.strs, b, off)
+			}
 		}
 		return c.check(len(c.strs), values)
 	case parquet.Boolean:
@@ -634,6 +693,27 @@ func appendStrings(dst []string, data []byte, offsets []uint32) []string {
 	return dst
 }
 
+// viewStrings is appendStrings without the copy: the strings point into
+// data, valid as long as it is.
+func viewStrings(dst []string, data []byte, offsets []uint32) []string {
+	if len(offsets) < 2 {
+		return dst
+	}
+	dst = slices.Grow(dst, len(offsets)-1)
+	for i := 1; i < len(offsets); i++ {
+		a, b := offsets[i-1], offsets[i]
+		if a > b || int(b) > len(data) {
+			break // corrupt; the value count check reports it
+		}
+		s := ""
+		if a < b {
+			s = unsafe.String(&data[a], b-a)
+		}
+		dst = append(dst, s)
+	}
+	return dst
+}
+
 func (c *column) loadDict(d parquet.Dictionary) {
 	c.dict = d
 	data := d.Page().Data()
@@ -664,10 +744,7 @@ func (c *column) seek(in int64) error {
 		c.row, c.val = int(in), int(in)
 		return nil
 	}
-	if c.page != nil {
-		parquet.Release(c.page)
-		c.page = nil
-	}
+	c.drop()
 	c.row, c.rows = 0, 0
 	return c.pages.SeekToRow(in)
 }

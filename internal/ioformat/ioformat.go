@@ -50,8 +50,9 @@ func FormatFromPath(path string) Format {
 //
 // Read fills buf with up to len(buf) records and returns how many it filled.
 // At the end of the stream it returns 0 and io.EOF. Records handed out are
-// the caller's: a later Read does not overwrite them. Errors name the input
-// and the line or record (see RecordError).
+// the caller's: a later Read does not overwrite them (unless the caller
+// asked for lent strings, LendStrings). Errors name the input and the line
+// or record (see RecordError).
 type Reader[T any] interface {
 	Read(buf []T) (int, error)
 	Close() error

@@ -83,3 +83,24 @@ func (p *parquetReader[T]) Close() error {
 	p.r.Close()
 	return p.in.Close()
 }
+
+// LendStrings makes r lend the strings of the records it reads rather than
+// give them, when r can, and reports whether it does. A reader that lends
+// copies no string: the strings of the records one Read returns point into
+// pages the reader decoded, and are valid until the second Read after it
+// begins (or Close), when those pages' buffers are used again. So a caller
+// may work on one batch while the next is read, and must clone any string
+// it keeps longer (strings.Clone). Call it before the first Read.
+//
+// Parquet read column by column lends (pages of byte arrays: copying each
+// into strings of its own was a fifth of reading a flow file's detector
+// columns, and new memory for every string); NDJSON, CSV, Parquet with
+// lists and a Prefetch of any of them give their strings, valid for ever,
+// and LendStrings reports false.
+func LendStrings[T any](r Reader[T]) bool {
+	l, ok := r.(interface{ lendStrings() })
+	if ok {
+		l.lendStrings()
+	}
+	return ok
+}
