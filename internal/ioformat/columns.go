@@ -26,8 +26,8 @@ import (
 // Strings of one page share one allocation: a consumer that keeps a few
 // records for long (a top-N heap) should clone their strings. After
 // LendStrings they are not copied at all but point into the decoded pages,
-// each held until the second Read after the last that handed its strings
-// out.
+// each held for as many Reads as the caller asked after the last that
+// handed its strings out.
 type columnsReader[T any] struct {
 	in     *Input
 	stride uintptr
@@ -308,9 +308,9 @@ func (r *columnsReader[T]) Close() error {
 }
 
 // lendStrings implements LendStrings.
-func (r *columnsReader[T]) lendStrings() {
+func (r *columnsReader[T]) lendStrings(reads int) {
 	for _, c := range r.cols {
-		c.lend = true
+		c.lend = reads
 	}
 }
 
@@ -337,10 +337,10 @@ type column struct {
 	ownInts []int64 // the buffers ints and floats use when not the page's own
 	ownFlts []float64
 
-	// lend: a page of byte arrays is not copied; strs point into it
-	// (viewed), and once read it is held, not released, until the second
-	// Read after the last one (gen) that could hand its strings out.
-	lend   bool
+	// lend > 0: a page of byte arrays is not copied; strs point into it
+	// (viewed), and once read it is held, not released, through the lend
+	// Reads after the last one (gen) that could hand its strings out.
+	lend   int
 	viewed bool
 	gen    int
 	held   []heldPage
@@ -384,13 +384,13 @@ func (c *column) drop() {
 	c.page, c.viewed = nil, false
 }
 
-// recycle begins Read gen: the pages lent in Reads up to gen-2 are
-// released, their buffers free for the pages to come.
+// recycle begins Read gen: the pages lent last in Reads up to gen-lend-1
+// are released, their buffers free for the pages to come.
 func (c *column) recycle(gen int) {
 	c.gen = gen
 	k := 0
 	for _, h := range c.held {
-		if h.gen <= gen-2 {
+		if h.gen < gen-c.lend {
 			parquet.Release(h.page)
 		} else {
 			c.held[k] = h
@@ -511,7 +511,7 @@ func (c *column) nextPage() error {
 			}
 		} else {
 			b, off := data.ByteArray()
-			if c.lend {
+			if c.lend > 0 {
 				c.strs, c.viewed = viewStrings(c.strs, b, off), true
 			} else {
 				c.strs = appendStrings(c.strs, b, off)

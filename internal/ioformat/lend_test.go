@@ -69,12 +69,12 @@ func writeFlat(t *testing.T, path string, recs []record.Flow) *Input {
 	return in
 }
 
-// Read's strings, lent, stay what they were until the second Read after:
-// a batch is checked after the next one is read (pages of ~100 rows are
+// Read's strings, lent through the next k Reads, stay what they were: the
+// k batches before are checked after each Read (pages of ~100 rows are
 // released and their buffers decoded into again as the batches of 37 go);
-// the pages lent are let go (no more than two batches' worth held); and
-// every record equals the copying reader's. Pages are read in turn and
-// side by side (AsyncPages), in every encoding of strings.
+// the pages lent are let go (a column holds a few); and every record
+// equals the copying reader's. Pages are read in turn and side by side
+// (AsyncPages), in every encoding of strings.
 func TestLendStrings(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	lent := lentFlows(rng, 5000)
@@ -89,21 +89,23 @@ func TestLendStrings(t *testing.T) {
 		{"spot's", func(path string) *Input { return writeFlat(t, path, flows) }},
 		{"others'", func(path string) *Input { return writeGroups(t, path, lent, record.Flow{}.Meta()) }},
 	} {
-		for _, serial := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s/serial=%v", tc.name, serial), func(t *testing.T) {
-				in := tc.write(filepath.Join(t.TempDir(), "f.parquet"))
-				defer in.Close()
-				want := readEvery[record.Flow](t, in)
-				if len(want) != len(lent) {
-					t.Fatalf("%d rows read, %d written", len(want), len(lent))
-				}
-				lendEvery(t, in, want, serial)
-			})
+		for _, k := range []int{1, 4} {
+			for _, serial := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s/reads=%d/serial=%v", tc.name, k, serial), func(t *testing.T) {
+					in := tc.write(filepath.Join(t.TempDir(), "f.parquet"))
+					defer in.Close()
+					want := readEvery[record.Flow](t, in)
+					if len(want) != len(lent) {
+						t.Fatalf("%d rows read, %d written", len(want), len(lent))
+					}
+					lendEvery(t, in, want, k, serial)
+				})
+			}
 		}
 	}
 }
 
-func lendEvery(t *testing.T, in *Input, want []record.Flow, serial bool) {
+func lendEvery(t *testing.T, in *Input, want []record.Flow, k int, serial bool) {
 	again, err := in.Rewind()
 	if err != nil {
 		t.Fatal(err)
@@ -114,10 +116,10 @@ func lendEvery(t *testing.T, in *Input, want []record.Flow, serial bool) {
 	}
 	defer r.Close()
 	r.serial = serial
-	if !LendStrings[record.Flow](r) {
+	if !LendStrings[record.Flow](r, k) {
 		t.Fatal("the columns reader does not lend")
 	}
-	var prev []record.Flow // the batch before, its strings lent
+	var kept [][]record.Flow // the k batches before, their strings lent
 	buf := make([]record.Flow, 37)
 	row := 0
 	for {
@@ -125,16 +127,21 @@ func lendEvery(t *testing.T, in *Input, want []record.Flow, serial bool) {
 		if err != nil && err != io.EOF {
 			t.Fatal(err)
 		}
-		same(t, "the batch before, after the next Read", want[row-len(prev):row], prev)
+		at := row
+		for i := len(kept) - 1; i >= 0; i-- {
+			at -= len(kept[i])
+			same(t, fmt.Sprintf("the batch %d Reads before", len(kept)-i), want[at:at+len(kept[i])], kept[i])
+		}
 		same(t, "a lent batch", want[row:row+n], buf[:n])
-		held := 0
 		for _, c := range r.cols {
-			held += len(c.held)
+			if len(c.held) > 2*(k+2) {
+				t.Fatalf("after %d rows, column %s holds %d pages", row, c.name, len(c.held))
+			}
 		}
-		if held > 2*len(r.cols) {
-			t.Fatalf("after %d rows %d pages are held", row, held)
+		kept = append(kept, append([]record.Flow(nil), buf[:n]...))
+		if len(kept) > k {
+			kept = kept[1:]
 		}
-		prev = append(prev[:0], buf[:n]...)
 		row += n
 		if err == io.EOF {
 			break
@@ -165,7 +172,7 @@ func TestLendStringsCopiesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		if lend && !LendStrings(r) {
+		if lend && !LendStrings(r, 1) {
 			t.Fatal("the columns reader does not lend")
 		}
 		buf := make([]record.Flow, BatchSize)
@@ -213,7 +220,7 @@ func TestLendStringsOthersGive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if LendStrings(r) {
+	if LendStrings(r, 1) {
 		t.Error("the NDJSON reader says it lends")
 	}
 	pq := filepath.Join(t.TempDir(), "f.parquet")
@@ -224,7 +231,7 @@ func TestLendStringsOthersGive(t *testing.T) {
 	}
 	p := Prefetch(mustReader[record.Flow](t, in2))
 	defer p.Close()
-	if LendStrings(p) {
+	if LendStrings(p, 1) {
 		t.Error("a Prefetch says it lends")
 	}
 }

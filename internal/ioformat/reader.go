@@ -87,20 +87,22 @@ func (p *parquetReader[T]) Close() error {
 // LendStrings makes r lend the strings of the records it reads rather than
 // give them, when r can, and reports whether it does. A reader that lends
 // copies no string: the strings of the records one Read returns point into
-// pages the reader decoded, and are valid until the second Read after it
-// begins (or Close), when those pages' buffers are used again. So a caller
-// may work on one batch while the next is read, and must clone any string
-// it keeps longer (strings.Clone). Call it before the first Read.
+// pages the reader decoded, and stay valid through the next reads Reads
+// (reads >= 1) and no longer: the Read after those (or Close) may use
+// their memory again. So a caller that works on one batch while the next is
+// read passes 1; one that keeps k batches in flight while it reads the
+// next, k. A string kept longer must be cloned (strings.Clone). Call it
+// before the first Read.
 //
 // Parquet read column by column lends (pages of byte arrays: copying each
-// into strings of its own was a fifth of reading a flow file's detector
-// columns, and new memory for every string); NDJSON, CSV, Parquet with
-// lists and a Prefetch of any of them give their strings, valid for ever,
-// and LendStrings reports false.
-func LendStrings[T any](r Reader[T]) bool {
-	l, ok := r.(interface{ lendStrings() })
+// into strings of its own was a tenth of the CPU of reading a flow file's
+// detector columns, and new memory for every string); NDJSON, CSV, Parquet
+// with lists and a Prefetch of any of them give their strings, valid for
+// ever, and LendStrings reports false.
+func LendStrings[T any](r Reader[T], reads int) bool {
+	l, ok := r.(interface{ lendStrings(int) })
 	if ok {
-		l.lendStrings()
+		l.lendStrings(max(reads, 1))
 	}
 	return ok
 }
