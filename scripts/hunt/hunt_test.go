@@ -297,7 +297,7 @@ func testContacts(t *testing.T, spot string, out string) {
 // is, the other files are decoded, and nothing after decode runs. Once the
 // file is whole again, rerunning decodes it alone and completes the day as
 // one process would have.
-func testCorrupt(t *testing.T, spot string, d day, hunt hunter) {
+func testCorrupt(t *testing.T, spot string, d day, hunt hunter) string {
 	want := reference(t, spot, d)
 	victim := d.files[slices.IndexFunc(d.files, func(f string) bool { return filepath.Base(f) == "gnutella.softflowd-v9.pcap" })]
 	whole, err := os.ReadFile(victim)
@@ -338,6 +338,55 @@ func testCorrupt(t *testing.T, spot string, d day, hunt hunter) {
 		t.Errorf("the rerun should decode the fixed file alone (%d units up to date):\n%s", n, log)
 	}
 	checkSame(t, spot, d, out, want)
+	return out
+}
+
+// testLookups hunts a flow day in out again with the DNS records of its
+// captures as lookups (--lookups, LOOKUPS in the plan): every partition is
+// scored again and nothing before, and the top is one process's given the
+// same lookups; lookups that are no DNS records fail the scores, naming
+// why: they are read.
+func testLookups(t *testing.T, spot string, d day, out string) {
+	dir := t.TempDir()
+	var captures []string
+	for _, f := range d.files {
+		if filepath.Base(filepath.Dir(f)) == "ndpi" {
+			captures = append(captures, f)
+		}
+	}
+	dns := filepath.Join(dir, "dns")
+	if err := os.MkdirAll(dns, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "", spot, append(append([]string{"decode", "dns"}, captures...), "-o", filepath.Join(dns, "lookups.parquet"))...)
+	hunt := func(lookups string) (string, error) {
+		return command("", nil, script(t, "parallel/hunt.sh"), append(scriptArgs(spot, d, 8), "--jobs", "2", "--lookups", lookups, d.dir, out)...)
+	}
+	log, err := hunt(dns)
+	if err != nil {
+		t.Fatalf("the day with lookups did not complete: %v\n%s", err, log)
+	}
+	parts, _ := filepath.Glob(filepath.Join(out, "events", "y=*", "m=*", "d=*", "h=*"))
+	scored := regexp.MustCompile(`score/\S+: done`).FindAllString(log, -1)
+	if len(scored) != len(parts) || strings.Contains(log, "train: done") || strings.Contains(log, "merge: done") {
+		t.Errorf("with lookups, %d of %d partitions were scored again (want all, and no train or merge):\n%s", len(scored), len(parts), log)
+	}
+	run(t, "", spot, "score", "-m", filepath.Join(out, "model", "flow.model"), "--lookups", dns, filepath.Join(out, "events"), "-o", filepath.Join(dir, "scored.parquet"))
+	if got, want := run(t, "", spot, "filter", filepath.Join(out, "top.parquet")), run(t, "", spot, "filter", "--top", fmt.Sprint(topN), filepath.Join(dir, "scored.parquet")); got != want {
+		t.Errorf("the top scored with lookups by the hunt:\n%s\none process:\n%s", head(got, 3), head(want, 3))
+	}
+	if log, err := hunt(filepath.Join(out, "events")); err == nil {
+		t.Errorf("the day with flows as lookups completed:\n%s", log)
+	} else if !strings.Contains(log, "FAILED: score/") {
+		t.Errorf("the day with flows as lookups: no score failed:\n%s", log)
+	}
+	logs, _ := filepath.Glob(filepath.Join(out, "logs", "score", "*.log"))
+	if len(logs) == 0 {
+		t.Fatal("no score logs")
+	}
+	if b, _ := os.ReadFile(logs[0]); !strings.Contains(string(b), "lookups are DNS records") {
+		t.Errorf("score with flows as lookups: %s says\n%s", logs[0], b)
+	}
 }
 
 func parallelHunt(spot string) hunter {
@@ -351,6 +400,9 @@ func parallelHunt(spot string) hunter {
 func TestParallel(t *testing.T) {
 	testenv.Tool(t, "parallel")
 	spot := spotBin(t)
-	t.Run("flow", func(t *testing.T) { testCorrupt(t, spot, flowDay(t), parallelHunt(spot)) })
+	t.Run("flow", func(t *testing.T) {
+		d := flowDay(t)
+		testLookups(t, spot, d, testCorrupt(t, spot, d, parallelHunt(spot)))
+	})
 	t.Run("dns", func(t *testing.T) { testContacts(t, spot, testDay(t, spot, dnsDay(t), parallelHunt(spot))) })
 }

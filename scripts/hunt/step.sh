@@ -50,6 +50,10 @@
 #                 such as a flow hunt's OUT/events) that merge judges the
 #                 day's DNS verdicts with (spot detect --contacts: names
 #                 resolved but never contacted)
+#   LOOKUPS       flows: DNS records of the same traffic (a file, or a folder
+#                 such as a DNS hunt's OUT/events) that score joins to the
+#                 flows (spot score --lookups: a lookup that led to a strong
+#                 finding shares its verdict)
 #   ALLOW_SKIPPED 1: a file or partition that skipped malformed records
 #                 (exit status 3) counts as done; by default it fails, so
 #                 that no data is lost unseen
@@ -80,6 +84,10 @@ sig() { printf '%s\n' "$@" | sha1sum | cut -c1-40; }
 
 # listing prints name, size and modification time of the files named.
 listing() { [ $# -eq 0 ] || find "$@" -maxdepth 0 -printf '%p %s %T@\n'; }
+
+# files_of PATH: the listing of the files of PATH, a file or a folder (none
+# when PATH is empty).
+files_of() { [ -z "$1" ] || find -L "$1" -type f -printf '%p %s %T@\n' 2>&1 | sort; }
 
 # fresh UNIT SIG OUTPUT...: the unit was made from what SIG describes, and
 # its outputs are there.
@@ -205,6 +213,12 @@ plan() {
 		[ -e "$contacts" ] || die "plan: CONTACTS=$contacts does not exist"
 		contacts=$(realpath "$contacts")
 	fi
+	local lookups=${LOOKUPS:-}
+	if [ -n "$lookups" ]; then
+		[ "$KIND" = flow ] || die "plan: LOOKUPS are DNS records joined to flows; KIND=$KIND"
+		[ -e "$lookups" ] || die "plan: LOOKUPS=$lookups does not exist"
+		lookups=$(realpath "$lookups")
+	fi
 	mkdir -p "$OUT/plan"
 	rm -rf "$OUT/state/failed" # what fails again will say so again
 	local files="$OUT/plan/files.txt"
@@ -230,8 +244,8 @@ plan() {
 		printf '# written by step.sh plan; read by every step\n'
 		printf 'DAY=%q\nSPOT=%q\nSPOT_VERSION=%q\nKIND=%q\nSHARDS=%q\nPARTITION=%q\nTOP=%q\n' \
 			"$day" "$spot" "$version" "$KIND" "$SHARDS" "$PARTITION" "$TOP"
-		printf 'DECODE_ARGS=%q\nFEATURE_ARGS=%q\nTRAIN_ARGS=%q\nSCORE_ARGS=%q\nDETECT_ARGS=%q\nALLOW_SKIPPED=%q\nCONTACTS=%q\n' \
-			"${DECODE_ARGS:-}" "${FEATURE_ARGS:-}" "${TRAIN_ARGS:-}" "${SCORE_ARGS:-}" "${DETECT_ARGS:-}" "${ALLOW_SKIPPED:-0}" "$contacts"
+		printf 'DECODE_ARGS=%q\nFEATURE_ARGS=%q\nTRAIN_ARGS=%q\nSCORE_ARGS=%q\nDETECT_ARGS=%q\nALLOW_SKIPPED=%q\nCONTACTS=%q\nLOOKUPS=%q\n' \
+			"${DECODE_ARGS:-}" "${FEATURE_ARGS:-}" "${TRAIN_ARGS:-}" "${SCORE_ARGS:-}" "${DETECT_ARGS:-}" "${ALLOW_SKIPPED:-0}" "$contacts" "$lookups"
 	} >"$OUT/plan/settings.sh"
 	echo "$(date -u +%Y%m%dT%H%M%S.%N) $$" >"$OUT/plan/run"
 	echo "plan: $n files of $day in $SHARDS shards ($OUT/plan)"
@@ -350,8 +364,7 @@ merge() {
 	prune detect
 	for p in $(partitions); do inputs+=("$OUT/detect/$p/detect.state"); done
 	[ ${#inputs[@]} -gt 0 ] || { echo "merge: no partitions in $OUT/events" >&2; status=1; return; }
-	s=$(sig "$(listing "${inputs[@]}")" "$DETECT_ARGS" "$SPOT_VERSION" "${CONTACTS:-}" \
-		"$([ -z "${CONTACTS:-}" ] || find -L "$CONTACTS" -type f -printf '%p %s %T@\n' 2>&1 | sort)")
+	s=$(sig "$(listing "${inputs[@]}")" "$DETECT_ARGS" "$SPOT_VERSION" "${CONTACTS:-}" "$(files_of "${CONTACTS:-}")")
 	if fresh "$unit" "$s" "$judged" "$OUT/findings.parquet"; then
 		echo "$unit: up to date"
 		return 0
@@ -363,17 +376,19 @@ merge() {
 }
 
 score() {
-	local shard p unit s recs model=$OUT/model/$KIND.model state=() with=()
+	local shard p unit s recs model=$OUT/model/$KIND.model state=() with=() lookups
 	shard=$(shard_arg "${1:-}")
+	lookups=$(files_of "${LOOKUPS:-}")
 	[ -f "$model" ] || { echo "score: no model ($model): run train first" >&2; status=1; return; }
 	if detecting; then
 		state=("$OUT/model/$KIND.judged") with=(--state "$OUT/model/$KIND.judged")
+		[ -z "${LOOKUPS:-}" ] || with+=(--lookups "$LOOKUPS")
 		[ -f "${state[0]}" ] || { echo "score: no detectors' state (${state[0]}): run merge first" >&2; status=1; return; }
 	fi
 	for p in $(mine "$shard"); do
 		unit=score/$(unit_name "$p")
 		mapfile -t recs < <(records "$OUT/events/$p")
-		s=$(sig "$(listing "$model" "${state[@]}" "${recs[@]}")" "$SCORE_ARGS" "$SPOT_VERSION")
+		s=$(sig "$(listing "$model" "${state[@]}" "${recs[@]}")" "$SCORE_ARGS" "$SPOT_VERSION" "${LOOKUPS:-}" "$lookups")
 		if fresh "$unit" "$s" "$OUT/scored/$p/scored.parquet"; then
 			echo "$unit: up to date"
 			continue

@@ -37,6 +37,8 @@ usage: scripts/parallel/hunt.sh [options] DAY_DIR OUT_DIR
       --detect-args ARGS      extra flags of spot detect (e.g. "--detectors scan,beacon")
       --contacts PATH         DNS: flow records of the same traffic (a file or folder, e.g. a flow
                               hunt's OUT_DIR/events) to judge names resolved but never contacted
+      --lookups PATH          flows: DNS records of the same traffic (a file or folder, e.g. a DNS
+                              hunt's OUT_DIR/events) joined to the flows (spot score --lookups)
       --allow-skipped         a file that had malformed records skipped (exit 3) counts as done
       --spot PATH             the spot binary (default: spot on PATH, else bin/spot)
   -h, --help                  this help
@@ -46,7 +48,7 @@ EOF
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 step=$here/../hunt/step.sh
 jobs=$(nproc) shards="" kind=flow top=100 partition=hour include="" allow=0 spot=""
-decode_args="" feature_args="" train_args="" score_args="" detect_args="" contacts=""
+decode_args="" feature_args="" train_args="" score_args="" detect_args="" contacts="" lookups=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j | --jobs) jobs=$2; shift ;;
@@ -61,6 +63,7 @@ while [ $# -gt 0 ]; do
 	--score-args) score_args=$2; shift ;;
 	--detect-args) detect_args=$2; shift ;;
 	--contacts) contacts=$2; shift ;;
+	--lookups) lookups=$2; shift ;;
 	--allow-skipped) allow=1 ;;
 	--spot) spot=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -79,7 +82,7 @@ fi
 
 SPOT=$spot KIND=$kind SHARDS=$shards PARTITION=$partition TOP=$top INCLUDE=$include \
 	DECODE_ARGS=$decode_args FEATURE_ARGS=$feature_args TRAIN_ARGS=$train_args SCORE_ARGS=$score_args \
-	DETECT_ARGS=$detect_args ALLOW_SKIPPED=$allow CONTACTS=$contacts "$step" "$out" plan "$day"
+	DETECT_ARGS=$detect_args ALLOW_SKIPPED=$allow CONTACTS=$contacts LOOKUPS=$lookups "$step" "$out" plan "$day"
 out=$(cd "$out" && pwd)
 # shellcheck disable=SC1091,SC2153 # written by plan
 k=$(. "$out/plan/settings.sh" && echo "$SHARDS")

@@ -38,6 +38,8 @@ What to run:
       --detect-args ARGS      extra flags of spot detect (e.g. "--detectors scan,beacon")
       --contacts PATH         DNS: flow records of the same traffic (a file or folder, e.g. a flow
                               hunt's OUT_DIR/events) to judge names resolved but never contacted
+      --lookups PATH          flows: DNS records of the same traffic (a file or folder, e.g. a DNS
+                              hunt's OUT_DIR/events) joined to the flows (spot score --lookups)
       --allow-skipped         a file that had malformed records skipped (exit 3) counts as done
       --spot PATH             the spot binary the tasks run (default: spot on PATH, else bin/spot)
 Slurm:
@@ -59,7 +61,7 @@ EOF
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 step=$here/../hunt/step.sh
 kind=flow shards=8 top=100 partition=hour include="" allow=0 spot=""
-decode_args="" feature_args="" train_args="" score_args="" detect_args="" contacts=""
+decode_args="" feature_args="" train_args="" score_args="" detect_args="" contacts="" lookups=""
 spart="" account="" time=1:00:00 mem=2G cpus=1 train_time=4:00:00 train_mem=8G max_running="" extra="" wait=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -74,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--score-args) score_args=$2; shift ;;
 	--detect-args) detect_args=$2; shift ;;
 	--contacts) contacts=$2; shift ;;
+	--lookups) lookups=$2; shift ;;
 	--allow-skipped) allow=1 ;;
 	--spot) spot=$2; shift ;;
 	-p | --slurm-partition) spart=$2; shift ;;
@@ -112,7 +115,7 @@ fi
 
 SPOT=$spot KIND=$kind SHARDS=$shards PARTITION=$partition TOP=$top INCLUDE=$include \
 	DECODE_ARGS=$decode_args FEATURE_ARGS=$feature_args TRAIN_ARGS=$train_args SCORE_ARGS=$score_args \
-	DETECT_ARGS=$detect_args ALLOW_SKIPPED=$allow CONTACTS=$contacts "$step" "$out" plan "$day"
+	DETECT_ARGS=$detect_args ALLOW_SKIPPED=$allow CONTACTS=$contacts LOOKUPS=$lookups "$step" "$out" plan "$day"
 # shellcheck disable=SC1091,SC2153 # written by plan
 k=$(. "$out/plan/settings.sh" && echo "$SHARDS")
 
