@@ -30,10 +30,10 @@ type flowBatch struct {
 	done sync.WaitGroup
 }
 
-// inFlight is how many batches the caller may hand over before the
-// oldest is observed: a few, so that a part slower on one batch does not
-// hold up the others or the reader.
-const inFlight = 4
+// InFlight is how many batches a FlowParts may hold, still being observed,
+// when ObserveBatch returns: a few, so that a part slower on one batch
+// does not hold up the others or the reader.
+const InFlight = 4
 
 // NewFlowParts returns n parts (n >= 1) observing on n goroutines until
 // Join.
@@ -46,7 +46,7 @@ func NewFlowParts(lim Limits, n int) *FlowParts {
 		s := NewFlow(share)
 		s.share, s.shares = uint64(i), uint64(n)
 		s.hasher, s.strs = p.hasher, newStrs(p.hasher.seed)
-		work := make(chan *flowBatch, inFlight)
+		work := make(chan *flowBatch, InFlight)
 		p.parts, p.work = append(p.parts, s), append(p.work, work)
 		go func() {
 			for b := range work {
@@ -60,10 +60,10 @@ func NewFlowParts(lim Limits, n int) *FlowParts {
 
 // ObserveBatch hashes fs's subjects, hands fs to the parts and returns
 // while they observe it, with a batch handed over before that every part
-// has observed (nil until inFlight batches are in flight): until it comes
+// has observed (nil until InFlight batches are in flight): until it comes
 // back, the caller leaves fs as it is.
 func (p *FlowParts) ObserveBatch(fs []Flow) (free []Flow) {
-	if len(p.queue) == inFlight {
+	if len(p.queue) == InFlight {
 		free = p.wait()
 	}
 	b := &flowBatch{fs: fs}
@@ -91,12 +91,17 @@ func (p *FlowParts) wait() []Flow {
 	return b.fs
 }
 
-// Join waits for every batch, stops the goroutines and returns one FlowSet
-// holding every part's subjects, under the whole limit.
-func (p *FlowParts) Join() *FlowSet {
+// Settle returns once every batch handed over is observed.
+func (p *FlowParts) Settle() {
 	for len(p.queue) > 0 {
 		p.wait()
 	}
+}
+
+// Join waits for every batch, stops the goroutines and returns one FlowSet
+// holding every part's subjects, under the whole limit.
+func (p *FlowParts) Join() *FlowSet {
+	p.Settle()
 	for _, w := range p.work {
 		close(w)
 	}

@@ -31,13 +31,13 @@ func Detect(ctx context.Context, ins []*ioformat.Input, kind record.Kind, lim de
 	case record.KindFlow:
 		return detectFlows(ctx, ins, lim, progress)
 	case record.KindDNS:
-		err = observe(ctx, ins, kind, progress, func(rs []record.DNS) {
+		err = observe(ctx, ins, kind, nil, progress, func(rs []record.DNS) {
 			for i := range rs {
 				observeAny(set, &rs[i])
 			}
 		})
 	case record.KindProxy:
-		err = observe(ctx, ins, kind, progress, func(rs []record.Proxy) {
+		err = observe(ctx, ins, kind, nil, progress, func(rs []record.Proxy) {
 			for i := range rs {
 				observeAny(set, &rs[i])
 			}
@@ -53,11 +53,14 @@ func Detect(ctx context.Context, ins []*ioformat.Input, kind record.Kind, lim de
 const flowParts = 2
 
 // detectFlows runs the flow detectors in parts (detect.FlowParts), the
-// reader filling a batch while the parts observe those before it.
+// reader filling a batch while the parts observe those before it: up to
+// detect.InFlight of them, whose strings the reader lends (the detectors
+// clone what they keep).
 func detectFlows(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, progress func(n int)) (detect.Set, error) {
 	parts := detect.NewFlowParts(lim, flowParts)
 	var spare []detect.Flow
-	err := observe(ctx, ins, record.KindFlow, progress, func(rs []record.Flow) {
+	lend := &lending{reads: detect.InFlight, settle: parts.Settle}
+	err := observe(ctx, ins, record.KindFlow, lend, progress, func(rs []record.Flow) {
 		b := spare[:0]
 		for i := range rs {
 			b = append(b, detect.FromFlow(&rs[i]))
@@ -81,9 +84,20 @@ func judge(set detect.Set) *detectors {
 	return d
 }
 
+// lending is how a pass borrows a reader's strings (ioformat.LendStrings):
+// through how many more reads a batch's strings must stay valid, and
+// settle, which returns once no batch handed out is in use (a reader's
+// Close takes back what it lent).
+type lending struct {
+	reads  int
+	settle func()
+}
+
 // observe reads every input again from the start, only in the columns the
-// detectors of kind read, and hands each batch of records to f.
-func observe[E any](ctx context.Context, ins []*ioformat.Input, kind record.Kind, progress func(int), f func([]E)) error {
+// detectors of kind read, and hands each batch of records to f, whose
+// strings stay valid for lend's reads when lend is not nil (f clones what
+// it keeps longer).
+func observe[E any](ctx context.Context, ins []*ioformat.Input, kind record.Kind, lend *lending, progress func(int), f func([]E)) error {
 	buf := make([]E, ioformat.BatchSize)
 	for _, in := range ins {
 		again, err := in.Rewind()
@@ -104,9 +118,13 @@ func observe[E any](ctx context.Context, ins []*ioformat.Input, kind record.Kind
 			again.Close()
 			return err
 		}
+		closeReader := r.Close
+		if lend != nil && ioformat.LendStrings(r, lend.reads) {
+			closeReader = func() error { lend.settle(); return r.Close() }
+		}
 		for {
 			if err := ctx.Err(); err != nil {
-				r.Close()
+				closeReader()
 				return err
 			}
 			n, err := r.Read(buf)
@@ -118,11 +136,11 @@ func observe[E any](ctx context.Context, ins []*ioformat.Input, kind record.Kind
 				break
 			}
 			if err != nil {
-				r.Close()
+				closeReader()
 				return err
 			}
 		}
-		r.Close()
+		closeReader()
 	}
 	return nil
 }
