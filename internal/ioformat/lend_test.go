@@ -200,7 +200,9 @@ func TestLendStringsCopiesNothing(t *testing.T) {
 		}
 		return after.TotalAlloc - before.TotalAlloc
 	}
-	give, lend := alloc(false), alloc(true)
+	// TotalAlloc counts every goroutine's allocation (a collection in
+	// between also empties parquet-go's buffer pools): the least of three.
+	give, lend := alloc(false), min(alloc(true), alloc(true), alloc(true))
 	if give < 8e6 || lend > give/4 {
 		t.Errorf("reading 8 MB of strings allocated %d bytes lending them, %d giving them", lend, give)
 	}
