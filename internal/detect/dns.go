@@ -109,6 +109,7 @@ type DNSSet struct {
 	verdicts [5]map[uint64]*judged // by table: tunnels, domains, names, beacons; 4: a domain's best verdict on a client that is no resolver
 	resolver map[uint64]bool       // clients that are resolvers
 	judgedState
+	share, shares uint64 // a share of the subjects (DNSParts), as FlowSet's
 }
 
 // NewDNS returns the DNS detectors with limits lim (zero: the defaults).
@@ -135,45 +136,82 @@ func (s *DNSSet) key(parts ...string) uint64 {
 
 // Observe adds one message to the detectors' state.
 func (s *DNSSet) Observe(e *DNS) {
+	var k dnsKeys
+	s.keys(e, &k)
+	s.observeKeyed(e, &k)
+}
+
+// dnsKeys are what the detectors read of a message's name and the keys of
+// its subjects (pair: the tunnel's and the domain beacon's).
+type dnsKeys struct {
+	ni                         nameInfo
+	server, name, pair, domain uint64
+	prefix                     uint64 // hash of ni.prefix
+}
+
+func (s *DNSSet) keys(e *DNS, k *dnsKeys) {
+	k.ni = s.cache.info(e.Name)
+	if e.Server != "" {
+		k.server = s.key(e.Server)
+	}
+	k.name = s.key(e.Client, k.ni.name)
+	if k.ni.domain != "" {
+		k.prefix = xxh3.HashString(k.ni.prefix)
+		k.pair = s.key(e.Client, k.ni.domain)
+		k.domain = s.key(k.ni.domain)
+	}
+}
+
+// mine reports whether s keeps subject h: all of them, or its share
+// (DNSParts).
+func (s *DNSSet) mine(h uint64) bool {
+	return s.shares <= 1 || h%s.shares == s.share
+}
+
+// observeKeyed adds message e, whose name and subjects' keys are k.
+func (s *DNSSet) observeKeyed(e *DNS, k *dnsKeys) {
 	if e.TsNs != 0 {
 		if s.w0 == 0 || e.TsNs < s.w0 {
 			s.w0 = e.TsNs
 		}
 		s.w1 = max(s.w1, e.TsNs)
 	}
-	ni := s.cache.info(e.Name)
-	if e.Server != "" {
-		sv := s.servers.get(s.key(e.Server), func() serverState { return serverState{server: s.strs.get(e.Server)} })
+	ni := &k.ni
+	if e.Server != "" && s.mine(k.server) {
+		sv := s.servers.get(k.server, func() serverState { return serverState{server: s.strs.get(e.Server)} })
 		sv.events++
 		sv.clients.add(xxh3.HashString(e.Client), 0)
 	}
-	nameKey := s.key(e.Client, ni.name)
-	nb := s.names.get(nameKey, func() dnsBeacon { return dnsBeacon{client: s.strs.get(e.Client), name: ni.name} })
-	s.beats.room(&nb.beaconState)
-	nb.add(e.TsNs, e.Size)
-	if oddType(e.QType) {
-		nb.odd++
+	if s.mine(k.name) {
+		nb := s.names.get(k.name, func() dnsBeacon { return dnsBeacon{client: s.strs.get(e.Client), name: ni.name} })
+		s.beats.room(&nb.beaconState)
+		nb.add(e.TsNs, e.Size)
+		if oddType(e.QType) {
+			nb.odd++
+		}
 	}
 	if ni.domain == "" {
 		return
 	}
-	ph := xxh3.HashString(ni.prefix)
-	pair := s.key(e.Client, ni.domain)
-	t := s.tunnels.get(pair, func() pairState {
-		return pairState{tunnelState: tunnelState{client: s.strs.get(e.Client), domain: ni.domain}}
-	})
-	t.observe(e, ni.prefix, ph)
-	if e.Addr != "" {
-		if h, ok := answerKey(e.Addr); ok {
-			t.resolved.add(h)
+	if s.mine(k.pair) {
+		t := s.tunnels.get(k.pair, func() pairState {
+			return pairState{tunnelState: tunnelState{client: s.strs.get(e.Client), domain: ni.domain}}
+		})
+		t.observe(e, ni.prefix, k.prefix)
+		if e.Addr != "" {
+			if h, ok := answerKey(e.Addr); ok {
+				t.resolved.add(h)
+			}
+		}
+		db := s.beacons.get(k.pair, func() dnsBeacon { return dnsBeacon{client: s.strs.get(e.Client), name: ni.domain} })
+		s.beats.room(&db.beaconState)
+		db.add(e.TsNs, e.Size)
+		if oddType(e.QType) {
+			db.odd++
 		}
 	}
-	s.domains.get(s.key(ni.domain), func() tunnelState { return tunnelState{domain: ni.domain} }).observe(e, ni.prefix, ph)
-	db := s.beacons.get(pair, func() dnsBeacon { return dnsBeacon{client: s.strs.get(e.Client), name: ni.domain} })
-	s.beats.room(&db.beaconState)
-	db.add(e.TsNs, e.Size)
-	if oddType(e.QType) {
-		db.odd++
+	if s.mine(k.domain) {
+		s.domains.get(k.domain, func() tunnelState { return tunnelState{domain: ni.domain} }).observe(e, ni.prefix, k.prefix)
 	}
 }
 

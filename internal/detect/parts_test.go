@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -95,4 +96,43 @@ func TestFlowSlotReused(t *testing.T) {
 	if !reflect.DeepEqual(p.ts, want) || p.conns != 3 || p.dst != "198.51.100.9" {
 		t.Errorf("the new pair has beats %v and %d connections to %s, want %v and 3 to 198.51.100.9", p.ts, p.conns, p.dst, want)
 	}
+}
+
+// DNSParts joined holds the subjects one DNSSet holds, each in the same
+// state, and judges them the same.
+func TestDNSPartsAsOne(t *testing.T) {
+	es := dnsNetwork(300)
+	one := NewDNS(Limits{})
+	for i := range es {
+		one.Observe(&es[i])
+	}
+	for _, n := range []int{1, 2, 3} {
+		parts := NewDNSParts(Limits{}, n)
+		var spare []DNS
+		for i := 0; i < len(es); i += 500 {
+			spare = parts.ObserveBatch(append(spare[:0], es[i:min(i+500, len(es))]...))
+		}
+		got := parts.Join()
+		if got.w0 != one.w0 || got.w1 != one.w1 {
+			t.Errorf("%d parts: window %d-%d, want %d-%d", n, got.w0, got.w1, one.w0, one.w1)
+		}
+		sameTable(t, "tunnels", got.tunnels, one.tunnels)
+		sameTable(t, "domains", got.domains, one.domains)
+		sameTable(t, "names", got.names, one.names)
+		sameTable(t, "beacons", got.beacons, one.beacons)
+		sameTable(t, "servers", got.servers, one.servers)
+		if got.lim.Subjects != one.lim.Subjects || got.names.max != one.names.max {
+			t.Errorf("%d parts: joined limit %d (names %d), want %d", n, got.lim.Subjects, got.names.max, one.lim.Subjects)
+		}
+	}
+	if got, want := fmt.Sprint(dnsPartsJoined(es).Finish()), fmt.Sprint(one.Finish()); got != want || len(one.all) == 0 {
+		t.Errorf("findings of 2 parts joined:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// dnsPartsJoined observes es in 2 parts and joins them.
+func dnsPartsJoined(es []DNS) *DNSSet {
+	p := NewDNSParts(Limits{}, 2)
+	p.ObserveBatch(append([]DNS(nil), es...))
+	return p.Join()
 }

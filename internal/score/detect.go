@@ -31,11 +31,7 @@ func Detect(ctx context.Context, ins []*ioformat.Input, kind record.Kind, lim de
 	case record.KindFlow:
 		return detectFlows(ctx, ins, lim, progress)
 	case record.KindDNS:
-		err = observe(ctx, ins, kind, nil, progress, func(rs []record.DNS) {
-			for i := range rs {
-				observeAny(set, &rs[i])
-			}
-		})
+		return detectDNS(ctx, ins, lim, progress)
 	case record.KindProxy:
 		err = observe(ctx, ins, kind, nil, progress, func(rs []record.Proxy) {
 			for i := range rs {
@@ -46,9 +42,9 @@ func Detect(ctx context.Context, ins []*ioformat.Input, kind record.Kind, lim de
 	return set, err
 }
 
-// flowParts is how many goroutines observe flows: the flow detectors'
-// tables of a busy network outgrow the caches, and their pass was the
-// dearest of a fused score. A fixed number, not the CPUs', so that what a
+// flowParts is how many goroutines observe flows or DNS messages: the
+// detectors' tables of a busy network outgrow the caches, and their pass
+// was the dearest of a fused score. A fixed number, not the CPUs', so that what a
 // full table drops does not depend on the machine.
 const flowParts = 2
 
@@ -64,6 +60,21 @@ func detectFlows(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, 
 		b := spare[:0]
 		for i := range rs {
 			b = append(b, detect.FromFlow(&rs[i]))
+		}
+		spare = parts.ObserveBatch(b)
+	})
+	return parts.Join(), err
+}
+
+// detectDNS runs the DNS detectors in parts (detect.DNSParts), as
+// detectFlows does.
+func detectDNS(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, progress func(n int)) (detect.Set, error) {
+	parts := detect.NewDNSParts(lim, flowParts)
+	var spare []detect.DNS
+	err := observe(ctx, ins, record.KindDNS, nil, progress, func(rs []record.DNS) {
+		b := spare[:0]
+		for i := range rs {
+			b = append(b, detect.FromDNS(&rs[i]))
 		}
 		spare = parts.ObserveBatch(b)
 	})
