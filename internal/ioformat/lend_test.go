@@ -246,3 +246,44 @@ func mustReader[T any](t *testing.T, in *Input) Reader[T] {
 	}
 	return r
 }
+
+// A seek while lending (SeekToRow: within the page, within the row group,
+// to another group) keeps the strings of the last Read valid through the
+// next Read, and reads from the row sought.
+func TestLendStringsSeek(t *testing.T) {
+	lent := lentFlows(rand.New(rand.NewPCG(3, 4)), 3000)
+	flows := make([]record.Flow, len(lent))
+	for i, f := range lent {
+		flows[i] = record.Flow{SIP: f.SIP, DIP: f.DIP, Proto: f.Proto, Tunnel: f.Tunnel, Flag: f.Flag, IByt: f.IByt}
+	}
+	in := writeFlat(t, filepath.Join(t.TempDir(), "f.parquet"), flows)
+	defer in.Close()
+	want := readEvery[record.Flow](t, in)
+	again, err := in.Rewind()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader[record.Flow](again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !LendStrings(r, 1) {
+		t.Fatal("the columns reader does not lend")
+	}
+	buf := make([]record.Flow, 50)
+	var prev []record.Flow
+	row := 0
+	for _, to := range []int{0, 60, 400, 1500, 1510, 2990} {
+		if err := r.(RowSeeker).SeekToRow(int64(to)); err != nil {
+			t.Fatal(err)
+		}
+		n, err := r.Read(buf)
+		if err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+		same(t, fmt.Sprintf("the batch at %d, after a seek to %d and a Read", row, to), want[row:row+len(prev)], prev)
+		same(t, fmt.Sprintf("a lent batch at %d", to), want[to:to+n], buf[:n])
+		prev, row = append(prev[:0], buf[:n]...), to
+	}
+}
