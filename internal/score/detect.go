@@ -54,31 +54,32 @@ const flowParts = 2
 // clone what they keep).
 func detectFlows(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, progress func(n int)) (detect.Set, error) {
 	parts := detect.NewFlowParts(lim, flowParts)
-	var spare []detect.Flow
 	lend := &lending{reads: detect.InFlight, settle: parts.Settle}
-	err := observe(ctx, ins, record.KindFlow, lend, progress, func(rs []record.Flow) {
-		b := spare[:0]
-		for i := range rs {
-			b = append(b, detect.FromFlow(&rs[i]))
-		}
-		spare = parts.ObserveBatch(b)
-	})
+	err := observeParts(ctx, ins, record.KindFlow, lend, progress, detect.FromFlow, parts.ObserveBatch)
 	return parts.Join(), err
 }
 
 // detectDNS runs the DNS detectors in parts (detect.DNSParts), as
-// detectFlows does.
+// detectFlows does (the reader's strings given, not lent).
 func detectDNS(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, progress func(n int)) (detect.Set, error) {
 	parts := detect.NewDNSParts(lim, flowParts)
-	var spare []detect.DNS
-	err := observe(ctx, ins, record.KindDNS, nil, progress, func(rs []record.DNS) {
+	err := observeParts(ctx, ins, record.KindDNS, nil, progress, detect.FromDNS, parts.ObserveBatch)
+	return parts.Join(), err
+}
+
+// observeParts reads the inputs' records R (observe), makes each the
+// detectors' event E with of, and hands them to parts a batch at a time
+// (hand), refilling the batches hand gives back.
+func observeParts[R, E any](ctx context.Context, ins []*ioformat.Input, kind record.Kind, lend *lending, progress func(int),
+	of func(*R) E, hand func([]E) []E) error {
+	var spare []E
+	return observe(ctx, ins, kind, lend, progress, func(rs []R) {
 		b := spare[:0]
 		for i := range rs {
-			b = append(b, detect.FromDNS(&rs[i]))
+			b = append(b, of(&rs[i]))
 		}
-		spare = parts.ObserveBatch(b)
+		spare = hand(b)
 	})
-	return parts.Join(), err
 }
 
 // judge finishes a set and keeps its kind's explainer.
