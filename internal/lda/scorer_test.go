@@ -1,7 +1,9 @@
 package lda
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -127,5 +129,76 @@ func TestTypicalIsMedian(t *testing.T) {
 	}
 	if r := pe.Score("a", "x"); !near(r.Score, 1) {
 		t.Errorf("peer score of a common word: %v, want 1", r.Score)
+	}
+}
+
+// TestFlowIdxBitExact scores flows of random models (K odd and even, weights
+// of widely different sizes, so that any other order of additions changes
+// low bits) with FlowIdx and with ScoreIdx a side at a time: the scores
+// must be the same bit for bit, the explanation the lower side's.
+func TestFlowIdxBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	weight := func() float32 {
+		if rng.IntN(5) == 0 {
+			return 0
+		}
+		return float32(math.Ldexp(rng.Float64(), -rng.IntN(30)))
+	}
+	for _, k := range []int{1, 2, 3, 7, 20, 33} {
+		m := &Model{}
+		for d := 0; d < 40; d++ {
+			m.Docs = append(m.Docs, fmt.Sprint("d", d))
+			row := make([]float32, k)
+			for i := range row {
+				row[i] = weight()
+			}
+			m.DocTopic = append(m.DocTopic, row)
+		}
+		for w := 0; w < 60; w++ {
+			m.Words = append(m.Words, fmt.Sprint("w", w))
+		}
+		for i := 0; i < k; i++ {
+			row := make([]float32, len(m.Words))
+			for w := range row {
+				row[w] = weight()
+			}
+			m.TopicWord = append(m.TopicWord, row)
+		}
+		for _, method := range Methods {
+			for _, unseen := range []UnseenDoc{UnseenMean, UnseenZero} {
+				s, err := NewScorer(m, method, unseen)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for n := 0; n < 3000; n++ {
+					sd, dd := int32(rng.IntN(42)-2), int32(rng.IntN(42)-2) // -2, -1: unseen
+					sw, dw := int32(rng.IntN(62)-2), int32(rng.IntN(62)-2)
+					if sd < 0 {
+						sd = -1
+					}
+					if dd < 0 {
+						dd = -1
+					}
+					if sw < 0 {
+						sw = -1
+					}
+					if dw < 0 {
+						dw = -1
+					}
+					src, dst, low := s.FlowIdx(sd, sw, dd, dw)
+					a, b := s.ScoreIdx(sd, sw), s.ScoreIdx(dd, dw)
+					want := a
+					if b.Score < a.Score {
+						want = b
+					}
+					if math.Float64bits(src) != math.Float64bits(a.Score) || math.Float64bits(dst) != math.Float64bits(b.Score) ||
+						math.Float64bits(low.Score) != math.Float64bits(want.Score) || low.TopTopic != want.TopTopic ||
+						math.Float64bits(low.TopTopicWeight) != math.Float64bits(want.TopTopicWeight) {
+						t.Fatalf("K=%d %s %s FlowIdx(%d, %d, %d, %d) = %v, %v, %+v; a side at a time %v, %v, %+v",
+							k, method, unseen, sd, sw, dd, dw, src, dst, low, a.Score, b.Score, want)
+					}
+				}
+			}
+		}
 	}
 }
