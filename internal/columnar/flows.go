@@ -4,9 +4,11 @@
 // as parquet values; only the columns the words need (ports, protocol,
 // hour, bytes, packets, addresses) are decoded into typed slices.
 // Row groups are processed in parallel and written in input order, so the
-// output is the same whatever the number of workers. filter's --top (Top)
-// and --where (Where) run here too: ranking or testing a few columns, then
-// reading whole only the rows kept.
+// output is the same whatever the number of workers. The columns a score
+// computes are encoded from their values by chunkEncoder (chunk.go), byte
+// for byte as parquet-go encodes them, and by parquet-go where it
+// declines. filter's --top (Top) and --where (Where) run here too: ranking
+// or testing a few columns, then reading whole only the rows kept.
 package columnar
 
 import (
@@ -18,6 +20,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -157,7 +160,9 @@ type Runner struct {
 	Options []parquet.WriterOption // codec, metadata, ... of the output
 	// Progress, when set, is told how many more input rows were done, a
 	// row group at a time, from Run's goroutine.
-	Progress func(rows int)
+	Progress   func(rows int)
+	slowEncode bool         // tests: parquet-go encodes every side file
+	chunked    atomic.Int64 // tests: row groups whose computed columns chunkEncoder wrote
 }
 
 // constant reports whether every row of the run has the same value v in
@@ -191,10 +196,13 @@ type job struct {
 	group parquet.RowGroup
 	copy  bool   // the passed-through chunks can be copied (same codec as the output)
 	side  []byte // a Parquet file of the computed columns (or of every column when full)
-	full  bool   // rows were left out: every column was re-encoded into side
-	st    Stats
-	err   error
-	done  chan struct{}
+	// chunks, when set, are the computed columns' chunks in side, which
+	// holds them alone (chunkEncoder's), in the order of extra's columns.
+	chunks []format.ColumnChunk
+	full   bool // rows were left out: every column was re-encoded into side
+	st     Stats
+	err    error
+	done   chan struct{}
 }
 
 // Run reads every row group of files and writes the featurized (or scored)
@@ -235,9 +243,13 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 		go func() {
 			defer wg.Done()
 			pr := &proc{r: r, p: p, words: words, full: full, extra: extra, extraIdx: extraIdx, opts: sideOpts}
+			if r.Scorer != nil && !r.slowEncode {
+				pr.enc = newChunkEncoder(extra, sideOpts)
+			}
 			for j := range jobs {
 				if ctx.Err() == nil {
 					j.side, j.full, j.st, j.err = pr.rowGroup(j.group, j.copy)
+					j.chunks = pr.chunks
 				} else {
 					j.err = ctx.Err()
 				}
@@ -306,21 +318,27 @@ func (r *Runner) emit(asm *assembler, in *parquet.File, j *job, p *plan, chunkId
 	if j.st.Rows == 0 {
 		return nil
 	}
-	side, err := openSide(j.side)
-	if err != nil {
-		return err
+	var side io.ReaderAt = bytes.NewReader(j.side)
+	sideCols := j.chunks
+	if sideCols == nil {
+		f, err := openSide(j.side)
+		if err != nil {
+			return err
+		}
+		srg := f.pf.Metadata().RowGroups
+		if len(srg) != 1 || srg[0].NumRows != j.st.Rows {
+			return fmt.Errorf("columnar: side file of row group %d has %d row groups", j.rg, len(srg))
+		}
+		side, sideCols = f, srg[0].Columns
 	}
-	srg := side.pf.Metadata().RowGroups
-	if len(srg) != 1 || srg[0].NumRows != j.st.Rows {
-		return fmt.Errorf("columnar: side file of row group %d has %d row groups", j.rg, len(srg))
-	}
+	var err error
 	start := asm.off
 	cols := make([]format.ColumnChunk, len(p.src))
 	irg := &in.Metadata().RowGroups[j.rg]
 	for c, src := range p.src {
 		switch {
 		case j.full:
-			cols[c], err = asm.copyChunk(side, &srg[0].Columns[c])
+			cols[c], err = asm.copyChunk(side, &sideCols[c])
 		case src >= 0:
 			cols[c], err = asm.copyChunk(in, &irg.Columns[src])
 		default:
@@ -330,7 +348,7 @@ func (r *Runner) emit(asm *assembler, in *parquet.File, j *job, p *plan, chunkId
 				cols[c], err = consts.copyChunk(asm, name, j.st.Rows)
 				break
 			}
-			cols[c], err = asm.copyChunk(side, &srg[0].Columns[k])
+			cols[c], err = asm.copyChunk(side, &sideCols[k])
 			cols[c].MetaData.PathInSchema = []string{name} // an alias's chunk is its twin's
 		}
 		if err != nil {
@@ -384,6 +402,11 @@ type proc struct {
 	fused    []float64         // with Runner.Fuse: the final score per row
 	verdicts []*detect.Verdict // with Runner.Fuse: what explains it, or nil
 	needAddr bool              // read sip and dip even without a scorer (counting)
+	enc      *chunkEncoder     // nil: parquet-go encodes every side file
+	chunks   []format.ColumnChunk
+	dictIdx  []int32   // a dictionary column's index of each row (or top_topic)
+	f64      []float64 // a double column's values
+	wordIdx  []int32   // by word pair: its index in the chunk's dictionary, -1: none yet
 	full     *parquet.Schema
 	extra    *parquet.Schema
 	extraIdx map[string]int
@@ -546,8 +569,22 @@ func (pr *proc) prepare(rg parquet.RowGroup) (kept int, st Stats, err error) {
 	return kept, st, nil
 }
 
-// encode writes a prepared row group's side file.
+// encode writes a prepared row group's side file: the computed columns'
+// chunks alone (pr.chunks) when chunkEncoder can, else a Parquet file.
 func (pr *proc) encode(chunks []parquet.ColumnChunk, n, kept int, filter, reencode bool, st Stats) (side []byte, full bool, _ Stats, err error) {
+	pr.chunks = nil
+	if !reencode && pr.enc != nil {
+		out := sidePool.Get().([]byte)[:0]
+		ok, err := pr.encodeChunks(out, n)
+		if err != nil {
+			return nil, false, st, err
+		}
+		if ok {
+			pr.r.chunked.Add(1)
+			pr.chunks = append([]format.ColumnChunk(nil), pr.enc.chunks...)
+			return pr.enc.out, false, st, nil
+		}
+	}
 	buf := bytes.NewBuffer(sidePool.Get().([]byte)[:0])
 	schema := pr.extra
 	if reencode {
@@ -695,7 +732,7 @@ func growBool(s []bool, n int) []bool {
 
 func (pr *proc) buf() []parquet.Value {
 	if pr.vals == nil {
-		pr.vals = make([]parquet.Value, 4096)
+		pr.vals = make([]parquet.Value, batchRows)
 	}
 	return pr.vals
 }
