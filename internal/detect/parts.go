@@ -6,9 +6,11 @@ import (
 )
 
 // InFlight is how many batches a FlowParts or DNSParts may hold, still
-// being observed, when ObserveBatch returns: a few, so that a part slower
-// on one batch does not hold up the others or the reader.
-const InFlight = 4
+// being observed, when ObserveBatch returns: enough that a part slower on
+// some batches (new subjects come in bursts) does not hold up the others
+// or the reader. 16 against 4: spot detect of 10M flows 4.21 -> 3.84 s,
+// of 5.1M DNS records 3.64 -> 3.26 s (idle, medians of 3).
+const InFlight = 16
 
 // fanout hands batches of events E, with their subjects' keys K made once
 // on the caller's goroutine, to n parts observing on n goroutines, each
