@@ -44,11 +44,13 @@
 //
 // A subject costs no allocation of its own (table.go): most subjects of a
 // busy network are seen once or twice, and with a million of them the
-// detectors' cost is the memory they touch. On 1M flows of as many pairs,
-// the detectors take about 2 CPU seconds and 330 MB. Flows are observed on
-// two goroutines (FlowParts: each keeps the subjects whose hash falls to
-// it, with half the limit, and the halves join into one set), batches of
-// them at a time so that a batch's memory loads overlap (ObserveBatch).
+// detectors' cost is the memory they touch. Flows and DNS messages are
+// observed on two goroutines (FlowParts, DNSParts: each keeps the subjects
+// whose hash falls to it, with half the limit, and the halves join into
+// one set), batches of them at a time so that a batch's memory loads
+// overlap. On 10M flows of as many pairs (the table full ten times over),
+// spot detect takes 3.8 s and 440 MB on this project's 2-core machine; on
+// 5.1M DNS records, 3.3 s.
 //
 // Scores are mapped from evidence by published defaults (Paxson's 4 kB a day,
 // RITA's buckets and modifiers, Zeek's and Slips' scan thresholds), not
