@@ -212,3 +212,32 @@ func (s *ProxySet) WriteJudged(w io.Writer) error {
 func (s *ProxySet) decodeJudged(d *dec) {
 	s.w0, s.w1 = decJudged(d, &s.judgedState, s.verdicts[:])
 }
+
+// Forget drops the state of every subject of a finished set (Finish, then
+// any JoinLookups), keeping what Explain needs: its verdicts, its hosts'
+// and the lookups joined, as a set read from a judged state holds. A
+// scoring pass after Finish then runs without the tables' memory, most of
+// a busy network's detector state. The set is then judged: WriteState and
+// Merge refuse it.
+func (s *FlowSet) Forget() {
+	for _, t := range []interface{ forget() }{s.pairs, s.vscan, s.hscan} {
+		t.forget()
+	}
+	s.only = true
+}
+
+// Forget is FlowSet.Forget for DNS.
+func (s *DNSSet) Forget() {
+	for _, t := range []interface{ forget() }{s.tunnels, s.domains, s.names, s.beacons, s.servers} {
+		t.forget()
+	}
+	s.only = true
+}
+
+// Forget is FlowSet.Forget for proxy logs.
+func (s *ProxySet) Forget() {
+	for _, t := range []interface{ forget() }{s.pairs, s.agents} {
+		t.forget()
+	}
+	s.only = true
+}

@@ -2,8 +2,10 @@ package detect
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -135,4 +137,29 @@ func dnsPartsJoined(es []DNS) *DNSSet {
 	p := NewDNSParts(Limits{}, 2)
 	p.ObserveBatch(append([]DNS(nil), es...))
 	return p.Join()
+}
+
+// Forget leaves every explanation as it was and drops the subjects: the
+// set is then judged, and its state cannot be written.
+func TestForget(t *testing.T) {
+	fs := flowNet()
+	s := NewFlow(Limits{Report: 0.01})
+	s.ObserveBatch(fs)
+	s.Finish()
+	var before []string
+	for _, f := range fs {
+		before = append(before, fmt.Sprint(s.ExplainAt(f.Src, f.Dst, f.SPort, f.DPort, f.Proto, f.TsNs, f.EndNs)))
+	}
+	s.Forget()
+	for i, f := range fs {
+		if got := fmt.Sprint(s.ExplainAt(f.Src, f.Dst, f.SPort, f.DPort, f.Proto, f.TsNs, f.EndNs)); got != before[i] {
+			t.Fatalf("flow %d explained as %s after Forget, %s before", i, got, before[i])
+		}
+	}
+	if s.pairs.len() != 0 || s.vscan.len() != 0 || s.hscan.len() != 0 || !strings.Contains(fmt.Sprint(before), "beacon") {
+		t.Errorf("after Forget: %d pairs, %d and %d scans held (want none); explanations %v", s.pairs.len(), s.vscan.len(), s.hscan.len(), before)
+	}
+	if err := s.WriteState(io.Discard); err == nil {
+		t.Error("a forgotten set wrote its state")
+	}
 }

@@ -202,3 +202,9 @@ func (t *table[S]) merge(o *table[S], combine func(dst, src *S)) {
 
 // setMax sets the most subjects t keeps to max (at least what it holds).
 func (t *table[S]) setMax(max int) { t.max = max }
+
+// forget drops every subject, and what they held, as a new table of the
+// same limit; what dropped counts stays.
+func (t *table[S]) forget() {
+	t.index, t.n, t.keys, t.live, t.chunk, t.free = make([]entry, 1024), 0, nil, nil, nil, nil
+}

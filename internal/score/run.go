@@ -170,6 +170,7 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 				return st, err
 			}
 		}
+		set.(interface{ Forget() }).Forget() // scoring needs the verdicts, not the subjects' state
 	}
 	out := record.Meta{Kind: meta.Kind, Stream: record.StreamScored}
 	ev := meta.Stream == record.StreamEvents
