@@ -109,7 +109,7 @@ type DNSSet struct {
 	verdicts [5]map[uint64]*judged // by table: tunnels, domains, names, beacons; 4: a domain's best verdict on a client that is no resolver
 	resolver map[uint64]bool       // clients that are resolvers
 	judgedState
-	share, shares uint64 // a share of the subjects (DNSParts), as FlowSet's
+	part // a share of the subjects (DNSParts)
 }
 
 // NewDNS returns the DNS detectors with limits lim (zero: the defaults).
@@ -160,12 +160,6 @@ func (s *DNSSet) keys(e *DNS, k *dnsKeys) {
 		k.pair = s.key(e.Client, k.ni.domain)
 		k.domain = s.key(k.ni.domain)
 	}
-}
-
-// mine reports whether s keeps subject h: all of them, or its share
-// (DNSParts).
-func (s *DNSSet) mine(h uint64) bool {
-	return s.shares <= 1 || h%s.shares == s.share
 }
 
 // observeKeyed adds message e, whose name and subjects' keys are k.

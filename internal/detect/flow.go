@@ -165,7 +165,7 @@ type FlowSet struct {
 	vscan  *table[scanState] // (source, destination): ports probed
 	hscan  *table[scanState] // (source, port, protocol): hosts probed
 	hasher flowHasher
-	sink   uint64 // ObserveBatch's loads ahead, kept so that they are not optimised away
+	sink   uint64 // observeKeyed's loads ahead, kept so that they are not optimised away
 	beats  beatArena
 	strs   strs
 	// verdicts by kind of subject: pairs, vertical scans, horizontal scans
@@ -174,9 +174,7 @@ type FlowSet struct {
 	lookups  map[lookupKey][]tied  // lookups that led to a finding, by their flow, in time order (lookups.go)
 	conns    map[uint64]connSample // read from a judged state: strong pairs' connection times (lookups.go)
 	judgedState
-	// a share of the subjects (FlowParts): those whose hash modulo shares
-	// is share; shares 0 or 1 keeps them all
-	share, shares uint64
+	part // a share of the subjects (FlowParts)
 }
 
 // NewFlow returns the flow detectors with limits lim (zero: the defaults).
@@ -293,11 +291,6 @@ func (x *flowHasher) keys(f *Flow, k *flowKeys) {
 }
 
 func (s *FlowSet) keys(f *Flow, k *flowKeys) { s.hasher.keys(f, k) }
-
-// mine reports whether s keeps subject h: all of them, or its share.
-func (s *FlowSet) mine(h uint64) bool {
-	return s.shares <= 1 || h%s.shares == s.share
-}
 
 // observe adds flow f, whose subjects' keys are k.
 func (s *FlowSet) observe(f *Flow, k *flowKeys) {

@@ -92,6 +92,13 @@ func (f *fanout[E, K]) stop() {
 	}
 }
 
+// part is which share of the subjects a set keeps: those whose hash
+// modulo n is i; the zero part (n 0 or 1) keeps them all.
+type part struct{ i, n uint64 }
+
+// mine reports whether the part keeps subject h.
+func (p part) mine(h uint64) bool { return p.n <= 1 || h%p.n == p.i }
+
 // share is a part's share of the limit on subjects.
 func share(lim Limits, n int) Limits {
 	lim.Subjects = max(1, lim.Subjects/n)
@@ -120,7 +127,7 @@ func NewFlowParts(lim Limits, n int) *FlowParts {
 	p := &FlowParts{lim: lim, hasher: flowHasher{seed: rand.Uint64()}}
 	for i := range n {
 		s := NewFlow(share(lim, n))
-		s.share, s.shares = uint64(i), uint64(n)
+		s.part = part{uint64(i), uint64(n)}
 		s.hasher, s.strs = p.hasher, newStrs(p.hasher.seed)
 		p.parts = append(p.parts, s)
 	}
@@ -142,7 +149,7 @@ func (p *FlowParts) Settle() { p.settle() }
 func (p *FlowParts) Join() *FlowSet {
 	p.stop()
 	s := p.parts[0]
-	s.lim, s.share, s.shares = p.lim, 0, 0
+	s.lim, s.part = p.lim, part{}
 	for _, t := range []interface{ setMax(int) }{s.pairs, s.vscan, s.hscan} {
 		t.setMax(p.lim.Subjects)
 	}
@@ -170,7 +177,7 @@ func NewDNSParts(lim Limits, n int) *DNSParts {
 	p := &DNSParts{lim: lim, keyer: NewDNS(lim)}
 	for i := range n {
 		s := NewDNS(share(lim, n))
-		s.share, s.shares = uint64(i), uint64(n)
+		s.part = part{uint64(i), uint64(n)}
 		p.parts = append(p.parts, s)
 	}
 	p.fanout = newFanout(n, func(i int, es []DNS, keys []dnsKeys) {
@@ -190,7 +197,7 @@ func (p *DNSParts) ObserveBatch(es []DNS) (free []DNS) { return p.hand(es, p.key
 func (p *DNSParts) Join() *DNSSet {
 	p.stop()
 	s := p.parts[0]
-	s.lim, s.share, s.shares = p.lim, 0, 0
+	s.lim, s.part = p.lim, part{}
 	for _, t := range []interface{ setMax(int) }{s.tunnels, s.domains, s.names, s.beacons, s.servers} {
 		t.setMax(p.lim.Subjects)
 	}

@@ -71,12 +71,7 @@ func (t *table[S]) touch(h uint64) uint64 {
 // get returns the state of subject h, made by mk when h is new (mk may use
 // the subject's strings; it is only called for new subjects).
 func (t *table[S]) get(h uint64, mk func() S) *S {
-	if e := &t.index[t.find(h)]; e.slot != 0 {
-		return t.slot(e.slot - 1)
-	}
-	s := t.add(h)
-	*s = mk()
-	return s
+	return t.getInPlace(h, func(s *S) { *s = mk() })
 }
 
 // getInPlace is get whose init makes a new subject's state in its slot,
