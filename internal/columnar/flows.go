@@ -386,7 +386,7 @@ type proc struct {
 	words *wordTable
 	// local caches
 	local    map[uint64]int32
-	protos   map[string]uint64
+	protos   map[string]protoID
 	vals     []parquet.Value
 	i32      [5][]int32
 	i64      [2][]int64
@@ -411,6 +411,19 @@ type proc struct {
 	extra    *parquet.Schema
 	extraIdx map[string]int
 	opts     []parquet.WriterOption
+
+	// the last row's protocol name (a key of protos) and its id
+	lastProto string
+	lastPid   uint64
+	haveProto bool
+	shortDocs shortKeys // docs of addresses of up to shortMax bytes (docCache: the others)
+}
+
+// protoID is a protocol name (held apart from the rows' buffers) and its
+// id in the word table.
+type protoID struct {
+	name string
+	pid  uint64
 }
 
 type byteCol struct {
@@ -630,6 +643,17 @@ func (pr *proc) docs(col *byteCol, out []int32, n int) []int32 {
 			continue
 		}
 		b := col.at(i)
+		if len(b) <= shortMax {
+			d, ok := pr.shortDocs.get(b)
+			if !ok {
+				d = pr.r.Scorer.Doc(string(b))
+				if pr.shortDocs.n < 1<<20 {
+					pr.shortDocs.put(b, d)
+				}
+			}
+			out[i] = d
+			continue
+		}
 		d, ok := pr.docCache[string(b)]
 		if !ok {
 			d = pr.r.Scorer.Doc(string(b))
@@ -646,12 +670,16 @@ func (pr *proc) docs(col *byteCol, out []int32, n int) []int32 {
 func (pr *proc) word(sport, dport int32, proto []byte, hour int32, ibyt, ipkt int64) int32 {
 	if pr.local == nil {
 		pr.local = map[uint64]int32{}
-		pr.protos = map[string]uint64{}
+		pr.protos = map[string]protoID{}
 	}
-	pid, ok := pr.protos[string(proto)]
-	if !ok {
-		pid = pr.words.proto(string(proto))
-		pr.protos[string(proto)] = pid
+	pid := pr.lastPid // rows mostly repeat the last row's protocol
+	if string(proto) != pr.lastProto || !pr.haveProto {
+		id, ok := pr.protos[string(proto)]
+		if !ok {
+			id = protoID{name: string(proto), pid: pr.words.proto(string(proto))}
+			pr.protos[id.name] = id
+		}
+		pid, pr.lastProto, pr.lastPid, pr.haveProto = id.pid, id.name, id.pid, true
 	}
 	p, sp, dp := feature.FlowWordParts(sport, dport)
 	bb := uint64(feature.CeilLog2(float64(ibyt)+1)) & 127

@@ -1,0 +1,76 @@
+package columnar
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestShortKeys holds keys that differ only in their length, their middle
+// byte, their last byte or a trailing zero byte (which packs like padding),
+// grown through several tables, and finds each one's value and no other.
+func TestShortKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	want := map[string]int32{}
+	var keys []string
+	add := func(s string) {
+		if _, ok := want[s]; !ok && len(s) <= shortMax {
+			want[s] = int32(len(keys))
+			keys = append(keys, s)
+		}
+	}
+	for l := 0; l <= shortMax; l++ {
+		b := make([]byte, l)
+		add(string(b)) // zeros of each length
+		for i := range b {
+			b[i] = 'a'
+		}
+		add(string(b))
+		for i := 0; i < l; i++ {
+			c := append([]byte(nil), b...)
+			c[i] = 'b'
+			add(string(c))
+		}
+	}
+	for i := 0; i < 20000; i++ { // addresses, as the hosts are
+		add(fmtAddr(r))
+	}
+	var tab shortKeys
+	for i, k := range keys {
+		if _, ok := tab.get([]byte(k)); ok {
+			t.Fatalf("%q found before it was put", k)
+		}
+		tab.put([]byte(k), int32(i))
+	}
+	for _, k := range keys {
+		if v, ok := tab.get([]byte(k)); !ok || v != want[k] {
+			t.Fatalf("%q: got %d %v, want %d", k, v, ok, want[k])
+		}
+	}
+	for _, k := range []string{"1.2.3.4x", "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", "zz"} {
+		_, has := want[k]
+		if _, ok := tab.get([]byte(k)); ok != has && len(k) <= shortMax {
+			t.Errorf("%q: found %v, held %v", k, ok, has)
+		}
+	}
+	if tab.n != len(keys) {
+		t.Errorf("n = %d, want %d", tab.n, len(keys))
+	}
+}
+
+func fmtAddr(r *rand.Rand) string {
+	b := []byte{}
+	for i := 0; i < 4; i++ {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		n := r.IntN(256)
+		if n >= 100 {
+			b = append(b, byte('0'+n/100))
+		}
+		if n >= 10 {
+			b = append(b, byte('0'+n/10%10))
+		}
+		b = append(b, byte('0'+n%10))
+	}
+	return string(b)
+}
