@@ -7,33 +7,28 @@ import (
 
 	"github.com/zeebo/xxh3"
 
-	"github.com/spot-hunt/spot/internal/feature"
 	"github.com/spot-hunt/spot/internal/record"
 )
 
-// DNS is what the DNS detectors read of a message.
+// DNS is what the DNS detectors read of a message. The parquet tags name
+// the DNS columns its fields are read from (ioformat.PairReader), before
+// Complete (which swaps Client and Server for a query).
 type DNS struct {
-	TsNs   int64
-	Client string // the document: ip_dst of a response, ip_src of a query
-	Server string // the other side: ip_src of a response, ip_dst of a query
-	Name   string // the question name, as decoded
-	QType  int32
-	RCode  int32
-	Size   int32  // the packet's length
-	Addr   string // the answer's address (dns_a): its first A, else its first AAAA
+	TsNs   int64  `parquet:"ts_ns"`
+	Client string `parquet:"ip_dst"`        // the document: ip_dst of a response, ip_src of a query
+	Server string `parquet:"ip_src"`        // the other side: ip_src of a response, ip_dst of a query
+	Name   string `parquet:"dns_qry_name"`  // the question name, as decoded
+	QType  int32  `parquet:"dns_qry_type"`  //
+	RCode  int32  `parquet:"dns_qry_rcode"` //
+	Size   int32  `parquet:"frame_len"`     // the packet's length
+	Addr   string `parquet:"dns_a"`         // the answer's address: its first A, else its first AAAA
 }
 
 // FromDNS returns what the detectors read of r.
 func FromDNS(r *record.DNS) DNS {
-	ts := r.TsNs
-	if ts == 0 {
-		ts = r.UnixTstamp * 1e9
-	}
-	client, server := r.IPDst, r.IPSrc
-	if feature.IsQuery(r) {
-		client, server = server, client
-	}
-	return DNS{TsNs: ts, Client: client, Server: server, Name: r.QryName, QType: r.QryType, RCode: r.QryRcode, Size: r.FrameLen, Addr: r.A}
+	e := DNS{TsNs: r.TsNs, Client: r.IPDst, Server: r.IPSrc, Name: r.QryName, QType: r.QryType, RCode: r.QryRcode, Size: r.FrameLen, Addr: r.A}
+	e.Complete(&DNSRest{UnixTstamp: r.UnixTstamp, Response: r.Response})
+	return e
 }
 
 // Limits bound the detectors' state.

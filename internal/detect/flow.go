@@ -13,26 +13,30 @@ import (
 	"github.com/spot-hunt/spot/internal/record"
 )
 
-// Flow is what the flow detectors read of a flow.
+// Flow is what the flow detectors read of a flow. The parquet tags name
+// the flow columns its fields are read from (ioformat.PairReader), before
+// Complete.
 type Flow struct {
-	TsNs, EndNs       int64
-	Src, Dst          string
-	SPort, DPort      int32
-	Proto             string
-	OutBytes, InBytes int64 // source to destination (ibyt), and back (obyt)
-	OutPkts, InPkts   int64
-	Flags             string
+	TsNs     int64  `parquet:"tstart_ns"`
+	EndNs    int64  `parquet:"tend_ns"`
+	Src      string `parquet:"sip"`
+	Dst      string `parquet:"dip"`
+	SPort    int32  `parquet:"sport"`
+	DPort    int32  `parquet:"dport"`
+	Proto    string `parquet:"proto"`
+	OutBytes int64  `parquet:"ibyt"` // source to destination
+	InBytes  int64  `parquet:"obyt"` // and back
+	OutPkts  int64  `parquet:"ipkt"`
+	InPkts   int64  `parquet:"opkt"`
+	Flags    string `parquet:"flag"`
 }
 
 // FromFlow returns what the detectors read of r.
 func FromFlow(r *record.Flow) Flow {
-	ts, end := r.TStartNs, r.TEndNs
-	if ts == 0 {
-		ts = r.UnixTstamp * 1e9
-		end = ts + int64(float64(r.TDur)*1e9)
-	}
-	return Flow{TsNs: ts, EndNs: max(end, ts), Src: r.SIP, Dst: r.DIP, SPort: r.SPort, DPort: r.DPort, Proto: r.Proto,
+	f := Flow{TsNs: r.TStartNs, EndNs: r.TEndNs, Src: r.SIP, Dst: r.DIP, SPort: r.SPort, DPort: r.DPort, Proto: r.Proto,
 		OutBytes: r.IByt, InBytes: r.OByt, OutPkts: r.IPkt, InPkts: r.OPkt, Flags: r.Flag}
+	f.Complete(&FlowRest{UnixTstamp: r.UnixTstamp, TDur: r.TDur})
+	return f
 }
 
 // unanswered reports whether a flow looks like a probe no service took up:

@@ -37,6 +37,8 @@ type columnsReader[T any] struct {
 	row    int64 // rows read so far
 	serial bool  // decode the columns one after the other (no AsyncPages)
 	gen    int   // Reads begun
+
+	sideStride uintptr // a PairReader's side records' size
 }
 
 // field is a scalar field of a record type: where it is and what it holds.
@@ -104,30 +106,38 @@ func newColumnsReader[T any](in *Input, only []string) (*columnsReader[T], error
 		return nil, errNotFlat // a list column is asked for
 	}
 	r := &columnsReader[T]{in: in, stride: t.Size()}
-	schema := in.pf.Schema()
 	for _, f := range fields {
 		if len(only) > 0 && !want[f.name] {
 			continue
 		}
 		delete(want, f.name)
-		leaf, ok := schema.Lookup(f.name)
-		if !ok {
-			continue // absent: the field stays zero
+		if err := r.add(f, false); err != nil {
+			return nil, err
 		}
-		if leaf.MaxRepetitionLevel > 0 || !leaf.Node.Leaf() {
-			return nil, fmt.Errorf("%s: column %s is a list or group; want a single value", DisplayName(in.Name), f.name)
-		}
-		src := leaf.Node.Type().Kind()
-		if !convertible(src, f.kind) {
-			return nil, fmt.Errorf("%s: column %s holds %s values, which do not convert to %s",
-				DisplayName(in.Name), f.name, src, f.kind)
-		}
-		r.cols = append(r.cols, &column{field: f, index: leaf.ColumnIndex, maxDef: byte(leaf.MaxDefinitionLevel), src: src})
 	}
 	for name := range want {
 		return nil, fmt.Errorf("%s: no column %q in %s records", DisplayName(in.Name), name, in.Meta.Kind)
 	}
 	return r, nil
+}
+
+// add reads column f.name, when the file has it, into field f of the
+// records (of the side records when side).
+func (r *columnsReader[T]) add(f field, side bool) error {
+	leaf, ok := r.in.pf.Schema().Lookup(f.name)
+	if !ok {
+		return nil // absent: the field stays zero
+	}
+	if leaf.MaxRepetitionLevel > 0 || !leaf.Node.Leaf() {
+		return fmt.Errorf("%s: column %s is a list or group; want a single value", DisplayName(r.in.Name), f.name)
+	}
+	src := leaf.Node.Type().Kind()
+	if !convertible(src, f.kind) {
+		return fmt.Errorf("%s: column %s holds %s values, which do not convert to %s",
+			DisplayName(r.in.Name), f.name, src, f.kind)
+	}
+	r.cols = append(r.cols, &column{field: f, index: leaf.ColumnIndex, maxDef: byte(leaf.MaxDefinitionLevel), src: src, side: side})
+	return nil
 }
 
 var errNotFlat = fmt.Errorf("record type holds lists")
@@ -187,6 +197,17 @@ func (r *columnsReader[T]) Read(buf []T) (n int, err error) {
 }
 
 func (r *columnsReader[T]) read(buf []T) (int, error) {
+	n, err := r.begin(len(buf))
+	if err != nil {
+		return 0, err
+	}
+	clear(buf[:n])
+	return r.fill(unsafe.Pointer(unsafe.SliceData(buf)), nil, n)
+}
+
+// begin begins a Read of up to max rows and says how many it reads: those
+// left in the row group, in a new one if none are.
+func (r *columnsReader[T]) begin(max int) (int, error) {
 	r.gen++
 	for _, c := range r.cols {
 		c.recycle(r.gen)
@@ -196,14 +217,19 @@ func (r *columnsReader[T]) read(buf []T) (int, error) {
 			return 0, err
 		}
 	}
-	n := len(buf)
-	if int64(n) > r.left {
-		n = int(r.left)
-	}
-	clear(buf[:n])
-	base := unsafe.Pointer(unsafe.SliceData(buf))
+	return int(min(int64(max), r.left)), nil
+}
+
+// fill stores the next n rows' values into the n records at base (and
+// the side columns' into the n side records at side, sideStride apart),
+// cleared beforehand.
+func (r *columnsReader[T]) fill(base, side unsafe.Pointer, n int) (int, error) {
 	for _, c := range r.cols {
-		if err := c.fill(base, r.stride, n); err != nil {
+		at, stride := base, r.stride
+		if c.side {
+			at, stride = side, r.sideStride
+		}
+		if err := c.fill(at, stride, n); err != nil {
 			return 0, &RecordError{Name: r.in.Name, Unit: "row", Number: r.row + 1,
 				Err: fmt.Errorf("column %s: %w", c.name, err)}
 		}
@@ -321,6 +347,7 @@ type column struct {
 	index  int
 	maxDef byte
 	src    parquet.Kind
+	side   bool // stored in a PairReader's side records
 
 	pages parquet.Pages
 	page  parquet.Page

@@ -2,9 +2,12 @@ package ioformat
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/record"
@@ -46,6 +49,11 @@ func TestCorruptParquet(t *testing.T) {
 					err = drainErr[record.Flow](bad, cols)
 				} else {
 					err = drainErr[record.DNS](bad, cols)
+				}
+				if path == fp && cols == nil {
+					if perr := drainPairErr(bad); (perr == nil) != (err == nil) {
+						t.Fatalf("a pair reader read the damaged file to %v, NewReader to %v", perr, err)
+					}
 				}
 				if err != nil {
 					failed++
@@ -91,6 +99,37 @@ func drainErr[T any](path string, cols []string) error {
 		if _, err := r.Read(buf); err != nil {
 			if err.Error() == "EOF" {
 				return nil
+			}
+			return err
+		}
+	}
+}
+
+// drainPairErr is drainErr for a PairReader of the same columns.
+func drainPairErr(path string) error {
+	in, err := Open(path, nil)
+	if err != nil {
+		return err
+	}
+	type main struct {
+		record.Flow
+		Times int64 `parquet:"-"`
+	}
+	type side struct{}
+	r, err := NewPairReader[main, side](in)
+	if err != nil {
+		in.Close()
+		return err
+	}
+	defer r.Close()
+	buf, sides := make([]main, 64), make([]side, 64)
+	for {
+		if _, err := r.Read(buf, sides); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			if !strings.Contains(err.Error(), "bad.parquet") {
+				return fmt.Errorf("error does not name the file: %w", err)
 			}
 			return err
 		}

@@ -55,7 +55,7 @@ const flowParts = 2
 func detectFlows(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, progress func(n int)) (detect.Set, error) {
 	parts := detect.NewFlowParts(lim, flowParts)
 	lend := &lending{reads: detect.InFlight, settle: parts.Settle}
-	err := observeParts(ctx, ins, record.KindFlow, lend, progress, detect.FromFlow, parts.ObserveBatch)
+	err := observeParts(ctx, ins, record.KindFlow, lend, progress, detect.FromFlow, (*detect.Flow).Complete, parts.ObserveBatch)
 	return parts.Join(), err
 }
 
@@ -63,23 +63,88 @@ func detectFlows(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, 
 // detectFlows does (the reader's strings given, not lent).
 func detectDNS(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, progress func(n int)) (detect.Set, error) {
 	parts := detect.NewDNSParts(lim, flowParts)
-	err := observeParts(ctx, ins, record.KindDNS, nil, progress, detect.FromDNS, parts.ObserveBatch)
+	err := observeParts(ctx, ins, record.KindDNS, nil, progress, detect.FromDNS, (*detect.DNS).Complete, parts.ObserveBatch)
 	return parts.Join(), err
 }
 
-// observeParts reads the inputs' records R (observe), makes each the
-// detectors' event E with of, and hands them to parts a batch at a time
-// (hand), refilling the batches hand gives back.
-func observeParts[R, E any](ctx context.Context, ins []*ioformat.Input, kind record.Kind, lend *lending, progress func(int),
-	of func(*R) E, hand func([]E) []E) error {
+// observeParts reads the inputs' events E and hands them to parts a batch
+// at a time (hand), refilling the batches hand gives back. Parquet is read
+// column by column straight into the batches (ioformat.PairReader: E's
+// columns, and S's beside them, with which complete finishes each event);
+// other formats as records R, each made an event by of.
+func observeParts[R, E, S any](ctx context.Context, ins []*ioformat.Input, kind record.Kind, lend *lending, progress func(int),
+	of func(*R) E, complete func(*E, *S), hand func([]E) []E) error {
 	var spare []E
-	return observe(ctx, ins, kind, lend, progress, func(rs []R) {
-		b := spare[:0]
-		for i := range rs {
-			b = append(b, of(&rs[i]))
+	for _, in := range ins {
+		again, err := in.Rewind()
+		if err != nil {
+			return err
 		}
-		spare = hand(b)
-	})
+		if again.Format == ioformat.Parquet {
+			err = readPairs(ctx, again, lend, progress, &spare, complete, hand)
+		} else {
+			err = observeInput(ctx, again, kind, lend, progress, func(rs []R) {
+				b := spare[:0]
+				for i := range rs {
+					b = append(b, of(&rs[i]))
+				}
+				spare = hand(b)
+			})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readPairs reads the events of a Parquet input into batches, spare or
+// new ones, and hands each to parts (hand), its strings lent when lend is
+// not nil.
+func readPairs[E, S any](ctx context.Context, in *ioformat.Input, lend *lending, progress func(int),
+	spare *[]E, complete func(*E, *S), hand func([]E) []E) error {
+	r, err := ioformat.NewPairReader[E, S](in)
+	if err != nil {
+		in.Close()
+		return err
+	}
+	closeReader := r.Close
+	if lend != nil {
+		r.LendStrings(lend.reads)
+		closeReader = func() error { lend.settle(); return r.Close() }
+	}
+	side := make([]S, ioformat.BatchSize)
+	for {
+		if err := ctx.Err(); err != nil {
+			closeReader()
+			return err
+		}
+		b := *spare
+		if cap(b) < ioformat.BatchSize {
+			b = make([]E, ioformat.BatchSize)
+		}
+		n, err := r.Read(b[:ioformat.BatchSize], side)
+		for i := range n {
+			complete(&b[i], &side[i])
+		}
+		if n > 0 {
+			*spare = hand(b[:n])
+		} else {
+			*spare = b
+		}
+		if progress != nil {
+			progress(n)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			closeReader()
+			return err
+		}
+	}
+	closeReader()
+	return nil
 }
 
 // judge finishes a set and keeps its kind's explainer.
@@ -110,49 +175,57 @@ type lending struct {
 // strings stay valid for lend's reads when lend is not nil (f clones what
 // it keeps longer).
 func observe[E any](ctx context.Context, ins []*ioformat.Input, kind record.Kind, lend *lending, progress func(int), f func([]E)) error {
-	buf := make([]E, ioformat.BatchSize)
 	for _, in := range ins {
 		again, err := in.Rewind()
 		if err != nil {
 			return err
 		}
-		var cols []string
-		if again.Format == ioformat.Parquet {
-			have := again.Columns()
-			for _, c := range detect.Columns[kind] {
-				if slices.Contains(have, c) {
-					cols = append(cols, c)
-				}
-			}
-		}
-		r, err := ioformat.NewReader[E](again, cols...)
-		if err != nil {
-			again.Close()
+		if err := observeInput(ctx, again, kind, lend, progress, f); err != nil {
 			return err
 		}
-		closeReader := r.Close
-		if lend != nil && ioformat.LendStrings(r, lend.reads) {
-			closeReader = func() error { lend.settle(); return r.Close() }
-		}
-		for {
-			if err := ctx.Err(); err != nil {
-				closeReader()
-				return err
-			}
-			n, err := r.Read(buf)
-			f(buf[:n])
-			if progress != nil {
-				progress(n)
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				closeReader()
-				return err
-			}
-		}
-		closeReader()
 	}
+	return nil
+}
+
+// observeInput is observe of one input, rewound, which it closes.
+func observeInput[E any](ctx context.Context, in *ioformat.Input, kind record.Kind, lend *lending, progress func(int), f func([]E)) error {
+	var cols []string
+	if in.Format == ioformat.Parquet {
+		have := in.Columns()
+		for _, c := range detect.Columns[kind] {
+			if slices.Contains(have, c) {
+				cols = append(cols, c)
+			}
+		}
+	}
+	r, err := ioformat.NewReader[E](in, cols...)
+	if err != nil {
+		in.Close()
+		return err
+	}
+	closeReader := r.Close
+	if lend != nil && ioformat.LendStrings(r, lend.reads) {
+		closeReader = func() error { lend.settle(); return r.Close() }
+	}
+	buf := make([]E, ioformat.BatchSize)
+	for {
+		if err := ctx.Err(); err != nil {
+			closeReader()
+			return err
+		}
+		n, err := r.Read(buf)
+		f(buf[:n])
+		if progress != nil {
+			progress(n)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			closeReader()
+			return err
+		}
+	}
+	closeReader()
 	return nil
 }
