@@ -339,6 +339,52 @@ func TestTableBounded(t *testing.T) {
 	}
 }
 
+// A table with a doorkeeper lets every new subject in until it must first
+// shrink; then a subject gets in at its second event within the window,
+// one seen once stays out and counts as dropped, and the busy stay.
+func TestTableDoorkeeper(t *testing.T) {
+	type st struct{ n int64 }
+	mk := func() st { return st{} }
+	tb := newTable(100, func(s *st) int64 { return s.n }).withDoorkeeper()
+	for i := range uint64(100) { // not full yet: all get in
+		s := tb.get(1<<40+i, mk)
+		if s == nil {
+			t.Fatalf("subject %d of 100 turned away before the table was full", i)
+		}
+		s.n = int64(i) + 2
+	}
+	if s := tb.get(1, mk); s == nil || tb.dropped != 25 || tb.len() != 76 {
+		t.Fatalf("the 101st subject: %v, %d dropped, %d held; want it in after the 25 least busy were dropped", s, tb.dropped, tb.len())
+	}
+	if s := tb.get(7777, mk); s != nil {
+		t.Fatal("a new subject got in at its first event once the table had shrunk")
+	}
+	if s := tb.get(7777, mk); s == nil {
+		t.Fatal("a subject seen twice in the window was turned away")
+	}
+	in := 0
+	for i := range uint64(1000) { // one-offs
+		if tb.get(1<<50+i, mk) != nil {
+			in++
+		}
+	}
+	if in > 30 || tb.dropped < 25+970 || tb.len() > 100 {
+		t.Errorf("%d of 1000 one-off subjects got in (a Bloom filter's false positives: want under 30), %d dropped, %d held", in, tb.dropped, tb.len())
+	}
+	for i := range uint64(100) {
+		if _, ok := tb.lookup(1<<40 + i); ok != (i >= 25) {
+			t.Errorf("busy subject %d (%d events) held: %v", i, i+2, ok)
+		}
+	}
+	tb.get(8888, mk)
+	for i := range uint64(tb.door.max) { // the window closes
+		tb.get(1<<60+i, mk)
+	}
+	if s := tb.get(8888, mk); s != nil {
+		t.Error("a subject got in at its second event after the window closed")
+	}
+}
+
 // Proxy logs: a beacon with a user agent nobody else sends, and an upload,
 // among twelve clients browsing.
 func TestProxy(t *testing.T) {

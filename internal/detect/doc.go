@@ -37,7 +37,10 @@
 // (Explain): scoring reads its input twice. State is bounded: each table
 // keeps at most a documented number of subjects (Limits), dropping the
 // least active when full (lossy counting, so the heavy hitters stay) and
-// saying so once on stderr; distinct names are counted exactly up to a cap
+// saying so once on stderr; once full, the flow tables let a new subject
+// in only at its second event within a window (a doorkeeper, table.go), so
+// that a flood of one-off pairs neither evicts nor costs what a kept
+// subject does; distinct names are counted exactly up to a cap
 // and by deterministic hash sampling above it. Every state merges exactly
 // with the state of another shard of the same data (Merge), so a sharded
 // run finds what one process finds, as long as no table overflowed.

@@ -187,8 +187,8 @@ func NewFlow(lim Limits) *FlowSet {
 	ss := func(s *scanState) int64 { return s.probes }
 	x := newFlowHasher()
 	return &FlowSet{lim: lim, hasher: x, strs: newStrs(x.seed),
-		pairs: newTable(lim.Subjects, func(p *flowPair) int64 { return p.conns }),
-		vscan: newTable(lim.Subjects, ss), hscan: newTable(lim.Subjects, ss)}
+		pairs: newTable(lim.Subjects, func(p *flowPair) int64 { return p.conns }).withDoorkeeper(),
+		vscan: newTable(lim.Subjects, ss).withDoorkeeper(), hscan: newTable(lim.Subjects, ss).withDoorkeeper()}
 }
 
 func (s *FlowSet) key(tag byte, a, b string, port int32, proto string) uint64 {
@@ -231,7 +231,7 @@ func (s *FlowSet) ObserveBatch(fs []Flow) {
 
 // observeKeyed adds flows whose subjects' keys are keys. The tables of a
 // busy network outgrow the CPU's caches, and a subject's lookup is then a
-// wait on memory: it first loads the index entry (and interned strings) of
+// wait on memory: it first loads the index entry of
 // every subject of ahead flows (Go has no prefetch instruction; loads that
 // do not depend on each other overlap, and a loop that does nothing else
 // keeps many in flight), then updates them in order.
@@ -243,7 +243,7 @@ func (s *FlowSet) observeKeyed(fs []Flow, keys []flowKeys) {
 		for i := range bk {
 			k := &bk[i]
 			if s.mine(k.pair) {
-				sink ^= s.pairs.touch(k.pair) ^ s.strs.touch(k.src) ^ s.strs.touch(k.dst)
+				sink ^= s.pairs.touch(k.pair)
 			}
 			if k.unanswered {
 				if s.mine(k.vscan) {
@@ -262,10 +262,9 @@ func (s *FlowSet) observeKeyed(fs []Flow, keys []flowKeys) {
 }
 
 // flowKeys are the keys of a flow's subjects: its pair's and, when it went
-// unanswered, its scans'; and the hashes of the pair's strings (strs).
+// unanswered, its scans'.
 type flowKeys struct {
 	pair, vscan, hscan uint64
-	src, dst           uint64
 	unanswered         bool
 }
 
@@ -286,7 +285,6 @@ func (x *flowHasher) key(tag byte, a, b string, port int32, proto string) uint64
 
 func (x *flowHasher) keys(f *Flow, k *flowKeys) {
 	k.pair = x.key('p', f.Src, f.Dst, f.DPort, f.Proto)
-	k.src, k.dst = xxh3.HashStringSeed(f.Src, x.seed), xxh3.HashStringSeed(f.Dst, x.seed)
 	k.unanswered = f.unanswered()
 	if k.unanswered {
 		k.vscan = x.key('v', f.Src, f.Dst, 0, "")
@@ -307,12 +305,14 @@ func (s *FlowSet) observe(f *Flow, k *flowKeys) {
 	if s.mine(k.pair) {
 		p := s.pairs.getInPlace(k.pair, func(p *flowPair) {
 			ts, sizes := p.ts[:0], p.sizes[:0] // a dropped pair's beats: room for the new one's
-			*p = flowPair{src: s.strs.getHashed(f.Src, k.src), dst: s.strs.getHashed(f.Dst, k.dst), dport: f.DPort,
+			*p = flowPair{src: s.strs.get(f.Src), dst: s.strs.get(f.Dst), dport: f.DPort,
 				proto: s.strs.get(f.Proto)}
 			p.ts, p.sizes = ts, sizes
 		})
-		s.beats.room(&p.beaconState)
-		p.observe(f)
+		if p != nil {
+			s.beats.room(&p.beaconState)
+			p.observe(f)
+		}
 	}
 	if !k.unanswered {
 		return
@@ -321,13 +321,17 @@ func (s *FlowSet) observe(f *Flow, k *flowKeys) {
 		v := s.vscan.get(k.vscan, func() scanState {
 			return scanState{src: s.strs.get(f.Src), dst: s.strs.get(f.Dst), vertical: true}
 		})
-		v.observe(f, mix64(uint64(uint32(f.DPort))))
+		if v != nil {
+			v.observe(f, mix64(uint64(uint32(f.DPort))))
+		}
 	}
 	if s.mine(k.hscan) {
 		h := s.hscan.get(k.hscan, func() scanState {
 			return scanState{src: s.strs.get(f.Src), dport: f.DPort, proto: s.strs.get(f.Proto)}
 		})
-		h.observe(f, xxh3.HashString(f.Dst))
+		if h != nil {
+			h.observe(f, xxh3.HashString(f.Dst))
+		}
 	}
 }
 
