@@ -192,6 +192,9 @@ func NewDNSParts(lim Limits, n int) *DNSParts {
 // ObserveBatch is FlowParts.ObserveBatch for DNS messages.
 func (p *DNSParts) ObserveBatch(es []DNS) (free []DNS) { return p.hand(es, p.keyer.keys) }
 
+// Settle returns once every batch handed over is observed.
+func (p *DNSParts) Settle() { p.settle() }
+
 // Join waits for every batch, stops the goroutines and returns one DNSSet
 // holding every part's subjects, under the whole limit.
 func (p *DNSParts) Join() *DNSSet {

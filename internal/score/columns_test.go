@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/spot-hunt/spot/internal/detect"
@@ -125,5 +126,40 @@ func TestDetectColumnsAsRecords(t *testing.T) {
 		if bytes.Equal(got, want) == c.differently {
 			t.Errorf("%v read as %v: the states are equal: %v", c.read, c.as, !c.differently)
 		}
+	}
+}
+
+// The DNS detectors' pass over Parquet, whose reader lends the strings of
+// the batches in flight, leaves the state its pass over NDJSON leaves, as
+// TestDetectLentStrings has it for flows: on one CPU, so that as many
+// batches are in flight as may be, over many pages of new names, clients
+// and servers (the detectors clone what they keep: a names cache that
+// keeps the name it was lent fails it).
+func TestDetectDNSLentStrings(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var ds []record.DNS
+	t0 := int64(1_700_000_000)
+	for i := range 60 * ioformat.BatchSize {
+		ds = append(ds, record.DNS{UnixTstamp: t0 + int64(i)/40, TsNs: (t0+int64(i)/40)*1e9 + int64(i), FrameLen: 90,
+			IPDst: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), IPSrc: fmt.Sprintf("192.0.%d.%d", i>>8&3, i&255),
+			QryName: fmt.Sprintf("h%d.x%d.example%d.com", i, i%977, i%13), QryType: 1, Response: i%3 != 0,
+			A: fmt.Sprintf("203.0.%d.%d", i>>8&255, i&255)})
+	}
+	dir := t.TempDir()
+	state := func(name string) []byte {
+		path := filepath.Join(dir, name)
+		write(t, path, record.DNS{}.Meta(), ds)
+		s, err := Detect(context.Background(), []*ioformat.Input{openFile(t, path)}, record.KindDNS, detect.Limits{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := s.WriteState(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	if lent, given := state("dns.parquet"), state("dns.ndjson"); !bytes.Equal(lent, given) {
+		t.Errorf("the state read from Parquet (%d bytes) differs from the state read from NDJSON (%d bytes)", len(lent), len(given))
 	}
 }

@@ -60,10 +60,11 @@ func detectFlows(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, 
 }
 
 // detectDNS runs the DNS detectors in parts (detect.DNSParts), as
-// detectFlows does (the reader's strings given, not lent).
+// detectFlows does.
 func detectDNS(ctx context.Context, ins []*ioformat.Input, lim detect.Limits, progress func(n int)) (detect.Set, error) {
 	parts := detect.NewDNSParts(lim, flowParts)
-	err := observeParts(ctx, ins, record.KindDNS, nil, progress, detect.FromDNS, (*detect.DNS).Complete, parts.ObserveBatch)
+	lend := &lending{reads: detect.InFlight, settle: parts.Settle}
+	err := observeParts(ctx, ins, record.KindDNS, lend, progress, detect.FromDNS, (*detect.DNS).Complete, parts.ObserveBatch)
 	return parts.Join(), err
 }
 
