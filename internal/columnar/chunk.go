@@ -27,6 +27,15 @@ import (
 // do (a NaN or a negative zero, whose bounds parquet-go's order decides; a
 // dictionary that could outgrow DictionaryMaxBytes; writer options it does
 // not copy) it declines, and parquet-go encodes the row group.
+//
+// One departure from parquet-go's bytes: a data page the codec would not
+// shrink to plainNum/plainDen of its size is stored as is, its DataPageV2 header's
+// is_compressed false (the format's per-page flag; parquet-go, DuckDB and
+// Arrow read it; a reader that trusts the chunk's codec alone would not).
+// Most of a score column's pages are doubles of high entropy that Snappy
+// shrinks by 13% at best; a sample of each page (probeBytes) tells before
+// the whole is compressed. Scoring 1M flows (fused): 7.89G -> 7.62G
+// instructions, the file 3.6% larger (TestPlainPages).
 type chunkEncoder struct {
 	codec     compress.Codec // nil: uncompressed
 	pageBytes int64          // parquet-go's page buffer size (0.98 of PageBufferSize)
@@ -41,6 +50,9 @@ type chunkEncoder struct {
 	proto   thrift.CompactProtocol
 	encoder *thrift.Encoder
 	seen    []int32 // dictionary columns: the last page that held each value
+	// storePlain: a data page the codec does not shrink enough is stored
+	// as is (false in tests that compare pages with parquet-go's)
+	storePlain bool
 }
 
 // batchRows is how many values computeColumn hands parquet-go at a time:
@@ -57,7 +69,7 @@ func newChunkEncoder(schema *parquet.Schema, opts []parquet.WriterOption) *chunk
 		return nil
 	}
 	e := &chunkEncoder{pageBytes: int64(int32(float64(cfg.PageBufferSize) * 0.98)), dictMax: cfg.DictionaryMaxBytes,
-		template: map[string]format.ColumnMetaData{}}
+		template: map[string]format.ColumnMetaData{}, storePlain: true}
 	if cfg.Compression != nil && cfg.Compression.CompressionCodec() != format.Uncompressed {
 		e.codec = cfg.Compression
 	}
@@ -137,6 +149,28 @@ func (e *chunkEncoder) start(name string) *format.ColumnMetaData {
 	return &md
 }
 
+// A data page is stored as is (its header's is_compressed false) unless
+// the codec shrinks it to plainNum/plainDen of its size or less.
+const plainNum, plainDen = 3, 4
+
+// probeBytes is the size of the sample of a page that pays compresses.
+const probeBytes = 8 << 10
+
+// pays reports whether compressing body may shrink it enough: its first
+// probeBytes are compressed to see (a page of up to twice that is
+// compressed whole, then judged).
+func (e *chunkEncoder) pays(body []byte) bool {
+	if len(body) <= 2*probeBytes {
+		return true // compressed whole, then judged
+	}
+	sample := body[:probeBytes]
+	var err error
+	if e.comp, err = e.codec.Encode(e.comp[:0], sample); err != nil {
+		return true
+	}
+	return len(e.comp) <= len(sample)*plainNum/plainDen
+}
+
 func (e *chunkEncoder) finish(md *format.ColumnMetaData) {
 	c := &e.chunks[len(e.chunks)-1]
 	c.MetaData = *md
@@ -145,13 +179,19 @@ func (e *chunkEncoder) finish(md *format.ColumnMetaData) {
 // page appends a page of body (n values, encoded enc; a dictionary page
 // when dict) to the chunk md.
 func (e *chunkEncoder) page(md *format.ColumnMetaData, body []byte, n int, enc format.Encoding, dict bool) error {
-	comp := body
-	if e.codec != nil {
+	comp, compressed := body, e.codec != nil
+	if compressed && !dict && e.storePlain && !e.pays(body) {
+		compressed = false
+	}
+	if compressed {
 		var err error
 		if e.comp, err = e.codec.Encode(e.comp[:0], body); err != nil {
 			return err
 		}
 		comp = e.comp
+		if !dict && e.storePlain && len(comp) > len(body)*plainNum/plainDen {
+			comp, compressed = body, false
+		}
 	}
 	h := format.PageHeader{UncompressedPageSize: int32(len(body)), CompressedPageSize: int32(len(comp)), CRC: int32(crc32.ChecksumIEEE(comp))}
 	typ := format.DataPageV2
@@ -160,7 +200,7 @@ func (e *chunkEncoder) page(md *format.ColumnMetaData, body []byte, n int, enc f
 		h.DictionaryPageHeader = thrift.New(format.DictionaryPageHeader{NumValues: int32(n), Encoding: format.Plain})
 	} else {
 		h.DataPageHeaderV2 = thrift.New(format.DataPageHeaderV2{NumValues: int32(n), NumRows: int32(n), Encoding: enc,
-			IsCompressed: thrift.New(e.codec != nil)})
+			IsCompressed: thrift.New(compressed)})
 		md.NumValues += int64(n)
 	}
 	h.Type = typ

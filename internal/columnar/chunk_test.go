@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -18,6 +21,7 @@ import (
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/lda"
 	"github.com/spot-hunt/spot/internal/record"
+	"github.com/spot-hunt/spot/internal/testenv"
 )
 
 // chunkCols are the values of one row group of chunkSchema's columns.
@@ -267,6 +271,7 @@ func TestChunkEncoderMatchesParquetGo(t *testing.T) {
 		if e == nil {
 			t.Fatalf("%s: declined options it copies", cname)
 		}
+		e.storePlain = false
 		for gname, g := range gen {
 			for _, n := range sizes {
 				cols := g(n)
@@ -285,6 +290,7 @@ func TestChunkEncoderMatchesParquetGo(t *testing.T) {
 	for _, size := range []int{1000, 1001} {
 		opts := append(append([]parquet.WriterOption{}, spot...), parquet.DictionaryMaxBytes(int64(size)))
 		e := newChunkEncoder(chunkSchema, opts)
+		e.storePlain = false
 		cols := chunkCols{}
 		for i := 0; i < 20000; i++ {
 			s := fmt.Sprintf("%06d", i%(size/10))
@@ -404,7 +410,7 @@ func TestRunChunksMatchParquetGo(t *testing.T) {
 		var outs [2]bytes.Buffer
 		for k, slow := range []bool{true, false} {
 			bads.Store(0)
-			run := &Runner{Scorer: sc, Method: "spot", Fuse: c.fuse, Workers: 2, Options: c.opts, slowEncode: slow}
+			run := &Runner{Scorer: sc, Method: "spot", Fuse: c.fuse, Workers: 2, Options: c.opts, slowEncode: slow, compressed: true}
 			if c.fuse != nil {
 				run.Method = "fused"
 			}
@@ -421,5 +427,81 @@ func TestRunChunksMatchParquetGo(t *testing.T) {
 		if !bytes.Equal(outs[0].Bytes(), outs[1].Bytes()) {
 			t.Errorf("%s: the chunk encoder's output differs from parquet-go's", c.what)
 		}
+	}
+}
+
+// TestPlainPages: a data page the codec does not shrink to plainNum/plainDen
+// of its size is stored as is; the values read back (by parquet-go and by
+// DuckDB) are those of the file whose every page is compressed, and the
+// pages that compress still are.
+func TestPlainPages(t *testing.T) {
+	flows := testFlows(30000, 9)
+	for i := range flows { // no row rejected: the chunk encoder writes every row group
+		flows[i].TrMinute, flows[i].DIP = 1, fmt.Sprintf("192.168.%d.%d", i%3, i%30)
+		flows[i].SPort = max(flows[i].SPort, 7)
+	}
+	sc, err := lda.NewScorer(testModel(t, flows), lda.Spot, lda.UnseenMean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []*parquet.File{writeParquet(t, flows, 7000, parquet.Compression(&parquet.Snappy))}
+	full := parquet.SchemaOf(new(record.ScoredFlow))
+	p, ok := Flows(files, full)
+	if !ok {
+		t.Fatal("no columnar plan")
+	}
+	// a fused score of 8 random bytes a row: no codec shrinks it
+	fuse := func(k FlowKey, lda float64) (float64, *detect.Verdict) {
+		h := fnv.New64a()
+		fmt.Fprint(h, k)
+		return float64(h.Sum64()>>11) / (1 << 53), nil
+	}
+	dir := t.TempDir()
+	var outs [2][]byte
+	for k, compressed := range []bool{true, false} {
+		var buf bytes.Buffer
+		run := &Runner{Scorer: sc, Method: "fused", Fuse: fuse, Workers: 2, Options: ioformat.ParquetOptions(record.ScoredFlow{}.Meta()), compressed: compressed}
+		if _, err := run.Run(context.Background(), files, p, full, ExtraSchema(full), &buf); err != nil {
+			t.Fatal(err)
+		}
+		if run.chunked.Load() != 5 {
+			t.Fatalf("the chunk encoder wrote %d row groups of 5", run.chunked.Load())
+		}
+		outs[k] = buf.Bytes()
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprint(k, ".parquet")), outs[k], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := readAll[record.ScoredFlow](t, outs[0]), readAll[record.ScoredFlow](t, outs[1])
+	if len(a) != len(flows) || !reflect.DeepEqual(a, b) {
+		t.Fatalf("%d rows read with every page compressed, %d with plain pages: they differ", len(a), len(b))
+	}
+	f, err := openSide(outs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rg := range f.pf.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			md := c.MetaData
+			switch md.PathInSchema[0] {
+			case "score": // every page stored as is
+				if md.Codec != format.Snappy || md.TotalCompressedSize != md.TotalUncompressedSize {
+					t.Errorf("score: codec %v, %d bytes stored of %d", md.Codec, md.TotalCompressedSize, md.TotalUncompressedSize)
+				}
+			case "top_topic", "detector_score": // a few values: compressed
+				if md.TotalCompressedSize*2 > md.TotalUncompressedSize {
+					t.Errorf("%s: %d bytes stored of %d", md.PathInSchema[0], md.TotalCompressedSize, md.TotalUncompressedSize)
+				}
+			}
+		}
+	}
+	var differ []string
+	for _, c := range full.Columns() {
+		differ = append(differ, fmt.Sprintf("x.%s IS DISTINCT FROM y.%s", c[0], c[0]))
+	}
+	got := testenv.DuckDB(t, fmt.Sprintf("SELECT count(*) AS n, count(*) FILTER (WHERE %s) AS differ FROM '%s' x POSITIONAL JOIN '%s' y",
+		strings.Join(differ, " OR "), filepath.Join(dir, "0.parquet"), filepath.Join(dir, "1.parquet")))
+	if len(got) != 1 || fmt.Sprint(got[0]["n"]) != fmt.Sprint(len(flows)) || fmt.Sprint(got[0]["differ"]) != "0" {
+		t.Errorf("DuckDB: %v, want %d rows, none differing", got, len(flows))
 	}
 }

@@ -6,8 +6,9 @@
 // Row groups are processed in parallel and written in input order, so the
 // output is the same whatever the number of workers. The columns a score
 // computes are encoded from their values by chunkEncoder (chunk.go), byte
-// for byte as parquet-go encodes them, and by parquet-go where it
-// declines. filter's --top (Top) and --where (Where) run here too: ranking
+// for byte as parquet-go encodes them but for the data pages Snappy does
+// not shrink by a quarter, stored uncompressed (DataPageV2's is_compressed
+// false), and by parquet-go where it declines. filter's --top (Top) and --where (Where) run here too: ranking
 // or testing a few columns, then reading whole only the rows kept.
 package columnar
 
@@ -162,6 +163,7 @@ type Runner struct {
 	// row group at a time, from Run's goroutine.
 	Progress   func(rows int)
 	slowEncode bool         // tests: parquet-go encodes every side file
+	compressed bool         // tests: chunkEncoder compresses every page, as parquet-go does
 	chunked    atomic.Int64 // tests: row groups whose computed columns chunkEncoder wrote
 }
 
@@ -244,7 +246,9 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 			defer wg.Done()
 			pr := &proc{r: r, p: p, words: words, full: full, extra: extra, extraIdx: extraIdx, opts: sideOpts}
 			if r.Scorer != nil && !r.slowEncode {
-				pr.enc = newChunkEncoder(extra, sideOpts)
+				if pr.enc = newChunkEncoder(extra, sideOpts); pr.enc != nil {
+					pr.enc.storePlain = !r.compressed
+				}
 			}
 			for j := range jobs {
 				if ctx.Err() == nil {
