@@ -141,7 +141,6 @@ func (s *DNSSet) Observe(e *DNS) {
 type dnsKeys struct {
 	ni                         nameInfo
 	server, name, pair, domain uint64
-	prefix                     uint64 // hash of ni.prefix
 }
 
 func (s *DNSSet) keys(e *DNS, k *dnsKeys) {
@@ -151,7 +150,6 @@ func (s *DNSSet) keys(e *DNS, k *dnsKeys) {
 	}
 	k.name = s.key(e.Client, k.ni.name)
 	if k.ni.domain != "" {
-		k.prefix = xxh3.HashString(k.ni.prefix)
 		k.pair = s.key(e.Client, k.ni.domain)
 		k.domain = s.key(k.ni.domain)
 	}
@@ -186,7 +184,7 @@ func (s *DNSSet) observeKeyed(e *DNS, k *dnsKeys) {
 		t := s.tunnels.get(k.pair, func() pairState {
 			return pairState{tunnelState: tunnelState{client: s.strs.get(e.Client), domain: ni.domain}}
 		})
-		t.observe(e, ni.prefix, k.prefix)
+		t.observe(e, ni)
 		if e.Addr != "" {
 			if h, ok := answerKey(e.Addr); ok {
 				t.resolved.add(h)
@@ -200,7 +198,7 @@ func (s *DNSSet) observeKeyed(e *DNS, k *dnsKeys) {
 		}
 	}
 	if s.mine(k.domain) {
-		s.domains.get(k.domain, func() tunnelState { return tunnelState{domain: ni.domain} }).observe(e, ni.prefix, k.prefix)
+		s.domains.get(k.domain, func() tunnelState { return tunnelState{domain: ni.domain} }).observe(e, ni)
 	}
 }
 

@@ -42,7 +42,8 @@ type tunnelState struct {
 	example        string // the longest name seen
 }
 
-func (s *tunnelState) observe(e *DNS, prefix string, h uint64) {
+// observe adds message e, whose name is ni.
+func (s *tunnelState) observe(e *DNS, ni *nameInfo) {
 	s.events++
 	if s.first == 0 || e.TsNs < s.first {
 		s.first = e.TsNs
@@ -60,11 +61,11 @@ func (s *tunnelState) observe(e *DNS, prefix string, h uint64) {
 		s.overlong++
 		return
 	}
-	if s.names.add(h, float32(nameBits(prefix))) {
+	if s.names.add(ni.hash, ni.bits) {
 		if longer(e.Name, s.example) {
 			s.example = strings.Clone(e.Name)
 		}
-		if l := longestLabel(prefix); l > s.maxLabel {
+		if l := longestLabel(ni.prefix); l > s.maxLabel {
 			s.maxLabel = l
 		}
 	}

@@ -13,6 +13,10 @@ type nameInfo struct {
 	name   string // lowercased, without the trailing dot
 	domain string // registrable domain by the Public Suffix List; "" when not judged
 	prefix string // the labels left of domain
+	// With a domain: prefix's hash (xxh3) and information (nameBits),
+	// which each message of the name adds to two tunnel subjects.
+	hash uint64
+	bits float32
 }
 
 // names caches nameInfo by the name as it came, since names repeat: the
@@ -62,6 +66,7 @@ func splitName(raw string) nameInfo {
 	if len(n) > len(d) {
 		ni.prefix = n[:len(n)-len(d)-1]
 	}
+	ni.hash, ni.bits = xxh3.HashString(ni.prefix), float32(nameBits(ni.prefix))
 	return ni
 }
 

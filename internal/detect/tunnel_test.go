@@ -29,9 +29,14 @@ func tunnel(prefixes []string, qtype, rcode func(i int) int32) *tunnelState {
 		name := p + ".t.example"
 		ni := splitName(name)
 		e := DNS{TsNs: t0 + int64(i)*1e9, Client: "10.0.0.3", Name: name, QType: qtype(i), RCode: rcode(i)}
-		s.observe(&e, ni.prefix, xxh3.HashString(ni.prefix))
+		s.observe(&e, &ni)
 	}
 	return s
+}
+
+// prefixInfo is a name's nameInfo as splitName makes it, of its prefix p.
+func prefixInfo(p string) *nameInfo {
+	return &nameInfo{prefix: p, hash: xxh3.HashString(p), bits: float32(nameBits(p))}
 }
 
 func always(v int32) func(int) int32 { return func(int) int32 { return v } }
@@ -95,7 +100,7 @@ func TestTunnelJudgeAnchors(t *testing.T) {
 	}
 	add := func(s *tunnelState, ts int64, p string) {
 		e := DNS{TsNs: ts, Name: p + ".t.example", QType: 1}
-		s.observe(&e, p, xxh3.HashString(p))
+		s.observe(&e, prefixInfo(p))
 	}
 	t0 := int64(1_700_000_000e9)
 	s := tunnel(b64, always(1), always(0))
@@ -127,7 +132,7 @@ func TestTunnelJudgeAnchors(t *testing.T) {
 	long := tunnel(b64[:2], always(1), always(0))
 	for i := range 3 {
 		e := DNS{TsNs: t0 + int64(2+i)*1e9, Name: overlong, QType: 10}
-		long.observe(&e, "", 0)
+		long.observe(&e, &nameInfo{})
 	}
 	score, ev = long.judge(1, 0)
 	if want := "3 names too long to print, 2 distinct names under t.example, ~398 B of names in 4 s, 5 queries, 60% TXT/NULL/KEY/CNAME/MX/private, labels up to 16 characters"; ev != want {
@@ -155,7 +160,7 @@ func TestTunnelStateObserve(t *testing.T) {
 		prefix string
 	}{{t0 + 5e9, "abc.def"}, {t0 + 2e9, "abcdefgh.x"}, {t0 + 9e9, "abc.def"}, {t0 + 3e9, "zz.yyyyyyyyyy"}, {t0 + 4e9, "bbc.def"}} {
 		e := DNS{TsNs: c.ts, Name: c.prefix + ".t.example", QType: 1}
-		s.observe(&e, c.prefix, xxh3.HashString(c.prefix))
+		s.observe(&e, prefixInfo(c.prefix))
 	}
 	if s.first != t0+2e9 || s.last != t0+9e9 || s.events != 5 || s.names.count() != 4 || s.maxLabel != 10 ||
 		s.example != "zz.yyyyyyyyyy.t.example" {
