@@ -83,11 +83,16 @@ func (t *table[S]) find(h uint64) int {
 	}
 }
 
-// touch loads the index entry where subject h's probe starts, so that a
-// get soon after finds it in the cache; it returns the entry's hash only
-// for the caller to keep.
+// touch loads the index entry where subject h's probe starts, and the
+// doorkeeper's word of h once it is at work, so that a get soon after
+// finds them in the cache; it returns what it loaded only for the caller
+// to keep.
 func (t *table[S]) touch(h uint64) uint64 {
-	return t.index[int(mix64(h^t.seed))&(len(t.index)-1)].h
+	x := t.index[int(mix64(h^t.seed))&(len(t.index)-1)].h
+	if t.crowded && t.door != nil && t.door.bits != nil {
+		x ^= t.door.bits[mix64(h)&uint64(len(t.door.bits)-1)] // the doorkeeper's word, as again will read it
+	}
+	return x
 }
 
 // get returns the state of subject h, made by mk when h is new (mk may use
@@ -134,8 +139,8 @@ func (t *table[S]) add(h uint64) *S {
 	} else {
 		n := len(t.chunk)
 		if n == 0 || len(t.chunk[n-1]) == 1<<chunkBits {
-			t.chunk = append(t.chunk, make([]S, 0, 1<<chunkBits))
-			t.keys = append(t.keys, make([]uint64, 1<<chunkBits))
+			t.chunk = append(t.chunk, populate(make([]S, 0, 1<<chunkBits)))
+			t.keys = append(t.keys, populate(make([]uint64, 1<<chunkBits)))
 			t.live = append(t.live, make([]bool, 1<<chunkBits))
 			n++
 		}
@@ -159,7 +164,7 @@ func (t *table[S]) rebuild(size int) {
 	if size == len(t.index) {
 		clear(t.index) // its pages are mapped: new ones would be faulted in again
 	} else {
-		t.index = make([]entry, size)
+		t.index = populate(make([]entry, size))
 	}
 	for c, keys := range t.keys {
 		for i, h := range keys {
