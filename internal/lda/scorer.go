@@ -13,6 +13,7 @@ package lda
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -88,6 +89,7 @@ type Scorer struct {
 	phi       []float32 // words × K (word-major: one word's column is contiguous)
 	meanTheta []float32
 	typical   []float32 // per-topic median over documents, renormalized
+	packed    bool      // explain may rank packed keys: K <= 32, every weight finite and >= +0
 }
 
 // NewScorer builds a scorer from m's documents, words and matrices. Rows of
@@ -141,7 +143,19 @@ func NewScorer(m *Model, method Method, unseen UnseenDoc) (*Scorer, error) {
 		}
 	}
 	s.typical = typicalMixture(s.theta, len(m.Docs), k, s.meanTheta)
+	s.packed = k <= 32 && plusFinite(s.theta) && plusFinite(s.phi) && plusFinite(s.meanTheta) && plusFinite(s.typical)
 	return s, nil
+}
+
+// plusFinite reports whether every value of v is finite and not negative
+// (nor -0).
+func plusFinite(v []float32) bool {
+	for _, x := range v {
+		if math.Float32bits(x) >= 0x7f800000 {
+			return false
+		}
+	}
+	return true
 }
 
 // typicalMixture returns, for each topic, the median of its weight over the
@@ -277,6 +291,15 @@ func (s *Scorer) sum2(theta1 []float32, w1 int32, theta2 []float32, w2 int32) (f
 // topic contributing most.
 func (s *Scorer) explain(theta []float32, w int32, v float64) Result {
 	phi := s.phi[int(w)*s.K : int(w+1)*s.K]
+	if s.packed {
+		return explainPacked(theta, phi, v)
+	}
+	return explainLoop(theta, phi, v)
+}
+
+// explainLoop is explain for any weights: the first topic of the largest
+// product > 0.
+func explainLoop(theta, phi []float32, v float64) Result {
 	best, bestV := int32(-1), 0.0
 	for t, p := range phi {
 		if c := float64(theta[t]) * float64(p); c > bestV {
@@ -284,6 +307,33 @@ func (s *Scorer) explain(theta []float32, w int32, v float64) Result {
 		}
 	}
 	return Result{Score: v, TopTopic: best, TopTopicWeight: bestV / v}
+}
+
+// explainPacked is explain for K <= 32 and weights finite and >= +0, with
+// no branch a topic: a product of two float32s is exact in a float64, so
+// its 5 lowest bits are 0, and for values >= +0 the order of the bits as
+// integers is the values' order; topic t's key is its product's bits with
+// 31-t in those 5 bits, and the largest key is the first topic of the
+// largest product, the topic explain's loop picks.
+func explainPacked(theta, phi []float32, v float64) Result {
+	theta = theta[:len(phi)]
+	key := func(t int) uint64 {
+		return math.Float64bits(float64(theta[t])*float64(phi[t])) | uint64(31-t)
+	}
+	var k0, k1 uint64
+	t := 0
+	for ; t+1 < len(phi); t += 2 {
+		k0, k1 = max(k0, key(t)), max(k1, key(t+1))
+	}
+	if t < len(phi) {
+		k0 = max(k0, key(t))
+	}
+	k := max(k0, k1)
+	c := math.Float64frombits(k &^ 31)
+	if c == 0 {
+		return Result{Score: v, TopTopic: -1} // no product > 0, as explain's loop leaves it
+	}
+	return Result{Score: v, TopTopic: int32(31 - k&31), TopTopicWeight: c / v}
 }
 
 // FlowIdx scores both sides of a flow by index and returns each side's

@@ -202,3 +202,63 @@ func TestFlowIdxBitExact(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainPacked: explainPacked picks explainLoop's topic and weight,
+// bit for bit, for every K it takes (1-32), with ties between topics (the
+// first wins), zeros, subnormal and far apart weights; NewScorer takes it
+// only for K <= 32 and weights finite and >= +0.
+func TestExplainPacked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	few := []float32{0, 0.5, 0.25, 1, 3e-39 /* subnormal */, math.MaxFloat32, math.SmallestNonzeroFloat32}
+	weight := func() float32 {
+		switch rng.IntN(3) {
+		case 0:
+			return few[rng.IntN(len(few))] // ties and edges
+		case 1:
+			return float32(math.Ldexp(rng.Float64(), -rng.IntN(120)))
+		}
+		return rng.Float32()
+	}
+	for k := 1; k <= 32; k++ {
+		for n := 0; n < 20000; n++ {
+			theta, phi := make([]float32, k), make([]float32, k)
+			for i := range theta {
+				theta[i], phi[i] = weight(), weight()
+			}
+			if n%7 == 0 { // all products 0 but one, or none
+				clear(theta)
+				if n%2 == 0 {
+					theta[rng.IntN(k)] = weight()
+				}
+			}
+			v := rng.Float64() + 0.5
+			got, want := explainPacked(theta, phi, v), explainLoop(theta, phi, v)
+			if got.TopTopic != want.TopTopic || math.Float64bits(got.TopTopicWeight) != math.Float64bits(want.TopTopicWeight) || got.Score != v {
+				t.Fatalf("K=%d theta %v phi %v: packed %+v, loop %+v", k, theta, phi, got, want)
+			}
+		}
+	}
+	model := func(k int, w float32) *Model {
+		m := &Model{Docs: []string{"d"}, Words: []string{"w"}, DocTopic: [][]float32{make([]float32, k)}}
+		for i := 0; i < k; i++ {
+			m.DocTopic[0][i] = 1 / float32(k)
+			m.TopicWord = append(m.TopicWord, []float32{1})
+		}
+		m.DocTopic[0][0] = w
+		return m
+	}
+	for _, c := range []struct {
+		k    int
+		w    float32
+		want bool
+	}{{20, 0.5, true}, {32, 0, true}, {33, 0.5, false}, {20, float32(math.Copysign(0, -1)), false}, {20, -0.5, false},
+		{20, float32(math.Inf(1)), false}, {20, float32(math.NaN()), false}} {
+		s, err := NewScorer(model(c.k, c.w), Spot, UnseenMean)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.packed != c.want {
+			t.Errorf("K=%d, a weight %v: packed %v, want %v", c.k, c.w, s.packed, c.want)
+		}
+	}
+}
