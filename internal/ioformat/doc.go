@@ -9,7 +9,8 @@
 // in place); Parquet read from a pipe is spooled to a file without a name.
 // Records of a flat type are written as Parquet column by column straight
 // from the records (flatWriter); the others through parquet-go's
-// GenericWriter.
+// GenericWriter. Parquet is read column by column into records, or into a
+// stage's own types by their parquet tags (PairReader).
 //
 // Hostile input costs bounded memory: an NDJSON line is read in a doubling
 // buffer up to MaxRecordSize, past which it is skipped in constant memory;

@@ -5,7 +5,9 @@
 // first pass over the inputs, which Rewind lets it read twice), then the
 // topic model's score (lda.Scorer) and the fused score (Fuse), then the
 // writer; flows from Parquet to Parquet go column by column (package
-// columnar).
+// columnar). The detectors' pass reads Parquet column by column too,
+// straight into the detectors' events (ioformat.PairReader, the strings
+// lent while the parts observe them), and other formats as records.
 //
 // The methods: fused ranks by the detectors' evidence first and Apache
 // Spot's score within it; spot is Apache Spot's score exactly; population,
