@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"math"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -229,19 +230,27 @@ func (e *chunkEncoder) doubles(name string, vals []float64) (bool, error) {
 	var lo, hi float64
 	for start := 0; start < len(vals); start += per {
 		page := vals[start:min(start+per, len(vals))]
-		e.body = grow8(e.body, 8*len(page))
-		b := e.body
 		plo, phi := page[0], page[0]
-		for i, v := range page {
-			if v != v || v == 0 && math.Signbit(v) {
+		for _, v := range page {
+			// a NaN's bits, less the sign, are above +Inf's; -0's are the sign's
+			if u := math.Float64bits(v); u<<1 > 0x7ff0_0000_0000_0000<<1 || u == 1<<63 {
 				return false, nil
 			}
-			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
 			if v < plo {
 				plo = v
 			}
 			if v > phi {
 				phi = v
+			}
+		}
+		var b []byte // PLAIN: the values' bytes, little-endian
+		if littleEndian {
+			b = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(page))), 8*len(page))
+		} else {
+			e.body = grow8(e.body, 8*len(page))
+			b = e.body
+			for i, v := range page {
+				binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
 			}
 		}
 		if err := e.page(md, b, len(page), format.Plain, false); err != nil {
@@ -269,12 +278,19 @@ func (e *chunkEncoder) int32s(name string, vals []int32) error {
 	var lo, hi int32
 	for start := 0; start < len(vals); start += per {
 		page := vals[start:min(start+per, len(vals))]
-		e.body = grow8(e.body, 4*len(page))
-		b := e.body
 		plo, phi := page[0], page[0]
-		for i, v := range page {
-			binary.LittleEndian.PutUint32(b[4*i:], uint32(v))
+		for _, v := range page {
 			plo, phi = min(plo, v), max(phi, v)
+		}
+		var b []byte // PLAIN: the values' bytes, little-endian
+		if littleEndian {
+			b = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(page))), 4*len(page))
+		} else {
+			e.body = grow8(e.body, 4*len(page))
+			b = e.body
+			for i, v := range page {
+				binary.LittleEndian.PutUint32(b[4*i:], uint32(v))
+			}
 		}
 		if err := e.page(md, b, len(page), format.Plain, false); err != nil {
 			return err
@@ -362,6 +378,9 @@ func (e *chunkEncoder) dict(name string, vals []string, idx []int32) (bool, erro
 	e.finish(md)
 	return true, nil
 }
+
+// littleEndian: a slice of numbers in memory is their PLAIN encoding.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 func grow8(b []byte, n int) []byte {
 	if cap(b) < n {
@@ -454,11 +473,7 @@ func (pr *proc) encodeChunk(name string, n int) (bool, error) {
 		pr.dictIdx = idx
 		return e.dict(name, vals, idx)
 	case "top_topic":
-		pr.dictIdx = grow(pr.dictIdx, n)
-		for i := range pr.dictIdx {
-			pr.dictIdx[i] = pr.res[3*i+2].TopTopic
-		}
-		return true, e.int32s(name, pr.dictIdx)
+		return true, e.int32s(name, pr.topic[:n])
 	case "detector_score":
 		if pr.verdicts == nil || len(pr.verdicts) < n {
 			return false, nil
@@ -472,26 +487,7 @@ func (pr *proc) encodeChunk(name string, n int) (bool, error) {
 		}
 		return e.doubles(name, pr.f64)
 	case "score", "lda_score", "top_topic_weight", "src_score", "dst_score":
-		if name == "score" && pr.r.Fuse != nil {
-			return e.doubles(name, pr.fused[:n])
-		}
-		res := pr.res[2:] // the flow's (its lower side's) result, every third
-		switch name {
-		case "src_score":
-			res = pr.res
-		case "dst_score":
-			res = pr.res[1:]
-		}
-		pr.f64 = growFloat(pr.f64, n)
-		weight := name == "top_topic_weight"
-		for i := range pr.f64 {
-			if weight {
-				pr.f64[i] = res[3*i].TopTopicWeight
-			} else {
-				pr.f64[i] = res[3*i].Score
-			}
-		}
-		return e.doubles(name, pr.f64)
+		return e.doubles(name, pr.scores(name)[:n])
 	}
 	return false, nil
 }

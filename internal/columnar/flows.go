@@ -402,7 +402,6 @@ type proc struct {
 	srcDoc   []int32
 	dstDoc   []int32
 	docCache map[string]int32
-	res      []lda.Result      // src, dst, low per row
 	fused    []float64         // with Runner.Fuse: the final score per row
 	verdicts []*detect.Verdict // with Runner.Fuse: what explains it, or nil
 	needAddr bool              // read sip and dip even without a scorer (counting)
@@ -421,6 +420,27 @@ type proc struct {
 	lastPid   uint64
 	haveProto bool
 	shortDocs shortKeys // docs of addresses of up to shortMax bytes (docCache: the others)
+	// with a scorer, by row: each side's score, the flow's (its lower
+	// side's), and the flow's top topic and that topic's weight
+	srcScore, dstScore, ldaScore, weight []float64
+	topic                                []int32
+}
+
+// scores are the values of score column name, by row.
+func (pr *proc) scores(name string) []float64 {
+	switch name {
+	case "src_score":
+		return pr.srcScore
+	case "dst_score":
+		return pr.dstScore
+	case "top_topic_weight":
+		return pr.weight
+	case "score":
+		if pr.r.Fuse != nil {
+			return pr.fused
+		}
+	}
+	return pr.ldaScore
 }
 
 // protoID is a protocol name (held apart from the rows' buffers) and its
@@ -451,10 +471,10 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 		pr.srcDoc = pr.docs(&pr.bytes[0], pr.srcDoc, n)
 		pr.dstDoc = pr.docs(&pr.bytes[1], pr.dstDoc, n)
 		pairs := pr.words.snapshot()
-		if cap(pr.res) < 3*n {
-			pr.res = make([]lda.Result, 3*n)
+		for _, c := range []*[]float64{&pr.srcScore, &pr.dstScore, &pr.ldaScore, &pr.weight} {
+			*c = growFloat(*c, n)
 		}
-		pr.res = pr.res[:3*n]
+		pr.topic = grow(pr.topic, n)
 		var words, hosts int64 // rows whose words, whose host, the model knows
 		for i := 0; i < n; i++ {
 			if !pr.keep[i] {
@@ -469,7 +489,7 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 				hosts++
 			}
 			src, dst, low := s.FlowIdx(sd, wp.srcIdx, dd, wp.dstIdx)
-			pr.res[3*i].Score, pr.res[3*i+1].Score, pr.res[3*i+2] = src, dst, low
+			pr.srcScore[i], pr.dstScore[i], pr.ldaScore[i], pr.topic[i], pr.weight[i] = src, dst, low.Score, low.TopTopic, low.TopTopicWeight
 		}
 		st.KnownWords, st.KnownHosts = words, hosts
 		if fuse := pr.r.Fuse; fuse != nil {
@@ -490,7 +510,7 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 					if pr.r.Times {
 						k.T0, k.T1 = pr.span(i)
 					}
-					pr.fused[i], pr.verdicts[i] = fuse(k, pr.res[3*i+2].Score)
+					pr.fused[i], pr.verdicts[i] = fuse(k, pr.ldaScore[i])
 				}
 			}
 		}
@@ -1010,7 +1030,7 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 	case "top_topic":
 		for i := 0; i < n && err == nil; i++ {
 			if pr.keep[i] {
-				err = emit(parquet.Int32Value(pr.res[3*i+2].TopTopic))
+				err = emit(parquet.Int32Value(pr.topic[i]))
 			}
 		}
 	case "detector", "subject", "evidence":
@@ -1034,20 +1054,10 @@ func (pr *proc) computeColumn(dst *parquet.ColumnWriter, name string, n int) err
 			}
 		}
 	case "src_score", "dst_score", "score", "lda_score", "top_topic_weight":
-		off := map[string]int{"src_score": 0, "dst_score": 1, "score": 2, "lda_score": 2, "top_topic_weight": 2}[name]
-		weight := name == "top_topic_weight"
-		fused := name == "score" && pr.r.Fuse != nil
+		vals := pr.scores(name)
 		for i := 0; i < n && err == nil; i++ {
 			if pr.keep[i] {
-				r := &pr.res[3*i+off]
-				v := r.Score
-				switch {
-				case weight:
-					v = r.TopTopicWeight
-				case fused:
-					v = pr.fused[i]
-				}
-				err = emit(parquet.DoubleValue(v))
+				err = emit(parquet.DoubleValue(vals[i]))
 			}
 		}
 	default:
