@@ -322,7 +322,7 @@ func (r *Runner) emit(asm *assembler, in *parquet.File, j *job, p *plan, chunkId
 	if j.st.Rows == 0 {
 		return nil
 	}
-	var side io.ReaderAt = bytes.NewReader(j.side)
+	var side io.ReaderAt = &sideFile{data: j.side}
 	sideCols := j.chunks
 	if sideCols == nil {
 		f, err := openSide(j.side)
