@@ -26,11 +26,13 @@ func Fuse(d, lda float64) float64 {
 	return (1 - 0.95*d) * (1 + eighthRoot(lda)) / 2
 }
 
-// eighthRoot is math.Pow(x, 1.0/8), bit for bit, for x in [0, 1]: what
-// Pow computes for a fractional exponent under 1/2 (Exp(y·Log(x)), then
-// an Ldexp by 0 that changes no normal number), without its general path,
-// a fifth of Fuse's cost on every scored row.
-func eighthRoot(x float64) float64 { return math.Exp(0.125 * math.Log(x)) }
+// eighthRoot is x^(1/8) for x in [0, 1], as three square roots: each is
+// correctly rounded, so the result is within an ulp of the true root, and
+// it never decreases as x grows. math.Pow (Exp(Log(x)/8)) was a third as
+// fast, tens of ulps off below 1e-300 (Log's error, magnified by Exp) and
+// wrong for subnormals; on Spot's scores (1e-8 to 0.5) the two differ by
+// at most 2 ulps.
+func eighthRoot(x float64) float64 { return math.Sqrt(math.Sqrt(math.Sqrt(x))) }
 
 // explainFused turns an explanation holding the topic-model score into the
 // fused one, with the verdict v (nil: none).
