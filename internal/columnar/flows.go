@@ -389,7 +389,7 @@ type proc struct {
 	p     *plan
 	words *wordTable
 	// local caches
-	local    map[uint64]int32
+	local    wordKeys // word pairs' keys -> their index in words
 	protos   map[string]protoID
 	vals     []parquet.Value
 	i32      [5][]int32
@@ -692,8 +692,7 @@ func (pr *proc) docs(col *byteCol, out []int32, n int) []int32 {
 
 // word returns the index of a flow's word pair in the shared table.
 func (pr *proc) word(sport, dport int32, proto []byte, hour int32, ibyt, ipkt int64) int32 {
-	if pr.local == nil {
-		pr.local = map[uint64]int32{}
+	if pr.protos == nil {
 		pr.protos = map[string]protoID{}
 	}
 	pid := pr.lastPid // rows mostly repeat the last row's protocol
@@ -715,11 +714,11 @@ func (pr *proc) word(sport, dport int32, proto []byte, hour int32, ibyt, ipkt in
 	if dp {
 		key |= 2
 	}
-	if w, ok := pr.local[key]; ok {
+	if w, ok := pr.local.get(key); ok {
 		return w
 	}
 	w := pr.words.get(key, sport, dport, string(proto), hour, ibyt, ipkt)
-	pr.local[key] = w
+	pr.local.put(key, w)
 	return w
 }
 

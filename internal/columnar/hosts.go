@@ -96,3 +96,60 @@ func (t *shortKeys) grow() {
 		}
 	}
 }
+
+// wordKeys maps uint64 keys below 1<<63 (proc.word's) to int32s, an
+// open-addressing table a probe of which is a multiply and a compare (a
+// Go map's was a third of proc.word).
+type wordKeys struct {
+	slots []wordSlot
+	n     int
+	shift uint
+}
+
+type wordSlot struct {
+	k uint64 // the key + 1; 0: empty
+	v int32
+}
+
+func (t *wordKeys) get(key uint64) (int32, bool) {
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	k := key + 1
+	mask := uint64(len(t.slots) - 1)
+	for i := (k * 0x9e3779b97f4a7c15) >> t.shift; ; i = (i + 1) & mask {
+		e := &t.slots[i]
+		if e.k == k {
+			return e.v, true
+		}
+		if e.k == 0 {
+			return 0, false
+		}
+	}
+}
+
+// put holds key (not held yet) with value v.
+func (t *wordKeys) put(key uint64, v int32) {
+	if 2*(t.n+1) > len(t.slots) {
+		old := t.slots
+		size := max(2*len(old), 1024)
+		t.slots = make([]wordSlot, size)
+		t.shift = uint(64 - bits.TrailingZeros(uint(size)))
+		for _, e := range old {
+			if e.k != 0 {
+				t.insert(e)
+			}
+		}
+	}
+	t.insert(wordSlot{k: key + 1, v: v})
+	t.n++
+}
+
+func (t *wordKeys) insert(e wordSlot) {
+	mask := uint64(len(t.slots) - 1)
+	i := (e.k * 0x9e3779b97f4a7c15) >> t.shift
+	for t.slots[i].k != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = e
+}

@@ -74,3 +74,43 @@ func fmtAddr(r *rand.Rand) string {
 	}
 	return string(b)
 }
+
+// TestWordKeys holds keys 0, 1<<63-1, keys that share their low or high
+// bits and random ones through several table growths, and finds each one's
+// value and no key it was not given.
+func TestWordKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	want := map[uint64]int32{}
+	var keys []uint64
+	add := func(k uint64) {
+		if _, ok := want[k]; !ok {
+			want[k] = int32(len(keys))
+			keys = append(keys, k)
+		}
+	}
+	add(0)
+	add(1<<63 - 1)
+	for i := uint64(0); i < 3000; i++ {
+		add(i << 44) // low bits shared
+		add(i)       // high bits shared
+		add(r.Uint64() >> 1)
+	}
+	var tab wordKeys
+	for i, k := range keys {
+		if _, ok := tab.get(k); ok {
+			t.Fatalf("%#x found before it was put", k)
+		}
+		tab.put(k, int32(i))
+	}
+	for _, k := range keys {
+		if v, ok := tab.get(k); !ok || v != want[k] {
+			t.Fatalf("%#x: got %d %v, want %d", k, v, ok, want[k])
+		}
+	}
+	for i := 0; i < 10000; i++ {
+		k := r.Uint64() >> 1
+		if _, ok := tab.get(k); ok != (want[k] != 0 || k == 0) {
+			t.Fatalf("%#x: found %v", k, ok)
+		}
+	}
+}
