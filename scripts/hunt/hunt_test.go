@@ -406,3 +406,53 @@ func TestParallel(t *testing.T) {
 	})
 	t.Run("dns", func(t *testing.T) { testContacts(t, spot, testDay(t, spot, dnsDay(t), parallelHunt(spot))) })
 }
+
+// step.sh tells Go the memory of the Slurm task it runs in (GOMEMLIMIT, 90%
+// of it), from --mem or --mem-per-cpu; a limit the user set wins, and
+// outside Slurm none is set.
+func TestStepMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	dayDir, out := filepath.Join(dir, "day"), filepath.Join(dir, "out")
+	if err := os.MkdirAll(dayDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dayDir, "a.pcap"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// a spot that tells its version, and otherwise notes the limit it was
+	// given and fails
+	fake, seen := filepath.Join(dir, "spot"), filepath.Join(dir, "seen")
+	sh := "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'spot test'; exit 0; }\necho \"GOMEMLIMIT=${GOMEMLIMIT:-}\" >>" + seen + "\nexit 1\n"
+	if err := os.WriteFile(fake, []byte(sh), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	step := script(t, "hunt/step.sh")
+	plan := exec.Command(step, out, "plan", dayDir)
+	plan.Env = append(os.Environ(), "SPOT="+fake, "SHARDS=1")
+	if b, err := plan.CombinedOutput(); err != nil {
+		t.Fatalf("plan: %v\n%s", err, b)
+	}
+	for _, c := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"SLURM_MEM_PER_NODE=2048"}, "GOMEMLIMIT=1843MiB"},
+		{[]string{"SLURM_MEM_PER_CPU=1000", "SLURM_CPUS_PER_TASK=2"}, "GOMEMLIMIT=1800MiB"},
+		{[]string{"SLURM_MEM_PER_NODE=2048", "GOMEMLIMIT=500MiB"}, "GOMEMLIMIT=500MiB"},
+		{nil, "GOMEMLIMIT="},
+	} {
+		os.Remove(seen)
+		cmd := exec.Command(step, out, "decode", "0")
+		cmd.Env = append(slices.DeleteFunc(os.Environ(), func(e string) bool {
+			return strings.HasPrefix(e, "SLURM_") || strings.HasPrefix(e, "GOMEMLIMIT=")
+		}), c.env...)
+		cmd.Run() // the fake spot fails the shard
+		b, err := os.ReadFile(seen)
+		if err != nil {
+			t.Fatalf("%v: spot never ran: %v", c.env, err)
+		}
+		if got := strings.TrimSpace(string(b)); got != c.want {
+			t.Errorf("%v: spot ran with %q, want %q", c.env, got, c.want)
+		}
+	}
+}

@@ -79,6 +79,19 @@ shift 2
 
 export LC_ALL=C
 
+# Go does not see a Slurm task's memory limit (its cgroup's): tell the
+# collector, so that a task near its --mem collects harder rather than be
+# killed. GOMEMLIMIT is 90% of the task's memory; one set by the user wins.
+if [ -z "${GOMEMLIMIT:-}" ]; then
+	mem=${SLURM_MEM_PER_NODE:-}
+	if [ -z "$mem" ] && [ -n "${SLURM_MEM_PER_CPU:-}" ]; then
+		mem=$((SLURM_MEM_PER_CPU * ${SLURM_CPUS_PER_TASK:-1}))
+	fi
+	if [ -n "$mem" ]; then
+		export GOMEMLIMIT=$((mem * 9 / 10))MiB
+	fi
+fi
+
 # sig prints a signature of its arguments.
 sig() { printf '%s\n' "$@" | sha1sum | cut -c1-40; }
 
