@@ -115,11 +115,7 @@ func readPairs[E, S any](ctx context.Context, in *ioformat.Input, lend *lending,
 		closeReader = func() error { lend.settle(); return r.Close() }
 	}
 	side := make([]S, ioformat.BatchSize)
-	for {
-		if err := ctx.Err(); err != nil {
-			closeReader()
-			return err
-		}
+	return drain(ctx, progress, closeReader, func() (int, error) {
 		b := *spare
 		if cap(b) < ioformat.BatchSize {
 			b = make([]E, ioformat.BatchSize)
@@ -133,6 +129,20 @@ func readPairs[E, S any](ctx context.Context, in *ioformat.Input, lend *lending,
 		} else {
 			*spare = b
 		}
+		return n, err
+	})
+}
+
+// drain calls read, which reads and handles a batch, until the end of the
+// input or an error (or ctx's end), telling progress how many records
+// each read; it closes the reader (closeReader) whatever the outcome.
+func drain(ctx context.Context, progress func(int), closeReader func() error, read func() (int, error)) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			closeReader()
+			return err
+		}
+		n, err := read()
 		if progress != nil {
 			progress(n)
 		}
@@ -209,24 +219,9 @@ func observeInput[E any](ctx context.Context, in *ioformat.Input, kind record.Ki
 		closeReader = func() error { lend.settle(); return r.Close() }
 	}
 	buf := make([]E, ioformat.BatchSize)
-	for {
-		if err := ctx.Err(); err != nil {
-			closeReader()
-			return err
-		}
+	return drain(ctx, progress, closeReader, func() (int, error) {
 		n, err := r.Read(buf)
 		f(buf[:n])
-		if progress != nil {
-			progress(n)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			closeReader()
-			return err
-		}
-	}
-	closeReader()
-	return nil
+		return n, err
+	})
 }
