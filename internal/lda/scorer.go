@@ -287,6 +287,41 @@ func (s *Scorer) sum2(theta1 []float32, w1 int32, theta2 []float32, w2 int32) (f
 	return a1 + b1, a2 + b2
 }
 
+// sum2Keys is sum2 for a packed scorer and two words it knows, with each
+// side's largest key (explainPacked's): the products the sums add make the
+// keys, so the flow's explanation costs no second pass. A product of two
+// float32s is exact, so fused or not with its addition it adds the same.
+func (s *Scorer) sum2Keys(theta1 []float32, w1 int32, theta2 []float32, w2 int32) (v1, v2 float64, k1, k2 uint64) {
+	k := s.K
+	phi1 := s.phi[int(w1)*k : int(w1+1)*k]
+	phi2 := s.phi[int(w2)*k : int(w2+1)*k]
+	theta1, theta2 = theta1[:len(phi1)], theta2[:len(phi1)]
+	phi2 = phi2[:len(phi1)]
+	var a1, b1, a2, b2 float64
+	var ka1, kb1, ka2, kb2 uint64
+	t := 0
+	for ; t+1 < len(phi1); t += 2 {
+		p1 := float64(theta1[t]) * float64(phi1[t])
+		p2 := float64(theta2[t]) * float64(phi2[t])
+		q1 := float64(theta1[t+1]) * float64(phi1[t+1])
+		q2 := float64(theta2[t+1]) * float64(phi2[t+1])
+		a1 += p1
+		a2 += p2
+		b1 += q1
+		b2 += q2
+		ka1, ka2 = max(ka1, math.Float64bits(p1)|uint64(31-t)), max(ka2, math.Float64bits(p2)|uint64(31-t))
+		kb1, kb2 = max(kb1, math.Float64bits(q1)|uint64(30-t)), max(kb2, math.Float64bits(q2)|uint64(30-t))
+	}
+	if t < len(phi1) {
+		p1 := float64(theta1[t]) * float64(phi1[t])
+		p2 := float64(theta2[t]) * float64(phi2[t])
+		a1 += p1
+		a2 += p2
+		ka1, ka2 = max(ka1, math.Float64bits(p1)|uint64(31-t)), max(ka2, math.Float64bits(p2)|uint64(31-t))
+	}
+	return a1 + b1, a2 + b2, max(ka1, kb1), max(ka2, kb2)
+}
+
 // explain returns the result for a score v = sum(theta, w) > 0, with the
 // topic contributing most.
 func (s *Scorer) explain(theta []float32, w int32, v float64) Result {
@@ -328,7 +363,11 @@ func explainPacked(theta, phi []float32, v float64) Result {
 	if t < len(phi) {
 		k0 = max(k0, key(t))
 	}
-	k := max(k0, k1)
+	return keyResult(max(k0, k1), v)
+}
+
+// keyResult is the result of score v whose largest key is k.
+func keyResult(k uint64, v float64) Result {
 	c := math.Float64frombits(k &^ 31)
 	if c == 0 {
 		return Result{Score: v, TopTopic: -1} // no product > 0, as explain's loop leaves it
@@ -351,6 +390,18 @@ func (s *Scorer) FlowIdx(srcDoc, srcWord, dstDoc, dstWord int32) (src, dst float
 			return a.Score, b.Score, b
 		}
 		return a.Score, b.Score, a
+	}
+	if s.packed && srcTheta != nil && srcWord >= 0 && dstTheta != nil && dstWord >= 0 {
+		var k1, k2 uint64
+		src, dst, k1, k2 = s.sum2Keys(srcTheta, srcWord, dstTheta, dstWord)
+		v, k := src, k1
+		if dst < src {
+			v, k = dst, k2
+		}
+		if v == 0 {
+			return src, dst, Result{TopTopic: -1}
+		}
+		return src, dst, keyResult(k, v)
 	}
 	src, dst = s.sum2(srcTheta, srcWord, dstTheta, dstWord)
 	theta, w, v := srcTheta, srcWord, src
