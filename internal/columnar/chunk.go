@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"math"
+	"slices"
+	"strings"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -51,6 +53,8 @@ type chunkEncoder struct {
 	proto   thrift.CompactProtocol
 	encoder *thrift.Encoder
 	seen    []int32 // dictionary columns: the last page that held each value
+	order   []int32 // dictionary columns sorted once: the values' indexes in order
+	rank    []int32 // and each value's place in it
 	// storePlain: a data page the codec does not shrink enough is stored
 	// as is (false in tests that compare pages with parquet-go's)
 	storePlain bool
@@ -340,21 +344,46 @@ func (e *chunkEncoder) dict(name string, vals []string, idx []int32) (bool, erro
 	seen := e.seen[:len(vals)]
 	clear(seen)
 	per := e.pageRows(4)
+	// A dictionary much smaller than the chunk is sorted once: a page's
+	// bounds are then the least and greatest rank of its rows' values, an
+	// integer min and max a row.
+	byRank := len(vals) > 0 && len(vals) <= len(idx)/8
+	if byRank {
+		e.order = grow(e.order, len(vals))
+		for i := range e.order {
+			e.order[i] = int32(i)
+		}
+		slices.SortFunc(e.order, func(a, b int32) int { return strings.Compare(vals[a], vals[b]) })
+		e.rank = grow(e.rank, len(vals))
+		for r, k := range e.order {
+			e.rank[k] = int32(r)
+		}
+	}
 	var lo, hi string
 	for start, page := 0, int32(1); start < len(idx); start, page = start+per, page+1 {
 		pidx := idx[start:min(start+per, len(idx))]
 		var plo, phi string
-		for j, k := range pidx {
-			if seen[k] == page {
-				continue
+		if byRank {
+			rank := e.rank[:len(vals)]
+			rlo, rhi := rank[pidx[0]], rank[pidx[0]]
+			for _, k := range pidx {
+				r := rank[k]
+				rlo, rhi = min(rlo, r), max(rhi, r)
 			}
-			seen[k] = page
-			if v := vals[k]; j == 0 {
-				plo, phi = v, v
-			} else if v < plo {
-				plo = v
-			} else if v > phi {
-				phi = v
+			plo, phi = vals[e.order[rlo]], vals[e.order[rhi]]
+		} else {
+			for j, k := range pidx {
+				if seen[k] == page {
+					continue
+				}
+				seen[k] = page
+				if v := vals[k]; j == 0 {
+					plo, phi = v, v
+				} else if v < plo {
+					plo = v
+				} else if v > phi {
+					phi = v
+				}
 			}
 		}
 		var err error
