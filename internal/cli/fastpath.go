@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -22,6 +23,15 @@ func parquetFiles(ins []*ioformat.Input) ([]*parquet.File, bool) {
 		fs = append(fs, pf)
 	}
 	return fs, true
+}
+
+// sourceFiles are the files the inputs are read from (Runner.Files).
+func sourceFiles(ins []*ioformat.Input) []*os.File {
+	fs := make([]*os.File, len(ins))
+	for i, in := range ins {
+		fs[i] = in.SourceFile()
+	}
+	return fs
 }
 
 // inputNames are the inputs' names as errors show them.
@@ -66,7 +76,7 @@ func runColumnar[T any](g *globals, ins []*ioformat.Input, d ioformat.Dest, out 
 	if err != nil {
 		return true, err
 	}
-	r := &columnar.Runner{Names: inputNames(ins), Options: ioformat.ParquetOptions(out)}
+	r := &columnar.Runner{Names: inputNames(ins), Options: ioformat.ParquetOptions(out), Files: sourceFiles(ins)}
 	if prog := g.inputProgress("featurize", ins, d); prog != nil {
 		defer prog.Done()
 		r.Progress = prog.Add

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
@@ -17,6 +18,7 @@ import (
 // their new place; page indexes and bloom filters are not carried over.
 type assembler struct {
 	w         io.Writer
+	files     fileCopier // w, when it copies from files itself
 	off       int64
 	meta      format.FileMetaData // schema, column orders, key-value metadata of the output
 	rowGroups []format.RowGroup
@@ -28,6 +30,7 @@ type assembler struct {
 // column orders, key-value metadata and creator.
 func newAssembler(w io.Writer, template *format.FileMetaData) (*assembler, error) {
 	a := &assembler{w: w}
+	a.files, _ = w.(fileCopier)
 	a.meta = format.FileMetaData{
 		Version:          template.Version,
 		Schema:           template.Schema,
@@ -85,6 +88,24 @@ func chunkRange(cc *format.ColumnChunk) (start, length int64) {
 	return start, cc.MetaData.TotalCompressedSize
 }
 
+// fileCopier is an output that appends bytes of a file itself, in the
+// kernel (ioformat.RawOutput); done false: it cannot, and did nothing.
+type fileCopier interface {
+	CopyFrom(src *os.File, off, n int64) (done bool, err error)
+}
+
+// copyFrom writes length bytes of src at start: by the output's
+// fileCopier when src is an input's *os.File, else (or when it cannot) by
+// copyRange.
+func (a *assembler) copyFrom(src io.ReaderAt, start, length int64) error {
+	if f, ok := src.(*os.File); ok && a.files != nil {
+		if done, err := a.files.CopyFrom(f, start, length); done || err != nil {
+			return err
+		}
+	}
+	return a.copyRange(src, start, length)
+}
+
 // copyChunk copies one column chunk from src and returns its metadata for
 // the output.
 func (a *assembler) copyChunk(src io.ReaderAt, cc *format.ColumnChunk) (format.ColumnChunk, error) {
@@ -92,7 +113,7 @@ func (a *assembler) copyChunk(src io.ReaderAt, cc *format.ColumnChunk) (format.C
 		return format.ColumnChunk{}, fmt.Errorf("columnar: cannot copy an encrypted column chunk")
 	}
 	start, length := chunkRange(cc)
-	if err := a.copyRange(src, start, length); err != nil {
+	if err := a.copyFrom(src, start, length); err != nil {
 		return format.ColumnChunk{}, err
 	}
 	delta := a.off - start

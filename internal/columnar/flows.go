@@ -19,6 +19,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -156,7 +157,11 @@ type Runner struct {
 	Fuse func(k FlowKey, lda float64) (float64, *detect.Verdict)
 	// Times, with Fuse, gives FlowKey the flow's span (the plan must have
 	// them: Times()).
-	Times   bool
+	Times bool
+	// Files, when set, are the files the inputs are read from
+	// (ioformat.Input.SourceFile; nil: unknown), from which passed-through
+	// chunks are copied: in the kernel, into an output that can.
+	Files   []*os.File
 	Workers int                    // 0: GOMAXPROCS
 	Options []parquet.WriterOption // codec, metadata, ... of the output
 	// Progress, when set, is told how many more input rows were done, a
@@ -344,7 +349,7 @@ func (r *Runner) emit(asm *assembler, in *parquet.File, j *job, p *plan, chunkId
 		case j.full:
 			cols[c], err = asm.copyChunk(side, &sideCols[c])
 		case src >= 0:
-			cols[c], err = asm.copyChunk(in, &irg.Columns[src])
+			cols[c], err = asm.copyChunk(r.source(j.file, in), &irg.Columns[src])
 		default:
 			name := p.compute[c]
 			k, ok := chunkIdx[name]
@@ -363,6 +368,15 @@ func (r *Runner) emit(asm *assembler, in *parquet.File, j *job, p *plan, chunkId
 	sidePool.Put(j.side[:0])
 	j.side = nil
 	return nil
+}
+
+// source is what input file i's chunks are copied from: its *os.File when
+// known, else in.
+func (r *Runner) source(i int, in *parquet.File) io.ReaderAt {
+	if i < len(r.Files) && r.Files[i] != nil {
+		return r.Files[i]
+	}
+	return in
 }
 
 // wordTable interns flow words by their parts, shared by the workers.

@@ -2,6 +2,7 @@ package ioformat
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go"
@@ -13,6 +14,11 @@ import (
 // ParquetFile returns the opened Parquet file of a Parquet input, nil for
 // other formats. Hot paths read its columns directly.
 func (in *Input) ParquetFile() *parquet.File { return in.pf }
+
+// SourceFile is the file a Parquet input's bytes are read from (the input
+// itself, or its spool), at the offsets its footer gives; nil for other
+// formats. RawOutput.CopyFrom copies column chunks from it.
+func (in *Input) SourceFile() *os.File { return in.src }
 
 // ParquetWriter is a Parquet output whose row groups the caller builds
 // column by column (parquet.GenericWriter.BeginRowGroup), with the same
@@ -85,6 +91,14 @@ func CreateRaw(d Dest) (*RawOutput, error) {
 
 // Write implements io.Writer.
 func (r *RawOutput) Write(p []byte) (int, error) { return r.out.w.Write(p) }
+
+// CopyFrom appends n bytes of src from off by the kernel, when the output
+// is a file of its own (not standard output, a pipe or a compressed
+// stream); src must stay open until Close or Abort. It reports false, and
+// does nothing, when it cannot: the caller writes the bytes.
+func (r *RawOutput) CopyFrom(src *os.File, off, n int64) (bool, error) {
+	return r.out.copyFrom(src, off, n)
+}
 
 // Close commits the output.
 func (r *RawOutput) Close() error { return r.out.commit() }

@@ -10,7 +10,10 @@
 // Records of a flat type are written as Parquet column by column straight
 // from the records (flatWriter); the others through parquet-go's
 // GenericWriter. Parquet is read column by column into records, or into a
-// stage's own types by their parquet tags (PairReader).
+// stage's own types by their parquet tags (PairReader). Column chunks a
+// stage passes through unchanged (RawOutput.CopyFrom) are copied by the
+// kernel (copy_file_range) into an output file of its own on Linux, never
+// through the process; to a pipe or a compressed stream, through the buffer.
 //
 // Hostile input costs bounded memory: an NDJSON line is read in a doubling
 // buffer up to MaxRecordSize, past which it is skipped in constant memory;

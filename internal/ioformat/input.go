@@ -29,6 +29,7 @@ type Input struct {
 
 	br      *bufio.Reader     // NDJSON: the decompressed bytes
 	pf      *parquet.File     // Parquet
+	src     *os.File          // Parquet: the file pf reads
 	spool   *io.SectionReader // a pipe's stream, spooled by Rewind
 	closers []io.Closer
 }
@@ -63,14 +64,14 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 		var ra io.ReaderAt
 		var size int64
 		if seekable != nil {
-			ra, size = seekable, fileSize(seekable)
+			ra, size, in.src = seekable, fileSize(seekable), seekable
 		} else {
 			f, n, err := spoolToFile(raw)
 			if err != nil {
 				return fail(fmt.Errorf("spooling Parquet to a temporary file: %w", err))
 			}
 			in.closers = append(in.closers, f)
-			ra, size = f, n
+			ra, size, in.src = f, n, f
 		}
 		pf, err := openParquet(name, ra, size)
 		if err != nil {

@@ -142,7 +142,21 @@ func openOutput(d Dest) (*output, error) {
 	}
 	o := newOutput(f, d.Path)
 	o.file = f
+	o.async.file = f.File
 	return o, nil
+}
+
+// copyFrom appends n bytes of src from off, copied by the kernel (see
+// kernelCopy) after what was buffered, into a file of the output's own,
+// uncompressed; it reports false, and does nothing, for any other output.
+func (o *output) copyFrom(src *os.File, off, n int64) (bool, error) {
+	if o.async.file == nil || o.comp != nil {
+		return false, nil
+	}
+	if err := o.w.Flush(); err != nil {
+		return true, err
+	}
+	return true, o.async.copyFrom(src, off, n)
 }
 
 // flushLive sends what was written on, without waiting for it to be
@@ -445,12 +459,26 @@ const dictMaxBytes = 1 << 20
 // back from a later Write or from sync.
 type asyncWriter struct {
 	w    io.Writer
-	todo chan []byte
+	todo chan asyncItem
 	free chan []byte
 	done chan error // after each sync request: the first error so far
 	err  error
 	fail atomic.Pointer[error] // the first error, as soon as it happens
 	once sync.Once
+	// file is w when it is a regular file of the output's own (an
+	// atomicfile), which copyFrom can copy into in the kernel; kernel is
+	// false once the kernel could not.
+	file   *os.File
+	kernel bool
+	copied int64 // bytes the kernel copied (tests)
+}
+
+// asyncItem is what the goroutine does next: write b, or (src set) copy n
+// bytes of src from off, or (neither) answer a sync request.
+type asyncItem struct {
+	b      []byte
+	src    *os.File
+	off, n int64
 }
 
 // asyncBuffer is the size of an asyncWriter's buffers: an output's
@@ -459,7 +487,7 @@ const asyncBuffer = 256 << 10
 
 func newAsyncWriter(w io.Writer) *asyncWriter {
 	const depth = 4
-	a := &asyncWriter{w: w, todo: make(chan []byte, depth), free: make(chan []byte, depth+1), done: make(chan error)}
+	a := &asyncWriter{w: w, todo: make(chan asyncItem, depth), free: make(chan []byte, depth+1), done: make(chan error), kernel: true}
 	for range depth + 1 {
 		a.free <- nil
 	}
@@ -469,18 +497,52 @@ func newAsyncWriter(w io.Writer) *asyncWriter {
 
 func (a *asyncWriter) run() {
 	var err error
-	for b := range a.todo {
-		if b == nil { // a sync request
-			a.done <- err
-			continue
-		}
-		if err == nil {
-			if _, err = a.w.Write(b); err != nil {
-				a.fail.Store(&err)
+	for it := range a.todo {
+		switch {
+		case it.src != nil:
+			if err == nil {
+				if err = a.copyRange(it.src, it.off, it.n); err != nil {
+					a.fail.Store(&err)
+				}
 			}
+		case it.b == nil: // a sync request
+			a.done <- err
+		default:
+			if err == nil {
+				if _, err = a.w.Write(it.b); err != nil {
+					a.fail.Store(&err)
+				}
+			}
+			a.free <- it.b[:0]
 		}
-		a.free <- b[:0]
 	}
+}
+
+// copyFrom queues a copy of n bytes of src from off, after what was
+// written before; src must stay open until sync.
+func (a *asyncWriter) copyFrom(src *os.File, off, n int64) error {
+	if err := a.failed(); err != nil {
+		return err
+	}
+	a.todo <- asyncItem{src: src, off: off, n: n}
+	return nil
+}
+
+// copyRange appends n bytes of src from off to a.file: in the kernel while
+// it can, the rest (all, once the kernel could not) read and written here.
+func (a *asyncWriter) copyRange(src *os.File, off, n int64) error {
+	if a.kernel {
+		k, ok := kernelCopy(a.file, src, off, n)
+		off, n, a.kernel, a.copied = off+k, n-k, ok, a.copied+k
+	}
+	if n == 0 {
+		return nil
+	}
+	k, err := io.Copy(a.w, io.NewSectionReader(src, off, n))
+	if err == nil && k < n {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // Write queues a copy of p in buffers of asyncBuffer bytes, each made once:
@@ -498,7 +560,7 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 			b = make([]byte, 0, asyncBuffer)
 		}
 		k := min(len(p), asyncBuffer)
-		a.todo <- append(b, p[:k]...)
+		a.todo <- asyncItem{b: append(b, p[:k]...)}
 		p = p[k:]
 	}
 	return n, nil
@@ -526,7 +588,7 @@ func (a *asyncWriter) stop() {
 // error, if any.
 func (a *asyncWriter) sync() error {
 	if a.err == nil {
-		a.todo <- nil
+		a.todo <- asyncItem{}
 		a.err = <-a.done
 	}
 	return a.err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -399,6 +400,7 @@ func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, in, meta r
 func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Meta, d ioformat.Dest, det *detectors, st *Stats, progress func(int)) (bool, error) {
 	var files []*parquet.File
 	var names []string
+	var srcs []*os.File
 	for _, in := range ins {
 		pf := in.ParquetFile()
 		if pf == nil {
@@ -406,6 +408,7 @@ func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Me
 		}
 		files = append(files, pf)
 		names = append(names, ioformat.DisplayName(in.Name))
+		srcs = append(srcs, in.SourceFile())
 	}
 	full := parquet.SchemaOf(new(record.ScoredFlow))
 	plan, ok := columnar.Flows(files, full)
@@ -417,7 +420,7 @@ func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Me
 		return true, err
 	}
 	r := &columnar.Runner{Names: names, Scorer: j.scorer, Method: string(j.method), Options: ioformat.ParquetOptions(out), Progress: progress,
-		Times: j.lookups}
+		Times: j.lookups, Files: srcs}
 	if det != nil {
 		r.Fuse = func(k columnar.FlowKey, lda float64) (float64, *detect.Verdict) {
 			v := det.flows.ExplainAt(k.SIP, k.DIP, k.SPort, k.DPort, k.Proto, k.T0, k.T1)
