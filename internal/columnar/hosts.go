@@ -3,16 +3,21 @@ package columnar
 import (
 	"encoding/binary"
 	"math/bits"
+	"math/rand/v2"
 )
 
 // shortKeys maps strings of up to 16 bytes (an IPv4 address's text is 7 to
 // 15) to int32s: each key is held as two words and its length, so a lookup
 // hashes and compares words, not bytes (a Go map of strings spent half of
 // proc.docs in its hashing and memeqbody). Longer strings are not its.
+// The hash is seeded at random, as Go's maps are: the keys are addresses
+// the input names, and a known hash would let it choose addresses that all
+// probe the same slots.
 type shortKeys struct {
 	slots []shortSlot
 	n     int
 	shift uint // 64 - log2(len(slots))
+	seed  uint64
 }
 
 type shortSlot struct {
@@ -40,8 +45,8 @@ func packShort(s []byte) (a, b uint64) {
 	}
 }
 
-func hashShort(a, b uint64, l int) uint64 {
-	h := a*0x9e3779b97f4a7c15 ^ bits.RotateLeft64(b*0xc2b2ae3d27d4eb4f, 31) ^ uint64(l)
+func hashShort(a, b uint64, l int, seed uint64) uint64 {
+	h := (a^seed)*0x9e3779b97f4a7c15 ^ bits.RotateLeft64(b*0xc2b2ae3d27d4eb4f, 31) ^ uint64(l)
 	h ^= h >> 29
 	h *= 0xbf58476d1ce4e5b9
 	return h ^ h>>32
@@ -55,7 +60,7 @@ func (t *shortKeys) get(s []byte) (v int32, ok bool) {
 	a, b := packShort(s)
 	l := uint8(len(s) + 1)
 	mask := uint64(len(t.slots) - 1)
-	for i := hashShort(a, b, len(s)) >> t.shift; ; i = (i + 1) & mask {
+	for i := hashShort(a, b, len(s), t.seed) >> t.shift; ; i = (i + 1) & mask {
 		e := &t.slots[i]
 		if e.l == 0 {
 			return 0, false
@@ -78,7 +83,7 @@ func (t *shortKeys) put(s []byte, v int32) {
 
 func (t *shortKeys) insert(e shortSlot) {
 	mask := uint64(len(t.slots) - 1)
-	i := hashShort(e.a, e.b, int(e.l)-1) >> t.shift
+	i := hashShort(e.a, e.b, int(e.l)-1, t.seed) >> t.shift
 	for t.slots[i].l != 0 {
 		i = (i + 1) & mask
 	}
@@ -87,6 +92,9 @@ func (t *shortKeys) insert(e shortSlot) {
 
 func (t *shortKeys) grow() {
 	old := t.slots
+	if old == nil {
+		t.seed = rand.Uint64()
+	}
 	size := max(2*len(old), 1024)
 	t.slots = make([]shortSlot, size)
 	t.shift = uint(64 - bits.TrailingZeros(uint(size)))

@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -111,6 +112,31 @@ func TestWordKeys(t *testing.T) {
 		k := r.Uint64() >> 1
 		if _, ok := tab.get(k); ok != (want[k] != 0 || k == 0) {
 			t.Fatalf("%#x: found %v", k, ok)
+		}
+	}
+}
+
+// Two tables of the same addresses place them apart: the hash is seeded,
+// so the input cannot choose addresses that crowd one table's slots.
+func TestShortKeysSeeded(t *testing.T) {
+	var a, b shortKeys
+	for i := range 100 {
+		k := []byte(fmt.Sprintf("10.0.%d.%d", i/10, i%10))
+		a.put(k, int32(i))
+		b.put(k, int32(i))
+	}
+	same := 0
+	for i := range a.slots {
+		if a.slots[i].l != 0 && a.slots[i] == b.slots[i] {
+			same++
+		}
+	}
+	if same > 20 {
+		t.Errorf("%d of 100 keys in the same slot of both tables: the hash is not seeded", same)
+	}
+	for i := range 100 {
+		if v, ok := b.get([]byte(fmt.Sprintf("10.0.%d.%d", i/10, i%10))); !ok || v != int32(i) {
+			t.Fatalf("key %d: %d, %v", i, v, ok)
 		}
 	}
 }
