@@ -23,6 +23,7 @@ type scoreOptions struct {
 	unseenDoc string
 	findings  string
 	subjects  int
+	top       int
 	detectors []string
 	within    string
 	states    []string
@@ -108,6 +109,7 @@ Spot's filters reject are left out and counted.`),
 	f.StringSliceVar(&o.detectors, "detectors", nil, "with --method fused, run only these `NAMES` (comma-separated: "+strings.Join(detect.Names, ", ")+"); default all")
 	f.IntVar(&o.subjects, "max-subjects", 0, "most subjects each detector table keeps, `N` (default 1048576); beyond it the least active are dropped, with a warning")
 	f.StringSliceVar(&o.contacts, "contacts", nil, "with --method fused, "+contactsHelp+"; see spot detect --help")
+	f.IntVar(&o.top, "top", 0, "write only the `N` lowest-ranked events, lowest first: what spot filter --top N keeps of the whole output (Apache Spot's maxresults), without writing the rest (0: every event)")
 	f.StringSliceVar(&o.lookups, "lookups", nil, "with --method fused, flows: DNS records in `FILE` (spot decode dns of the same traffic; Parquet, NDJSON or CSV), whose lookups that led to a strong finding share its verdict")
 	return cmd
 }
@@ -137,6 +139,9 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 	if o.subjects < 0 {
 		return usagef("--max-subjects must be positive")
 	}
+	if o.top < 0 {
+		return usagef("--top must be positive")
+	}
 	d, err := o.out.Dest(g.io)
 	if err != nil {
 		return err
@@ -154,7 +159,7 @@ func runScore(g *globals, o *scoreOptions, args []string) error {
 		}
 	}
 	opts := score.Options{Model: o.model, Method: method, Unseen: unseen, Within: within,
-		Limits: detect.Limits{Subjects: o.subjects, Only: o.detectors}}
+		Limits: detect.Limits{Subjects: o.subjects, Only: o.detectors}, Top: o.top}
 	if len(o.contacts) > 0 && meta.Kind != record.KindDNS {
 		closeInputs(ins)
 		return usagef("--contacts weigh DNS names against flows; the input holds %s events", meta.Kind)

@@ -166,7 +166,11 @@ type Runner struct {
 	Options []parquet.WriterOption // codec, metadata, ... of the output
 	// Progress, when set, is told how many more input rows were done, a
 	// row group at a time, from Run's goroutine.
-	Progress   func(rows int)
+	Progress func(rows int)
+	// Rank, when set, is given each row group's final scores instead of
+	// writing them: Run then writes nothing. It is called from several
+	// goroutines.
+	Rank       func(RankedGroup)
 	slowEncode bool         // tests: parquet-go encodes every side file
 	compressed bool         // tests: chunkEncoder compresses every page, as parquet-go does
 	chunked    atomic.Int64 // tests: row groups whose computed columns chunkEncoder wrote
@@ -197,12 +201,24 @@ func (r *Runner) alias(name string) (same string, ok bool) {
 	return "", false
 }
 
+// RankedGroup is what Runner.Rank is given of a row group: which it is,
+// how many input rows come before it (over the inputs in order), and by row
+// whether Apache Spot's filters keep it, its score and its eid.
+type RankedGroup struct {
+	File, Group int
+	Before      int64
+	Keep        []bool
+	Score       []float64
+	EID         []int64
+}
+
 type job struct {
-	file  int // index of the input file
-	rg    int // index of the row group in it
-	group parquet.RowGroup
-	copy  bool   // the passed-through chunks can be copied (same codec as the output)
-	side  []byte // a Parquet file of the computed columns (or of every column when full)
+	file   int   // index of the input file
+	rg     int   // index of the row group in it
+	before int64 // input rows before it
+	group  parquet.RowGroup
+	copy   bool   // the passed-through chunks can be copied (same codec as the output)
+	side   []byte // a Parquet file of the computed columns (or of every column when full)
 	// chunks, when set, are the computed columns' chunks in side, which
 	// holds them alone (chunkEncoder's), in the order of extra's columns.
 	chunks []format.ColumnChunk
@@ -256,7 +272,9 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 				}
 			}
 			for j := range jobs {
-				if ctx.Err() == nil {
+				if ctx.Err() == nil && r.Rank != nil {
+					j.st, j.err = pr.rank(j)
+				} else if ctx.Err() == nil {
 					j.side, j.full, j.st, j.err = pr.rowGroup(j.group, j.copy)
 					j.chunks = pr.chunks
 				} else {
@@ -269,9 +287,11 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 	go func() {
 		defer close(jobs)
 		defer close(queue)
+		var before int64
 		for fi, f := range files {
 			for gi, g := range f.RowGroups() {
-				j := &job{file: fi, rg: gi, group: g, copy: copyable(f, gi, p), done: make(chan struct{})}
+				j := &job{file: fi, rg: gi, before: before, group: g, copy: copyable(f, gi, p), done: make(chan struct{})}
+				before += g.NumRows()
 				select {
 				case queue <- j: // bounded: at most workers row groups in flight
 				case <-ctx.Done():
@@ -291,14 +311,16 @@ func (r *Runner) Run(ctx context.Context, files []*parquet.File, p *plan, full, 
 		if firstErr != nil {
 			continue
 		}
-		if err := r.emit(asm, files[j.file], j, p, chunkIdx, consts); err != nil {
-			firstErr = err
-			continue
+		if r.Rank == nil {
+			if err := r.emit(asm, files[j.file], j, p, chunkIdx, consts); err != nil {
+				firstErr = err
+				continue
+			}
 		}
 		if r.Progress != nil {
 			r.Progress(int(j.group.NumRows()))
 		}
-		if !j.full && j.st.Rows > 0 {
+		if !j.full && j.st.Rows > 0 && r.Rank == nil {
 			total.Copied++
 		}
 		total.Rows += j.st.Rows
@@ -410,6 +432,7 @@ type proc struct {
 	i64      [2][]int64
 	spans    [3][]int64 // with Runner.Times: tstart_ns, tend_ns, unix_tstamp
 	tdur     []float32  // with Runner.Times
+	eids     []int64    // with Runner.Rank
 	bytes    [4]byteCol
 	pairs    []int32
 	keep     []bool
@@ -474,13 +497,46 @@ func (b *byteCol) at(i int) []byte { return b.data[b.off[i]:b.off[i+1]] }
 func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bool, st Stats, err error) {
 	defer ioformat.RecoverCorrupt("", &err)
 	n := int(rg.NumRows())
-	chunks := rg.ColumnChunks()
-	kept, st, err := pr.prepare(rg)
+	kept, st, err := pr.compute(rg)
 	if err != nil {
 		return nil, false, st, err
 	}
 	filter := kept != n
-	reencode := filter || !copyOK
+	return pr.encode(rg.ColumnChunks(), n, kept, filter, filter || !copyOK, st)
+}
+
+// rank computes a row group's scores and gives them to Runner.Rank.
+func (pr *proc) rank(j *job) (st Stats, err error) {
+	defer ioformat.RecoverCorrupt("", &err)
+	n := int(j.group.NumRows())
+	if _, st, err = pr.compute(j.group); err != nil {
+		return st, err
+	}
+	pr.eids = pr.eids[:0]
+	if c, ok := j.group.Schema().Lookup("eid"); ok {
+		if pr.eids, err = pr.readInt64(j.group.ColumnChunks()[c.ColumnIndex], pr.eids); err != nil {
+			return st, err
+		}
+	} else {
+		pr.eids = append(pr.eids, make([]int64, n)...)
+	}
+	if len(pr.eids) != n {
+		return st, fmt.Errorf("column eid has %d values for %d rows", len(pr.eids), n)
+	}
+	pr.r.Rank(RankedGroup{File: j.file, Group: j.rg, Before: j.before, Keep: pr.keep[:n], Score: pr.scores("score")[:n], EID: pr.eids})
+	return st, nil
+}
+
+// compute reads a row group's columns and makes its rows' words and, with
+// a scorer, their scores (and fused scores and verdicts); it returns the
+// number of rows kept.
+func (pr *proc) compute(rg parquet.RowGroup) (kept int, st Stats, err error) {
+	n := int(rg.NumRows())
+	chunks := rg.ColumnChunks()
+	kept, st, err = pr.prepare(rg)
+	if err != nil {
+		return 0, st, err
+	}
 	if s := pr.r.Scorer; s != nil {
 		pr.srcDoc = pr.docs(&pr.bytes[0], pr.srcDoc, n)
 		pr.dstDoc = pr.docs(&pr.bytes[1], pr.dstDoc, n)
@@ -515,7 +571,7 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 			sip, dip, proto := &pr.bytes[0], &pr.bytes[1], &pr.bytes[2]
 			if pr.r.Times {
 				if err := pr.readSpans(chunks, n); err != nil {
-					return nil, false, st, err
+					return 0, st, err
 				}
 			}
 			for i := 0; i < n; i++ {
@@ -529,7 +585,7 @@ func (pr *proc) rowGroup(rg parquet.RowGroup, copyOK bool) (side []byte, full bo
 			}
 		}
 	}
-	return pr.encode(chunks, n, kept, filter, reencode, st)
+	return kept, st, nil
 }
 
 // prepare reads the key columns of a row group and makes its rows' words

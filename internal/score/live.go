@@ -57,14 +57,14 @@ func (l *live) finish() error {
 }
 
 // streamLive is stream for the fused method on piped inputs (see maxHeld).
-func streamLive[E, S any](ctx context.Context, ins []*ioformat.Input, in, out record.Meta, d ioformat.Dest, l *live, progress func(int), fn func(*E, *S) string) error {
+func streamLive[E, S any](ctx context.Context, ins []*ioformat.Input, in, out record.Meta, d ioformat.Dest, top int, l *live, progress func(int), fn func(*E, *S) string) error {
 	st := l.st
 	r, err := ioformat.NewConcat[E](ctx, ins)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	w, err := ioformat.Create[S](d, out)
+	w, err := create[S](d, out, top)
 	if err != nil {
 		return err
 	}

@@ -1,16 +1,21 @@
 package score
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/spot-hunt/spot/internal/columnar"
 	"github.com/spot-hunt/spot/internal/detect"
 	"github.com/spot-hunt/spot/internal/feature"
+	"github.com/spot-hunt/spot/internal/filter"
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/lda"
 	"github.com/spot-hunt/spot/internal/record"
@@ -43,6 +48,11 @@ type Options struct {
 	// detectors' pass over files has read (the fused method, before it
 	// scores).
 	Progress, DetectProgress func(n int)
+	// Top, when > 0, writes only the Top events that rank lowest (score,
+	// then eid, then input order), lowest first: what filter --top Top
+	// keeps of the whole output, as Apache Spot's maxresults did. Nothing
+	// is written until the input ends.
+	Top int
 }
 
 // Stats say what a run did.
@@ -76,6 +86,7 @@ type job struct {
 	method Method
 	// lookups: flows are explained with their times (lookups were joined)
 	lookups bool
+	top     int // Options.Top
 	// what the model knew of the events scored so far (Stats.Scored,
 	// KnownWords, KnownHosts): counted on the one goroutine that scores
 	known struct{ events, words, hosts int64 }
@@ -129,6 +140,7 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	if err != nil {
 		return st, err
 	}
+	j.top = o.Top
 	defer func() {
 		st.Scored += j.known.events
 		st.KnownWords += j.known.words
@@ -182,7 +194,7 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 	}
 	switch {
 	case meta.Kind == record.KindFlow && ev:
-		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.Flow, to *record.ScoredFlow) string {
+		return st, pipe(ctx, ins, meta, out, d, j.top, &st, l, o.Progress, func(e *record.Flow, to *record.ScoredFlow) string {
 			if why := feature.FlowReject(e); why != "" {
 				return why
 			}
@@ -191,12 +203,12 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 			return ""
 		})
 	case meta.Kind == record.KindFlow:
-		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.FeaturizedFlow, to *record.ScoredFlow) string {
+		return st, pipe(ctx, ins, meta, out, d, j.top, &st, l, o.Progress, func(e *record.FeaturizedFlow, to *record.ScoredFlow) string {
 			j.flow(e, to, det)
 			return ""
 		})
 	case meta.Kind == record.KindDNS && ev:
-		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.DNS, to *record.ScoredDNS) string {
+		return st, pipe(ctx, ins, meta, out, d, j.top, &st, l, o.Progress, func(e *record.DNS, to *record.ScoredDNS) string {
 			if why := feature.DNSReject(e); why != "" {
 				return why
 			}
@@ -204,14 +216,14 @@ func Run(ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioforma
 			return ""
 		})
 	case meta.Kind == record.KindDNS:
-		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.FeaturizedDNS, to *record.ScoredDNS) string {
+		return st, pipe(ctx, ins, meta, out, d, j.top, &st, l, o.Progress, func(e *record.FeaturizedDNS, to *record.ScoredDNS) string {
 			j.dns(e, to, det)
 			return ""
 		})
 	case meta.Kind == record.KindProxy && ev:
 		return st, j.proxyEvents(ctx, ins, meta, out, d, &det, &st, l, o.Progress)
 	case meta.Kind == record.KindProxy:
-		return st, pipe(ctx, ins, meta, out, d, &st, l, o.Progress, func(e *record.FeaturizedProxy, to *record.ScoredProxy) string {
+		return st, pipe(ctx, ins, meta, out, d, j.top, &st, l, o.Progress, func(e *record.FeaturizedProxy, to *record.ScoredProxy) string {
 			j.proxy(e, to, det)
 			return ""
 		})
@@ -263,22 +275,37 @@ func (j *job) proxy(e *record.FeaturizedProxy, to *record.ScoredProxy, det *dete
 }
 
 // pipe is stream, or streamLive for the fused method on piped inputs (l).
-func pipe[E, S any](ctx context.Context, ins []*ioformat.Input, in, out record.Meta, d ioformat.Dest, st *Stats, l *live, progress func(int), fn func(*E, *S) string) error {
+func pipe[E, S any](ctx context.Context, ins []*ioformat.Input, in, out record.Meta, d ioformat.Dest, top int, st *Stats, l *live, progress func(int), fn func(*E, *S) string) error {
 	if l != nil {
-		return streamLive(ctx, ins, in, out, d, l, progress, fn)
+		return streamLive(ctx, ins, in, out, d, top, l, progress, fn)
 	}
-	return stream(ctx, ins, out, d, st, progress, fn)
+	return stream(ctx, ins, out, d, top, st, progress, fn)
+}
+
+// create makes the writer of scored records: with top > 0, one that keeps
+// the top records and writes them when closed (Options.Top).
+func create[S any](d ioformat.Dest, meta record.Meta, top int) (ioformat.Writer[S], error) {
+	w, err := ioformat.Create[S](d, meta)
+	if err != nil || top <= 0 {
+		return w, err
+	}
+	tw, err := filter.NewTopWriter(w, top)
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return tw, nil
 }
 
 // stream scores every record of the inputs with fn, which fills the scored
 // record or returns why the row is rejected.
-func stream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, st *Stats, progress func(int), fn func(*E, *S) string) error {
+func stream[E, S any](ctx context.Context, ins []*ioformat.Input, meta record.Meta, d ioformat.Dest, top int, st *Stats, progress func(int), fn func(*E, *S) string) error {
 	r, err := ioformat.NewConcat[E](ctx, ins)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	w, err := ioformat.Create[S](d, meta)
+	w, err := create[S](d, meta, top)
 	if err != nil {
 		return err
 	}
@@ -334,7 +361,7 @@ func scoreBatch[E, S any](events []E, out []S, st *Stats, fn func(*E, *S) string
 // held to count them (as Spot's scoring did).
 func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, in, meta record.Meta, d ioformat.Dest, dp **detectors, st *Stats, l *live, progress func(int)) error {
 	if ua := j.fz.Options().UserAgents; ua != nil {
-		return pipe(ctx, ins, in, meta, d, st, l, progress, func(e *record.Proxy, to *record.ScoredProxy) string {
+		return pipe(ctx, ins, in, meta, d, j.top, st, l, progress, func(e *record.Proxy, to *record.ScoredProxy) string {
 			if why := feature.ProxyReject(e); why != "" {
 				return why
 			}
@@ -354,7 +381,7 @@ func (j *job) proxyEvents(ctx context.Context, ins []*ioformat.Input, in, meta r
 		return err
 	}
 	ua := feature.UserAgentCounts(lines)
-	w, err := ioformat.Create[record.ScoredProxy](d, meta)
+	w, err := create[record.ScoredProxy](d, meta, j.top)
 	if err != nil {
 		return err
 	}
@@ -415,10 +442,6 @@ func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Me
 	if !ok || (j.lookups && !plan.Times()) {
 		return false, nil // lookups join by time: without the time columns, the row path reads them
 	}
-	w, err := ioformat.CreateRaw(d)
-	if err != nil {
-		return true, err
-	}
 	r := &columnar.Runner{Names: names, Scorer: j.scorer, Method: string(j.method), Options: ioformat.ParquetOptions(out), Progress: progress,
 		Times: j.lookups, Files: srcs}
 	if det != nil {
@@ -431,11 +454,27 @@ func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Me
 			return Fuse(d, lda), v
 		}
 	}
+	if j.top > 0 {
+		run := func(w io.Writer) (columnar.Stats, error) {
+			return r.Run(ctx, files, plan, full, columnar.ExtraSchema(full), w)
+		}
+		return true, j.columnarTop(ins, r, run, out, d, det, st)
+	}
+	w, err := ioformat.CreateRaw(d)
+	if err != nil {
+		return true, err
+	}
 	cs, err := r.Run(ctx, files, plan, full, columnar.ExtraSchema(full), w)
 	if err != nil {
 		w.Abort()
 		return true, err
 	}
+	st.add(cs)
+	return true, w.Close()
+}
+
+// add adds what a columnar run did.
+func (st *Stats) add(cs columnar.Stats) {
 	st.Rejected += cs.Rejected
 	st.Scored += cs.Rows
 	st.KnownWords += cs.KnownWords
@@ -446,7 +485,88 @@ func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Me
 		}
 		st.Reasons[k] += v
 	}
-	return true, w.Close()
+}
+
+// columnarTop is columnar with Options.Top: the runner ranks every row
+// group by its final scores, then the rows kept are read whole and scored
+// again by the row path, which the columnar path matches value for value
+// (checked here, row by row).
+func (j *job) columnarTop(ins []*ioformat.Input, r *columnar.Runner, run func(io.Writer) (columnar.Stats, error), out record.Meta, d ioformat.Dest, det *detectors, st *Stats) error {
+	type pick struct {
+		file, group int
+		row         int64
+	}
+	var mu sync.Mutex
+	top := filter.NewTopN[pick](j.top)
+	r.Rank = func(g columnar.RankedGroup) {
+		mu.Lock()
+		defer mu.Unlock()
+		for i, keep := range g.Keep {
+			if !keep {
+				continue
+			}
+			k := filter.Key{Score: g.Score[i], EID: g.EID[i], Seq: g.Before + int64(i) + 1}
+			if top.Wants(k) {
+				top.Offer(k, pick{g.File, g.Group, int64(i)})
+			}
+		}
+	}
+	cs, err := run(io.Discard)
+	if err != nil {
+		return err
+	}
+	st.add(cs)
+	entries := top.Entries()
+	slices.SortFunc(entries, func(a, b filter.Entry[pick]) int {
+		if a.Key.Less(b.Key) {
+			return -1
+		}
+		return 1
+	})
+	recs := make([]record.ScoredFlow, len(entries))
+	readers := map[int]*ioformat.GroupReader{}
+	byGroup := map[[2]int][]int{} // file, group -> indexes into entries, by row
+	for i, e := range entries {
+		k := [2]int{e.Rec.file, e.Rec.group}
+		byGroup[k] = append(byGroup[k], i)
+	}
+	known := j.known // the rows were counted once, by the runner
+	defer func() { j.known = known }()
+	var flows []record.Flow
+	for k, idx := range byGroup {
+		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(entries[a].Rec.row, entries[b].Rec.row) })
+		rows := make([]int64, len(idx))
+		for n, i := range idx {
+			rows[n] = entries[i].Rec.row
+		}
+		gr, ok := readers[k[0]]
+		if !ok {
+			gr = ioformat.NewGroupReader(ins[k[0]])
+			readers[k[0]] = gr
+		}
+		if flows, err = ioformat.RowsOf(gr, k[1], rows, flows[:0]); err != nil {
+			return fmt.Errorf("%s: row group %d: %w", ioformat.DisplayName(ins[k[0]].Name), k[1], err)
+		}
+		for n, i := range idx {
+			e := &flows[n]
+			src, dst := feature.FlowWords(e.SPort, e.DPort, e.Proto, e.TrHour, e.IByt, e.IPkt)
+			j.flow(&record.FeaturizedFlow{Flow: *e, SrcWord: src, DstWord: dst}, &recs[i], det)
+			if s := recs[i].Score; s != entries[i].Key.Score && !(math.IsNaN(s) && math.IsNaN(entries[i].Key.Score)) {
+				return fmt.Errorf("%s: row %d of row group %d scores %v read whole and %v by column", ioformat.DisplayName(ins[k[0]].Name), rows[n], k[1], s, entries[i].Key.Score)
+			}
+		}
+	}
+	w, err := ioformat.Create[record.ScoredFlow](d, out)
+	if err != nil {
+		return err
+	}
+	if len(recs) > 0 {
+		if err := w.Write(recs); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return w.Close()
 }
 
 // WriteFindings writes findings to d.

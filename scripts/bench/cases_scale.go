@@ -46,7 +46,7 @@ $SPOT train --describe %[1]s/model/flow.model > %[1]s/model.txt && grep -q '^tok
 				out, script, shards, day, log, 2*n),
 			Peer: fmt.Sprintf(`d=$BENCH_DIR/scale-one && rm -rf $d && mkdir -p $d && $SPOT decode flow %[1]s/*.pcap -o $d/events.parquet &&
 $SPOT featurize --counts $d/events.parquet -o $d/counts.parquet && $SPOT train $d/counts.parquet -o $d/model &&
-$SPOT score -m $d/model $d/events.parquet -o $d/scored.parquet && $SPOT filter --top 100 $d/scored.parquet -o $d/top.parquet`, day),
+$SPOT score --top 100 -m $d/model $d/events.parquet -o $d/scored.parquet && $SPOT filter --top 100 $d/scored.parquet -o $d/top.parquet`, day),
 			PeerName: "one process/stage",
 			Note:     func() string { return projection(log, n, shards) },
 		})

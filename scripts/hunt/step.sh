@@ -20,9 +20,12 @@
 #                              OUT/findings.parquet (the day's whole state
 #                              is the partitions' states, merged on demand)
 #   step.sh OUT score SHARD    map: spot score --state OUT/model/KIND.judged
-#                              per partition into OUT/scored/ (the fused
-#                              ranking judges each subject by the whole
-#                              day, as one process would)
+#                              --top TOP per partition into OUT/scored/
+#                              (the fused ranking judges each subject by
+#                              the whole day, as one process would; each
+#                              partition keeps its TOP lowest, all that the
+#                              top step can take of it: SCORE_ARGS="--top 0"
+#                              keeps every scored event)
 #   step.sh OUT top            reduce: spot filter --top N over every scored
 #                              partition into OUT/top.parquet and OUT/top.csv
 #   step.sh OUT status         what is done, what failed, and where its log is
@@ -401,14 +404,14 @@ score() {
 	for p in $(mine "$shard"); do
 		unit=score/$(unit_name "$p")
 		mapfile -t recs < <(records "$OUT/events/$p")
-		s=$(sig "$(listing "$model" "${state[@]}" "${recs[@]}")" "$SCORE_ARGS" "$SPOT_VERSION" "${LOOKUPS:-}" "$lookups")
+		s=$(sig "$(listing "$model" "${state[@]}" "${recs[@]}")" "$TOP" "$SCORE_ARGS" "$SPOT_VERSION" "${LOOKUPS:-}" "$lookups")
 		if fresh "$unit" "$s" "$OUT/scored/$p/scored.parquet"; then
 			echo "$unit: up to date"
 			continue
 		fi
 		mkdir -p "$OUT/scored/$p"
 		# shellcheck disable=SC2086
-		run "$unit" "$OUT/logs/$unit.log" "$SPOT" score -m "$model" "${with[@]}" $SCORE_ARGS "$OUT/events/$p" -o "$OUT/scored/$p/scored.parquet" &&
+		run "$unit" "$OUT/logs/$unit.log" "$SPOT" score -m "$model" "${with[@]}" --top "$TOP" $SCORE_ARGS "$OUT/events/$p" -o "$OUT/scored/$p/scored.parquet" &&
 			done_ok "$unit" "$s"
 	done
 }

@@ -26,7 +26,7 @@ usage: scripts/parallel/hunt.sh [options] DAY_DIR OUT_DIR
   -j, --jobs N                shards run at once (default: the number of CPUs)
   -s, --shards N              shards of the map steps (default: 4 per job; at most one per file)
   -k, --kind flow|dns|proxy   what the day's files hold (default flow)
-  -n, --top N                 rows in OUT_DIR/top.parquet and top.csv (default 100)
+  -n, --top N                 rows in OUT_DIR/top.parquet and top.csv, and in each scored partition (default 100)
       --partition hour|day    events partitioned by (default hour)
       --include GLOB          only the day's files whose name matches (default: all)
       --decode-args ARGS      extra flags of spot decode KIND (e.g. "--ports 2055,9995")

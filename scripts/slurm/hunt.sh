@@ -9,8 +9,8 @@
 #
 # DAY_DIR holds the day's files (captures, NetFlow exports, nfdump CSV, logs;
 # gzip and zstd are read as they are); OUT_DIR receives the partitioned
-# events, count tables, model, detectors' state and findings, scored
-# partitions and the top N (see
+# events, count tables, model, detectors' state and findings, each
+# partition's scored top N and the day's (see
 # scripts/hunt/step.sh, which every task runs). Both must be on a file
 # system the compute nodes share.
 #
@@ -27,7 +27,7 @@ usage: scripts/slurm/hunt.sh [options] DAY_DIR OUT_DIR
 What to run:
   -k, --kind flow|dns|proxy   what the day's files hold (default flow)
   -s, --shards N              array size of the map steps (default 8; at most one per file)
-  -n, --top N                 rows in OUT_DIR/top.parquet and top.csv (default 100)
+  -n, --top N                 rows in OUT_DIR/top.parquet and top.csv, and in each scored partition (default 100)
       --partition hour|day    events partitioned by (default hour)
       --include GLOB          only the day's files whose name matches (default: all)
       --decode-args ARGS      extra flags of spot decode KIND (e.g. "--ports 2055,9995")
