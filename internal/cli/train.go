@@ -116,7 +116,7 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 	}
 	var progress func(lda.Progress)
 	if g.showProgress() {
-		progress = progressPrinter(g.io.Err, o.iterations)
+		progress = progressPrinter(g.io.Err, o.iterations, g.verbose)
 	}
 	m, err := lda.Train(g.ctx, res.Corpus, settings, progress)
 	if progress != nil {
@@ -137,9 +137,10 @@ func runTrain(g *globals, o *trainOptions, args []string) error {
 	return nil
 }
 
-// progressPrinter shows iteration, log-likelihood and time left on one
-// terminal line.
-func progressPrinter(w io.Writer, total int) func(lda.Progress) {
+// progressPrinter shows iteration and time left on one terminal line, and
+// with loglik (at -v) the log-likelihood, which costs a quarter of an
+// iteration to compute.
+func progressPrinter(w io.Writer, total int, loglik bool) func(lda.Progress) {
 	start := time.Now()
 	return func(p lda.Progress) {
 		done := p.Iteration
@@ -147,6 +148,10 @@ func progressPrinter(w io.Writer, total int) func(lda.Progress) {
 		if done > 0 {
 			eta = time.Since(start) / time.Duration(done) * time.Duration(total-done)
 		}
-		fmt.Fprintf(w, "\rtrain: iteration %d/%d  log-likelihood %.6g  %s left   ", done, total, p.LogLikelihood, eta.Round(time.Second))
+		ll := ""
+		if loglik {
+			ll = fmt.Sprintf("  log-likelihood %.6g", p.LogLikelihood())
+		}
+		fmt.Fprintf(w, "\rtrain: iteration %d/%d%s  %s left   ", done, total, ll, eta.Round(time.Second))
 	}
 }

@@ -31,6 +31,15 @@
 // are batch EM. On a synthetic 50k × 20k matrix this reaches
 // scikit-learn's 20-iteration held-out perplexity in 4 to 8 iterations.
 //
+// # Cost
+//
+// An iteration costs two passes of K multiply-adds over the pairs: the sum
+// of a pair's responsibilities, then the scaled responsibilities added to
+// the document's and the word's counts. The corpus's log-likelihood costs a
+// third pass with a logarithm for most pairs, so it is computed only for
+// the final model and when a progress callback asks for it
+// (Progress.LogLikelihood), not in every iteration.
+//
 // # Determinism
 //
 // Documents are split across goroutines (one per GOMAXPROCS); the blocks of

@@ -44,11 +44,16 @@ func (s Settings) Validate() error {
 // Progress reports one finished training iteration.
 type Progress struct {
 	Iteration, Iterations int
-	LogLikelihood         float64 // of the training corpus under the model the iteration started from
 	Elapsed               time.Duration
+	// LogLikelihood computes the log-likelihood of the training corpus
+	// under the model as it stands after this iteration (θ and φ; after
+	// the last iteration, the model's). It costs about a quarter of an
+	// iteration, so training leaves it to those who read it; reading it or
+	// not does not change the model. Valid only during the callback.
+	LogLikelihood func() float64
 	// Snapshot builds the model as it stands after this iteration (its
-	// Stats carry LogLikelihood). It costs a copy of θ and φ; valid only
-	// during the callback.
+	// Stats carry LogLikelihood). It costs a copy of θ and φ and the
+	// log-likelihood; valid only during the callback.
 	Snapshot func() *Model
 }
 
@@ -110,16 +115,16 @@ func Train(ctx context.Context, c *Corpus, s Settings, progress func(Progress)) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		ll := t.iterate(ctx, it == 1)
+		t.iterate(ctx, it == 1)
 		if progress != nil {
-			progress(Progress{Iteration: it, Iterations: s.Iterations, LogLikelihood: ll, Elapsed: time.Since(start),
-				Snapshot: func() *Model { return t.model(s, ll) }})
+			progress(Progress{Iteration: it, Iterations: s.Iterations, Elapsed: time.Since(start),
+				LogLikelihood: t.loglik,
+				Snapshot:      func() *Model { return t.model(s, t.loglik()) }})
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t.sweep(0, t.d, 0, false)
 	return t.model(s, t.loglik()), nil
 }
 
@@ -284,21 +289,20 @@ func (t *trainer) seedDocs(rng *rand.Rand) []int {
 	return seeds
 }
 
-// iterate runs one iteration (the incremental one if first) and returns
-// the log-likelihood of the corpus under the model it started from.
-func (t *trainer) iterate(ctx context.Context, first bool) float64 {
+// iterate runs one iteration (the incremental one if first).
+func (t *trainer) iterate(ctx context.Context, first bool) {
 	if first {
-		return t.incremental(ctx)
+		t.incremental(ctx)
+		return
 	}
-	t.sweep(0, t.d, 0, true)
+	t.estep(0, t.d, 0)
 	t.reduce(false)
-	return t.loglik()
 }
 
 // incremental runs the first pass in blocks of documents, fixed by the
 // corpus alone, re-estimating the topics after each block from every
 // document seen so far.
-func (t *trainer) incremental(ctx context.Context) float64 {
+func (t *trainer) incremental(ctx context.Context) {
 	// Enough blocks to move the topics often, few enough that
 	// re-estimating them (O(V·K) each) costs less than the sweeps.
 	n := min(maxBlocks, t.d/16, len(t.c.Word)/t.v)
@@ -310,10 +314,9 @@ func (t *trainer) incremental(ctx context.Context) float64 {
 		if blocks[b] == blocks[b+1] {
 			continue
 		}
-		t.sweep(blocks[b], blocks[b+1], firstInner, true)
+		t.estep(blocks[b], blocks[b+1], firstInner)
 		t.reduce(true)
 	}
-	return t.loglik()
 }
 
 // reduce adds the workers' word-topic counts to stats (after clearing it,
@@ -376,53 +379,21 @@ func (t *trainer) words(f func(part, lo, hi int)) {
 	wg.Wait()
 }
 
-// loglik sums the documents' log-likelihoods of the last sweep, in order.
+// loglik returns the log-likelihood of the corpus under the current θ
+// and φ: the documents' own, computed in parallel, summed in order.
 func (t *trainer) loglik() float64 {
-	ll := 0.0
-	for _, x := range t.docLL {
-		ll += x
-	}
-	return ll
-}
-
-// sweep runs the E-step over documents [lo, hi) with the current topics:
-// inner θ-only refinements, then, with update, one more whose expected
-// counts replace the documents' counts and go to the workers'
-// accumulators. It records each document's log-likelihood under the
-// current θ and φ.
-func (t *trainer) sweep(lo, hi, inner int, update bool) {
-	k := t.k
-	a := t.a
-	t.parallel(lo, hi, func(wk, lo, hi int) {
-		acc := t.acc[wk]
+	k, a := t.k, t.a
+	t.parallel(0, t.d, func(_, lo, hi int) {
 		theta := make([]float64, k)
-		row := make([]float64, k)
-		g := make([]float64, k)
 		for d := lo; d < hi; d++ {
 			nd := t.nd[d*k : d*k+k]
+			n := 0.0
 			for i := range theta {
 				theta[i] = float64(nd[i]) + a
+				n += theta[i]
 			}
 			ws := t.c.Word[t.c.Ptr[d]:t.c.Ptr[d+1]]
 			cs := t.c.Count[t.c.Ptr[d]:t.c.Ptr[d+1]]
-			if update {
-				for range inner {
-					clear(row)
-					for j, w := range ws {
-						off := int(w) * k
-						s := responsibilities(g, theta, t.phi[off:off+k])
-						addScaled(row, g, cs[j]/s)
-					}
-					for i := range theta {
-						theta[i] = row[i] + a
-					}
-				}
-			}
-			n := 0.0
-			for _, x := range theta {
-				n += x
-			}
-			clear(row)
 			// ll = Σ c·log s: the pairs of count 1 multiply into prod,
 			// renormalised by its binary exponent, to save their logs.
 			ll, prod, exp := 0.0, 1.0, 0
@@ -430,7 +401,7 @@ func (t *trainer) sweep(lo, hi, inner int, update bool) {
 			for j, w := range ws {
 				c := cs[j]
 				off := int(w) * k
-				s := responsibilities(g, theta, t.phi[off:off+k])
+				s := dot(theta, t.phi[off:off+k])
 				if c == 1 {
 					prod *= s
 					if prod < 0x1p-500 || prod > 0x1p500 {
@@ -442,64 +413,133 @@ func (t *trainer) sweep(lo, hi, inner int, update bool) {
 					ll += c * fastLog(s)
 				}
 				tokens += c
-				if update {
-					accumulate(row, acc[off:off+k], g, c/s)
-				}
 			}
 			ll += fastLog(prod) + float64(exp)*math.Ln2
 			t.docLL[d] = ll - tokens*fastLog(n)
-			if update {
-				for i := range row {
-					nd[i] = float32(row[i])
+		}
+	})
+	ll := 0.0
+	for _, x := range t.docLL {
+		ll += x
+	}
+	return ll
+}
+
+// estep runs the E-step over documents [lo, hi) with the current topics:
+// inner θ-only refinements, then one more whose expected counts replace
+// the documents' counts and go to the workers' accumulators.
+//
+// A pair's responsibilities θ_k·φ_wk are computed twice, for their sum and
+// again when scaled, rather than stored in between: the same products, so
+// the same numbers, for fewer stores. Pairs are counted two at a time, so
+// that the document's row is stored once for both; within a document the
+// words are distinct, so their accumulator rows are too, and the row's
+// sums are added in the same order as one at a time.
+func (t *trainer) estep(lo, hi, inner int) {
+	k := t.k
+	a := t.a
+	t.parallel(lo, hi, func(wk, lo, hi int) {
+		acc := t.acc[wk]
+		phi := t.phi
+		theta := make([]float64, k)
+		row := make([]float64, k)
+		for d := lo; d < hi; d++ {
+			nd := t.nd[d*k : d*k+k]
+			for i := range theta {
+				theta[i] = float64(nd[i]) + a
+			}
+			ws := t.c.Word[t.c.Ptr[d]:t.c.Ptr[d+1]]
+			cs := t.c.Count[t.c.Ptr[d]:t.c.Ptr[d+1]]
+			cs = cs[:len(ws)]
+			for range inner {
+				clear(row)
+				for j, w := range ws {
+					p := phi[int(w)*k : int(w)*k+k]
+					addScaled(row, theta, p, cs[j]/dot(theta, p))
 				}
+				for i := range theta {
+					theta[i] = row[i] + a
+				}
+			}
+			// The last pass sums the row in units of 2^-20 tokens, the
+			// accumulators' fixed point: scaling by a power of two is
+			// exact, so the sums are the same numbers, scaled, and the
+			// scaled addends go to the accumulators as they are.
+			clear(row)
+			j := 0
+			for ; j+2 <= len(ws); j += 2 {
+				o1, o2 := int(ws[j])*k, int(ws[j+1])*k
+				p1, p2 := phi[o1:o1+k], phi[o2:o2+k]
+				f1, f2 := cs[j]/dot(theta, p1)*fixScale, cs[j+1]/dot(theta, p2)*fixScale
+				accumulate2(row, acc[o1:o1+k], acc[o2:o2+k], theta, p1, p2, f1, f2)
+			}
+			if j < len(ws) {
+				o := int(ws[j]) * k
+				p := phi[o : o+k]
+				accumulate(row, acc[o:o+k], theta, p, cs[j]/dot(theta, p)*fixScale)
+			}
+			for i := range row {
+				nd[i] = float32(row[i] / fixScale)
 			}
 		}
 	})
 }
 
-// addScaled adds g·f to row.
-func addScaled(row, g []float64, f float64) {
-	row = row[:len(g)]
-	for i, x := range g {
-		row[i] += x * f
+// The products below are rounded explicitly (float64(x*y)) so that no
+// compiler fuses them into a multiply-add: the model's numbers must not
+// depend on the instruction set.
+
+// addScaled adds θ_i·φ_i·f to row.
+func addScaled(row, theta []float64, phi []float32, f float64) {
+	n := len(theta)
+	row, phi = row[:n], phi[:n]
+	for i, x := range theta {
+		row[i] += float64(float64(x*float64(phi[i])) * f)
 	}
 }
 
-// responsibilities sets g[i] = theta[i]·phi[i] and returns their sum
-// (in four interleaved partial sums, a fixed order).
-func responsibilities(g, theta []float64, phi []float32) float64 {
-	n := len(g)
-	theta, phi = theta[:n], phi[:n]
+// dot returns Σ θ_i·φ_i, in four interleaved partial sums (a fixed
+// order).
+func dot(theta []float64, phi []float32) float64 {
+	n := len(theta)
+	phi = phi[:n]
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= n; i += 4 {
-		t4, p4, g4 := theta[i:i+4:i+4], phi[i:i+4:i+4], g[i:i+4:i+4]
-		x0 := t4[0] * float64(p4[0])
-		x1 := t4[1] * float64(p4[1])
-		x2 := t4[2] * float64(p4[2])
-		x3 := t4[3] * float64(p4[3])
-		g4[0], g4[1], g4[2], g4[3] = x0, x1, x2, x3
-		s0 += x0
-		s1 += x1
-		s2 += x2
-		s3 += x3
+		t4, p4 := theta[i:i+4:i+4], phi[i:i+4:i+4]
+		s0 += float64(t4[0] * float64(p4[0]))
+		s1 += float64(t4[1] * float64(p4[1]))
+		s2 += float64(t4[2] * float64(p4[2]))
+		s3 += float64(t4[3] * float64(p4[3]))
 	}
 	for ; i < n; i++ {
-		x := theta[i] * float64(phi[i])
-		g[i] = x
-		s0 += x
+		s0 += float64(theta[i] * float64(phi[i]))
 	}
 	return (s0 + s1) + (s2 + s3)
 }
 
-// accumulate adds g·f to the document's row and, in fixed point, to the
-// word's accumulator.
-func accumulate(row []float64, acc []int64, g []float64, f float64) {
-	n := len(g)
-	row, acc = row[:n], acc[:n]
-	for i, x := range g {
-		x *= f
+// accumulate adds x_i = θ_i·φ_i·f to the document's row and to the
+// word's accumulator, both in fixed-point units (f is scaled).
+func accumulate(row []float64, acc []int64, theta []float64, phi []float32, f float64) {
+	n := len(theta)
+	row, acc, phi = row[:n], acc[:n], phi[:n]
+	for i, t := range theta {
+		x := float64(float64(t*float64(phi[i])) * f)
 		row[i] += x
-		acc[i] += int64(x * fixScale)
+		acc[i] += int64(x)
+	}
+}
+
+// accumulate2 is accumulate for two pairs of one document, the first's
+// addend before the second's.
+func accumulate2(row []float64, acc1, acc2 []int64, theta []float64, phi1, phi2 []float32, f1, f2 float64) {
+	n := len(theta)
+	row, acc1, acc2, phi1, phi2 = row[:n], acc1[:n], acc2[:n], phi1[:n], phi2[:n]
+	for i, t := range theta {
+		x1 := float64(float64(t*float64(phi1[i])) * f1)
+		x2 := float64(float64(t*float64(phi2[i])) * f2)
+		row[i] = row[i] + x1 + x2
+		acc1[i] += int64(x1)
+		acc2[i] += int64(x2)
 	}
 }
