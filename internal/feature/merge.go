@@ -22,6 +22,11 @@ var ErrUnsorted = errors.New("count table not sorted by document, then word")
 // the tables. Rows without a word or with a count below 1 are left out, as
 // training leaves them out. It holds one batch of rows per table. A table
 // found out of order gives ErrUnsorted (naming it).
+//
+// The tables' readers may lend their strings (ioformat.LendStrings, any
+// number of reads): the merge clones the few it needs across a read. The
+// strings fn gets are valid only during the call; fn clones those it
+// keeps.
 func MergeCounts(ctx context.Context, tables []ioformat.Reader[record.Count], names []string, fn func(doc, word string, count int64) error) error {
 	h := &cursorHeap{}
 	for i, r := range tables {
@@ -48,6 +53,11 @@ func MergeCounts(ctx context.Context, tables []ioformat.Reader[record.Count], na
 			if err != nil {
 				return err
 			}
+			if c.left.Word != "" {
+				// c read a batch: doc and word may point into the
+				// rows before it, which the read may have reused.
+				doc, word = c.left.Doc, c.left.Word
+			}
 			if ok {
 				heap.Fix(h, 0)
 			} else {
@@ -69,12 +79,20 @@ type cursor struct {
 	pos, n  int
 	cur     record.Count
 	started bool
+	// left is the row next moved from, its strings cloned, when next read
+	// a batch (and empty when not): the merge still uses them.
+	left record.Count
 }
 
 // next moves to the next row worth merging; false at the end.
 func (c *cursor) next() (bool, error) {
+	c.left = record.Count{}
 	for {
 		if c.pos == c.n {
+			if c.started && c.left.Word == "" {
+				c.left = record.Count{Doc: strings.Clone(c.cur.Doc), Word: strings.Clone(c.cur.Word)}
+				c.cur.Doc, c.cur.Word = c.left.Doc, c.left.Word
+			}
 			n, err := c.r.Read(c.buf)
 			c.pos, c.n = 0, n
 			if n == 0 {

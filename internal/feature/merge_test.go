@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/spot-hunt/spot/internal/ioformat"
 	"github.com/spot-hunt/spot/internal/record"
@@ -35,7 +36,57 @@ func sortCounts(rs []record.Count) {
 	})
 }
 
+// lendingReader reads records from a slice, a few at a time, as a reader
+// that lends its strings at its most: they point into one buffer, which
+// every Read overwrites (first with '#', then with its own rows).
+type lendingReader struct {
+	recs []record.Count
+	buf  []byte
+}
+
+func (r *lendingReader) Read(out []record.Count) (int, error) {
+	for i := range r.buf {
+		r.buf[i] = '#'
+	}
+	if len(r.recs) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(out), 3, len(r.recs))
+	size := 0
+	for _, c := range r.recs[:n] {
+		size += len(c.Doc) + len(c.Word)
+	}
+	if cap(r.buf) < size {
+		r.buf = make([]byte, 0, 64)
+	}
+	r.buf = r.buf[:0]
+	view := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		at := len(r.buf)
+		r.buf = append(r.buf, s...)
+		return unsafe.String(&r.buf[at], len(s))
+	}
+	for i, c := range r.recs[:n] {
+		out[i] = record.Count{Doc: view(c.Doc), Word: view(c.Word), Count: c.Count}
+	}
+	r.recs = r.recs[n:]
+	return n, nil
+}
+
+func (r *lendingReader) Close() error { return nil }
+
 func TestMergeCounts(t *testing.T) {
+	for _, lend := range []bool{false, true} {
+		t.Run(fmt.Sprint("lend=", lend), func(t *testing.T) { testMergeCounts(t, lend) })
+	}
+}
+
+// testMergeCounts merges tables of pairs that repeat, across reads too;
+// with lend, their readers lend their strings, valid until their next
+// Read.
+func testMergeCounts(t *testing.T, lend bool) {
 	rng := rand.New(rand.NewPCG(4, 5))
 	want := map[[2]string]int64{}
 	var tables []ioformat.Reader[record.Count]
@@ -53,12 +104,16 @@ func TestMergeCounts(t *testing.T) {
 			rs = append(rs, r) // pairs may repeat within a table
 		}
 		sortCounts(rs)
-		tables = append(tables, &sliceReader{rs})
+		if lend {
+			tables = append(tables, &lendingReader{recs: rs})
+		} else {
+			tables = append(tables, &sliceReader{rs})
+		}
 		names = append(names, fmt.Sprint("t", i))
 	}
 	var got []record.Count
 	err := MergeCounts(context.Background(), tables, names, func(doc, word string, n int64) error {
-		got = append(got, record.Count{Doc: doc, Word: word, Count: n})
+		got = append(got, record.Count{Doc: strings.Clone(doc), Word: strings.Clone(word), Count: n})
 		return nil
 	})
 	if err != nil {

@@ -45,6 +45,8 @@ func (b *SortedBuilder) Skipped() int { return b.skipped }
 
 // Add adds count occurrences of word in doc; it returns ErrUnsorted, and
 // adds nothing, when (doc, word) does not come after the pair added last.
+// It keeps clones of doc and word, never them: they may point into a
+// reader's buffer.
 func (b *SortedBuilder) Add(doc, word string, count float64) error {
 	if b.started && (doc < b.lastDoc || doc == b.lastDoc && word <= b.lastWord) {
 		return ErrUnsorted
@@ -54,8 +56,8 @@ func (b *SortedBuilder) Add(doc, word string, count float64) error {
 		return nil
 	}
 	if !b.started || doc != b.lastDoc {
-		doc = strings.Clone(doc) // not a slice of a reader's buffer
-		b.c.Docs = append(b.c.Docs, doc)
+		b.lastDoc = strings.Clone(doc) // not a slice of a reader's buffer
+		b.c.Docs = append(b.c.Docs, b.lastDoc)
 		b.c.Ptr = append(b.c.Ptr, len(b.c.Word))
 	}
 	w, ok := b.words[word]
@@ -67,7 +69,7 @@ func (b *SortedBuilder) Add(doc, word string, count float64) error {
 	}
 	b.c.Word = append(b.c.Word, w)
 	b.c.Count = append(b.c.Count, count)
-	b.lastDoc, b.lastWord, b.started = doc, word, true
+	b.lastWord, b.started = b.wordList[w], true
 	return nil
 }
 
