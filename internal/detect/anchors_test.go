@@ -246,8 +246,8 @@ func TestDistinctExactUpTo(t *testing.T) {
 		t.Fatalf("%d items: mask %#x, count %.0f; want exact", maxExact, d.mask, d.count())
 	}
 	d.add(mix64(maxExact), 1)
-	if d.mask == 0 || len(d.items) > maxExact {
-		t.Errorf("%d items: mask %#x, %d kept; want sampled", maxExact+1, d.mask, len(d.items))
+	if d.mask == 0 || d.len() > maxExact {
+		t.Errorf("%d items: mask %#x, %d kept; want sampled", maxExact+1, d.mask, d.len())
 	}
 }
 

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 )
 
@@ -12,14 +13,18 @@ import (
 // set of items, never on their order, so two states merge exactly.
 //
 // Most subjects see one or two items (a scan of one port, a client's one
-// name under a domain): the first few are kept in place, without a map of
-// their own to allocate, fill and collect.
+// name under a domain): the first few are kept in place, without a table
+// of their own to allocate, fill and collect. Past them the items go to an
+// open-addressing table. The hashes are uniform already, so a hash's slot
+// is its top bits (no hashing again, as a Go map would), and a zero hash
+// marks an empty slot: the item whose hash is zero is kept in few[0].
 type distinct struct {
 	mask  uint64 // keep hashes with h&mask == 0
 	few   [fewItems]uint64
 	fewW  [fewItems]float32
-	nFew  uint8              // items in few (while items is nil)
-	items map[uint64]float32 // kept hash -> weight, once more than fewItems were kept
+	nFew  uint8  // items in few: up to fewItems while slots is nil, then 0 or 1 (the zero hash)
+	n     uint32 // items in slots
+	slots []hashWeight
 }
 
 // fewItems is how many items a distinct keeps in place.
@@ -33,42 +38,86 @@ func (d *distinct) add(h uint64, w float32) bool {
 	if h&d.mask != 0 {
 		return false
 	}
-	if d.items == nil {
-		for _, k := range d.few[:d.nFew] {
-			if k == h {
-				return false
-			}
-		}
-		if int(d.nFew) < fewItems {
-			d.few[d.nFew], d.fewW[d.nFew] = h, w
-			d.nFew++
-			return true
-		}
-		d.items = make(map[uint64]float32, 2*fewItems)
-		for i, k := range d.few {
-			d.items[k] = d.fewW[i]
-		}
-		d.few, d.fewW, d.nFew = [fewItems]uint64{}, [fewItems]float32{}, 0
-	}
-	if _, ok := d.items[h]; ok {
+	if _, added := d.ref(h, w); !added {
 		return false
 	}
-	d.items[h] = w
-	for len(d.items) > maxExact {
+	for d.len() > maxExact {
 		d.thin()
 	}
 	return true
 }
 
+// ref finds item h, adding it with weight w when it is new, and returns
+// its weight and whether it was added.
+func (d *distinct) ref(h uint64, w float32) (*float32, bool) {
+	if d.slots == nil {
+		for i, k := range d.few[:d.nFew] {
+			if k == h {
+				return &d.fewW[i], false
+			}
+		}
+		if int(d.nFew) < fewItems {
+			d.few[d.nFew], d.fewW[d.nFew] = h, w
+			d.nFew++
+			return &d.fewW[d.nFew-1], true
+		}
+		few, fewW := d.few, d.fewW
+		d.few, d.fewW, d.nFew = [fewItems]uint64{}, [fewItems]float32{}, 0
+		d.slots = make([]hashWeight, 4*fewItems)
+		for i, k := range few {
+			d.insert(k, fewW[i])
+		}
+	}
+	return d.insert(h, w)
+}
+
+// insert is ref once the items are in the table.
+func (d *distinct) insert(h uint64, w float32) (*float32, bool) {
+	if h == 0 {
+		if d.nFew == 1 {
+			return &d.fewW[0], false
+		}
+		d.few[0], d.fewW[0], d.nFew = 0, w, 1
+		return &d.fewW[0], true
+	}
+	end := uint64(len(d.slots) - 1)
+	i := h >> (64 - bits.TrailingZeros(uint(len(d.slots))))
+	for {
+		s := &d.slots[i]
+		if s.h == h {
+			return &s.w, false
+		}
+		if s.h == 0 {
+			s.h, s.w = h, w
+			d.n++
+			if int(d.n)*4 > len(d.slots)*3 {
+				d.rebuild(2 * len(d.slots))
+				p, _ := d.insert(h, w)
+				return p, true
+			}
+			return &s.w, true
+		}
+		i = (i + 1) & end
+	}
+}
+
+// rebuild moves the table's kept items (h&mask == 0) into a table of size
+// slots.
+func (d *distinct) rebuild(size int) {
+	old := d.slots
+	d.slots, d.n = make([]hashWeight, size), 0
+	for _, s := range old {
+		if s.h != 0 && s.h&d.mask == 0 {
+			d.insert(s.h, s.w)
+		}
+	}
+}
+
 // thin halves the sampling rate, dropping the items it no longer keeps.
 func (d *distinct) thin() {
 	d.mask = d.mask<<1 | 1
-	if d.items != nil {
-		for k := range d.items {
-			if k&d.mask != 0 {
-				delete(d.items, k)
-			}
-		}
+	if d.slots != nil {
+		d.rebuild(len(d.slots)) // the zero hash, in few[0], is always kept
 		return
 	}
 	n := uint8(0)
@@ -85,23 +134,18 @@ func (d *distinct) thin() {
 }
 
 // len returns how many items are kept.
-func (d *distinct) len() int {
-	if d.items != nil {
-		return len(d.items)
-	}
-	return int(d.nFew)
-}
+func (d *distinct) len() int { return int(d.n) + int(d.nFew) }
 
 // kept returns the kept items and their weights, in hash order.
 func (d *distinct) kept() []hashWeight {
 	kw := make([]hashWeight, 0, d.len())
-	if d.items == nil {
-		for i, k := range d.few[:d.nFew] {
-			kw = append(kw, hashWeight{k, d.fewW[i]})
-		}
+	for i, k := range d.few[:d.nFew] {
+		kw = append(kw, hashWeight{k, d.fewW[i]})
 	}
-	for k, w := range d.items {
-		kw = append(kw, hashWeight{k, w})
+	for _, s := range d.slots {
+		if s.h != 0 {
+			kw = append(kw, s)
+		}
 	}
 	slices.SortFunc(kw, func(a, b hashWeight) int { return cmp.Compare(a.h, b.h) })
 	return kw

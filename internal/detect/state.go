@@ -491,30 +491,11 @@ func (x *distinct) decode(d *dec) {
 		d.err = fmt.Errorf("%d distinct items, more than the %d kept", n, maxExact)
 		return
 	}
-	if n > fewItems {
-		x.items = make(map[uint64]float32, n)
-	}
 	for range n {
 		k, w := d.u64(), float32(d.f())
-		x.put(k, w)
+		p, _ := x.ref(k, w) // whatever the mask
+		*p = w
 	}
-}
-
-// put sets item k's weight to w, whatever the mask, for decode (which
-// holds at most fewItems items in place).
-func (x *distinct) put(k uint64, w float32) {
-	if x.items != nil {
-		x.items[k] = w
-		return
-	}
-	for i, h := range x.few[:x.nFew] {
-		if h == k {
-			x.fewW[i] = w
-			return
-		}
-	}
-	x.few[x.nFew], x.fewW[x.nFew] = k, w
-	x.nFew++
 }
 
 // encode writes the event times and sizes in time order.

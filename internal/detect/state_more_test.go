@@ -49,7 +49,7 @@ func TestStateAtCaps(t *testing.T) {
 	}
 	tun, _ := s.tunnels.lookup(s.key("10.0.0.1", "x.example"))
 	b, _ := s.beacons.lookup(s.key("10.0.0.1", "x.example"))
-	if tun == nil || len(tun.names.items) != maxExact || !tun.names.exact() || b == nil || len(b.ts) != maxBeats || b.mask != 0 {
+	if tun == nil || tun.names.len() != maxExact || !tun.names.exact() || b == nil || len(b.ts) != maxBeats || b.mask != 0 {
 		t.Fatalf("the subject does not hold exactly its caps")
 	}
 	back, err := ReadState(bytes.NewReader(stateBytes(t, s)), Limits{})
