@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -213,18 +214,49 @@ func writeCounts(d ioformat.Dest, kind record.Kind, c *feature.Counter) error {
 		return err
 	}
 	defer c.Close()
-	buf := ioformat.Touched(make([]record.Count, ioformat.BatchSize))[:0]
-	werr := c.EachSorted(func(r record.Count) error {
-		buf = append(buf, r)
-		if len(buf) < cap(buf) {
+	// The counter merges its runs in a goroutine of its own while this one
+	// encodes the rows: the two take about as long (a day's 15M pairs: 0.6
+	// and 1.2 s). Batches of BatchSize rows, as before, in a ring of
+	// buffers that full and free pass back and forth.
+	const depth = 8
+	full := make(chan []record.Count, depth)
+	free := make(chan []record.Count, depth+2)
+	for range depth + 2 {
+		free <- ioformat.Touched(make([]record.Count, ioformat.BatchSize))[:0]
+	}
+	stop := make(chan struct{})
+	var merr error
+	go func() {
+		defer close(full)
+		buf := <-free
+		merr = c.EachSorted(func(r record.Count) error {
+			buf = append(buf, r)
+			if len(buf) < cap(buf) {
+				return nil
+			}
+			select {
+			case full <- buf:
+			case <-stop:
+				return errStopped
+			}
+			buf = <-free // the writer hands every batch back
 			return nil
+		})
+		if merr == nil && len(buf) > 0 {
+			full <- buf
 		}
-		err := w.Write(buf)
-		buf = buf[:0]
-		return err
-	})
-	if werr == nil && len(buf) > 0 {
-		werr = w.Write(buf)
+	}()
+	var werr error
+	for b := range full {
+		if werr == nil {
+			if werr = w.Write(b); werr != nil {
+				close(stop)
+			}
+		}
+		free <- b[:0]
+	}
+	if werr == nil && merr != nil {
+		werr = merr
 	}
 	if werr != nil {
 		w.Abort()
@@ -232,6 +264,9 @@ func writeCounts(d ioformat.Dest, kind record.Kind, c *feature.Counter) error {
 	}
 	return w.Close()
 }
+
+// errStopped ends a merge whose rows can no longer be written.
+var errStopped = errors.New("stopped")
 
 // featurizeFast is the columnar Parquet-to-Parquet path for flows; it
 // reports whether it handled the request.

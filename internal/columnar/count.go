@@ -121,11 +121,14 @@ func CountFlows(ctx context.Context, files []*parquet.File, names []string, p *p
 					}
 				}
 				if l.c.Full() {
+					epoch := l.c.Epoch()
 					if err := l.c.Spill(); err != nil {
 						l.err = err
 					}
-					clear(wordIDs) // the counter's indexes start afresh
-					docIDs = shortKeys{}
+					if l.c.Epoch() != epoch { // the counter's indexes start afresh
+						clear(wordIDs)
+						docIDs = shortKeys{}
+					}
 				}
 			}
 		}()

@@ -19,6 +19,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"math/bits"
 	"os"
 	"runtime"
 	"sync"
@@ -775,8 +776,8 @@ func (pr *proc) word(sport, dport int32, proto []byte, hour int32, ibyt, ipkt in
 		pid, pr.lastProto, pr.lastPid, pr.haveProto = id.pid, id.name, id.pid, true
 	}
 	p, sp, dp := feature.FlowWordParts(sport, dport)
-	bb := uint64(feature.CeilLog2(float64(ibyt)+1)) & 127
-	pb := uint64(feature.CeilLog2(float64(ipkt)+1)) & 127
+	bb := uint64(ceilLog2Plus1(ibyt)) & 127
+	pb := uint64(ceilLog2Plus1(ipkt)) & 127
 	key := pid<<44 | uint64(uint32(p))&(1<<22-1)<<22 | uint64(hour)&31<<17 | bb<<10 | pb<<3
 	if sp {
 		key |= 1
@@ -790,6 +791,16 @@ func (pr *proc) word(sport, dport int32, proto []byte, hour int32, ibyt, ipkt in
 	w := pr.words.get(key, sport, dport, string(proto), hour, ibyt, ipkt)
 	pr.local.put(key, w)
 	return w
+}
+
+// ceilLog2Plus1 is feature.CeilLog2(float64(n)+1), the words' size bins,
+// in integers where that is exact: for 0 <= n < 2^53, n+1 is a float64
+// exactly, and its ceiling log2 is the bit length of n.
+func ceilLog2Plus1(n int64) int {
+	if n >= 0 && n < 1<<53 {
+		return bits.Len64(uint64(n))
+	}
+	return feature.CeilLog2(float64(n) + 1)
 }
 
 func (t *wordTable) proto(s string) uint64 {

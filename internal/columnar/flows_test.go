@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -359,5 +361,73 @@ func TestCountFlowsSpills(t *testing.T) {
 			t.Errorf("limit %d: %d spills for %d pairs", limit, c.Spills(), len(wantRows))
 		}
 		c.Close()
+	}
+}
+
+// TestCountFlowsKeepsNames: workers whose counters spill while their
+// names are few keep their indexes of documents and words from one run to
+// the next (docID's table and the word indexes are not made afresh), and
+// give the counts of the row path.
+func TestCountFlowsKeepsNames(t *testing.T) {
+	flows := testFlows(30_000, 5)
+	for i := range flows { // few words, many pairs: 2,000 documents
+		flows[i].SPort, flows[i].DPort = []int32{1234, 40000}[i%2], 53
+		flows[i].IByt, flows[i].IPkt = int64(i%3), 1
+		flows[i].SIP = fmt.Sprintf("10.1.%d.%d", i%8, i%125)
+	}
+	want := feature.NewCounterLimit(0)
+	docs, words := map[string]bool{}, map[string]bool{}
+	for _, f := range flows {
+		if feature.FlowReject(&f) == "" {
+			s, d := feature.FlowWords(f.SPort, f.DPort, f.Proto, f.TrHour, f.IByt, f.IPkt)
+			want.Add(f.SIP, s, 1)
+			want.Add(f.DIP, d, 1)
+			docs[f.SIP], docs[f.DIP], words[s], words[d] = true, true, true, true
+		}
+	}
+	wantRows, err := want.Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []*parquet.File{writeParquet(t, flows, 1000)}
+	p, ok := CountPlan(files)
+	if !ok {
+		t.Fatal("no count plan")
+	}
+	// two workers, each with half the limit, keep names up to an eighth of it
+	limit := 16 * (len(docs) + len(words))
+	if limit/2 >= len(wantRows) {
+		t.Fatalf("%d names, %d pairs: no spill at limit %d", len(docs)+len(words), len(wantRows), limit)
+	}
+	c := feature.NewCounterLimit(limit)
+	if _, err := CountFlows(context.Background(), files, nil, p, c, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.Spills() < 2 {
+		t.Errorf("%d spills", c.Spills())
+	}
+	got, err := c.Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, wantRows) {
+		t.Errorf("%d rows, want %d", len(got), len(wantRows))
+	}
+	c.Close()
+}
+
+// TestCeilLog2Plus1: the integer size bins are feature.CeilLog2's of n+1 at
+// every power of two and either side of it (where the bins step), and at
+// the ends of int64.
+func TestCeilLog2Plus1(t *testing.T) {
+	ns := []int64{0, 1, 2, 3, math.MaxInt64, math.MaxInt64 - 1, -1, math.MinInt64, 1<<53 - 1, 1 << 53, 1<<53 + 1}
+	for k := range 63 {
+		p := int64(1) << k
+		ns = append(ns, p-2, p-1, p, p+1)
+	}
+	for _, n := range ns {
+		if got, want := ceilLog2Plus1(n), feature.CeilLog2(float64(n)+1); got != want {
+			t.Errorf("n %d: %d, want %d", n, got, want)
+		}
 	}
 }

@@ -215,33 +215,40 @@ func TestCounterPastLimit(t *testing.T) {
 	}
 }
 
-// TestCounterMemory: a counter's buffers hold at most twice its limit of
-// pairs each (CountLimit's 4 pairs a limit in all, as allocated), however many pairs
-// come and however often they repeat; a small input's buffer is sized to
-// it, not to the limit; at most maxRuns runs wait on disk.
+// TestCounterMemory: a counter's buffers hold at most 64 bytes a pair of
+// its limit (CountLimit's 4 pairs of 16 bytes, as allocated: keys of 8
+// bytes, half the limit twice; held pairs of 16, 1.5 times it twice),
+// however many pairs come and however often they repeat; a small input's
+// buffers are sized to it, not to the limit; at most maxRuns runs wait on
+// disk.
 func TestCounterMemory(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
+	size := func(c *Counter) int {
+		return 8*(cap(c.keys)+cap(c.keysTmp)) + 16*(cap(c.sorted)+cap(c.spare)+cap(c.extra))
+	}
 	for _, limit := range []int{50, 1000, 40_000} {
 		c := NewCounterLimit(limit)
-		bound := cap(slices.Grow([]pair(nil), 2*limit)) // the allocator rounds up
 		most := 0
 		for i := range 300_000 {
 			// distinct pairs from a pool that grows: the buffer's distinct
 			// pairs after a sort vary from a few to past the limit
 			k := r.IntN(1 + i/4)
-			c.Add(fmt.Sprint("d", k%997), fmt.Sprint("w", k), 1)
-			if n := cap(c.buf) + cap(c.tmp); n > most {
-				most = n
+			n := int64(1)
+			if i%10 == 0 {
+				n = 2 // the other buffer
 			}
-			if cap(c.buf) > bound || cap(c.tmp) > bound {
-				t.Fatalf("limit %d, %d pairs added: buffers of %d and %d pairs", limit, i+1, cap(c.buf), cap(c.tmp))
+			c.Add(fmt.Sprint("d", k%997), fmt.Sprint("w", k), n)
+			most = max(most, size(c))
+			if size(c) > 64*limit {
+				t.Fatalf("limit %d, %d pairs added: buffers of %d bytes (keys %d+%d, pairs %d+%d+%d)", limit, i+1, size(c),
+					cap(c.keys), cap(c.keysTmp), cap(c.sorted), cap(c.spare), cap(c.extra))
 			}
 			if c.Spills() > maxRuns {
 				t.Fatalf("limit %d: %d runs on disk", limit, c.Spills())
 			}
 		}
-		if most < 2*limit {
-			t.Errorf("limit %d: buffers never held more than %d pairs", limit, most)
+		if most < 32*limit {
+			t.Errorf("limit %d: buffers never held more than %d bytes", limit, most)
 		}
 		c.Close()
 	}
@@ -249,8 +256,8 @@ func TestCounterMemory(t *testing.T) {
 	for i := range 1000 {
 		c.Add(fmt.Sprint("d", i), "w", 1)
 	}
-	if cap(c.buf) > minFlush {
-		t.Errorf("1000 pairs: a buffer of %d", cap(c.buf))
+	if size(c) > 8*1024 {
+		t.Errorf("1000 pairs: buffers of %d bytes", size(c))
 	}
 }
 
@@ -329,6 +336,107 @@ func TestCounterFewPairs(t *testing.T) {
 				t.Errorf("%d pairs, limit %d: empty %v", n, limit, c.Empty())
 			}
 			c.Close()
+		}
+	}
+}
+
+// TestCounterKeepsNames: a counter whose names are few keeps them from one
+// spill to the next (Epoch unchanged), so that a caller's indexes, taken
+// once, stay valid over every spill; one whose names pass an eighth of its
+// limit starts them afresh at a spill (Epoch moves). Both count what a map
+// counts.
+func TestCounterKeepsNames(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	for _, c := range []struct {
+		docs, words, limit int
+		kept               bool
+	}{{30, 60, 800, true}, {300, 400, 800, false}} {
+		k := NewCounterLimit(c.limit)
+		var ts []triple
+		docIDs, wordIDs := map[string]uint32{}, map[string]uint32{}
+		epoch := k.Epoch()
+		for i := range 20_000 {
+			d, w := fmt.Sprint("d", r.IntN(c.docs)), fmt.Sprint("w", r.IntN(c.words))
+			ts = append(ts, triple{d, w, 1})
+			if _, ok := docIDs[d]; !ok {
+				docIDs[d] = k.DocID(d)
+			}
+			if _, ok := wordIDs[w]; !ok {
+				wordIDs[w] = k.WordID(w)
+			}
+			k.AddID(docIDs[d], wordIDs[w], 1)
+			if i%50 == 49 && k.Full() {
+				if err := k.Spill(); err != nil {
+					t.Fatal(err)
+				}
+				if k.Epoch() != epoch { // the indexes start afresh
+					clear(docIDs)
+					clear(wordIDs)
+					epoch = k.Epoch()
+				}
+			}
+		}
+		if k.Spills() < 5 {
+			t.Errorf("%d docs, %d words: %d spills", c.docs, c.words, k.Spills())
+		}
+		if kept := k.Epoch() == 0; kept != c.kept {
+			t.Errorf("%d docs, %d words, limit %d: names started afresh %d times", c.docs, c.words, c.limit, k.Epoch())
+		}
+		if got, want := rowsOf(t, k), wantRows(ts); !slices.Equal(got, want) {
+			t.Errorf("%d docs, %d words: %d rows, want %d; first difference at %d", c.docs, c.words, len(got), len(want), firstDiff(got, want))
+		}
+		k.Close()
+	}
+}
+
+// TestRadixKeys: keys of every width of document and word indexes (one
+// pass to six) come out as slices.Sort sorts them.
+func TestRadixKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	for _, w := range [][2]int{{0, 0}, {1, 0}, {0, 5}, {3, 8}, {11, 0}, {16, 14}, {20, 20}, {32, 32}} {
+		for _, n := range []int{0, 1, 2, 1000, 70_000} {
+			keys := make([]uint64, n)
+			for i := range keys {
+				var d, wd uint64
+				if w[0] > 0 {
+					d = r.Uint64() >> (64 - w[0])
+				}
+				if w[1] > 0 {
+					wd = r.Uint64() >> (64 - w[1])
+				}
+				keys[i] = d<<32 | wd
+			}
+			want := slices.Clone(keys)
+			slices.Sort(want)
+			got, _ := radixKeys(keys, nil, w[0], w[1])
+			if !slices.Equal(got, want) {
+				t.Errorf("%d keys of %d+%d bits: not sorted", n, w[0], w[1])
+			}
+		}
+	}
+}
+
+// TestInOrder: the ranks a document touched come out increasing, whether
+// read off the bits (dense) or sorted (sparse), and leave no bit set.
+func TestInOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 13))
+	for _, c := range []struct{ words, touched int }{{1, 1}, {64, 3}, {1000, 900}, {100_000, 5}, {100_000, 3000}} {
+		seen := make([]uint64, (c.words+63)/64)
+		var touched []uint32
+		lo, hi := uint32(c.words), uint32(0)
+		for _, v := range r.Perm(c.words)[:c.touched] {
+			x := uint32(v)
+			touched = append(touched, x)
+			seen[x>>6] |= 1 << (x & 63)
+			lo, hi = min(lo, x), max(hi, x)
+		}
+		want := slices.Clone(touched)
+		slices.Sort(want)
+		if got := inOrder(touched, seen, lo, hi); !slices.Equal(got, want) {
+			t.Errorf("%d of %d words: %v..., want %v...", c.touched, c.words, got[:min(5, len(got))], want[:min(5, len(want))])
+		}
+		if slices.ContainsFunc(seen, func(b uint64) bool { return b != 0 }) {
+			t.Errorf("%d of %d words: bits left set", c.touched, c.words)
 		}
 	}
 }
