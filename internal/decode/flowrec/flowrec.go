@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"strconv"
+	"unsafe"
 
 	"github.com/spot-hunt/spot/internal/record"
 )
@@ -160,7 +161,24 @@ type Addrs struct {
 	vals  [4096]string
 	keys6 [256][16]byte
 	vals6 [256]string
+	slab  []byte // where the next IPv4 texts are made
 }
+
+// octets is the decimal text of each byte value, its digits first and
+// their count last.
+var octets = func() (t [256][4]byte) {
+	for i := range t {
+		n := copy(t[i][:3], strconv.Itoa(i))
+		t[i][3] = byte(n)
+	}
+	return t
+}()
+
+// slabBytes is the size of the blocks IPv4 texts are cut from, one
+// allocation for about 80 of them rather than one each (a seventh of a
+// NetFlow decode's time went to allocating them). A block lives while one
+// of its texts does; the cache holds at most 4096 of them, 4 MiB at worst.
+const slabBytes = 1 << 10
 
 // V4 is the dotted-quad text of a (big-endian) IPv4 address.
 func (c *Addrs) V4(a uint32) string {
@@ -168,16 +186,22 @@ func (c *Addrs) V4(a uint32) string {
 	if c.vals[h] != "" && c.keys[h] == a {
 		return c.vals[h]
 	}
-	var buf [15]byte
-	b := buf[:0]
-	b = strconv.AppendUint(b, uint64(a>>24), 10)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, uint64(a>>16&0xff), 10)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, uint64(a>>8&0xff), 10)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, uint64(a&0xff), 10)
-	s := string(b)
+	var buf [16]byte // room for the last octet's 4 bytes
+	n := 0
+	for shift := 24; shift >= 0; shift -= 8 {
+		o := octets[a>>shift&0xff]
+		*(*[4]byte)(buf[n:]) = o
+		n += int(o[3])
+		buf[n] = '.'
+		n++
+	}
+	n-- // the last dot
+	if len(c.slab)+n > cap(c.slab) {
+		c.slab = make([]byte, 0, slabBytes)
+	}
+	l := len(c.slab)
+	c.slab = append(c.slab, buf[:n]...)
+	s := unsafe.String(&c.slab[l], n)
 	c.keys[h], c.vals[h] = a, s
 	return s
 }
