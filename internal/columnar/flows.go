@@ -892,8 +892,14 @@ func eachPage(chunk parquet.ColumnChunk, fn func(parquet.Page) error) error {
 
 func (pr *proc) readInt32(chunk parquet.ColumnChunk, out []int32) ([]int32, error) {
 	err := eachPage(chunk, func(pg parquet.Page) error {
-		if pg.Dictionary() == nil && pg.Type().Kind() == parquet.Int32 {
+		if pg.Type().Kind() == parquet.Int32 {
 			d := pg.Data()
+			if dict := pg.Dictionary(); dict != nil { // decode writes near-constant columns so
+				dd := dict.Page().Data()
+				var err error
+				out, err = lookUp(out, d.Int32(), dd.Int32())
+				return err
+			}
 			out = append(out, d.Int32()...)
 			return nil
 		}
@@ -904,14 +910,32 @@ func (pr *proc) readInt32(chunk parquet.ColumnChunk, out []int32) ([]int32, erro
 
 func (pr *proc) readInt64(chunk parquet.ColumnChunk, out []int64) ([]int64, error) {
 	err := eachPage(chunk, func(pg parquet.Page) error {
-		if pg.Dictionary() == nil && pg.Type().Kind() == parquet.Int64 {
+		if pg.Type().Kind() == parquet.Int64 {
 			d := pg.Data()
+			if dict := pg.Dictionary(); dict != nil {
+				dd := dict.Page().Data()
+				var err error
+				out, err = lookUp(out, d.Int32(), dd.Int64())
+				return err
+			}
 			out = append(out, d.Int64()...)
 			return nil
 		}
 		return readValues(pg, pr.buf(), func(v parquet.Value) { out = append(out, v.Int64()) })
 	})
 	return out, err
+}
+
+// lookUp appends the values of a dictionary-encoded page, its indexes
+// into dict, to out.
+func lookUp[V int32 | int64](out []V, idx []int32, dict []V) ([]V, error) {
+	for _, i := range idx {
+		if uint32(i) >= uint32(len(dict)) {
+			return out, fmt.Errorf("dictionary index %d out of range", i)
+		}
+		out = append(out, dict[i])
+	}
+	return out, nil
 }
 
 func (pr *proc) readBytes(chunk parquet.ColumnChunk, out *byteCol) error {
