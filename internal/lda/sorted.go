@@ -63,14 +63,20 @@ func (b *SortedBuilder) Skipped() int { return b.skipped }
 // It keeps clones of doc and word, never them: they may point into a
 // reader's buffer.
 func (b *SortedBuilder) Add(doc, word string, count float64) error {
-	if b.started && (doc < b.lastDoc || doc == b.lastDoc && word <= b.lastWord) {
-		return ErrUnsorted
+	newDoc := !b.started
+	if b.started { // one comparison of the documents, not three
+		switch c := strings.Compare(doc, b.lastDoc); {
+		case c < 0, c == 0 && word <= b.lastWord:
+			return ErrUnsorted
+		case c > 0:
+			newDoc = true
+		}
 	}
 	if !(count > 0) || math.IsInf(count, 0) {
 		b.skipped++
 		return nil
 	}
-	if !b.started || doc != b.lastDoc {
+	if newDoc {
 		b.lastDoc = strings.Clone(doc) // not a slice of a reader's buffer
 		b.c.Docs = append(b.c.Docs, b.lastDoc)
 		b.c.Ptr = append(b.c.Ptr, len(b.c.Word))
