@@ -25,16 +25,16 @@ const CountLimit = 2 << 20
 // Counter aggregates (doc, word) counts in bounded memory. Documents and
 // words are interned; each pair added is appended to a buffer of keys
 // (the two indexes in a uint64, 8 bytes: a pair's count is most often 1,
-// and others go to a buffer of their own). When the buffer fills (half
-// the limit), it is radix-sorted (11 bits a pass, 3 passes for the 30
-// bits of a day's 60k documents and 14k words) and merged into the
-// distinct pairs held, sorted, summing the counts of equal pairs: a hash
-// table's work without its cache misses (most pairs of a day's flows are
-// new: their words hold the hour and the byte and packet sizes), and each
-// pair is sorted once. Past its limit of distinct pairs held, the counter
-// writes them as a run to an unnamed scratch file and starts afresh (it
-// spills); EachSorted merges the runs with what is held. A partition
-// whose pairs seldom repeat thus costs disk, not memory.
+// and others go to a buffer of their own). When the buffer fills (the
+// limit), it is radix-sorted (11 bits a pass, 3 passes for the 30 bits of
+// a day's 60k documents and 14k words) and merged into the distinct pairs
+// held, sorted, in place from the ends down, summing the counts of equal
+// pairs: a hash table's work without its cache misses (most pairs of a
+// day's flows are new: their words hold the hour and the byte and packet
+// sizes), and each pair is sorted once. Past its limit of distinct pairs
+// held, the counter writes them as a run to an unnamed scratch file and
+// starts afresh (it spills); EachSorted merges the runs with what is
+// held. A partition whose pairs seldom repeat thus costs disk, not memory.
 //
 // A run is the counter's words, then its pairs grouped by document in
 // the documents' name order: a document's name, then its words' indexes
@@ -62,7 +62,6 @@ type Counter struct {
 	keysTmp           []uint64  // the radix sort's other buffer
 	extra             []pair    // pairs added with other counts since the last sort
 	sorted            []pair    // the distinct pairs, sorted by key, as of the last sort
-	spare             []pair    // the merge's other buffer
 	limit             int       // pairs held before a spill; 0: no limit
 	mem               []*memRun // runs held (settled or absorbed)
 	memPairs          int       // pairs in mem
@@ -172,12 +171,12 @@ func grow[T any](buf []T, most int) []T {
 	return nb
 }
 
-// batch is the number of pairs buffered before they are sorted: half the
-// limit (so that the pairs held stay within 1.5 times it), or with no
-// limit as many as are held (at least minFlush).
+// batch is the number of pairs buffered before they are sorted: the limit
+// (so that the pairs held stay within twice it), or with no limit as many
+// as are held (at least minFlush).
 func (c *Counter) batch() int {
 	if c.limit > 0 {
-		return max(1, c.limit/2)
+		return c.limit
 	}
 	return max(minFlush, len(c.sorted))
 }
@@ -194,80 +193,104 @@ func (c *Counter) flush() {
 	}
 	if len(c.extra) > 0 {
 		slices.SortFunc(c.extra, func(a, b pair) int { return cmp.Compare(a.key, b.key) })
-		c.sorted, c.spare = mergePairs(c.room2(len(c.extra)), c.sorted, c.extra), c.sorted[:0]
+		c.sorted = mergePairs(c.reserve(len(c.extra)), c.extra)
 		c.extra = c.extra[:0]
 	}
 	if len(c.keys) > 0 {
 		c.keys, c.keysTmp = radixKeys(c.keys, c.keysTmp, bits.Len(uint(len(c.docList))), bits.Len(uint(len(c.wordList))))
-		c.sorted, c.spare = mergeKeys(c.room2(len(c.keys)), c.sorted, c.keys), c.sorted[:0]
+		c.sorted = mergeKeys(c.reserve(len(c.keys)), c.keys)
 		c.keys = c.keys[:0]
 	}
 	c.setKeysAt()
 }
 
-// room2 returns the spare buffer, empty, with room for the pairs held and
-// n more: grown to 1.5 times the limit at once when that is enough (the
-// most a counter spilling when full holds), else to what it needs.
-func (c *Counter) room2(n int) []pair {
+// reserve returns the pairs held with room for n more: grown to the limit
+// and a batch at once when that is enough (the most a counter spilling
+// when full holds), else to twice what it needs.
+func (c *Counter) reserve(n int) []pair {
 	need := len(c.sorted) + n
-	if cap(c.spare) < need {
-		size := 2 * need
-		if c.limit > 0 {
-			size = max(need, min(size, c.limit+c.batch()))
-		}
-		c.spare = make([]pair, 0, size)
+	if cap(c.sorted) >= need {
+		return c.sorted
 	}
-	return c.spare[:0]
+	size := 2 * need
+	if c.limit > 0 {
+		size = max(need, min(size, c.limit+c.batch()))
+	}
+	grown := make([]pair, len(c.sorted), size)
+	copy(grown, c.sorted)
+	return grown
 }
 
-// mergeKeys appends to dst, which has room for them, the pairs of held
-// (distinct, sorted) and of keys (sorted, a count of 1 each), equal ones
-// summed.
-func mergeKeys(dst, held []pair, keys []uint64) []pair {
-	out, w, i := dst[:len(dst)+len(held)+len(keys)], len(dst), 0
-	for j := 0; j < len(keys); {
+// mergeKeys merges keys (sorted, a count of 1 each) into held (distinct,
+// sorted), equal pairs summed, in place: held has room for them. It
+// merges from the ends down, so that no pair held is moved but those
+// above a new one (and, when keys were held already, the pairs above the
+// lowest of them, once).
+func mergeKeys(held []pair, keys []uint64) []pair {
+	u := 0 // distinct keys
+	for j := range keys {
+		if j == 0 || keys[j] != keys[j-1] {
+			u++
+		}
+	}
+	buf := held[:len(held)+u]
+	w, i := len(buf), len(held)-1
+	for j := len(keys) - 1; j >= 0; {
 		k := keys[j]
 		n := int64(1)
-		for j++; j < len(keys) && keys[j] == k; j++ {
+		for j--; j >= 0 && keys[j] == k; j-- {
 			n++
 		}
-		for i < len(held) && held[i].key < k {
-			out[w] = held[i]
-			w, i = w+1, i+1
+		for i >= 0 && buf[i].key > k {
+			w--
+			buf[w] = buf[i]
+			i--
 		}
-		if i < len(held) && held[i].key == k {
-			n += held[i].n
-			i++
+		if i >= 0 && buf[i].key == k {
+			n += buf[i].n
+			i--
 		}
-		out[w] = pair{k, n}
-		w++
+		w--
+		buf[w] = pair{k, n}
 	}
-	w += copy(out[w:], held[i:])
-	return out[:w]
+	if w == i+1 {
+		return buf
+	}
+	return buf[:i+1+copy(buf[i+1:], buf[w:])]
 }
 
-// mergePairs appends to dst, which has room for them, the pairs of held
-// (distinct, sorted) and of ps (sorted), equal ones summed.
-func mergePairs(dst, held, ps []pair) []pair {
-	out, w, i := dst[:len(dst)+len(held)+len(ps)], len(dst), 0
-	for j := 0; j < len(ps); {
+// mergePairs merges ps (sorted) into held (distinct, sorted), equal pairs
+// summed, in place as mergeKeys does.
+func mergePairs(held, ps []pair) []pair {
+	u := 0
+	for j := range ps {
+		if j == 0 || ps[j].key != ps[j-1].key {
+			u++
+		}
+	}
+	buf := held[:len(held)+u]
+	w, i := len(buf), len(held)-1
+	for j := len(ps) - 1; j >= 0; {
 		k, n := ps[j].key, ps[j].n
-		for j++; j < len(ps) && ps[j].key == k; j++ {
+		for j--; j >= 0 && ps[j].key == k; j-- {
 			n += ps[j].n
 		}
-		for i < len(held) && held[i].key < k {
-			out[w] = held[i]
-			w, i = w+1, i+1
+		for i >= 0 && buf[i].key > k {
+			w--
+			buf[w] = buf[i]
+			i--
 		}
-		if i < len(held) && held[i].key == k {
-			n += held[i].n
-			i++
+		if i >= 0 && buf[i].key == k {
+			n += buf[i].n
+			i--
 		}
-		out[w] = pair{k, n}
-		w++
+		w--
+		buf[w] = pair{k, n}
 	}
-	w += copy(out[w:], held[i:])
-	return out[:w]
+	if w == i+1 {
+		return buf
+	}
+	return buf[:i+1+copy(buf[i+1:], buf[w:])]
 }
 
 // Part returns an empty counter with a 1/n share of c's limit, for one of

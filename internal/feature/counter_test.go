@@ -1,6 +1,7 @@
 package feature
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -217,14 +218,15 @@ func TestCounterPastLimit(t *testing.T) {
 
 // TestCounterMemory: a counter's buffers hold at most 64 bytes a pair of
 // its limit (CountLimit's 4 pairs of 16 bytes, as allocated: keys of 8
-// bytes, half the limit twice; held pairs of 16, 1.5 times it twice),
+// bytes, a limit of them twice; pairs of other counts, of 16, a limit of
+// them; held pairs of 16, twice the limit),
 // however many pairs come and however often they repeat; a small input's
 // buffers are sized to it, not to the limit; at most maxRuns runs wait on
 // disk.
 func TestCounterMemory(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	size := func(c *Counter) int {
-		return 8*(cap(c.keys)+cap(c.keysTmp)) + 16*(cap(c.sorted)+cap(c.spare)+cap(c.extra))
+		return 8*(cap(c.keys)+cap(c.keysTmp)) + 16*(cap(c.sorted)+cap(c.extra))
 	}
 	for _, limit := range []int{50, 1000, 40_000} {
 		c := NewCounterLimit(limit)
@@ -240,8 +242,8 @@ func TestCounterMemory(t *testing.T) {
 			c.Add(fmt.Sprint("d", k%997), fmt.Sprint("w", k), n)
 			most = max(most, size(c))
 			if size(c) > 64*limit {
-				t.Fatalf("limit %d, %d pairs added: buffers of %d bytes (keys %d+%d, pairs %d+%d+%d)", limit, i+1, size(c),
-					cap(c.keys), cap(c.keysTmp), cap(c.sorted), cap(c.spare), cap(c.extra))
+				t.Fatalf("limit %d, %d pairs added: buffers of %d bytes (keys %d+%d, pairs %d+%d)", limit, i+1, size(c),
+					cap(c.keys), cap(c.keysTmp), cap(c.sorted), cap(c.extra))
 			}
 			if c.Spills() > maxRuns {
 				t.Fatalf("limit %d: %d runs on disk", limit, c.Spills())
@@ -437,6 +439,49 @@ func TestInOrder(t *testing.T) {
 		}
 		if slices.ContainsFunc(seen, func(b uint64) bool { return b != 0 }) {
 			t.Errorf("%d of %d words: bits left set", c.touched, c.words)
+		}
+	}
+}
+
+// TestMergeInPlace: keys and pairs merged into the pairs held, in place,
+// below, above, between and onto them, repeated or not, give the sums a
+// map gives, sorted.
+func TestMergeInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 14))
+	for _, c := range []struct{ held, add, span, base int }{
+		{0, 5, 10, 0}, {5, 0, 10, 0}, {10, 10, 10, 100}, {10, 10, 10, -100}, {50, 200, 30, 0}, {1000, 3000, 100_000, 0}, {300, 300, 300, 0},
+	} {
+		want := map[uint64]int64{}
+		var held []pair
+		for _, k := range r.Perm(c.span)[:min(c.held, c.span)] {
+			key := uint64(k + 1000)
+			held = append(held, pair{key, int64(1 + k%3)})
+			want[key] += int64(1 + k%3)
+		}
+		slices.SortFunc(held, func(a, b pair) int { return cmp.Compare(a.key, b.key) })
+		var keys []uint64
+		var ps []pair
+		for range c.add {
+			key := uint64(r.IntN(c.span) + 1000 + c.base)
+			keys = append(keys, key)
+			ps = append(ps, pair{key, 2})
+		}
+		slices.Sort(keys)
+		slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.key, b.key) })
+		for _, k := range keys {
+			want[k] += 3 // 1 from the keys, 2 from the pairs
+		}
+		got := mergeKeys(append(make([]pair, 0, len(held)+len(keys)), held...), keys)
+		got = mergePairs(append(make([]pair, 0, len(got)+len(ps)), got...), ps)
+		if len(got) != len(want) {
+			t.Errorf("%+v: %d pairs, want %d", c, len(got), len(want))
+			continue
+		}
+		for i, p := range got {
+			if p.n != want[p.key] || i > 0 && got[i-1].key >= p.key {
+				t.Errorf("%+v: pair %d is %+v, want a count of %d, increasing", c, i, p, want[p.key])
+				break
+			}
 		}
 	}
 }
