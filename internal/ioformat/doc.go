@@ -12,10 +12,11 @@
 // GenericWriter. flatWriter chooses each chunk's encodings by its values,
 // where parquet-go takes them from the struct tags: integers and untagged
 // strings whose values repeat are RLE_DICTIONARY, other integers
-// DELTA_BINARY_PACKED, and pages Snappy would not shrink are stored
-// uncompressed (the page header's is_compressed flag); all standard, and
-// read by parquet-go, DuckDB and Arrow. A decoded NetFlow day takes 16%
-// less disk and a fifth less of decode's CPU time (see flatWriter). Parquet is read column by column into records, or into a
+// DELTA_BINARY_PACKED, and pages Snappy would not shrink, or would shrink
+// at too dear a price (addresses), are stored uncompressed (the page
+// header's is_compressed flag); all standard, and read by parquet-go,
+// DuckDB and Arrow. A decoded NetFlow day takes a third less of decode's
+// CPU time (see flatWriter). Parquet is read column by column into records, or into a
 // stage's own types by their parquet tags (PairReader). Column chunks a
 // stage passes through unchanged (RawOutput.CopyFrom) are copied by the
 // kernel (copy_file_range) into an output file of its own on Linux, never
