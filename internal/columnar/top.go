@@ -32,10 +32,11 @@ func TopPlan[T any](files []*parquet.File) bool {
 	return len(files) > 0
 }
 
-// pick is a row Top keeps: its key and where it is.
-type pick struct {
-	file, group int
-	row         int64 // in the row group
+// Pick is a row of Parquet inputs: its input, its row group there and its
+// row in the group.
+type Pick struct {
+	File, Group int
+	Row         int64
 }
 
 // Top returns the n records of ins (Parquet inputs) with the lowest keys
@@ -65,12 +66,12 @@ func Top[T any](ctx context.Context, ins []*ioformat.Input, n int, keep func(sco
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(groups)))
-	tops := make([]*filter.TopN[pick], workers)
+	tops := make([]*filter.TopN[Pick], workers)
 	errs := make([]error, workers)
 	next := make(chan group)
 	var wg sync.WaitGroup
 	for w := range workers {
-		top := filter.NewTopN[pick](n)
+		top := filter.NewTopN[Pick](n)
 		tops[w] = top
 		wg.Add(1)
 		go func() {
@@ -92,7 +93,7 @@ func Top[T any](ctx context.Context, ins []*ioformat.Input, n int, keep func(sco
 					}
 					k := filter.Key{Score: s, EID: eids[i], Seq: g.seq + int64(i) + 1}
 					if top.Wants(k) {
-						top.Offer(k, pick{g.file, g.index, int64(i)})
+						top.Offer(k, Pick{g.file, g.index, int64(i)})
 					}
 				}
 			}
@@ -115,18 +116,23 @@ func Top[T any](ctx context.Context, ins []*ioformat.Input, n int, keep func(sco
 		}
 	}
 	// The n lowest of the workers' n lowest: the n lowest of all.
-	all := filter.NewTopN[pick](n)
+	all := filter.NewTopN[Pick](n)
 	for _, t := range tops {
 		for _, e := range t.Entries() {
 			all.Offer(e.Key, e.Rec)
 		}
 	}
-	picks := all.Sorted()
+	return ReadPicks[T](ctx, ins, all.Sorted())
+}
+
+// ReadPicks returns the records of type T at picks (rows of ins, Parquet
+// inputs of T's schema), in picks' order, read whole: row groups in
+// parallel, decoding only the pages that hold them (ioformat.RowsOf).
+func ReadPicks[T any](ctx context.Context, ins []*ioformat.Input, picks []Pick) ([]T, error) {
 	out := make([]T, len(picks))
-	// Read the rows kept, row groups in parallel.
 	byGroup := map[[2]int][]int{} // file, group -> indexes into picks
 	for i, p := range picks {
-		k := [2]int{p.file, p.group}
+		k := [2]int{p.File, p.Group}
 		byGroup[k] = append(byGroup[k], i)
 	}
 	jobs := make(chan [2]int, len(byGroup))
@@ -134,6 +140,9 @@ func Top[T any](ctx context.Context, ins []*ioformat.Input, n int, keep func(sco
 		jobs <- k
 	}
 	close(jobs)
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(byGroup)))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -145,10 +154,10 @@ func Top[T any](ctx context.Context, ins []*ioformat.Input, n int, keep func(sco
 					continue
 				}
 				idx := byGroup[k]
-				slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(picks[a].row, picks[b].row) })
+				slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(picks[a].Row, picks[b].Row) })
 				rows := make([]int64, len(idx))
 				for j, i := range idx {
-					rows[j] = picks[i].row
+					rows[j] = picks[i].Row
 				}
 				gr, ok := readers[k[0]]
 				if !ok {
@@ -157,7 +166,7 @@ func Top[T any](ctx context.Context, ins []*ioformat.Input, n int, keep func(sco
 				}
 				var err error
 				if recs, err = ioformat.RowsOf(gr, k[1], rows, recs[:0]); err != nil {
-					errs[w] = fmt.Errorf("%s: row group %d: %w", fileName(names, k[0]), k[1], err)
+					errs[w] = fmt.Errorf("%s: row group %d: %w", ioformat.DisplayName(ins[k[0]].Name), k[1], err)
 					continue
 				}
 				for j, i := range idx {

@@ -1,7 +1,6 @@
 package score
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -458,7 +457,7 @@ func (j *job) columnar(ctx context.Context, ins []*ioformat.Input, out record.Me
 		run := func(w io.Writer) (columnar.Stats, error) {
 			return r.Run(ctx, files, plan, full, columnar.ExtraSchema(full), w)
 		}
-		return true, j.columnarTop(ins, r, run, out, d, det, st)
+		return true, j.columnarTop(ctx, ins, r, run, out, d, det, st)
 	}
 	w, err := ioformat.CreateRaw(d)
 	if err != nil {
@@ -491,13 +490,9 @@ func (st *Stats) add(cs columnar.Stats) {
 // group by its final scores, then the rows kept are read whole and scored
 // again by the row path, which the columnar path matches value for value
 // (checked here, row by row).
-func (j *job) columnarTop(ins []*ioformat.Input, r *columnar.Runner, run func(io.Writer) (columnar.Stats, error), out record.Meta, d ioformat.Dest, det *detectors, st *Stats) error {
-	type pick struct {
-		file, group int
-		row         int64
-	}
+func (j *job) columnarTop(ctx context.Context, ins []*ioformat.Input, r *columnar.Runner, run func(io.Writer) (columnar.Stats, error), out record.Meta, d ioformat.Dest, det *detectors, st *Stats) error {
 	var mu sync.Mutex
-	top := filter.NewTopN[pick](j.top)
+	top := filter.NewTopN[columnar.Pick](j.top)
 	r.Rank = func(g columnar.RankedGroup) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -507,7 +502,7 @@ func (j *job) columnarTop(ins []*ioformat.Input, r *columnar.Runner, run func(io
 			}
 			k := filter.Key{Score: g.Score[i], EID: g.EID[i], Seq: g.Before + int64(i) + 1}
 			if top.Wants(k) {
-				top.Offer(k, pick{g.File, g.Group, int64(i)})
+				top.Offer(k, columnar.Pick{File: g.File, Group: g.Group, Row: int64(i)})
 			}
 		}
 	}
@@ -517,43 +512,30 @@ func (j *job) columnarTop(ins []*ioformat.Input, r *columnar.Runner, run func(io
 	}
 	st.add(cs)
 	entries := top.Entries()
-	slices.SortFunc(entries, func(a, b filter.Entry[pick]) int {
+	slices.SortFunc(entries, func(a, b filter.Entry[columnar.Pick]) int {
 		if a.Key.Less(b.Key) {
 			return -1
 		}
 		return 1
 	})
-	recs := make([]record.ScoredFlow, len(entries))
-	readers := map[int]*ioformat.GroupReader{}
-	byGroup := map[[2]int][]int{} // file, group -> indexes into entries, by row
+	picks := make([]columnar.Pick, len(entries))
 	for i, e := range entries {
-		k := [2]int{e.Rec.file, e.Rec.group}
-		byGroup[k] = append(byGroup[k], i)
+		picks[i] = e.Rec
+	}
+	flows, err := columnar.ReadPicks[record.Flow](ctx, ins, picks)
+	if err != nil {
+		return err
 	}
 	known := j.known // the rows were counted once, by the runner
 	defer func() { j.known = known }()
-	var flows []record.Flow
-	for k, idx := range byGroup {
-		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(entries[a].Rec.row, entries[b].Rec.row) })
-		rows := make([]int64, len(idx))
-		for n, i := range idx {
-			rows[n] = entries[i].Rec.row
-		}
-		gr, ok := readers[k[0]]
-		if !ok {
-			gr = ioformat.NewGroupReader(ins[k[0]])
-			readers[k[0]] = gr
-		}
-		if flows, err = ioformat.RowsOf(gr, k[1], rows, flows[:0]); err != nil {
-			return fmt.Errorf("%s: row group %d: %w", ioformat.DisplayName(ins[k[0]].Name), k[1], err)
-		}
-		for n, i := range idx {
-			e := &flows[n]
-			src, dst := feature.FlowWords(e.SPort, e.DPort, e.Proto, e.TrHour, e.IByt, e.IPkt)
-			j.flow(&record.FeaturizedFlow{Flow: *e, SrcWord: src, DstWord: dst}, &recs[i], det)
-			if s := recs[i].Score; s != entries[i].Key.Score && !(math.IsNaN(s) && math.IsNaN(entries[i].Key.Score)) {
-				return fmt.Errorf("%s: row %d of row group %d scores %v read whole and %v by column", ioformat.DisplayName(ins[k[0]].Name), rows[n], k[1], s, entries[i].Key.Score)
-			}
+	recs := make([]record.ScoredFlow, len(flows))
+	for i := range flows {
+		e := &flows[i]
+		src, dst := feature.FlowWords(e.SPort, e.DPort, e.Proto, e.TrHour, e.IByt, e.IPkt)
+		j.flow(&record.FeaturizedFlow{Flow: *e, SrcWord: src, DstWord: dst}, &recs[i], det)
+		if s, want := recs[i].Score, entries[i].Key.Score; s != want && !(math.IsNaN(s) && math.IsNaN(want)) {
+			p := picks[i]
+			return fmt.Errorf("%s: row %d of row group %d scores %v read whole and %v by column", ioformat.DisplayName(ins[p.File].Name), p.Row, p.Group, s, want)
 		}
 	}
 	w, err := ioformat.Create[record.ScoredFlow](d, out)
